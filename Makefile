@@ -1,0 +1,64 @@
+# duroxide — PGXS build of the extension, plus the developer targets (unit tests, full test run).
+#
+#   make                 build duroxide.so
+#   make install         install library, control file, SQL scripts and public headers
+#   make unit            build and run the GoogleTest unit tests of src/core (no server)
+#   make check-all       everything: unit tests, pg_regress, isolation and TAP suites on a
+#                        throwaway cluster (same as scripts/test.sh)
+
+EXTENSION   = duroxide
+MODULE_big  = duroxide
+PG_CONFIG  ?= pg_config
+
+# Sources are picked up by folder: one folder per layer (see docs/architecture.md).
+LAYERS      = src/core src/pg src/store src/runtime src/sql_api
+SRCS       := $(sort $(shell find $(LAYERS) -name '*.cpp' 2>/dev/null))
+OBJS        = $(SRCS:.cpp=.o)
+
+DATA        = $(wildcard sql/duroxide--*.sql)
+HEADERS_duroxide = $(wildcard include/duroxide/*.hpp)
+
+PGXS       := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+ifeq ($(PGXS),)
+$(error pg_config not found or not working: install the PostgreSQL server development headers \
+  (Debian: apt-get install postgresql-server-dev-15) or run scripts/install-deps.sh)
+endif
+PG_INCLUDEDIR_SERVER := $(shell $(PG_CONFIG) --includedir-server)
+ifeq ($(wildcard $(PG_INCLUDEDIR_SERVER)/postgres.h),)
+$(error PostgreSQL server headers missing in $(PG_INCLUDEDIR_SERVER): apt-get install \
+  postgresql-server-dev-15 (or run scripts/install-deps.sh))
+endif
+
+# PostgreSQL's headers are treated as system headers so that -Werror applies to our code only.
+PG_CPPFLAGS = -isystem $(PG_INCLUDEDIR_SERVER) -I$(CURDIR)/include -I$(CURDIR)/src \
+              -DRAPIDJSON_HAS_STDSTRING=1
+PG_CXXFLAGS = -std=c++20 -fvisibility-inlines-hidden -Wall -Wextra -Werror \
+              -Wno-missing-field-initializers -Wno-unused-parameter -MMD -MP
+SHLIB_LINK  = -lstdc++ -lboost_context
+
+# No LLVM bitcode for JIT inlining: our C++ is not useful to the JIT and needs clang++.
+override with_llvm = no
+
+include $(PGXS)
+
+# Header edits rebuild what includes them.
+-include $(OBJS:.o=.d)
+
+# The core must never see PostgreSQL (DESIGN.md §2); checked on every build.
+all: check-core-purity
+.PHONY: check-core-purity unit check-all
+check-core-purity:
+	@if grep -rnE '#[[:space:]]*include[[:space:]]*[<"](postgres|postgres_ext|fmgr|miscadmin|executor/spi|utils/[a-z_]+)\.h' \
+	      src/core include/duroxide; then \
+	   echo "error: src/core and include/duroxide must not include PostgreSQL headers" >&2; exit 1; fi
+
+unit:
+	$(MAKE) -f test/unit/Makefile run
+
+check-all:
+	scripts/test.sh
+
+clean: clean-unit
+clean-unit:
+	rm -rf build
+	find $(LAYERS) -name '*.d' -delete

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs, with apt-get, exactly the Debian 12 packages duroxide needs that are missing.
+# Idempotent: prints "all dependencies present" and changes nothing when everything is there.
+set -euo pipefail
+
+PG_MAJOR="${PG_MAJOR:-15}"
+PACKAGES=(
+    "postgresql-${PG_MAJOR}"              # server (initdb, pg_ctl, postgres)
+    "postgresql-server-dev-${PG_MAJOR}"   # headers, pg_config, PGXS, pg_regress, isolationtester
+    postgresql-contrib                    # pg_stat_statements for the benchmark
+    make g++                              # toolchain
+    libboost-context-dev                  # fibers
+    rapidjson-dev                         # JSON codec
+    libgtest-dev                          # unit tests
+    libbenchmark-dev                      # core micro-benchmarks
+    libipc-run-perl                       # TAP tests (PostgreSQL::Test::Cluster)
+    clang-format                          # style checks
+)
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$pkg")
+    fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "install-deps: all dependencies present"
+    exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+        echo "install-deps: missing packages (${missing[*]}) and not root; run as root" >&2
+        exit 1
+    fi
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# The Debian postgresql package would create and start a default cluster; we only need the
+# binaries, so keep the package's init from starting anything.
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done"

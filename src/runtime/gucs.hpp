@@ -1,0 +1,20 @@
+// Configuration parameters (GUCs), all under the reserved "duroxide." prefix.
+#pragma once
+
+namespace duroxide::runtime {
+
+struct Settings {
+    char* database = nullptr;          // database the launcher connects to
+    int activity_workers = 2;          // activity workers per database
+    int orchestration_dispatchers = 1; // orchestration dispatchers per database
+    int poll_interval_ms = 1000;       // safety-net poll; wake-ups normally come from latches
+    int max_attempts = 10;             // poison threshold (attempt_count > max_attempts)
+    int fiber_stack_kb = 256;          // orchestration / activity fiber stack size
+};
+
+extern Settings settings;
+
+// Defines every GUC; called once from _PG_init.
+void define_gucs();
+
+} // namespace duroxide::runtime

@@ -15,7 +15,12 @@ LAYERS      = src/core src/pg src/store src/runtime src/sql_api
 SRCS       := $(sort $(shell find $(LAYERS) -name '*.cpp' 2>/dev/null))
 OBJS        = $(SRCS:.cpp=.o)
 
-DATA        = $(wildcard sql/duroxide--*.sql)
+# The install script of the current version is assembled from sql/install/*.sql (one piece per
+# layer, applied in name order). Released versions' upgrade scripts are committed as they are.
+CURRENT_VERSION = 0.1.0
+DATA_built  = sql/duroxide--$(CURRENT_VERSION).sql
+DATA        = $(filter-out $(DATA_built),$(wildcard sql/duroxide--*.sql))
+INSTALL_PIECES = $(sort $(wildcard sql/install/*.sql))
 HEADERS_duroxide = $(wildcard include/duroxide/*.hpp)
 
 PGXS       := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
@@ -40,6 +45,9 @@ SHLIB_LINK  = -lstdc++ -lboost_context
 override with_llvm = no
 
 include $(PGXS)
+
+sql/duroxide--$(CURRENT_VERSION).sql: $(INSTALL_PIECES)
+	cat $^ > $@
 
 # Header edits rebuild what includes them.
 -include $(OBJS:.o=.d)

@@ -3,6 +3,8 @@
 #include "pg/guard.hpp"
 #include "runtime/gucs.hpp"
 #include "runtime/launcher.hpp"
+#include "runtime/shared_state.hpp"
+#include "runtime/wakeup.hpp"
 
 extern "C" {
 PG_MODULE_MAGIC;
@@ -20,6 +22,8 @@ void _PG_init(void) {
     }
     duroxide::pg::entry("_PG_init", [] {
         duroxide::runtime::define_gucs();
+        duroxide::runtime::install_shared_memory_hooks();
+        duroxide::runtime::install_wakeup_hooks();
         duroxide::runtime::register_launcher();
     });
 }

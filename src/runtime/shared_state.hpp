@@ -1,0 +1,73 @@
+// The runtime's shared memory: which databases run duroxide, their worker slots, and the
+// latches used to wake workers at commit. Plain data only (it lives in shared memory); every
+// field is read and written under SharedState::lock. That lock is never nested with another,
+// so acquiring and releasing it cannot raise and needs no pg::call guard.
+#pragma once
+
+#include "pg/postgres.hpp"
+
+extern "C" {
+#include "storage/latch.h"
+#include "storage/lwlock.h"
+}
+
+namespace duroxide::runtime {
+
+constexpr int kMaxDatabases = 32;
+constexpr int kMaxDispatchers = 16;     // bound of duroxide.orchestration_dispatchers
+constexpr int kMaxActivityWorkers = 64; // bound of duroxide.activity_workers
+constexpr int kMaxSlots = kMaxDispatchers + kMaxActivityWorkers;
+
+enum class WorkerRole : uint8 { Dispatcher = 0, Activity = 1 };
+
+struct WorkerSlot {
+    pid_t pid;    // 0 while no process runs in the slot
+    Latch* latch; // the worker's process latch, set to wake it
+    bool idle;    // sleeping and waiting for work
+    bool in_use;  // the launcher has a process (or a start request) for this slot
+    WorkerRole role;
+    int index; // index within its role
+    uint64 items_processed;
+    TimestampTz state_since;
+    char state[32];
+    char current[128];
+    char last_error[256];
+};
+
+enum class DatabaseState : uint8 {
+    Free = 0, // entry unused
+    Probing,  // launcher started a worker to check whether the extension is installed
+    Active,   // extension installed: workers wanted
+    Stopping, // extension dropped: workers are told to exit
+};
+
+struct DatabaseEntry {
+    Oid database;
+    DatabaseState state;
+    int dispatchers; // slot counts fixed when the entry becomes active
+    int activity_workers;
+    WorkerSlot slots[kMaxSlots]; // dispatchers first, then activity workers
+};
+
+struct SharedState {
+    LWLock* lock;
+    pid_t launcher_pid;
+    Latch* launcher_latch;
+    DatabaseEntry databases[kMaxDatabases];
+};
+
+// Set up in the postmaster by the shared-memory hooks installed from _PG_init.
+SharedState& shared_state();
+void install_shared_memory_hooks();
+
+// Finds the entry of `database`; nullptr if none. Caller holds the lock.
+DatabaseEntry* find_database(Oid database);
+// Finds or allocates the entry of `database`; nullptr when all entries are taken.
+DatabaseEntry* find_or_add_database(Oid database);
+
+// The slot index of worker `index` of `role` in an entry.
+inline int slot_of(WorkerRole role, int index) {
+    return role == WorkerRole::Dispatcher ? index : kMaxDispatchers + index;
+}
+
+} // namespace duroxide::runtime

@@ -1,0 +1,26 @@
+// Wake-ups at commit. A transaction that enqueues work records which workers of its database
+// should look for it; when (and only if) it commits, their latches are set, so a worker reacts
+// to new work within microseconds instead of a polling interval, and never to work that was
+// rolled back. The same mechanism tells the launcher that this database installed or dropped
+// the extension.
+#pragma once
+
+namespace duroxide::runtime {
+
+enum WakeTarget : unsigned {
+    kWakeDispatchers = 1u << 0,
+    kWakeActivityWorkers = 1u << 1,
+};
+
+// Wakes the given workers of the current database when the current transaction commits.
+void wake_at_commit(unsigned targets);
+
+// The current transaction installed (activate) or dropped (deactivate) the extension in this
+// database; the launcher starts or stops its workers after commit.
+void activate_database_at_commit();
+void deactivate_database_at_commit();
+
+// Installs the transaction callback and the utility hook; called once from _PG_init.
+void install_wakeup_hooks();
+
+} // namespace duroxide::runtime

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# duroxide benchmark driver. Not a test: it never passes or fails, it prints figures.
+#
+# Builds and installs the extension, starts a throwaway server (scripts/pg-cluster.sh), runs
+# the pgbench queue baseline and the selected workloads, prints a markdown table, writes a CSV,
+# and stops the server.
+#
+#   bench/run.sh [--workloads baseline,...] [--n N] [--concurrency C] [--activity-workers W]
+#                [--sync on|off] [--resident on|off] [--duration SECONDS] [--csv FILE]
+#
+# Columns: throughput (workflows or transactions per second), latency percentiles (ms),
+# committed transactions, WAL bytes and CPU milliseconds per workflow (CPU is the whole
+# machine's busy time over the run divided by workflows: client, server and workers).
+set -euo pipefail
+TOP="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$TOP"
+
+workloads="baseline"
+n=2000
+concurrency=4
+activity_workers=2
+sync=on
+resident=on
+duration=10
+csv="$TOP/build/bench/results.csv"
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --workloads) workloads="$2"; shift 2 ;;
+    --n) n="$2"; shift 2 ;;
+    --concurrency) concurrency="$2"; shift 2 ;;
+    --activity-workers) activity_workers="$2"; shift 2 ;;
+    --sync) sync="$2"; shift 2 ;;
+    --resident) resident="$2"; shift 2 ;;
+    --duration) duration="$2"; shift 2 ;;
+    --csv) csv="$2"; shift 2 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    *) echo "bench: unknown option $1" >&2; exit 2 ;;
+    esac
+done
+export BENCH_WORKLOADS="$workloads" BENCH_N="$n" BENCH_CONCURRENCY="$concurrency" \
+       BENCH_DURATION="$duration" BENCH_CSV="$csv" BENCH_RESIDENT="$resident"
+
+scripts/install-deps.sh >/dev/null
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+make -j2 >/tmp/duroxide-bench-build.log 2>&1 && $SUDO make install >>/tmp/duroxide-bench-build.log 2>&1 ||
+    { tail -n 30 /tmp/duroxide-bench-build.log; exit 1; }
+mkdir -p "$(dirname "$csv")"
+
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"
+echo "settings: synchronous_commit=$sync activity_workers=$activity_workers resident=$resident"
+scripts/pg-cluster.sh run \
+    --conf "synchronous_commit = $sync" \
+    --conf "shared_buffers = '512MB'" \
+    --conf "max_wal_size = '4GB'" \
+    --conf "duroxide.activity_workers = $activity_workers" \
+    -- bash "$TOP/bench/workloads.sh"

@@ -2,6 +2,7 @@
 
 #include "pg/guard.hpp"
 #include "pg/spi.hpp"
+#include "pg/transaction.hpp"
 #include "runtime/gucs.hpp"
 #include "runtime/shared_state.hpp"
 #include "runtime/worker.hpp"
@@ -165,24 +166,19 @@ void reconcile() {
 // probe worker per connectable database, which exits at once where the extension is absent.
 void probe_databases() {
     std::vector<Oid> databases;
-    pg::call([] {
-        SetCurrentStatementStartTimestamp();
-        StartTransactionCommand();
-        PushActiveSnapshot(GetTransactionSnapshot());
-    });
     {
-        pg::SpiConnection spi;
-        auto rows = spi.execute("SELECT oid FROM pg_catalog.pg_database "
-                                "WHERE datallowconn AND NOT datistemplate ORDER BY oid",
-                                {}, true);
-        for (const auto& row : rows.rows) {
-            databases.push_back(static_cast<Oid>(std::stoul(*row[0])));
+        pg::WorkerTransaction transaction("duroxide launcher: listing databases");
+        {
+            pg::SpiConnection spi;
+            auto rows = spi.execute("SELECT oid FROM pg_catalog.pg_database "
+                                    "WHERE datallowconn AND NOT datistemplate ORDER BY oid",
+                                    {}, true);
+            for (const auto& row : rows.rows) {
+                databases.push_back(static_cast<Oid>(std::stoul(*row[0])));
+            }
         }
+        transaction.commit();
     }
-    pg::call([] {
-        PopActiveSnapshot();
-        CommitTransactionCommand();
-    });
     SharedState& shared = shared_state();
     LWLockAcquire(shared.lock, LW_EXCLUSIVE);
     for (Oid database : databases) {

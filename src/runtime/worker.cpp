@@ -1,6 +1,7 @@
 #include "runtime/worker.hpp"
 
 #include "pg/guard.hpp"
+#include "pg/transaction.hpp"
 #include "runtime/gucs.hpp"
 
 #include <cstdio>
@@ -67,13 +68,10 @@ void forget_process(int, Datum) {
 }
 
 bool extension_installed() {
-    return pg::call([] {
-        SetCurrentStatementStartTimestamp();
-        StartTransactionCommand();
-        bool installed = OidIsValid(get_extension_oid("duroxide", true));
-        CommitTransactionCommand();
-        return installed;
-    });
+    pg::WorkerTransaction transaction("duroxide: checking the extension");
+    const bool installed = pg::call([] { return OidIsValid(get_extension_oid("duroxide", true)); });
+    transaction.commit();
+    return installed;
 }
 
 // The extension is gone from this database: tell the launcher and exit for good.

@@ -1,0 +1,87 @@
+// duroxide.runtime_status(): one row per duroxide process of the server, read from shared
+// memory (the launcher and every dispatcher / activity worker slot in use).
+#include "pg/guard.hpp"
+#include "runtime/shared_state.hpp"
+
+#include <string>
+#include <vector>
+
+extern "C" {
+#include "utils/timestamp.h"
+}
+
+namespace {
+
+using duroxide::runtime::DatabaseState;
+using duroxide::runtime::WorkerRole;
+
+struct StatusRow {
+    std::string role;
+    int slot = 0;
+    int pid = 0;
+    Oid database = InvalidOid;
+    std::string state;
+    TimestampTz since = 0;
+    std::string current;
+    int64 items_processed = 0;
+    std::string last_error;
+};
+
+std::vector<StatusRow> snapshot() {
+    auto& shared = duroxide::runtime::shared_state();
+    std::vector<StatusRow> rows;
+    LWLockAcquire(shared.lock, LW_SHARED);
+    if (shared.launcher_pid != 0) {
+        rows.push_back({"launcher", 0, shared.launcher_pid, InvalidOid, "running", 0, "", 0, ""});
+    }
+    for (const auto& entry : shared.databases) {
+        if (entry.state == DatabaseState::Free) {
+            continue;
+        }
+        for (const auto& slot : entry.slots) {
+            if (!slot.in_use) {
+                continue;
+            }
+            rows.push_back({slot.role == WorkerRole::Dispatcher ? "dispatcher" : "activity worker",
+                            slot.index, slot.pid, entry.database,
+                            slot.pid == 0 ? std::string("starting") : std::string(slot.state),
+                            slot.state_since, slot.current,
+                            static_cast<int64>(slot.items_processed), slot.last_error});
+        }
+    }
+    LWLockRelease(shared.lock);
+    return rows;
+}
+
+Datum nullable_text(const std::string& s, bool& is_null) {
+    is_null = s.empty();
+    return is_null ? Datum(0) : duroxide::pg::call([&s] { return CStringGetTextDatum(s.c_str()); });
+}
+
+} // namespace
+
+DUROXIDE_SQL_FUNCTION(duroxide_runtime_status) {
+    const std::vector<StatusRow> rows = snapshot();
+    ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+    duroxide::pg::call([fcinfo] { InitMaterializedSRF(fcinfo, 0); });
+    for (const auto& row : rows) {
+        Datum values[9];
+        bool nulls[9] = {};
+        values[0] = nullable_text(row.role, nulls[0]);
+        values[1] = Int32GetDatum(row.slot);
+        values[2] = Int32GetDatum(row.pid);
+        nulls[2] = row.pid == 0;
+        values[3] = ObjectIdGetDatum(row.database);
+        nulls[3] = !OidIsValid(row.database);
+        values[4] = nullable_text(row.state, nulls[4]);
+        values[5] = TimestampTzGetDatum(row.since);
+        nulls[5] = row.since == 0;
+        values[6] = nullable_text(row.current, nulls[6]);
+        values[7] = Int64GetDatum(row.items_processed);
+        values[8] = nullable_text(row.last_error, nulls[8]);
+        duroxide::pg::call([rsinfo, &values, &nulls] {
+            tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+        });
+    }
+    return Datum(0);
+}

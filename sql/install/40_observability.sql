@@ -21,3 +21,27 @@ COMMENT ON VIEW duroxide.runtime_status IS
     'their state, current work, items processed and last error.';
 REVOKE ALL ON duroxide.runtime_status FROM PUBLIC;
 GRANT SELECT ON duroxide.runtime_status TO duroxide_admin, duroxide_user;
+
+CREATE FUNCTION duroxide.get_metrics(OUT metric text, OUT bucket text, OUT value bigint)
+    RETURNS SETOF record
+    LANGUAGE c VOLATILE
+    AS 'MODULE_PATHNAME', 'duroxide_get_metrics';
+COMMENT ON FUNCTION duroxide.get_metrics() IS
+    'Server-wide duroxide counters and duration histograms (microsecond buckets) since start-up '
+    'or the last duroxide.reset_metrics().';
+REVOKE ALL ON FUNCTION duroxide.get_metrics() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION duroxide.get_metrics() TO duroxide_admin, duroxide_user;
+
+CREATE VIEW duroxide.metrics AS SELECT metric, bucket, value FROM duroxide.get_metrics();
+COMMENT ON VIEW duroxide.metrics IS
+    'Counters (orchestrations, turns, activities by outcome, lock renewals and steals, wake-ups '
+    'vs safety-net polls, resident cache) and turn/activity duration histograms.';
+REVOKE ALL ON duroxide.metrics FROM PUBLIC;
+GRANT SELECT ON duroxide.metrics TO duroxide_admin, duroxide_user;
+
+CREATE FUNCTION duroxide.reset_metrics() RETURNS void
+    LANGUAGE c VOLATILE
+    AS 'MODULE_PATHNAME', 'duroxide_reset_metrics';
+COMMENT ON FUNCTION duroxide.reset_metrics() IS 'Sets every duroxide counter and histogram to zero.';
+REVOKE ALL ON FUNCTION duroxide.reset_metrics() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION duroxide.reset_metrics() TO duroxide_admin;

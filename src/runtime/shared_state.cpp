@@ -36,6 +36,17 @@ void startup_shared_memory() {
     if (!found) {
         memset(state, 0, sizeof(SharedState));
         state->lock = &(GetNamedLWLockTranche(kTrancheName))->lock;
+        for (auto& counter : state->metrics.counters) {
+            pg_atomic_init_u64(&counter, 0);
+        }
+        for (auto& histogram : state->metrics.buckets) {
+            for (auto& bucket : histogram) {
+                pg_atomic_init_u64(&bucket, 0);
+            }
+        }
+        for (auto& sum : state->metrics.sums_us) {
+            pg_atomic_init_u64(&sum, 0);
+        }
     }
     LWLockRelease(AddinShmemInitLock);
 }

@@ -6,7 +6,10 @@
 
 #include "pg/postgres.hpp"
 
+#include "runtime/metrics.hpp"
+
 extern "C" {
+#include "port/atomics.h"
 #include "storage/latch.h"
 #include "storage/lwlock.h"
 }
@@ -49,11 +52,18 @@ struct DatabaseEntry {
     WorkerSlot slots[kMaxSlots]; // dispatchers first, then activity workers
 };
 
+struct SharedMetrics {
+    pg_atomic_uint64 counters[static_cast<int>(metrics::Counter::Count_)];
+    pg_atomic_uint64 buckets[static_cast<int>(metrics::Histogram::Count_)][metrics::kBuckets];
+    pg_atomic_uint64 sums_us[static_cast<int>(metrics::Histogram::Count_)];
+};
+
 struct SharedState {
     LWLock* lock;
     pid_t launcher_pid;
     Latch* launcher_latch;
     DatabaseEntry databases[kMaxDatabases];
+    SharedMetrics metrics; // atomics: no lock needed
 };
 
 // Set up in the postmaster by the shared-memory hooks installed from _PG_init.

@@ -3,6 +3,7 @@
 #include "pg/guard.hpp"
 #include "pg/transaction.hpp"
 #include "runtime/gucs.hpp"
+#include "runtime/metrics.hpp"
 
 #include <cstdio>
 #include <cstring>
@@ -94,16 +95,19 @@ bool extension_installed() {
 
 void wait_for_work() {
     set_state("idle");
-    pg::call([] {
-        (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-                        settings.poll_interval_ms, PG_WAIT_EXTENSION);
+    const int events = pg::call([] {
+        int rc = WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+                           settings.poll_interval_ms, PG_WAIT_EXTENSION);
         ResetLatch(MyLatch);
         CHECK_FOR_INTERRUPTS();
         if (ConfigReloadPending) {
             ConfigReloadPending = false;
             ProcessConfigFile(PGC_SIGHUP);
         }
+        return rc;
     });
+    metrics::add((events & WL_LATCH_SET) ? metrics::Counter::WakeUps
+                                         : metrics::Counter::SafetyNetPolls);
     set_state("running");
 }
 

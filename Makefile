@@ -3,6 +3,7 @@
 #   make                 build duroxide.so
 #   make install         install library, control file, SQL scripts and public headers
 #   make unit            build and run the GoogleTest unit tests of src/core (no server)
+#   make format          apply .clang-format;  make format-check: fail on any difference
 #   make check-all       everything: unit tests, pg_regress, isolation and TAP suites on a
 #                        throwaway cluster (same as scripts/test.sh)
 
@@ -54,7 +55,7 @@ sql/duroxide--$(CURRENT_VERSION).sql: $(INSTALL_PIECES)
 
 # The core must never see PostgreSQL (DESIGN.md §2); checked on every build.
 all: check-core-purity
-.PHONY: check-core-purity unit check-all
+.PHONY: check-core-purity unit check-all format format-check
 check-core-purity:
 	@if grep -rnE '#[[:space:]]*include[[:space:]]*[<"](postgres|postgres_ext|fmgr|miscadmin|executor/spi|utils/[a-z_]+)\.h' \
 	      src/core include/duroxide; then \
@@ -62,6 +63,12 @@ check-core-purity:
 
 unit:
 	$(MAKE) -f test/unit/Makefile run
+
+CXX_FILES = $(shell git ls-files '*.cpp' '*.hpp' 2>/dev/null)
+format:
+	clang-format -i $(CXX_FILES)
+format-check:
+	clang-format --dry-run --Werror $(CXX_FILES)
 
 check-all:
 	scripts/test.sh

@@ -7,12 +7,13 @@
 # Ends with one line "N passed, M failed"; exits non-zero on any failure or broken suite.
 #
 #   scripts/test.sh                 everything
-#   scripts/test.sh unit|regress|isolation|tap ...   only the named parts
+#   scripts/test.sh style|unit|regress|isolation|tap ...   only the named parts
+# (style: the C++ sources match .clang-format)
 set -uo pipefail
 TOP="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$TOP"
 PARTS=("$@")
-[ ${#PARTS[@]} -gt 0 ] || PARTS=(unit regress isolation tap)
+[ ${#PARTS[@]} -gt 0 ] || PARTS=(style unit regress isolation tap)
 want() { local p; for p in "${PARTS[@]}"; do [ "$p" = "$1" ] && return 0; done; return 1; }
 
 RESULTS="$(mktemp /tmp/duroxide-results.XXXXXX)"
@@ -36,6 +37,16 @@ if [ -d test/plugins ] && [ -n "$(ls test/plugins 2>/dev/null)" ]; then
             tail -n 40 /tmp/duroxide-build.log >&2; echo "test: building $plugin failed" >&2; exit 1
         fi
     done
+fi
+
+if want style; then
+    echo "== style"
+    if make -s format-check >/tmp/duroxide-style.log 2>&1; then
+        echo "style 1 0" >>"$RESULTS"
+    else
+        head -n 30 /tmp/duroxide-style.log; echo "test: run 'make format'" >&2
+        echo "style 0 1" >>"$RESULTS"
+    fi
 fi
 
 if want unit; then

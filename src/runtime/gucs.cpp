@@ -36,6 +36,12 @@ void define_gucs() {
                             "Stack size of each orchestration and activity fiber.", nullptr,
                             &settings.fiber_stack_kb, 256, 64, 16 * 1024, PGC_SIGHUP, GUC_UNIT_KB,
                             nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("duroxide.max_payload_size",
+                            "Largest orchestration input, event payload or output accepted.",
+                            "Larger values are refused at the SQL boundary before anything is "
+                            "written.",
+                            &settings.max_payload_kb, 3072, 1, 1024 * 1024, PGC_SUSET, GUC_UNIT_KB,
+                            nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("duroxide");
 }
 

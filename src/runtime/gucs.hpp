@@ -10,6 +10,7 @@ struct Settings {
     int poll_interval_ms = 1000;       // safety-net poll; wake-ups normally come from latches
     int max_attempts = 10;             // poison threshold (attempt_count > max_attempts)
     int fiber_stack_kb = 256;          // orchestration / activity fiber stack size
+    int max_payload_kb = 3072;         // largest input / output / event payload accepted
 };
 
 extern Settings settings;

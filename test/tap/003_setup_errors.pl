@@ -26,5 +26,7 @@ $rc = IPC::Run::run(["$top/scripts/pg-cluster.sh", 'start', "$dir/c", $listener-
 ok(!$rc, 'pg-cluster refuses a port in use');
 like($err, qr/port \d+ is already in use/, 'and says the port is in use');
 ok(!-e "$dir/c/data/postmaster.pid", 'and starts nothing');
+# Never leave a server behind, even when the check above failed.
+IPC::Run::run(["$top/scripts/pg-cluster.sh", 'stop', "$dir/c"]) if -e "$dir/c/data/postmaster.pid";
 close $listener;
 done_testing();

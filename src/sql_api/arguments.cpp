@@ -1,5 +1,7 @@
 #include "sql_api/arguments.hpp"
 
+#include "core/validation/identifiers.hpp"
+
 #include "pg/guard.hpp"
 #include "runtime/gucs.hpp"
 
@@ -27,32 +29,16 @@ std::string required_text(FunctionCallInfo fcinfo, int n, std::string_view what)
 }
 
 void check_identifier(std::string_view value, std::string_view what) {
-    if (value.empty()) {
-        throw pg::SqlError(ERRCODE_INVALID_PARAMETER_VALUE,
-                           std::string(what) + " must not be empty");
-    }
-    if (value.size() > kMaxIdBytes) {
-        throw pg::SqlError(ERRCODE_INVALID_PARAMETER_VALUE,
-                           std::string(what) + " is too long (" + std::to_string(value.size()) +
-                               " bytes)",
-                           "The limit is " + std::to_string(kMaxIdBytes) + " bytes.");
-    }
-    for (unsigned char c : value) {
-        if (c < 0x20 || c == 0x7f) {
-            throw pg::SqlError(ERRCODE_INVALID_PARAMETER_VALUE,
-                               std::string(what) + " must not contain control characters");
-        }
+    if (auto problem = core::identifier_problem(value)) {
+        throw pg::SqlError(ERRCODE_INVALID_PARAMETER_VALUE, std::string(what) + " " + *problem);
     }
 }
 
 void check_payload(std::string_view value, std::string_view what) {
     const size_t limit = static_cast<size_t>(runtime::settings.max_payload_kb) * 1024;
-    if (value.size() > limit) {
-        throw pg::SqlError(ERRCODE_PROGRAM_LIMIT_EXCEEDED,
-                           std::string(what) + " is too large (" + std::to_string(value.size()) +
-                               " bytes)",
-                           "duroxide.max_payload_size is " +
-                               std::to_string(runtime::settings.max_payload_kb) + " kB.");
+    if (auto problem = core::payload_problem(value, limit)) {
+        throw pg::SqlError(ERRCODE_PROGRAM_LIMIT_EXCEEDED, std::string(what) + " " + *problem, {},
+                           "Raise duroxide.max_payload_size to accept larger values.");
     }
 }
 

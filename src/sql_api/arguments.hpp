@@ -19,8 +19,8 @@ std::optional<std::string> optional_text(FunctionCallInfo fcinfo, int n);
 // Argument `n` as text, refusing NULL (null_value_not_allowed) with the argument's name.
 std::string required_text(FunctionCallInfo fcinfo, int n, std::string_view what);
 
-// An identifier (instance id, name): non-empty, at most kMaxIdBytes bytes, no control
-// characters. Throws invalid_parameter_value naming `what`.
+// An identifier (instance id, name) by core::identifier_problem's rules. Throws
+// invalid_parameter_value naming `what`.
 void check_identifier(std::string_view value, std::string_view what);
 
 // A payload (input, event data): at most duroxide.max_payload_size bytes

@@ -1,6 +1,7 @@
 #include "runtime/launcher.hpp"
 
 #include "pg/guard.hpp"
+#include "pg/latch_wait.hpp"
 #include "pg/spi.hpp"
 #include "pg/transaction.hpp"
 #include "runtime/gucs.hpp"
@@ -17,7 +18,6 @@ extern "C" {
 #include "postmaster/interrupt.h"
 #include "storage/ipc.h"
 #include "tcop/tcopprot.h"
-#include "utils/guc.h"
 #include "utils/snapmgr.h"
 
 PGDLLEXPORT void duroxide_launcher_main(Datum main_arg);
@@ -212,12 +212,7 @@ void stop_orphaned_workers() {
         if (!any) {
             return;
         }
-        pg::call([] {
-            (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 50L,
-                            PG_WAIT_EXTENSION);
-            ResetLatch(MyLatch);
-            CHECK_FOR_INTERRUPTS();
-        });
+        pg::wait_on_latch(50);
     }
 }
 
@@ -238,16 +233,7 @@ void run_launcher() {
     probe_databases();
     for (;;) {
         reconcile();
-        pg::call([] {
-            (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 1000L,
-                            PG_WAIT_EXTENSION);
-            ResetLatch(MyLatch);
-            CHECK_FOR_INTERRUPTS();
-            if (ConfigReloadPending) {
-                ConfigReloadPending = false;
-                ProcessConfigFile(PGC_SIGHUP);
-            }
-        });
+        pg::wait_on_latch(1000);
     }
 }
 

@@ -1,6 +1,7 @@
 #include "runtime/worker.hpp"
 
 #include "pg/guard.hpp"
+#include "pg/latch_wait.hpp"
 #include "pg/transaction.hpp"
 #include "runtime/gucs.hpp"
 #include "runtime/metrics.hpp"
@@ -15,7 +16,6 @@ extern "C" {
 #include "postmaster/interrupt.h"
 #include "storage/ipc.h"
 #include "tcop/tcopprot.h"
-#include "utils/guc.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
@@ -95,19 +95,8 @@ bool extension_installed() {
 
 void wait_for_work() {
     set_state("idle");
-    const int events = pg::call([] {
-        int rc = WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-                           settings.poll_interval_ms, PG_WAIT_EXTENSION);
-        ResetLatch(MyLatch);
-        CHECK_FOR_INTERRUPTS();
-        if (ConfigReloadPending) {
-            ConfigReloadPending = false;
-            ProcessConfigFile(PGC_SIGHUP);
-        }
-        return rc;
-    });
-    metrics::add((events & WL_LATCH_SET) ? metrics::Counter::WakeUps
-                                         : metrics::Counter::SafetyNetPolls);
+    const bool woken = pg::wait_on_latch(settings.poll_interval_ms);
+    metrics::add(woken ? metrics::Counter::WakeUps : metrics::Counter::SafetyNetPolls);
     set_state("running");
 }
 

@@ -1,0 +1,13 @@
+// Versions a plugin is checked against when it is loaded.
+#pragma once
+
+#include <cstdint>
+
+namespace duroxide {
+
+// Bumped whenever a public header changes in a way that breaks already-built plugins. The
+// loader refuses a plugin built for another ABI.
+inline constexpr std::uint32_t kAbiVersion = 1;
+inline constexpr const char* kLibraryVersion = "0.1.0";
+
+} // namespace duroxide

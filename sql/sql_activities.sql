@@ -1,4 +1,5 @@
 -- Registering SQL functions as activities.
+\set SHOW_CONTEXT never
 CREATE SCHEMA act;
 CREATE FUNCTION act.upper_text(input text) RETURNS text LANGUAGE sql AS $$ SELECT upper(input) $$;
 CREATE FUNCTION act.echo_json(input jsonb) RETURNS jsonb LANGUAGE sql AS $$ SELECT input $$;

@@ -1,4 +1,28 @@
--- Registration catalog: SQL functions registered as activities (and, with the runtime, plugins).
+-- Registration catalog: plugins (C++ shared libraries) and SQL functions registered as
+-- activities. A handler name belongs to exactly one provider.
+
+CREATE TABLE duroxide.plugins (
+    name           text PRIMARY KEY,
+    path           text NOT NULL,
+    abi_version    integer NOT NULL,
+    registered_by  regrole NOT NULL,
+    registered_at  timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+COMMENT ON TABLE duroxide.plugins IS 'Registered plugin libraries; workers load every one of them.';
+
+CREATE TABLE duroxide.plugin_handlers (
+    plugin   text NOT NULL REFERENCES duroxide.plugins (name) ON DELETE CASCADE,
+    kind     text NOT NULL CHECK (kind IN ('orchestration', 'activity')),
+    name     text NOT NULL,
+    version  text NOT NULL DEFAULT '',  -- semver for orchestrations, '' for activities
+    PRIMARY KEY (kind, name, version)
+);
+CREATE INDEX ON duroxide.plugin_handlers (plugin);
+COMMENT ON TABLE duroxide.plugin_handlers IS 'What each registered plugin provides.';
+
+REVOKE ALL ON duroxide.plugins, duroxide.plugin_handlers FROM PUBLIC;
+GRANT SELECT ON duroxide.plugins, duroxide.plugin_handlers TO duroxide_admin, duroxide_user;
+GRANT INSERT, DELETE ON duroxide.plugins, duroxide.plugin_handlers TO duroxide_admin;
 
 CREATE TABLE duroxide.sql_activities (
     name           text PRIMARY KEY,
@@ -48,6 +72,11 @@ BEGIN
             USING ERRCODE = 'insufficient_privilege',
             HINT = 'The activity runs as the role that registers it, which must be able to call it.';
     END IF;
+    IF EXISTS (SELECT 1 FROM duroxide.plugin_handlers h
+                WHERE h.kind = 'activity' AND h.name = register_sql_activity.name) THEN
+        RAISE EXCEPTION 'activity "%" is already provided by a plugin', name
+            USING ERRCODE = 'duplicate_object';
+    END IF;
     INSERT INTO duroxide.sql_activities (name, function_oid, input_type, output_type, run_as)
     VALUES (name, fn, p.proargtypes[0], p.prorettype, current_user::regrole);
 EXCEPTION WHEN unique_violation THEN
@@ -73,3 +102,39 @@ COMMENT ON FUNCTION duroxide.unregister_sql_activity(text) IS
     'Removes the SQL activity "name"; returns whether it existed.';
 REVOKE ALL ON FUNCTION duroxide.unregister_sql_activity(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION duroxide.unregister_sql_activity(text) TO duroxide_admin;
+
+CREATE FUNCTION duroxide.register_plugin(name text) RETURNS integer
+    LANGUAGE c VOLATILE
+    AS 'MODULE_PATHNAME', 'duroxide_register_plugin';
+COMMENT ON FUNCTION duroxide.register_plugin(text) IS
+    'Loads the plugin library "name" (from $libdir or duroxide.plugin_directories), checks its '
+    'ABI version and records the orchestrations and activities it provides; returns how many. '
+    'Loading a plugin runs its code in the server: duroxide_admin only.';
+REVOKE ALL ON FUNCTION duroxide.register_plugin(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION duroxide.register_plugin(text) TO duroxide_admin;
+
+CREATE FUNCTION duroxide.unregister_plugin(name text) RETURNS boolean
+    LANGUAGE sql VOLATILE STRICT
+    SET search_path = pg_catalog, pg_temp
+    BEGIN ATOMIC
+        WITH gone AS (DELETE FROM duroxide.plugins p WHERE p.name = unregister_plugin.name
+                      RETURNING 1)
+        SELECT count(*) > 0 FROM gone;
+    END;
+COMMENT ON FUNCTION duroxide.unregister_plugin(text) IS
+    'Forgets the plugin "name" and its handlers; returns whether it was registered.';
+REVOKE ALL ON FUNCTION duroxide.unregister_plugin(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION duroxide.unregister_plugin(text) TO duroxide_admin;
+
+CREATE VIEW duroxide.registered_handlers AS
+SELECT h.kind, h.name, NULLIF(h.version, '') AS version, 'plugin'::text AS provider_type,
+       h.plugin AS provider
+  FROM duroxide.plugin_handlers h
+UNION ALL
+SELECT 'activity', a.name, NULL, 'sql', a.function_oid::text
+  FROM duroxide.sql_activities a;
+COMMENT ON VIEW duroxide.registered_handlers IS
+    'Every orchestration and activity the runtime can run, with its version and provider '
+    '(a plugin, or an SQL function).';
+REVOKE ALL ON duroxide.registered_handlers FROM PUBLIC;
+GRANT SELECT ON duroxide.registered_handlers TO duroxide_admin, duroxide_user;

@@ -42,6 +42,13 @@ void define_gucs() {
                             "written.",
                             &settings.max_payload_kb, 3072, 1, 1024 * 1024, PGC_SUSET, GUC_UNIT_KB,
                             nullptr, nullptr, nullptr);
+    DefineCustomStringVariable(
+        "duroxide.plugin_directories",
+        "Absolute directories, besides $libdir, from which plugins may be loaded.",
+        "Comma-separated. Loading a plugin runs its code in the server: list only directories "
+        "that only trusted administrators can write to.",
+        &settings.plugin_directories, "", PGC_SIGHUP, GUC_SUPERUSER_ONLY, nullptr, nullptr,
+        nullptr);
     MarkGUCPrefixReserved("duroxide");
 }
 

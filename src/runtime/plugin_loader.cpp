@@ -20,8 +20,7 @@ LoadedPlugin load_plugin(std::string_view name, PluginRegistrar& registrar) {
     void* handle = dlopen(plugin.path.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (handle == nullptr) {
         const char* why = dlerror();
-        throw pg::SqlError(ERRCODE_UNDEFINED_FILE,
-                           "could not load plugin \"" + plugin.name + "\"",
+        throw pg::SqlError(ERRCODE_UNDEFINED_FILE, "could not load plugin \"" + plugin.name + "\"",
                            why != nullptr ? std::string(why) : std::string());
     }
     void* abi_symbol = dlsym(handle, kPluginAbiSymbol);

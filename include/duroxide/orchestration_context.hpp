@@ -1,0 +1,117 @@
+// What orchestration code sees. Orchestration code is an ordinary function
+//   std::string my_orchestration(duroxide::OrchestrationContext& ctx, const std::string& input)
+// that schedules durable work through ctx and waits for it with DurableFuture::get(). It runs
+// on a fiber and is replayed from history, so it must be deterministic: no clocks, randomness,
+// I/O or threads of its own; everything with a side effect is an activity. Throwing fails the
+// orchestration with the exception's message.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace duroxide {
+
+// The result of durable work: a value, or the error message of an application failure.
+class Outcome {
+public:
+    static Outcome success(std::string value) { return Outcome(true, std::move(value)); }
+    static Outcome failure(std::string message) { return Outcome(false, std::move(message)); }
+    bool ok() const { return ok_; }
+    // The value; throws TaskFailed with the error message when the work failed.
+    const std::string& value() const;
+    const std::string& error() const { return text_; }
+
+private:
+    Outcome(bool ok, std::string text) : ok_(ok), text_(std::move(text)) {}
+    bool ok_;
+    std::string text_;
+};
+
+// Thrown by Outcome::value() for failed work; uncaught, it fails the orchestration.
+class TaskFailed : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+inline const std::string& Outcome::value() const {
+    if (!ok_) {
+        throw TaskFailed(text_);
+    }
+    return text_;
+}
+
+class OrchestrationContext;
+
+// A handle on scheduled durable work (activity, timer, event wait).
+class DurableFuture {
+public:
+    DurableFuture() = default;
+    DurableFuture(OrchestrationContext* context, std::uint64_t id) : context_(context), id_(id) {}
+    // Suspends the orchestration until the work completes.
+    Outcome get() const;
+    // get().value(): the result, or TaskFailed.
+    std::string value() const { return get().value(); }
+    bool ready() const;
+    std::uint64_t id() const { return id_; }
+
+private:
+    OrchestrationContext* context_ = nullptr;
+    std::uint64_t id_ = 0;
+};
+
+class OrchestrationContext {
+public:
+    virtual ~OrchestrationContext() = default;
+
+    virtual const std::string& instance_id() const = 0;
+    virtual std::uint64_t execution_id() const = 0;
+    virtual const std::string& orchestration_name() const = 0;
+    virtual const std::string& orchestration_version() const = 0;
+    // True while the code re-executes what history already records.
+    virtual bool is_replaying() const = 0;
+
+    virtual DurableFuture schedule_activity(std::string_view name, std::string_view input) = 0;
+    virtual DurableFuture schedule_timer(std::chrono::milliseconds delay) = 0;
+    // Waits for the next event `name` raised after this wait is recorded (positional).
+    virtual DurableFuture schedule_wait(std::string_view name) = 0;
+
+    virtual void set_custom_status(std::string_view status) = 0;
+    virtual void reset_custom_status() = 0;
+    virtual std::optional<std::string> get_custom_status() const = 0;
+
+    // Ends this execution and starts the next one with `input`; does not return.
+    [[noreturn]] virtual void continue_as_new(std::string_view input) = 0;
+
+    // Suspends until `future` completes.
+    virtual Outcome await(const DurableFuture& future) = 0;
+    virtual bool is_ready(const DurableFuture& future) const = 0;
+    // Suspends until one of `futures` completes; returns the index of the one whose completion
+    // comes first in history (deterministic on replay).
+    virtual std::size_t select(std::span<const DurableFuture> futures) = 0;
+
+    // Suspends until all complete; outcomes in argument order.
+    std::vector<Outcome> join(std::span<const DurableFuture> futures) {
+        std::vector<Outcome> outcomes;
+        outcomes.reserve(futures.size());
+        for (const auto& future : futures) {
+            outcomes.push_back(await(future));
+        }
+        return outcomes;
+    }
+};
+
+inline Outcome DurableFuture::get() const {
+    return context_->await(*this);
+}
+inline bool DurableFuture::ready() const {
+    return context_->is_ready(*this);
+}
+
+} // namespace duroxide

@@ -1,0 +1,525 @@
+#include "core/replay/turn.hpp"
+
+#include "core/fiber/fiber.hpp"
+#include "core/model/limits.hpp"
+#include "duroxide/orchestration_context.hpp"
+
+#include <deque>
+#include <map>
+#include <unordered_map>
+
+namespace duroxide::core {
+
+namespace {
+
+// Thrown through orchestration code to end the execution; not a std::exception, so user code
+// catching std::exception cannot swallow it.
+struct ContinueAsNewSignal {
+    std::string input;
+};
+struct NondeterminismSignal {
+    std::string message;
+};
+
+struct Completion {
+    Outcome outcome;
+    std::size_t position; // index in the full history
+};
+
+bool is_schedule(const EventKind& kind) {
+    return std::holds_alternative<events::ActivityScheduled>(kind) ||
+           std::holds_alternative<events::TimerCreated>(kind) ||
+           std::holds_alternative<events::ExternalSubscribed>(kind) ||
+           std::holds_alternative<events::CustomStatusUpdated>(kind);
+}
+
+std::string describe(const EventKind& kind) {
+    if (auto* a = std::get_if<events::ActivityScheduled>(&kind)) {
+        return "activity " + a->name + "(" + a->input + ")";
+    }
+    if (auto* w = std::get_if<events::ExternalSubscribed>(&kind)) {
+        return "wait for event " + w->name;
+    }
+    if (std::holds_alternative<events::TimerCreated>(kind)) {
+        return "timer";
+    }
+    return std::string("custom status update");
+}
+
+class Turn final : public OrchestrationContext {
+public:
+    Turn(const TurnInput& input, TurnResult& result, std::vector<Event> full, std::string name,
+         std::string version, std::size_t persisted_length)
+        : input_(input), result_(result), full_(std::move(full)), name_(std::move(name)),
+          version_(std::move(version)) {
+        for (std::size_t i = 0; i < full_.size(); ++i) {
+            const Event& event = full_[i];
+            if (is_schedule(event.kind)) {
+                schedules_.push_back(i);
+                if (i < persisted_length) {
+                    ++persisted_schedules_;
+                }
+            }
+            if (auto* status = std::get_if<events::CustomStatusUpdated>(&event.kind)) {
+                custom_status_ = status->status;
+            }
+        }
+        index_completions();
+        next_event_id_ = full_.empty() ? 1 : full_.back().event_id + 1;
+    }
+
+    // --- OrchestrationContext
+    const std::string& instance_id() const override { return input_.instance; }
+    uint64_t execution_id() const override { return input_.execution_id; }
+    const std::string& orchestration_name() const override { return name_; }
+    const std::string& orchestration_version() const override { return version_; }
+    bool is_replaying() const override { return next_schedule_ < persisted_schedules_; }
+
+    DurableFuture schedule_activity(std::string_view name, std::string_view input) override {
+        events::ActivityScheduled scheduled{std::string(name), std::string(input), std::nullopt,
+                                            std::nullopt};
+        const uint64_t id = schedule(scheduled);
+        if (id == new_id_) {
+            result_.worker_items.push_back(
+                {work::ActivityExecute{input_.instance, input_.execution_id, id, scheduled.name,
+                                       scheduled.input, std::nullopt, std::nullopt}});
+        }
+        return DurableFuture(this, id);
+    }
+
+    DurableFuture schedule_timer(std::chrono::milliseconds delay) override {
+        const uint64_t fire_at =
+            input_.now_ms + static_cast<uint64_t>(std::max<int64_t>(delay.count(), 0));
+        const uint64_t id = schedule(events::TimerCreated{fire_at});
+        if (id == new_id_) {
+            result_.orchestrator_items.push_back(
+                {work::TimerFired{input_.instance, input_.execution_id, id, fire_at}});
+        }
+        return DurableFuture(this, id);
+    }
+
+    DurableFuture schedule_wait(std::string_view name) override {
+        return DurableFuture(this, schedule(events::ExternalSubscribed{std::string(name)}));
+    }
+
+    void set_custom_status(std::string_view status) override {
+        schedule(events::CustomStatusUpdated{std::string(status)});
+        custom_status_ = std::string(status);
+    }
+    void reset_custom_status() override {
+        schedule(events::CustomStatusUpdated{std::nullopt});
+        custom_status_.reset();
+    }
+    std::optional<std::string> get_custom_status() const override { return custom_status_; }
+
+    [[noreturn]] void continue_as_new(std::string_view input) override {
+        throw ContinueAsNewSignal{std::string(input)};
+    }
+
+    Outcome await(const DurableFuture& future) override {
+        auto it = completions_.find(future.id());
+        if (it == completions_.end()) {
+            block();
+        }
+        return it->second.outcome;
+    }
+
+    bool is_ready(const DurableFuture& future) const override {
+        return completions_.count(future.id()) != 0;
+    }
+
+    std::size_t select(std::span<const DurableFuture> futures) override {
+        std::optional<std::size_t> winner;
+        std::size_t best_position = 0;
+        for (std::size_t i = 0; i < futures.size(); ++i) {
+            auto it = completions_.find(futures[i].id());
+            if (it != completions_.end() && (!winner || it->second.position < best_position)) {
+                winner = i;
+                best_position = it->second.position;
+            }
+        }
+        if (!winner) {
+            block();
+        }
+        return *winner;
+    }
+
+    // --- driving
+    std::size_t unmatched_persisted_schedules() const {
+        return next_schedule_ < persisted_schedules_ ? persisted_schedules_ - next_schedule_ : 0;
+    }
+    std::vector<Event>& new_events() { return new_events_; }
+    uint64_t take_event_id() { return next_event_id_++; }
+    const std::vector<Event>& full() const { return full_; }
+    bool completed(uint64_t id) const { return completions_.count(id) != 0; }
+
+private:
+    // Matches the next schedule against history, or records it as new. Returns the event id
+    // (new_id_ is set to it for new schedules so that callers can add queue items).
+    uint64_t schedule(EventKind kind) {
+        const std::size_t index = next_schedule_++;
+        if (index < schedules_.size()) {
+            const Event& recorded = full_[schedules_[index]];
+            const bool same = recorded.kind.index() == kind.index() &&
+                              (std::holds_alternative<events::TimerCreated>(kind) ||
+                               std::holds_alternative<events::CustomStatusUpdated>(kind) ||
+                               recorded.kind == kind);
+            if (!same) {
+                throw NondeterminismSignal{
+                    "schedule mismatch: history has " + describe(recorded.kind) + " at event " +
+                    std::to_string(recorded.event_id) + ", code scheduled " + describe(kind)};
+            }
+            new_id_ = 0;
+            return recorded.event_id;
+        }
+        Event event{next_event_id_++, std::nullopt,     input_.instance, input_.execution_id,
+                    input_.now_ms,    kDuroxideVersion, std::move(kind)};
+        new_id_ = event.event_id;
+        new_events_.push_back(std::move(event));
+        return new_id_;
+    }
+
+    [[noreturn]] void block() {
+        Fiber::suspend(); // never resumed this turn: the fiber is unwound when the turn ends
+        throw std::logic_error("a blocked orchestration fiber was resumed");
+    }
+
+    void index_completions() {
+        std::map<std::string, std::deque<uint64_t>> open_waits;
+        std::unordered_map<uint64_t, const events::ExternalSubscribed*> waits;
+        for (std::size_t i = 0; i < full_.size(); ++i) {
+            const Event& event = full_[i];
+            const uint64_t source = event.source_event_id.value_or(0);
+            std::visit(
+                [&](const auto& kind) {
+                    using K = std::decay_t<decltype(kind)>;
+                    if constexpr (std::is_same_v<K, events::ActivityCompleted>) {
+                        completions_.emplace(source, Completion{Outcome::success(kind.result), i});
+                    } else if constexpr (std::is_same_v<K, events::ActivityFailed>) {
+                        completions_.emplace(
+                            source,
+                            Completion{Outcome::failure(kind.details.display_message()), i});
+                    } else if constexpr (std::is_same_v<K, events::TimerFired>) {
+                        completions_.emplace(source, Completion{Outcome::success(""), i});
+                    } else if constexpr (std::is_same_v<K, events::ExternalSubscribed>) {
+                        open_waits[kind.name].push_back(event.event_id);
+                    } else if constexpr (std::is_same_v<K, events::ExternalEvent>) {
+                        auto& queue = open_waits[kind.name];
+                        if (!queue.empty()) { // causal rule: only waits recorded before it
+                            completions_.emplace(queue.front(),
+                                                 Completion{Outcome::success(kind.data), i});
+                            queue.pop_front();
+                        }
+                    }
+                },
+                event.kind);
+        }
+    }
+
+    const TurnInput& input_;
+    TurnResult& result_;
+    std::vector<Event> full_;
+    std::string name_, version_;
+    std::vector<std::size_t> schedules_; // positions of schedule events in full_
+    std::size_t persisted_schedules_ = 0;
+    std::size_t next_schedule_ = 0;
+    std::unordered_map<uint64_t, Completion> completions_;
+    std::optional<std::string> custom_status_;
+    std::vector<Event> new_events_;
+    uint64_t next_event_id_ = 1;
+    uint64_t new_id_ = 0;
+};
+
+Event make_event(const TurnInput& input, uint64_t id, std::optional<uint64_t> source,
+                 EventKind kind) {
+    return Event{id,           source,           input.instance, input.execution_id,
+                 input.now_ms, kDuroxideVersion, std::move(kind)};
+}
+
+// Turns this turn's messages into completion events (those for other executions, duplicates
+// and messages that complete nothing are dropped). Returns a nondeterminism message for a
+// completion that names no schedule of the right kind.
+std::optional<std::string> materialize_messages(const TurnInput& input, std::vector<Event>& full,
+                                                TurnResult& result) {
+    std::unordered_map<uint64_t, std::size_t> kind_of_schedule; // event id -> kind index
+    std::unordered_map<uint64_t, bool> done;
+    for (const Event& event : full) {
+        if (is_schedule(event.kind)) {
+            kind_of_schedule[event.event_id] = event.kind.index();
+        }
+        if (event.source_event_id) {
+            done[*event.source_event_id] = true;
+        }
+    }
+    bool cancel_recorded = false;
+    for (const Event& event : full) {
+        cancel_recorded = cancel_recorded ||
+                          std::holds_alternative<events::OrchestrationCancelRequested>(event.kind);
+    }
+    uint64_t next_id = full.empty() ? 1 : full.back().event_id + 1;
+    auto append = [&](std::optional<uint64_t> source, EventKind kind) {
+        full.push_back(make_event(input, next_id, source, std::move(kind)));
+        result.history_delta.push_back(full.back());
+        ++next_id;
+    };
+    auto completes = [&](uint64_t execution_id, uint64_t id, std::size_t expected_kind,
+                         const char* what) -> std::optional<std::string> {
+        if (execution_id != input.execution_id || done.count(id)) {
+            return std::nullopt; // another execution's, or a duplicate
+        }
+        auto it = kind_of_schedule.find(id);
+        if (it == kind_of_schedule.end() || it->second != expected_kind) {
+            return std::string("no matching schedule for ") + what +
+                   " completion id=" + std::to_string(id);
+        }
+        done[id] = true;
+        return std::string();
+    };
+    constexpr std::size_t kActivity = 3; // EventKind index of ActivityScheduled
+    constexpr std::size_t kTimer = 7;    // EventKind index of TimerCreated
+    static_assert(std::is_same_v<std::variant_alternative_t<kActivity, EventKind>,
+                                 events::ActivityScheduled>);
+    static_assert(
+        std::is_same_v<std::variant_alternative_t<kTimer, EventKind>, events::TimerCreated>);
+    for (const WorkItem& message : input.messages) {
+        std::optional<std::string> problem;
+        if (auto* m = std::get_if<work::ActivityCompleted>(&message.kind)) {
+            problem = completes(m->execution_id, m->id, kActivity, "activity");
+            if (problem && problem->empty()) {
+                append(m->id, events::ActivityCompleted{m->result});
+            }
+        } else if (auto* m = std::get_if<work::ActivityFailed>(&message.kind)) {
+            problem = completes(m->execution_id, m->id, kActivity, "activity");
+            if (problem && problem->empty()) {
+                append(m->id, events::ActivityFailed{m->details});
+            }
+        } else if (auto* m = std::get_if<work::TimerFired>(&message.kind)) {
+            problem = completes(m->execution_id, m->id, kTimer, "timer");
+            if (problem && problem->empty()) {
+                append(m->id, events::TimerFired{m->fire_at_ms});
+            }
+        } else if (auto* m = std::get_if<work::ExternalRaised>(&message.kind)) {
+            append(std::nullopt, events::ExternalEvent{m->name, m->data});
+        } else if (auto* m = std::get_if<work::CancelInstance>(&message.kind)) {
+            if (!cancel_recorded) {
+                append(std::nullopt, events::OrchestrationCancelRequested{m->reason});
+                cancel_recorded = true;
+            }
+        }
+        if (problem && !problem->empty()) {
+            return problem;
+        }
+    }
+    return std::nullopt;
+}
+
+const char* terminal_reason(ExecutionStatus status) {
+    switch (status) {
+    case ExecutionStatus::Completed:
+        return "orchestration_terminal_completed";
+    case ExecutionStatus::ContinuedAsNew:
+        return "orchestration_terminal_continued_as_new";
+    default:
+        return "orchestration_terminal_failed";
+    }
+}
+
+} // namespace
+
+TurnResult run_turn(const OrchestrationRegistry& registry, StackPool& stacks,
+                    const TurnInput& input) {
+    TurnResult result;
+    std::vector<Event> full = input.history;
+
+    // A new execution starts from its StartOrchestration (or ContinueAsNew) message.
+    if (full.empty()) {
+        const work::StartOrchestration* start = nullptr;
+        for (const WorkItem& message : input.messages) {
+            if ((start = std::get_if<work::StartOrchestration>(&message.kind))) {
+                break;
+            }
+        }
+        if (start == nullptr) {
+            return result; // nothing to start: messages for an instance that does not exist
+        }
+        auto handler = start->version ? registry.resolve_exact(start->orchestration,
+                                                               Semver::parse(*start->version))
+                                      : registry.resolve(start->orchestration);
+        if (!handler) {
+            result.handler_missing = true;
+            return result;
+        }
+        full.push_back(make_event(
+            input, 1, std::nullopt,
+            events::OrchestrationStarted{start->orchestration, handler->version.to_string(),
+                                         start->input, start->parent_instance, start->parent_id,
+                                         std::nullopt, std::nullopt}));
+        result.history_delta.push_back(full.back());
+        result.orchestration_name = start->orchestration;
+        result.orchestration_version = handler->version.to_string();
+        result.parent_instance = start->parent_instance;
+    }
+    const auto* first_event = std::get_if<events::OrchestrationStarted>(&full.front().kind);
+    if (first_event == nullptr) {
+        result.status = ExecutionStatus::Failed;
+        result.error = ErrorDetails::infrastructure(
+            "replay", "corrupted history: first event is " + std::string(full.front().type_name()));
+        result.output = result.error->display_message();
+        return result;
+    }
+    const events::OrchestrationStarted started_event = *first_event; // full grows below
+    const events::OrchestrationStarted* started = &started_event;
+    for (const Event& event : full) {
+        if (event.is_terminal()) {
+            return result; // finished execution: late messages are dropped
+        }
+    }
+    const std::size_t persisted = input.history.size();
+    std::optional<std::string> bad_completion = materialize_messages(input, full, result);
+    auto handler = registry.resolve_exact(started->name, Semver::parse(started->version));
+    if (!handler) {
+        result.handler_missing = true;
+        result.history_delta.clear();
+        return result;
+    }
+
+    Turn turn(input, result, full, started->name, started->version, persisted);
+    std::optional<ErrorDetails> failure;
+    std::optional<std::string> output, next_input;
+    std::optional<std::string> cancel_reason;
+    for (const Event& event : full) {
+        if (auto* cancel = std::get_if<events::OrchestrationCancelRequested>(&event.kind)) {
+            cancel_reason = cancel->reason;
+        }
+    }
+    if (bad_completion) {
+        failure = ErrorDetails::nondeterminism(*bad_completion);
+    } else {
+        Fiber fiber(stacks, [&] {
+            try {
+                output = (*handler->handler)(turn, started->input);
+            } catch (const ContinueAsNewSignal& signal) {
+                next_input = signal.input;
+            } catch (const NondeterminismSignal& signal) {
+                failure = ErrorDetails::nondeterminism(signal.message);
+            } catch (const std::exception& e) {
+                failure = ErrorDetails::orchestration_failed(e.what());
+            } catch (...) {
+                if (is_forced_unwind()) {
+                    throw;
+                }
+                failure = ErrorDetails::application(AppPanicked{}, "unknown exception");
+            }
+        });
+        fiber.resume();
+        if (!failure && turn.unmatched_persisted_schedules() > 0) {
+            failure = ErrorDetails::nondeterminism(
+                "history has " + std::to_string(turn.unmatched_persisted_schedules()) +
+                " scheduled item(s) the code no longer schedules");
+        }
+    } // the fiber, if blocked, is unwound here
+
+    const bool nondeterministic =
+        failure && std::holds_alternative<ConfigurationError>(failure->value);
+    if (nondeterministic) {
+        // Decisions of code that no longer matches its history are not kept.
+        result.worker_items.clear();
+        result.orchestrator_items.clear();
+    } else {
+        for (Event& event : turn.new_events()) {
+            result.history_delta.push_back(std::move(event));
+        }
+    }
+    if (cancel_reason && !nondeterministic) {
+        failure = ErrorDetails::cancelled(*cancel_reason);
+        output.reset();
+        next_input.reset();
+    }
+
+    if (failure) {
+        result.status = ExecutionStatus::Failed;
+        result.error = failure;
+        result.output = failure->display_message();
+    } else if (next_input) {
+        result.status = ExecutionStatus::ContinuedAsNew;
+        result.output = *next_input;
+    } else if (output) {
+        result.status = ExecutionStatus::Completed;
+        result.output = *output;
+    } else {
+        return result; // waiting for more work
+    }
+
+    // Terminal turn: cancel what is still open (activities by lock stealing, waits by
+    // breadcrumb), then the terminal event, last.
+    std::vector<Event> all = full;
+    all.insert(all.end(),
+               result.history_delta.begin() + static_cast<std::ptrdiff_t>(full.size() - persisted),
+               result.history_delta.end());
+    uint64_t next_id = all.back().event_id + 1;
+    std::unordered_map<uint64_t, bool> closed;
+    for (const Event& event : all) {
+        if (event.source_event_id) {
+            closed[*event.source_event_id] = true;
+        }
+    }
+    for (const Event& event : all) {
+        if (std::holds_alternative<events::ActivityScheduled>(event.kind) &&
+            !closed.count(event.event_id)) {
+            result.history_delta.push_back(
+                make_event(input, next_id++, event.event_id,
+                           events::ActivityCancelRequested{terminal_reason(result.status)}));
+            result.cancelled_activities.push_back(
+                {input.instance, input.execution_id, event.event_id});
+        } else if (std::holds_alternative<events::ExternalSubscribed>(event.kind) &&
+                   !closed.count(event.event_id) && !turn.completed(event.event_id)) {
+            result.history_delta.push_back(
+                make_event(input, next_id++, event.event_id,
+                           events::ExternalSubscribedCancelled{"orchestration_terminal"}));
+        }
+    }
+    // Cancelled work items must not be enqueued in the same turn.
+    std::erase_if(result.worker_items, [&](const WorkItem& item) {
+        const auto& execute = std::get<work::ActivityExecute>(item.kind);
+        for (const auto& cancelled : result.cancelled_activities) {
+            if (cancelled.activity_id == execute.id) {
+                return true;
+            }
+        }
+        return false;
+    });
+    switch (result.status) {
+    case ExecutionStatus::Completed:
+        result.history_delta.push_back(make_event(input, next_id, std::nullopt,
+                                                  events::OrchestrationCompleted{result.output}));
+        break;
+    case ExecutionStatus::Failed:
+        result.history_delta.push_back(
+            make_event(input, next_id, std::nullopt, events::OrchestrationFailed{*result.error}));
+        break;
+    case ExecutionStatus::ContinuedAsNew:
+        result.history_delta.push_back(make_event(
+            input, next_id, std::nullopt, events::OrchestrationContinuedAsNew{result.output}));
+        result.orchestrator_items.push_back({work::ContinueAsNew{input.instance,
+                                                                 started->name,
+                                                                 result.output,
+                                                                 std::nullopt,
+                                                                 {},
+                                                                 turn.get_custom_status()}});
+        break;
+    case ExecutionStatus::Running:
+        break;
+    }
+    if (started->parent_instance && started->parent_id) {
+        if (result.status == ExecutionStatus::Completed) {
+            result.orchestrator_items.push_back({work::SubOrchCompleted{
+                *started->parent_instance, 1, *started->parent_id, result.output}});
+        } else if (result.status == ExecutionStatus::Failed) {
+            result.orchestrator_items.push_back({work::SubOrchFailed{
+                *started->parent_instance, 1, *started->parent_id, *result.error}});
+        }
+    }
+    return result;
+}
+
+} // namespace duroxide::core

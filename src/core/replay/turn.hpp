@@ -1,0 +1,62 @@
+// One orchestration turn: replay an execution's history plus this turn's messages on a fiber
+// and return what must be persisted (history delta, queue items, status). Pure: no storage, no
+// clock of its own (the caller passes now_ms), no PostgreSQL.
+//
+// Replay model: the messages are first turned into completion events appended to history;
+// then every completion is known before the code runs. The code is run from the start; each
+// schedule call is matched by position against the schedule events of history (kind, name and
+// input must agree, else the execution fails as nondeterministic); awaiting work whose
+// completion is in history returns at once, and awaiting anything else suspends the fiber,
+// which ends the turn. select() picks the completion that comes first in history, so replay
+// always takes the branch the first run took. External events follow duroxide's causal rule:
+// an ExternalEvent completes the oldest open wait of its name recorded before it, or nothing.
+#pragma once
+
+#include "core/fiber/stack_pool.hpp"
+#include "core/model/event.hpp"
+#include "core/model/work_item.hpp"
+#include "duroxide/registry.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace duroxide::core {
+
+enum class ExecutionStatus { Running, Completed, Failed, ContinuedAsNew };
+
+struct TurnInput {
+    std::string instance;
+    uint64_t execution_id = 1;
+    std::vector<Event> history; // persisted history of this execution, oldest first
+    std::vector<WorkItem> messages;
+    uint64_t now_ms = 0;
+};
+
+struct CancelledActivity {
+    std::string instance;
+    uint64_t execution_id = 0;
+    uint64_t activity_id = 0;
+    bool operator==(const CancelledActivity&) const = default;
+};
+
+struct TurnResult {
+    std::vector<Event> history_delta;
+    std::vector<WorkItem> worker_items;
+    std::vector<WorkItem> orchestrator_items;
+    std::vector<CancelledActivity> cancelled_activities; // lock stealing
+    ExecutionStatus status = ExecutionStatus::Running;
+    std::string output; // completed output, failure display message, or continue-as-new input
+    std::optional<ErrorDetails> error;
+    // Set when this turn started the execution (its delta holds OrchestrationStarted).
+    std::optional<std::string> orchestration_name, orchestration_version, parent_instance;
+    // The orchestration (or version) is not registered: nothing was decided; the caller
+    // abandons the batch with backoff (and poison after max attempts).
+    bool handler_missing = false;
+};
+
+TurnResult run_turn(const OrchestrationRegistry& registry, StackPool& stacks,
+                    const TurnInput& input);
+
+} // namespace duroxide::core

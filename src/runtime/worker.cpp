@@ -3,9 +3,11 @@
 #include "pg/guard.hpp"
 #include "pg/latch_wait.hpp"
 #include "pg/transaction.hpp"
+#include "runtime/dispatch.hpp"
 #include "runtime/gucs.hpp"
 #include "runtime/metrics.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -55,6 +57,20 @@ void set_state(const char* state) {
     LWLockRelease(shared.lock);
 }
 
+void count_item() {
+    SharedState& shared = shared_state();
+    LWLockAcquire(shared.lock, LW_EXCLUSIVE);
+    ++my_slot().items_processed;
+    LWLockRelease(shared.lock);
+}
+
+void record_error(const char* message) {
+    SharedState& shared = shared_state();
+    LWLockAcquire(shared.lock, LW_EXCLUSIVE);
+    std::snprintf(my_slot().last_error, sizeof(my_slot().last_error), "%s", message);
+    LWLockRelease(shared.lock);
+}
+
 // Clears the slot's process fields when the process exits, however it exits.
 void forget_process(int, Datum) {
     SharedState& shared = shared_state();
@@ -93,9 +109,9 @@ bool extension_installed() {
     pg_unreachable();
 }
 
-void wait_for_work() {
+void wait_for_work(long timeout_ms) {
     set_state("idle");
-    const bool woken = pg::wait_on_latch(settings.poll_interval_ms);
+    const bool woken = pg::wait_on_latch(timeout_ms);
     metrics::add(woken ? metrics::Counter::WakeUps : metrics::Counter::SafetyNetPolls);
     set_state("running");
 }
@@ -148,12 +164,37 @@ void run_worker(Datum argument) {
         SetLatch(launcher);
     }
 
+    Handlers handlers;
+    core::StackPool stacks(static_cast<std::size_t>(settings.fiber_stack_kb) * 1024);
     for (;;) {
-        wait_for_work();
+        long timeout_ms = settings.poll_interval_ms;
+        try {
+            if (me.role == WorkerRole::Dispatcher) {
+                for (;;) {
+                    TurnOutcome outcome = run_orchestration_turn(handlers, stacks);
+                    if (!outcome.processed) {
+                        if (outcome.next_timer_in_ms) {
+                            timeout_ms = std::clamp<long>(*outcome.next_timer_in_ms, 1, timeout_ms);
+                        }
+                        break;
+                    }
+                    count_item();
+                }
+            } else {
+                while (run_one_activity(handlers)) {
+                    count_item();
+                }
+            }
+        } catch (const std::exception& e) {
+            // The unit of work was rolled back; report it and go on with the next one.
+            record_error(e.what());
+            const std::string message = std::string("duroxide worker: ") + e.what();
+            pg::call([&message] { ereport(WARNING, (errmsg_internal("%s", message.c_str()))); });
+        }
+        wait_for_work(timeout_ms);
         if (!extension_installed()) {
             leave_database(false);
         }
-        // Fetching and running orchestration turns / activities is the runtime's next step.
     }
 }
 

@@ -1,0 +1,132 @@
+-- The client API: start orchestrations, raise events, cancel, read status and history.
+-- The functions are SECURITY DEFINER (users hold no rights on the store's tables) with a fixed
+-- search_path.
+
+CREATE FUNCTION duroxide.start_orchestration(instance text, name text, input text DEFAULT '',
+                                             version text DEFAULT NULL) RETURNS void
+    LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'duroxide_start_orchestration';
+COMMENT ON FUNCTION duroxide.start_orchestration(text, text, text, text) IS
+    'Starts orchestration "name" as instance "instance" with "input" (pinned to "version" when '
+    'given) when the calling transaction commits. Starting an existing instance is a no-op.';
+
+CREATE FUNCTION duroxide.start_orchestration(instance text, name text, input jsonb,
+                                             version text DEFAULT NULL) RETURNS void
+    LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    BEGIN ATOMIC
+        SELECT duroxide.start_orchestration(instance, name, input::text, version);
+    END;
+COMMENT ON FUNCTION duroxide.start_orchestration(text, text, jsonb, text) IS
+    'start_orchestration with a jsonb input (passed to the orchestration as its JSON text).';
+
+CREATE FUNCTION duroxide.raise_event(instance text, event_name text, data text DEFAULT '')
+    RETURNS void
+    LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'duroxide_raise_event';
+COMMENT ON FUNCTION duroxide.raise_event(text, text, text) IS
+    'Raises external event "event_name" for an instance: it completes the oldest wait for that '
+    'name that the orchestration recorded before the event arrives.';
+
+CREATE FUNCTION duroxide.cancel_instance(instance text, reason text DEFAULT 'cancelled')
+    RETURNS void
+    LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'duroxide_cancel_instance';
+COMMENT ON FUNCTION duroxide.cancel_instance(text, text) IS
+    'Cancels a running instance: it fails with "canceled: <reason>" and its open activities are '
+    'withdrawn. A no-op for finished instances.';
+
+CREATE FUNCTION duroxide.get_orchestration_status(instance text,
+    OUT status text, OUT output text, OUT error jsonb, OUT custom_status text,
+    OUT custom_status_version integer, OUT execution_id bigint, OUT orchestration_name text,
+    OUT orchestration_version text, OUT created_at timestamptz, OUT updated_at timestamptz)
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    BEGIN ATOMIC
+        SELECT coalesce(CASE e.status WHEN 'ContinuedAsNew' THEN 'Running' ELSE e.status END,
+                        'NotFound'),
+               CASE WHEN e.status = 'Completed' THEN e.output END,
+               e.error::jsonb, i.custom_status, coalesce(i.custom_status_version, 0),
+               i.current_execution_id, i.orchestration_name, i.orchestration_version,
+               i.created_at, i.updated_at
+          FROM (SELECT get_orchestration_status.instance AS id) q
+          LEFT JOIN duroxide.instances i ON i.instance_id = q.id
+          LEFT JOIN duroxide.executions e
+                 ON e.instance_id = i.instance_id AND e.execution_id = i.current_execution_id;
+    END;
+COMMENT ON FUNCTION duroxide.get_orchestration_status(text) IS
+    'Status (NotFound, Running, Completed, Failed), output, error details, custom status and '
+    'its version, current execution and timestamps of an instance.';
+
+CREATE FUNCTION duroxide.wait_for_orchestration(instance text, timeout interval DEFAULT '30 s',
+    OUT status text, OUT output text, OUT error jsonb, OUT custom_status text,
+    OUT custom_status_version integer, OUT execution_id bigint, OUT orchestration_name text,
+    OUT orchestration_version text, OUT created_at timestamptz, OUT updated_at timestamptz)
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    deadline timestamptz;
+    pause double precision := 0.001;
+BEGIN
+    IF instance IS NULL OR timeout IS NULL THEN
+        RAISE EXCEPTION 'instance and timeout must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF timeout <= interval '0' OR timeout > interval '1 day' THEN
+        RAISE EXCEPTION 'timeout must be positive and at most 1 day'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- The dispatcher cannot see a start this transaction has not committed yet.
+    IF pg_current_xact_id_if_assigned() IS NOT NULL AND EXISTS (
+           SELECT 1 FROM duroxide.orchestrator_queue q
+            WHERE q.instance_id = wait_for_orchestration.instance
+              AND q.xmin::text = (pg_current_xact_id_if_assigned()::text::bigint % 4294967296)::text) THEN
+        RAISE EXCEPTION 'instance "%" was started in this transaction, which has not committed',
+            instance USING ERRCODE = 'object_not_in_prerequisite_state',
+            HINT = 'Commit the transaction that starts the orchestration before waiting for it.';
+    END IF;
+    deadline := clock_timestamp() + timeout;
+    LOOP
+        SELECT * INTO status, output, error, custom_status, custom_status_version, execution_id,
+               orchestration_name, orchestration_version, created_at, updated_at
+          FROM duroxide.get_orchestration_status(instance);
+        EXIT WHEN status IN ('Completed', 'Failed');
+        IF clock_timestamp() >= deadline THEN
+            RAISE EXCEPTION 'timed out after % waiting for instance "%" (status %)', timeout,
+                instance, status USING ERRCODE = 'query_canceled';
+        END IF;
+        PERFORM pg_sleep(pause);
+        pause := least(pause * 2, 0.05);
+    END LOOP;
+END
+$fn$;
+COMMENT ON FUNCTION duroxide.wait_for_orchestration(text, interval) IS
+    'Waits until the instance is Completed or Failed and returns its status; errors after '
+    '"timeout".';
+
+CREATE FUNCTION duroxide.read_history(instance text, execution_id bigint DEFAULT NULL)
+    RETURNS TABLE (event_id bigint, event_type text, event jsonb)
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    BEGIN ATOMIC
+        SELECT h.event_id, h.event_type, h.event_data::jsonb
+          FROM duroxide.history h
+         WHERE h.instance_id = read_history.instance
+           AND h.execution_id = coalesce(read_history.execution_id,
+                   (SELECT i.current_execution_id FROM duroxide.instances i
+                     WHERE i.instance_id = read_history.instance))
+         ORDER BY h.event_id;
+    END;
+COMMENT ON FUNCTION duroxide.read_history(text, bigint) IS
+    'The history events of an execution (the current one by default), oldest first.';
+
+DO $grants$
+DECLARE f text;
+BEGIN
+    FOREACH f IN ARRAY ARRAY[
+        'duroxide.start_orchestration(text, text, text, text)',
+        'duroxide.start_orchestration(text, text, jsonb, text)',
+        'duroxide.raise_event(text, text, text)', 'duroxide.cancel_instance(text, text)',
+        'duroxide.get_orchestration_status(text)', 'duroxide.wait_for_orchestration(text, interval)',
+        'duroxide.read_history(text, bigint)'] LOOP
+        EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO duroxide_admin, duroxide_user', f);
+    END LOOP;
+END
+$grants$;

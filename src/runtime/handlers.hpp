@@ -1,0 +1,36 @@
+// The handlers a worker process can run: the merged registries of every registered plugin
+// (reloaded when the plugin catalog changes) and the SQL activities.
+#pragma once
+
+#include "duroxide/registry.hpp"
+#include "pg/postgres.hpp"
+#include "pg/spi.hpp"
+
+#include <optional>
+#include <string>
+
+namespace duroxide::runtime {
+
+struct SqlActivity {
+    Oid function = InvalidOid;
+    Oid run_as = InvalidOid;
+    Oid input_type = InvalidOid;
+    Oid output_type = InvalidOid;
+};
+
+class Handlers {
+public:
+    // Reloads the plugins when duroxide.plugins changed since the last call (caller's
+    // transaction). A plugin that fails to load is logged and skipped.
+    void refresh(pg::SpiConnection& spi);
+
+    const OrchestrationRegistry& orchestrations() const { return orchestrations_; }
+    const ActivityRegistry& activities() const { return activities_; }
+    std::optional<SqlActivity> sql_activity(pg::SpiConnection& spi, const std::string& name) const;
+
+private:
+    std::string catalog_version_;
+    OrchestrationRegistry orchestrations_;
+    ActivityRegistry activities_;
+};
+} // namespace duroxide::runtime

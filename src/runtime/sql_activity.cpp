@@ -1,0 +1,66 @@
+#include "runtime/sql_activity.hpp"
+
+#include "pg/guard.hpp"
+
+extern "C" {
+#include "utils/acl.h"
+#include "utils/lsyscache.h"
+}
+
+namespace duroxide::runtime {
+
+namespace {
+
+// Calls function(input) with fmgr and returns the result's text output.
+std::string call_function(const SqlActivity& activity, const std::string& input) {
+    const char* input_text = input.c_str();
+    char* output = pg::call([&activity, input_text]() -> char* {
+        Oid input_function, input_param;
+        getTypeInputInfo(activity.input_type, &input_function, &input_param);
+        Datum argument =
+            OidInputFunctionCall(input_function, const_cast<char*>(input_text), input_param, -1);
+        Datum result = OidFunctionCall1Coll(activity.function, InvalidOid, argument);
+        Oid output_function;
+        bool varlena;
+        getTypeOutputInfo(activity.output_type, &output_function, &varlena);
+        return OidOutputFunctionCall(output_function, result);
+    });
+    std::string value(output);
+    pfree(output);
+    return value;
+}
+
+} // namespace
+
+core::WorkItem run_sql_activity(const SqlActivity& activity,
+                                const core::work::ActivityExecute& item) {
+    auto failed = [&item](std::string message) {
+        return core::WorkItem{
+            core::work::ActivityFailed{item.instance, item.execution_id, item.id,
+                                       core::ErrorDetails::activity_failed(std::move(message))}};
+    };
+    const bool allowed = pg::call([&activity] {
+        return pg_proc_aclcheck(activity.function, activity.run_as, ACL_EXECUTE) == ACLCHECK_OK;
+    });
+    if (!allowed) {
+        return failed("permission denied: the role that registered activity \"" + item.name +
+                      "\" can no longer execute its function");
+    }
+    Oid saved_user;
+    int saved_context;
+    GetUserIdAndSecContext(&saved_user, &saved_context);
+    // Runs as the registering role, never as the worker's superuser.
+    SetUserIdAndSecContext(activity.run_as, saved_context | SECURITY_LOCAL_USERID_CHANGE);
+    try {
+        std::string result =
+            pg::in_subtransaction([&] { return call_function(activity, item.input); });
+        SetUserIdAndSecContext(saved_user, saved_context);
+        return core::WorkItem{core::work::ActivityCompleted{item.instance, item.execution_id,
+                                                            item.id, std::move(result)}};
+    } catch (const pg::SqlError& e) {
+        SetUserIdAndSecContext(saved_user, saved_context);
+        return failed(e.what());
+    }
+}
+
+} // namespace duroxide::runtime

@@ -1,0 +1,146 @@
+// duroxide's sample plugin: the reference scenarios as orchestrations, run by the demo and the
+// end-to-end tests.
+#include <duroxide/activity_context.hpp>
+#include <duroxide/orchestration_context.hpp>
+#include <duroxide/plugin.hpp>
+#include <duroxide/registry.hpp>
+#include <duroxide/version.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+using duroxide::ActivityContext;
+using duroxide::DurableFuture;
+using duroxide::OrchestrationContext;
+
+namespace {
+
+// Activities --------------------------------------------------------------------------------
+std::string hello(ActivityContext&, const std::string& name) {
+    return "Hello, " + name + "!";
+}
+std::string append_x(ActivityContext&, const std::string& acc) {
+    return acc + "x";
+}
+std::string fail_with(ActivityContext&, const std::string& message) {
+    throw std::runtime_error(message);
+}
+
+// Orchestrations ----------------------------------------------------------------------------
+// Scenario 1: two sequential activities.
+std::string hello_world(OrchestrationContext& ctx, const std::string& input) {
+    ctx.schedule_activity("Hello", "Rust").value();
+    return ctx.schedule_activity("Hello", input).value();
+}
+
+// Scenario 6: fan-out / fan-in over a comma-separated list.
+std::string fan_out(OrchestrationContext& ctx, const std::string& input) {
+    std::vector<DurableFuture> greetings;
+    size_t start = 0;
+    while (start <= input.size()) {
+        size_t end = input.find(',', start);
+        end = end == std::string::npos ? input.size() : end;
+        greetings.push_back(ctx.schedule_activity("Hello", input.substr(start, end - start)));
+        start = end + 1;
+    }
+    std::vector<std::string> results;
+    for (const auto& outcome : ctx.join(greetings)) {
+        results.push_back(outcome.value());
+    }
+    std::sort(results.begin(), results.end());
+    std::string joined;
+    for (const auto& r : results) {
+        joined += (joined.empty() ? "" : ", ") + r;
+    }
+    return joined;
+}
+
+// Scenario 3: a loop of activities.
+std::string loop(OrchestrationContext& ctx, const std::string& input) {
+    std::string acc = input;
+    for (int i = 0; i < 3; ++i) {
+        acc = ctx.schedule_activity("Append", acc).value();
+    }
+    return acc;
+}
+
+// Scenario 7: a durable timer (input: milliseconds).
+std::string timer(OrchestrationContext& ctx, const std::string& input) {
+    ctx.schedule_timer(std::chrono::milliseconds(std::stoll(input.empty() ? "0" : input))).get();
+    return "done";
+}
+
+// Scenario 9: an external event against a timeout.
+std::string wait_for_go(OrchestrationContext& ctx, const std::string&) {
+    std::vector<DurableFuture> race = {ctx.schedule_timer(std::chrono::seconds(60)),
+                                       ctx.schedule_wait("Go")};
+    return ctx.select(race) == 1 ? "event:" + race[1].value() : std::string("timeout");
+}
+
+// Scenarios 4 and 5: a failed activity, caught and compensated, or not.
+std::string compensate(OrchestrationContext& ctx, const std::string&) {
+    if (!ctx.schedule_activity("Fail", "boom").get().ok()) {
+        return "recovered";
+    }
+    return "unexpected";
+}
+std::string unhandled(OrchestrationContext& ctx, const std::string& input) {
+    return ctx.schedule_activity("Fail", input).value();
+}
+
+// Calls any activity by name: "ActivityName:input" (used with SQL activities).
+std::string call_activity(OrchestrationContext& ctx, const std::string& input) {
+    const size_t colon = input.find(':');
+    return ctx.schedule_activity(input.substr(0, colon), input.substr(colon + 1)).value();
+}
+
+// Scenario 18: custom status.
+std::string with_status(OrchestrationContext& ctx, const std::string&) {
+    ctx.set_custom_status("step-1");
+    ctx.schedule_activity("Hello", "status").value();
+    ctx.set_custom_status("step-2");
+    return ctx.get_custom_status().value_or("");
+}
+
+// Scenario 14: continue-as-new until the counter reaches 3.
+std::string counter(OrchestrationContext& ctx, const std::string& input) {
+    const int n = std::stoi(input);
+    if (n < 3) {
+        ctx.continue_as_new(std::to_string(n + 1));
+    }
+    return "final:" + input;
+}
+
+std::string versioned_v1(OrchestrationContext&, const std::string&) {
+    return "v1";
+}
+std::string versioned_v2(OrchestrationContext&, const std::string&) {
+    return "v2";
+}
+
+void register_all(duroxide::PluginRegistrar& r) {
+    auto& o = r.orchestrations();
+    o.register_orchestration("HelloWorld", hello_world);
+    o.register_orchestration("FanOut", fan_out);
+    o.register_orchestration("Loop", loop);
+    o.register_orchestration("Timer", timer);
+    o.register_orchestration("WaitForGo", wait_for_go);
+    o.register_orchestration("Compensate", compensate);
+    o.register_orchestration("Unhandled", unhandled);
+    o.register_orchestration("CallActivity", call_activity);
+    o.register_orchestration("WithStatus", with_status);
+    o.register_orchestration("Counter", counter);
+    o.register_orchestration("Versioned", versioned_v1);
+    o.register_versioned("Versioned", "2.0.0", versioned_v2);
+    auto& a = r.activities();
+    a.register_activity("Hello", hello);
+    a.register_activity("Append", append_x);
+    a.register_activity("Fail", fail_with);
+}
+
+} // namespace
+
+DUROXIDE_PLUGIN(register_all)

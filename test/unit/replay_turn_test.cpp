@@ -396,3 +396,74 @@ TEST(Replay, HistorySurvivesTheCodec) {
     d.start("HelloWorld", "x");
     EXPECT_EQ(codec::decode_history(codec::encode_history(d.history)), d.history);
 }
+
+TEST(Replay, PoisonOfANewInstanceStartsItAndFailsIt) { // scenario 20 (unknown orchestration)
+    Driver d;
+    TurnInput input{"inst",
+                    1,
+                    {},
+                    {WorkItem{work::StartOrchestration{"inst", "Missing", "x", std::nullopt,
+                                                       std::string("parent"), 7, 1}}},
+                    1000};
+    PoisonError poison{4, 3, PoisonOrchestration{"inst", 1}, "batch"};
+    auto result = poison_turn(d.registry, input, poison);
+    EXPECT_EQ(result.status, ExecutionStatus::Failed);
+    ASSERT_EQ(result.history_delta.size(), 2u);
+    const auto& started = std::get<events::OrchestrationStarted>(result.history_delta[0].kind);
+    EXPECT_EQ(started.name, "Missing");
+    EXPECT_EQ(started.version, "0.0.0"); // nothing registered to resolve it
+    const auto& failed = std::get<events::OrchestrationFailed>(result.history_delta[1].kind);
+    EXPECT_EQ(failed.details, ErrorDetails{poison});
+    EXPECT_STREQ(failed.details.category(), "poison");
+    EXPECT_EQ(result.output, "poison: batch (attempt 4 of max 3)");
+    ASSERT_EQ(result.orchestrator_items.size(), 1u); // the parent learns of the failure
+    const auto& to_parent = std::get<work::SubOrchFailed>(result.orchestrator_items[0].kind);
+    EXPECT_EQ(to_parent.parent_instance, "parent");
+    EXPECT_EQ(to_parent.parent_id, 7u);
+}
+
+TEST(Replay, PoisonOfARunningExecutionCancelsItsActivitiesAndRunsNoCode) { // scenario 21
+    Driver d;
+    bool ran = false;
+    d.registry.register_orchestration("Slow",
+                                      [&ran](OrchestrationContext& ctx, const std::string&) {
+                                          ran = true;
+                                          return ctx.schedule_activity("Never", "").value();
+                                      });
+    d.turn({WorkItem{work::StartOrchestration{"inst", "Slow", "", std::nullopt, std::nullopt,
+                                              std::nullopt, 1}}});
+    ran = false;
+    TurnInput input{"inst", 1, d.history, {WorkItem{work::ExternalRaised{"inst", "Go", ""}}}, 2000};
+    auto result = poison_turn(d.registry, input, {11, 10, PoisonOrchestration{"inst", 1}, "m"});
+    EXPECT_FALSE(ran);
+    EXPECT_EQ(result.status, ExecutionStatus::Failed);
+    ASSERT_EQ(result.cancelled_activities.size(), 1u);
+    EXPECT_EQ(result.cancelled_activities[0].activity_id, 2u);
+    d.history.insert(d.history.end(), result.history_delta.begin(), result.history_delta.end());
+    EXPECT_EQ(d.shape(), "1 OrchestrationStarted, 2 ActivityScheduled, "
+                         "3 ActivityCancelRequested<2, 4 OrchestrationFailed");
+    // An execution that already ended is left alone.
+    TurnInput again{"inst", 1, d.history, {}, 3000};
+    EXPECT_TRUE(poison_turn(d.registry, again, {12, 10, PoisonOrchestration{"inst", 1}, "m"})
+                    .history_delta.empty());
+}
+
+TEST(Replay, APoisonedActivityFailsTheOrchestrationPastItsCatch) {
+    Driver d;
+    bool caught = false;
+    d.registry.register_orchestration("Careful",
+                                      [&caught](OrchestrationContext& ctx, const std::string&) {
+                                          Outcome outcome = ctx.schedule_activity("A", "").get();
+                                          caught = !outcome.ok();
+                                          return std::string("handled");
+                                      });
+    d.turn({WorkItem{work::StartOrchestration{"inst", "Careful", "", std::nullopt, std::nullopt,
+                                              std::nullopt, 1}}});
+    const ErrorDetails poison{PoisonError{4, 3, PoisonActivity{"inst", 1, "A", 2}, "item"}};
+    auto result = d.turn({WorkItem{work::ActivityFailed{"inst", 1, 2, poison}}});
+    EXPECT_FALSE(caught);
+    EXPECT_EQ(result.status, ExecutionStatus::Failed);
+    EXPECT_EQ(result.error, poison);
+    EXPECT_EQ(d.shape(), "1 OrchestrationStarted, 2 ActivityScheduled, 3 ActivityFailed<2, "
+                         "4 OrchestrationFailed");
+}

@@ -20,10 +20,16 @@ struct ContinueAsNewSignal {
 struct NondeterminismSignal {
     std::string message;
 };
+// A task failed with a poison, infrastructure or configuration error: orchestration code never
+// sees those; the execution fails with the same error.
+struct SystemFailureSignal {
+    ErrorDetails details;
+};
 
 struct Completion {
     Outcome outcome;
-    std::size_t position; // index in the full history
+    std::size_t position;                     // index in the full history
+    std::optional<ErrorDetails> system_error; // set for a non-application failure
 };
 
 bool is_schedule(const EventKind& kind) {
@@ -121,6 +127,9 @@ public:
         if (it == completions_.end()) {
             block();
         }
+        if (it->second.system_error) {
+            throw SystemFailureSignal{*it->second.system_error};
+        }
         return it->second.outcome;
     }
 
@@ -196,9 +205,13 @@ private:
                     if constexpr (std::is_same_v<K, events::ActivityCompleted>) {
                         completions_.emplace(source, Completion{Outcome::success(kind.result), i});
                     } else if constexpr (std::is_same_v<K, events::ActivityFailed>) {
+                        std::optional<ErrorDetails> system_error;
+                        if (!std::holds_alternative<ApplicationError>(kind.details.value)) {
+                            system_error = kind.details;
+                        }
                         completions_.emplace(
-                            source,
-                            Completion{Outcome::failure(kind.details.display_message()), i});
+                            source, Completion{Outcome::failure(kind.details.display_message()), i,
+                                               std::move(system_error)});
                     } else if constexpr (std::is_same_v<K, events::TimerFired>) {
                         completions_.emplace(source, Completion{Outcome::success(""), i});
                     } else if constexpr (std::is_same_v<K, events::ExternalSubscribed>) {
@@ -324,6 +337,28 @@ const char* terminal_reason(ExecutionStatus status) {
     }
 }
 
+// Lock stealing: the activity's worker item is deleted with this turn's ack.
+void cancel_activity(const TurnInput& input, uint64_t activity_id, uint64_t event_id,
+                     TurnResult& result) {
+    result.history_delta.push_back(
+        make_event(input, event_id, activity_id,
+                   events::ActivityCancelRequested{terminal_reason(result.status)}));
+    result.cancelled_activities.push_back({input.instance, input.execution_id, activity_id});
+}
+
+void notify_parent(const events::OrchestrationStarted& started, TurnResult& result) {
+    if (!started.parent_instance || !started.parent_id) {
+        return;
+    }
+    if (result.status == ExecutionStatus::Completed) {
+        result.orchestrator_items.push_back({work::SubOrchCompleted{
+            *started.parent_instance, 1, *started.parent_id, result.output}});
+    } else if (result.status == ExecutionStatus::Failed) {
+        result.orchestrator_items.push_back(
+            {work::SubOrchFailed{*started.parent_instance, 1, *started.parent_id, *result.error}});
+    }
+}
+
 } // namespace
 
 TurnResult run_turn(const OrchestrationRegistry& registry, StackPool& stacks,
@@ -402,6 +437,8 @@ TurnResult run_turn(const OrchestrationRegistry& registry, StackPool& stacks,
                 next_input = signal.input;
             } catch (const NondeterminismSignal& signal) {
                 failure = ErrorDetails::nondeterminism(signal.message);
+            } catch (const SystemFailureSignal& signal) {
+                failure = signal.details;
             } catch (const std::exception& e) {
                 failure = ErrorDetails::orchestration_failed(e.what());
             } catch (...) {
@@ -466,11 +503,7 @@ TurnResult run_turn(const OrchestrationRegistry& registry, StackPool& stacks,
     for (const Event& event : all) {
         if (std::holds_alternative<events::ActivityScheduled>(event.kind) &&
             !closed.count(event.event_id)) {
-            result.history_delta.push_back(
-                make_event(input, next_id++, event.event_id,
-                           events::ActivityCancelRequested{terminal_reason(result.status)}));
-            result.cancelled_activities.push_back(
-                {input.instance, input.execution_id, event.event_id});
+            cancel_activity(input, event.event_id, next_id++, result);
         } else if (std::holds_alternative<events::ExternalSubscribed>(event.kind) &&
                    !closed.count(event.event_id) && !turn.completed(event.event_id)) {
             result.history_delta.push_back(
@@ -510,14 +543,64 @@ TurnResult run_turn(const OrchestrationRegistry& registry, StackPool& stacks,
     case ExecutionStatus::Running:
         break;
     }
-    if (started->parent_instance && started->parent_id) {
-        if (result.status == ExecutionStatus::Completed) {
-            result.orchestrator_items.push_back({work::SubOrchCompleted{
-                *started->parent_instance, 1, *started->parent_id, result.output}});
-        } else if (result.status == ExecutionStatus::Failed) {
-            result.orchestrator_items.push_back({work::SubOrchFailed{
-                *started->parent_instance, 1, *started->parent_id, *result.error}});
+    notify_parent(*started, result);
+    return result;
+}
+
+TurnResult poison_turn(const OrchestrationRegistry& registry, const TurnInput& input,
+                       PoisonError poison) {
+    TurnResult result;
+    std::vector<Event> all = input.history;
+    if (all.empty()) {
+        const work::StartOrchestration* start = nullptr;
+        for (const WorkItem& message : input.messages) {
+            if ((start = std::get_if<work::StartOrchestration>(&message.kind))) {
+                break;
+            }
         }
+        if (start == nullptr) {
+            return result;
+        }
+        auto handler = registry.resolve(start->orchestration);
+        const std::string version =
+            start->version ? *start->version
+                           : (handler ? handler->version.to_string() : std::string("0.0.0"));
+        all.push_back(
+            make_event(input, 1, std::nullopt,
+                       events::OrchestrationStarted{start->orchestration, version, start->input,
+                                                    start->parent_instance, start->parent_id,
+                                                    std::nullopt, std::nullopt}));
+        result.history_delta.push_back(all.back());
+        result.orchestration_name = start->orchestration;
+        result.orchestration_version = version;
+        result.parent_instance = start->parent_instance;
+    }
+    const auto* started = std::get_if<events::OrchestrationStarted>(&all.front().kind);
+    for (const Event& event : all) {
+        if (event.is_terminal()) {
+            return result;
+        }
+    }
+    result.status = ExecutionStatus::Failed;
+    result.error = ErrorDetails{std::move(poison)};
+    result.output = result.error->display_message();
+    std::unordered_map<uint64_t, bool> closed;
+    for (const Event& event : all) {
+        if (event.source_event_id) {
+            closed[*event.source_event_id] = true;
+        }
+    }
+    uint64_t next_id = all.back().event_id + 1;
+    for (const Event& event : all) {
+        if (std::holds_alternative<events::ActivityScheduled>(event.kind) &&
+            !closed.count(event.event_id)) {
+            cancel_activity(input, event.event_id, next_id++, result);
+        }
+    }
+    result.history_delta.push_back(
+        make_event(input, next_id, std::nullopt, events::OrchestrationFailed{*result.error}));
+    if (started != nullptr) {
+        notify_parent(*started, result);
     }
     return result;
 }

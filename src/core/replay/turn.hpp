@@ -59,4 +59,11 @@ struct TurnResult {
 TurnResult run_turn(const OrchestrationRegistry& registry, StackPool& stacks,
                     const TurnInput& input);
 
+// The turn for a batch fetched more than max_attempts times: user code never runs; the
+// execution fails with `poison` (starting it first when it has no history yet, so the failure
+// is visible), open activities are cancelled and a parent is told. Nothing happens for a batch
+// that starts nothing or an execution that already ended.
+TurnResult poison_turn(const OrchestrationRegistry& registry, const TurnInput& input,
+                       PoisonError poison);
+
 } // namespace duroxide::core

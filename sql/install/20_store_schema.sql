@@ -1,6 +1,11 @@
--- The durable store (src/store): instances, executions, append-only history and the two
--- queues. Timestamps come from the database clock. Only the extension owner touches these
--- tables; users go through the SQL API.
+-- The durable store (src/store): instances, executions, append-only history, the two queues
+-- and the instance locks. Timestamps come from the database clock. Only the extension owner
+-- touches these tables; users go through the SQL API.
+--
+-- Leases: a fetch marks what it takes with an unguessable lock_token, a locked_until and the
+-- owner id of the worker process that holds it (locked_by). A lease is free again when it
+-- expires or when its owner is no longer a live duroxide worker (duroxide._lock_holder_alive),
+-- so the work of a worker that died is fetchable at once.
 
 CREATE TABLE duroxide.instances (
     instance_id            text PRIMARY KEY,
@@ -43,11 +48,23 @@ CREATE TABLE duroxide.orchestrator_queue (
     instance_id    text NOT NULL,
     work_item      text NOT NULL,
     visible_at     timestamptz NOT NULL DEFAULT clock_timestamp(),
-    attempt_count  integer NOT NULL DEFAULT 0,
+    attempt_count  integer NOT NULL DEFAULT 0 CHECK (attempt_count >= 0),
+    lock_token     text,   -- the instance lock that claimed this message
     created_at     timestamptz NOT NULL DEFAULT clock_timestamp()
 );
 CREATE INDEX orchestrator_queue_visible ON duroxide.orchestrator_queue (visible_at, id);
 CREATE INDEX orchestrator_queue_instance ON duroxide.orchestrator_queue (instance_id, id);
+CREATE INDEX orchestrator_queue_lock ON duroxide.orchestrator_queue (lock_token)
+    WHERE lock_token IS NOT NULL;
+
+-- One row per instance whose messages a dispatcher is processing.
+CREATE TABLE duroxide.instance_locks (
+    instance_id   text PRIMARY KEY,
+    lock_token    text NOT NULL,
+    locked_until  timestamptz NOT NULL,
+    locked_by     bigint NOT NULL,
+    locked_at     timestamptz NOT NULL DEFAULT clock_timestamp()
+);
 
 -- Worker queue: activities to run, with their identity for lock stealing (cancellation).
 CREATE TABLE duroxide.worker_queue (
@@ -59,13 +76,27 @@ CREATE TABLE duroxide.worker_queue (
     session_id     text,
     tag            text,
     visible_at     timestamptz NOT NULL DEFAULT clock_timestamp(),
-    attempt_count  integer NOT NULL DEFAULT 0,
+    attempt_count  integer NOT NULL DEFAULT 0 CHECK (attempt_count >= 0),
+    lock_token     text,
+    locked_until   timestamptz,
+    locked_by      bigint,
     created_at     timestamptz NOT NULL DEFAULT clock_timestamp()
 );
 CREATE INDEX worker_queue_visible ON duroxide.worker_queue (visible_at, id);
+CREATE INDEX worker_queue_unlocked ON duroxide.worker_queue (id) WHERE lock_token IS NULL;
 CREATE INDEX worker_queue_activity ON duroxide.worker_queue (instance_id, execution_id, activity_id);
 
+-- Whether `owner` is the owner id of a live duroxide worker of this database.
+CREATE FUNCTION duroxide._lock_holder_alive(owner bigint) RETURNS boolean
+    LANGUAGE c STRICT VOLATILE PARALLEL RESTRICTED
+    AS 'MODULE_PATHNAME', 'duroxide_lock_holder_alive';
+COMMENT ON FUNCTION duroxide._lock_holder_alive(bigint) IS
+    'Internal: whether a lease owner id belongs to a live duroxide worker process.';
+
 REVOKE ALL ON duroxide.instances, duroxide.executions, duroxide.history,
-              duroxide.orchestrator_queue, duroxide.worker_queue FROM PUBLIC;
+              duroxide.orchestrator_queue, duroxide.worker_queue, duroxide.instance_locks
+    FROM PUBLIC;
+REVOKE ALL ON FUNCTION duroxide._lock_holder_alive(bigint) FROM PUBLIC;
 GRANT SELECT ON duroxide.instances, duroxide.executions, duroxide.history,
-                duroxide.orchestrator_queue, duroxide.worker_queue TO duroxide_admin;
+                duroxide.orchestrator_queue, duroxide.worker_queue, duroxide.instance_locks
+    TO duroxide_admin;

@@ -1,12 +1,16 @@
 #include "runtime/dispatch.hpp"
 
+#include "core/codec/json_codec.hpp"
 #include "core/engine/activity_runner.hpp"
 #include "core/replay/turn.hpp"
 #include "core/retry/timing.hpp"
+#include "pg/guard.hpp"
 #include "pg/transaction.hpp"
+#include "runtime/gucs.hpp"
 #include "runtime/metrics.hpp"
 #include "runtime/sql_activity.hpp"
 #include "runtime/wakeup.hpp"
+#include "runtime/worker.hpp"
 #include "store/store.hpp"
 
 #include <chrono>
@@ -75,77 +79,192 @@ void count_outcome(const core::TurnResult& result) {
     }
 }
 
+// A fetch needs no flush to disk of its own: if the server crashes before the next
+// synchronous commit flushes it, the work is simply not taken yet.
+void relax_commit(pg::SpiConnection& spi) {
+    spi.execute("SET LOCAL synchronous_commit TO off");
+}
+
+std::string messages_json(const std::vector<core::WorkItem>& messages) {
+    std::string json = "[";
+    for (size_t i = 0; i < messages.size(); ++i) {
+        json += (i ? "," : "") + core::codec::encode(messages[i]);
+    }
+    return json + "]";
+}
+
+void count_activity(const core::WorkItem& completion) {
+    if (std::holds_alternative<core::work::ActivityCompleted>(completion.kind)) {
+        metrics::add(metrics::Counter::ActivitiesSucceeded);
+        return;
+    }
+    const auto& failed = std::get<core::work::ActivityFailed>(completion.kind);
+    metrics::add(std::string_view(failed.details.category()) == "poison"
+                     ? metrics::Counter::ActivitiesPoisoned
+                     : metrics::Counter::ActivitiesFailedApplication);
+}
+
+// A stale lease: another worker owns the work now, or it was cancelled. Not an error.
+void report_discarded(const std::string& what) {
+    const std::string message = std::string("duroxide: ") + what;
+    pg::call([&message] { ereport(LOG, (errmsg_internal("%s", message.c_str()))); });
+}
+
+constexpr int64_t kRetryAfterFailureMs = 1000;
+
+int64_t unknown_handler_delay_ms(uint32_t attempt) {
+    return core::unregistered_backoff(attempt, core::Millis(settings.unregistered_backoff_ms))
+        .count();
+}
+
 } // namespace
 
-TurnOutcome run_orchestration_turn(Handlers& handlers, core::StackPool& stacks) {
-    TurnOutcome outcome;
-    pg::WorkerTransaction transaction("duroxide: orchestration turn");
+WorkOutcome run_orchestration_turn(Handlers& handlers, core::StackPool& stacks) {
+    WorkOutcome outcome;
+    std::optional<store::OrchestrationBatch> batch;
     {
-        pg::SpiConnection spi;
-        store::Store store(spi);
-        handlers.refresh(spi);
-        auto batch = store.claim_orchestration_batch();
-        if (!batch) {
-            outcome.next_timer_in_ms = store.ms_until_next_visible();
-        } else {
-            const auto started = std::chrono::steady_clock::now();
-            const core::TurnInput input = turn_input(*batch);
-            const core::TurnResult result =
-                core::run_turn(handlers.orchestrations(), stacks, input);
+        pg::WorkerTransaction transaction("duroxide: fetching orchestration work");
+        {
+            pg::SpiConnection spi;
+            relax_commit(spi);
+            store::Store store(spi);
+            handlers.refresh(spi);
+            batch = store.fetch_orchestration_item(my_lease_owner(),
+                                                   settings.orchestration_lock_timeout_ms);
+            if (!batch) {
+                outcome.next_work_in_ms = store.ms_until_next_visible(store::Queue::Orchestrator);
+            }
+        }
+        transaction.commit();
+    }
+    if (!batch) {
+        return outcome;
+    }
+    outcome.processed = true;
+    const auto started = std::chrono::steady_clock::now();
+    const core::TurnInput input = turn_input(*batch);
+    const auto max_attempts = static_cast<uint32_t>(settings.max_attempts);
+    const core::TurnResult result =
+        batch->attempt_count > max_attempts
+            ? core::poison_turn(handlers.orchestrations(), input,
+                                {batch->attempt_count, max_attempts,
+                                 core::PoisonOrchestration{batch->instance, input.execution_id},
+                                 messages_json(batch->messages)})
+            : core::run_turn(handlers.orchestrations(), stacks, input);
+    try {
+        pg::WorkerTransaction transaction("duroxide: recording an orchestration turn");
+        {
+            pg::SpiConnection spi;
+            store::Store store(spi);
             if (result.handler_missing) {
-                store.postpone_batch(*batch, core::unregistered_backoff(1).count());
+                store.abandon_orchestration_item(
+                    *batch, unknown_handler_delay_ms(batch->attempt_count), false);
             } else {
-                store.record_turn(*batch, input.execution_id, result);
+                store.ack_orchestration_item(*batch, input.execution_id, result);
                 count_outcome(result);
             }
             if (!result.worker_items.empty()) {
                 wake_at_commit(kWakeActivityWorkers);
             }
-            metrics::observe(metrics::Histogram::TurnDuration,
-                             std::chrono::duration_cast<std::chrono::microseconds>(
-                                 std::chrono::steady_clock::now() - started)
-                                 .count());
-            outcome.processed = true;
         }
+        transaction.commit();
+    } catch (const store::LeaseLost& e) {
+        report_discarded(e.what());
+    } catch (const std::exception&) {
+        // Not recorded (say, a history or queue write failed): give the instance back with a
+        // delay; its messages keep the attempt, so a turn that always fails ends as poison.
+        pg::WorkerTransaction transaction("duroxide: abandoning an orchestration turn");
+        {
+            pg::SpiConnection spi;
+            store::Store(spi).abandon_orchestration_item(*batch, kRetryAfterFailureMs, false);
+        }
+        transaction.commit();
+        throw;
     }
-    transaction.commit();
+    metrics::observe(metrics::Histogram::TurnDuration,
+                     std::chrono::duration_cast<std::chrono::microseconds>(
+                         std::chrono::steady_clock::now() - started)
+                         .count());
     return outcome;
 }
 
-bool run_one_activity(Handlers& handlers) {
-    bool ran = false;
-    pg::WorkerTransaction transaction("duroxide: activity");
+WorkOutcome run_one_activity(Handlers& handlers) {
+    WorkOutcome outcome;
+    std::optional<store::FetchedActivity> fetched;
+    const ActivityFn* handler = nullptr;
+    std::optional<SqlActivity> sql;
     {
-        pg::SpiConnection spi;
-        store::Store store(spi);
-        handlers.refresh(spi);
-        if (auto claimed = store.claim_activity()) {
-            const auto started = std::chrono::steady_clock::now();
-            const auto& item = claimed->item;
-            std::optional<core::WorkItem> completion;
-            if (const ActivityFn* handler = handlers.activities().find(item.name)) {
-                completion = core::run_activity(*handler, item);
-            } else if (auto sql = handlers.sql_activity(spi, item.name)) {
+        pg::WorkerTransaction transaction("duroxide: fetching an activity");
+        {
+            pg::SpiConnection spi;
+            relax_commit(spi);
+            store::Store store(spi);
+            handlers.refresh(spi);
+            fetched = store.fetch_work_item(my_lease_owner(), settings.worker_lock_timeout_ms);
+            if (!fetched) {
+                outcome.next_work_in_ms = store.ms_until_next_visible(store::Queue::Worker);
+            }
+            if (fetched && !(handler = handlers.activities().find(fetched->item.name))) {
+                sql = handlers.sql_activity(spi, fetched->item.name);
+            }
+        }
+        transaction.commit();
+    }
+    if (!fetched) {
+        return outcome;
+    }
+    outcome.processed = true;
+    const auto started = std::chrono::steady_clock::now();
+    const auto& item = fetched->item;
+    const auto max_attempts = static_cast<uint32_t>(settings.max_attempts);
+    std::optional<core::WorkItem> completion;
+    if (fetched->attempt_count > max_attempts) {
+        completion = core::WorkItem{core::work::ActivityFailed{
+            item.instance, item.execution_id, item.id,
+            core::ErrorDetails{core::PoisonError{
+                fetched->attempt_count, max_attempts,
+                core::PoisonActivity{item.instance, item.execution_id, item.name, item.id},
+                core::codec::encode(core::WorkItem{item})}}}};
+    } else if (handler != nullptr) {
+        // Plugin code runs outside any transaction: it does not touch the database.
+        completion = core::run_activity(*handler, item);
+    }
+    try {
+        pg::WorkerTransaction transaction("duroxide: activity " + item.name);
+        {
+            pg::SpiConnection spi;
+            store::Store store(spi);
+            if (!completion && sql) {
+                // In the transaction that records the completion: its writes commit with it.
                 completion = run_sql_activity(*sql, item);
             }
             if (completion) {
-                store.complete_activity(*claimed, *completion);
+                store.ack_work_item(*fetched, *completion);
                 wake_at_commit(kWakeDispatchers);
-                metrics::add(std::holds_alternative<core::work::ActivityCompleted>(completion->kind)
-                                 ? metrics::Counter::ActivitiesSucceeded
-                                 : metrics::Counter::ActivitiesFailedApplication);
+                count_activity(*completion);
             } else {
-                store.postpone_activity(*claimed, core::unregistered_backoff(1).count());
+                store.abandon_work_item(*fetched, unknown_handler_delay_ms(fetched->attempt_count),
+                                        false);
             }
-            metrics::observe(metrics::Histogram::ActivityDuration,
-                             std::chrono::duration_cast<std::chrono::microseconds>(
-                                 std::chrono::steady_clock::now() - started)
-                                 .count());
-            ran = true;
         }
+        transaction.commit();
+    } catch (const store::LeaseLost& e) {
+        metrics::add(metrics::Counter::LockSteals);
+        report_discarded(e.what());
+    } catch (const std::exception&) {
+        pg::WorkerTransaction transaction("duroxide: abandoning an activity");
+        {
+            pg::SpiConnection spi;
+            store::Store(spi).abandon_work_item(*fetched, kRetryAfterFailureMs, false);
+        }
+        transaction.commit();
+        throw;
     }
-    transaction.commit();
-    return ran;
+    metrics::observe(metrics::Histogram::ActivityDuration,
+                     std::chrono::duration_cast<std::chrono::microseconds>(
+                         std::chrono::steady_clock::now() - started)
+                         .count());
+    return outcome;
 }
 
 } // namespace duroxide::runtime

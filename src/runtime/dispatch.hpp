@@ -1,7 +1,8 @@
-// The units of work of the background workers, each one transaction: an orchestration turn
-// (claim an instance's messages, replay, record the turn) and an activity (claim, run, record
-// its completion). A worker that dies in the middle aborts the transaction, so its work is
-// claimable again at once.
+// The units of work of the background workers: an orchestration turn (fetch an instance's
+// messages under a lease, replay with no transaction open, record the turn) and an activity
+// (fetch under a lease, run, record its completion). Each fetch commits on its own, so attempt
+// counts survive crashes and poison is detected; each record validates the lease in the
+// transaction that writes the outcome. A dead worker's leases are free at once.
 #pragma once
 
 #include "core/fiber/stack_pool.hpp"
@@ -12,14 +13,12 @@
 
 namespace duroxide::runtime {
 
-struct TurnOutcome {
-    bool processed = false;                  // a batch was handled: look for more at once
-    std::optional<int64_t> next_timer_in_ms; // when idle: the next timer's distance
+struct WorkOutcome {
+    bool processed = false;                 // work was handled: look for more at once
+    std::optional<int64_t> next_work_in_ms; // when idle: when queued work becomes visible
 };
 
-TurnOutcome run_orchestration_turn(Handlers& handlers, core::StackPool& stacks);
-
-// Returns true when an activity was run.
-bool run_one_activity(Handlers& handlers);
+WorkOutcome run_orchestration_turn(Handlers& handlers, core::StackPool& stacks);
+WorkOutcome run_one_activity(Handlers& handlers);
 
 } // namespace duroxide::runtime

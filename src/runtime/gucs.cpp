@@ -32,6 +32,27 @@ void define_gucs() {
     DefineCustomIntVariable(
         "duroxide.max_attempts", "Fetch attempts after which a message is treated as poison.",
         nullptr, &settings.max_attempts, 10, 1, 1000, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable(
+        "duroxide.orchestration_lock_timeout",
+        "How long a dispatcher holds an instance's lock for one turn.",
+        "A lock held longer is taken over by another dispatcher; a dead dispatcher's locks are "
+        "free at once.",
+        &settings.orchestration_lock_timeout_ms, 30000, 100, 3600 * 1000, PGC_SIGHUP, GUC_UNIT_MS,
+        nullptr, nullptr, nullptr);
+    DefineCustomIntVariable(
+        "duroxide.worker_lock_timeout", "How long an activity worker holds a fetched activity.",
+        "Set it above your longest activity: an activity whose lease expires is run again, and "
+        "the first run's completion (with the database writes of an SQL activity) is rolled "
+        "back. A dead worker's leases are free at once, whatever this value.",
+        &settings.worker_lock_timeout_ms, 300000, 100, 24 * 3600 * 1000, PGC_SIGHUP, GUC_UNIT_MS,
+        nullptr, nullptr, nullptr);
+    DefineCustomIntVariable(
+        "duroxide.unregistered_backoff",
+        "First retry delay of work whose orchestration or activity is not registered.",
+        "Doubles on each attempt up to 60 s, so a rolling deployment can bring the handler; "
+        "after duroxide.max_attempts the work fails as poison.",
+        &settings.unregistered_backoff_ms, 1000, 1, 60000, PGC_SIGHUP, GUC_UNIT_MS, nullptr,
+        nullptr, nullptr);
     DefineCustomIntVariable("duroxide.fiber_stack_size",
                             "Stack size of each orchestration and activity fiber.", nullptr,
                             &settings.fiber_stack_kb, 256, 64, 16 * 1024, PGC_SIGHUP, GUC_UNIT_KB,

@@ -4,13 +4,16 @@
 namespace duroxide::runtime {
 
 struct Settings {
-    char* database = nullptr;           // database the launcher connects to
-    int activity_workers = 2;           // activity workers per database
-    int orchestration_dispatchers = 1;  // orchestration dispatchers per database
-    int poll_interval_ms = 1000;        // safety-net poll; wake-ups normally come from latches
-    int max_attempts = 10;              // poison threshold (attempt_count > max_attempts)
-    int fiber_stack_kb = 256;           // orchestration / activity fiber stack size
-    int max_payload_kb = 3072;          // largest input / output / event payload accepted
+    char* database = nullptr;          // database the launcher connects to
+    int activity_workers = 2;          // activity workers per database
+    int orchestration_dispatchers = 1; // orchestration dispatchers per database
+    int poll_interval_ms = 1000;       // safety-net poll; wake-ups normally come from latches
+    int max_attempts = 10;             // poison threshold (attempt_count > max_attempts)
+    int orchestration_lock_timeout_ms = 30000; // instance lock lease of a fetched batch
+    int worker_lock_timeout_ms = 300000;       // lease of a fetched activity
+    int unregistered_backoff_ms = 1000;        // first retry delay of an unknown handler
+    int fiber_stack_kb = 256;                  // orchestration / activity fiber stack size
+    int max_payload_kb = 3072;                 // largest input / output / event payload accepted
     char* plugin_directories = nullptr; // directories besides $libdir that plugins may load from
 };
 

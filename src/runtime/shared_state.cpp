@@ -93,4 +93,19 @@ DatabaseEntry* find_or_add_database(Oid database) {
     return nullptr;
 }
 
+bool lease_owner_alive(Oid database, int64 owner) {
+    if (owner == 0) {
+        return false;
+    }
+    bool alive = false;
+    LWLockAcquire(state->lock, LW_SHARED);
+    if (const DatabaseEntry* entry = find_database(database)) {
+        for (const WorkerSlot& slot : entry->slots) {
+            alive = alive || (slot.pid != 0 && slot.lease_owner == owner);
+        }
+    }
+    LWLockRelease(state->lock);
+    return alive;
+}
+
 } // namespace duroxide::runtime

@@ -24,10 +24,11 @@ constexpr int kMaxSlots = kMaxDispatchers + kMaxActivityWorkers;
 enum class WorkerRole : uint8 { Dispatcher = 0, Activity = 1 };
 
 struct WorkerSlot {
-    pid_t pid;    // 0 while no process runs in the slot
-    Latch* latch; // the worker's process latch, set to wake it
-    bool idle;    // sleeping and waiting for work
-    bool in_use;  // the launcher has a process (or a start request) for this slot
+    pid_t pid;         // 0 while no process runs in the slot
+    int64 lease_owner; // the running process's lease owner id; 0 while none
+    Latch* latch;      // the worker's process latch, set to wake it
+    bool idle;         // sleeping and waiting for work
+    bool in_use;       // the launcher has a process (or a start request) for this slot
     WorkerRole role;
     int index; // index within its role
     uint64 items_processed;
@@ -74,6 +75,9 @@ void install_shared_memory_hooks();
 DatabaseEntry* find_database(Oid database);
 // Finds or allocates the entry of `database`; nullptr when all entries are taken.
 DatabaseEntry* find_or_add_database(Oid database);
+
+// Whether `owner` is the lease owner id of a live worker of `database`. Takes the lock.
+bool lease_owner_alive(Oid database, int64 owner);
 
 // The slot index of worker `index` of `role` in an entry.
 inline int slot_of(WorkerRole role, int index) {

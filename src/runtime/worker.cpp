@@ -26,11 +26,6 @@ PGDLLEXPORT void duroxide_worker_main(Datum main_arg);
 
 namespace duroxide::runtime {
 
-std::string slot_owner_id(Oid database, WorkerRole role, int index) {
-    return std::to_string(database) + (role == WorkerRole::Dispatcher ? ":d" : ":a") +
-           std::to_string(index);
-}
-
 namespace {
 
 struct Identity {
@@ -42,6 +37,7 @@ struct Identity {
 };
 
 Identity me;
+int64 lease_owner = 0;
 
 WorkerSlot& my_slot() {
     return shared_state().databases[me.database_index].slots[me.slot_index];
@@ -78,6 +74,7 @@ void forget_process(int, Datum) {
     WorkerSlot& slot = my_slot();
     if (slot.pid == MyProcPid) {
         slot.pid = 0;
+        slot.lease_owner = 0;
         slot.latch = nullptr;
         slot.idle = false;
     }
@@ -141,9 +138,15 @@ void run_worker(Datum argument) {
                   me.role == WorkerRole::Dispatcher ? "dispatcher" : "activity worker", me.index);
     pg::call([&name] { pgstat_report_appname(name); });
 
+    while (lease_owner <= 0) {
+        if (!pg_strong_random(&lease_owner, sizeof(lease_owner))) {
+            throw std::runtime_error("no random source for the worker's lease owner id");
+        }
+    }
     LWLockAcquire(shared.lock, LW_EXCLUSIVE);
     WorkerSlot& slot = my_slot();
     slot.pid = MyProcPid;
+    slot.lease_owner = lease_owner;
     slot.latch = MyLatch;
     slot.role = me.role;
     slot.index = me.index;
@@ -169,21 +172,17 @@ void run_worker(Datum argument) {
     for (;;) {
         long timeout_ms = settings.poll_interval_ms;
         try {
-            if (me.role == WorkerRole::Dispatcher) {
-                for (;;) {
-                    TurnOutcome outcome = run_orchestration_turn(handlers, stacks);
-                    if (!outcome.processed) {
-                        if (outcome.next_timer_in_ms) {
-                            timeout_ms = std::clamp<long>(*outcome.next_timer_in_ms, 1, timeout_ms);
-                        }
-                        break;
+            for (;;) {
+                WorkOutcome outcome = me.role == WorkerRole::Dispatcher
+                                          ? run_orchestration_turn(handlers, stacks)
+                                          : run_one_activity(handlers);
+                if (!outcome.processed) {
+                    if (outcome.next_work_in_ms) {
+                        timeout_ms = std::clamp<long>(*outcome.next_work_in_ms, 1, timeout_ms);
                     }
-                    count_item();
+                    break;
                 }
-            } else {
-                while (run_one_activity(handlers)) {
-                    count_item();
-                }
+                count_item();
             }
         } catch (const std::exception& e) {
             // The unit of work was rolled back; report it and go on with the next one.
@@ -199,6 +198,11 @@ void run_worker(Datum argument) {
 }
 
 } // namespace
+
+int64 my_lease_owner() {
+    return lease_owner;
+}
+
 } // namespace duroxide::runtime
 
 void duroxide_worker_main(Datum main_arg) {

@@ -3,8 +3,6 @@
 
 #include "runtime/shared_state.hpp"
 
-#include <string>
-
 namespace duroxide::runtime {
 
 // Packs the launcher's (database entry, slot) choice into a worker's bgw_main_arg.
@@ -12,8 +10,8 @@ inline Datum worker_argument(int database_index, int slot) {
     return Int32GetDatum(database_index * 1024 + slot);
 }
 
-// The stable identity of a slot's worker: the owner recorded on its leases, so that a
-// replacement process in the same slot can release what a dead one held.
-std::string slot_owner_id(Oid database, WorkerRole role, int index);
+// This worker process's lease owner id: random, never reused, recorded on everything it
+// fetches (locked_by) so that its leases die with the process.
+int64 my_lease_owner();
 
 } // namespace duroxide::runtime

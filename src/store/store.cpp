@@ -3,6 +3,7 @@
 #include "core/codec/json_codec.hpp"
 #include "pg/guard.hpp"
 
+#include <algorithm>
 #include <variant>
 
 namespace duroxide::store {
@@ -11,14 +12,6 @@ namespace {
 
 using pg::SqlText;
 namespace codec = core::codec;
-
-std::string bigint_array(const std::vector<int64_t>& ids) {
-    std::string text = "{";
-    for (size_t i = 0; i < ids.size(); ++i) {
-        text += (i ? "," : "") + std::to_string(ids[i]);
-    }
-    return text + "}";
-}
 
 const char* status_name(core::ExecutionStatus status) {
     switch (status) {
@@ -47,52 +40,101 @@ void Store::enqueue_orchestrator(const core::WorkItem& item) {
                  std::vector<SqlText>{item.target_instance(), codec::encode(item), visible_at_ms});
 }
 
-std::optional<OrchestrationBatch> Store::claim_orchestration_batch() {
-    auto candidate = spi_.execute(
-        "SELECT q.instance_id FROM duroxide.orchestrator_queue q "
-        "WHERE q.visible_at <= clock_timestamp() "
-        "  AND pg_try_advisory_xact_lock(hashtextextended('duroxide:' || q.instance_id, 0)) "
-        "ORDER BY q.visible_at, q.id LIMIT 1 FOR UPDATE SKIP LOCKED");
-    if (candidate.rows.empty()) {
-        return std::nullopt;
-    }
-    OrchestrationBatch batch;
-    batch.instance = *candidate.rows[0][0];
-    const std::vector<SqlText> instance{batch.instance};
-    auto messages = spi_.execute("SELECT id, work_item FROM duroxide.orchestrator_queue "
-                                 "WHERE instance_id = $1 AND visible_at <= clock_timestamp() "
-                                 "ORDER BY id FOR UPDATE",
-                                 instance);
-    for (const auto& row : messages.rows) {
-        batch.message_ids.push_back(std::stoll(*row[0]));
-        batch.messages.push_back(codec::decode_work_item(*row[1]));
-    }
-    auto current =
-        spi_.execute("SELECT i.current_execution_id, e.status FROM duroxide.instances i "
-                     "LEFT JOIN duroxide.executions e ON e.instance_id = i.instance_id "
-                     "  AND e.execution_id = i.current_execution_id WHERE i.instance_id = $1",
-                     instance);
-    if (!current.rows.empty()) {
-        batch.instance_exists = true;
-        batch.execution_id = std::stoull(*current.rows[0][0]);
-        batch.execution_status = current.rows[0][1].value_or("");
-        auto history =
-            spi_.execute("SELECT event_data FROM duroxide.history "
-                         "WHERE instance_id = $1 AND execution_id = $2::bigint "
-                         "ORDER BY event_id",
-                         std::vector<SqlText>{batch.instance, std::to_string(batch.execution_id)});
-        for (const auto& row : history.rows) {
-            batch.history.push_back(codec::decode_event(*row[0]));
+// A lease row is free when it expired or its owner is not a live duroxide worker.
+#define LEASE_IS_FREE(table)                                                                       \
+    "(" table ".locked_until <= clock_timestamp() OR NOT duroxide._lock_holder_alive(" table       \
+    ".locked_by))"
+
+std::optional<OrchestrationBatch> Store::fetch_orchestration_item(int64_t owner,
+                                                                  int lock_timeout_ms) {
+    const std::string owner_text = std::to_string(owner);
+    const std::string timeout_text = std::to_string(lock_timeout_ms);
+    std::vector<std::string> contended; // instances another dispatcher locked first
+    for (int attempt = 0; attempt < 8; ++attempt) {
+        std::string skip = "{";
+        for (size_t i = 0; i < contended.size(); ++i) {
+            skip += (i ? "," : "") + std::string("\"") + contended[i] + "\"";
         }
+        skip += "}";
+        auto candidate = spi_.execute(
+            "SELECT q.instance_id FROM duroxide.orchestrator_queue q "
+            "WHERE q.visible_at <= clock_timestamp() AND q.instance_id <> ALL ($1::text[]) "
+            "  AND NOT EXISTS (SELECT 1 FROM duroxide.instance_locks l "
+            "    WHERE l.instance_id = q.instance_id AND NOT " LEASE_IS_FREE(
+                "l") ") "
+                     "ORDER BY q.visible_at, q.id LIMIT 1",
+            std::vector<SqlText>{skip});
+        if (candidate.rows.empty()) {
+            return std::nullopt;
+        }
+        OrchestrationBatch batch;
+        batch.instance = *candidate.rows[0][0];
+        auto lock = spi_.execute(
+            "INSERT INTO duroxide.instance_locks AS l (instance_id, lock_token, locked_until, "
+            "  locked_by) "
+            "VALUES ($1, gen_random_uuid()::text, "
+            "  clock_timestamp() + $2::int * interval '1 millisecond', $3::bigint) "
+            "ON CONFLICT (instance_id) DO UPDATE SET lock_token = excluded.lock_token, "
+            "  locked_until = excluded.locked_until, locked_by = excluded.locked_by, "
+            "  locked_at = clock_timestamp() "
+            "WHERE " LEASE_IS_FREE("l") " RETURNING lock_token",
+            std::vector<SqlText>{batch.instance, timeout_text, owner_text});
+        if (lock.rows.empty()) {
+            contended.push_back(batch.instance);
+            continue;
+        }
+        batch.lock_token = *lock.rows[0][0];
+        const std::vector<SqlText> instance{batch.instance};
+        auto messages = spi_.execute("UPDATE duroxide.orchestrator_queue SET lock_token = $2, "
+                                     "  attempt_count = attempt_count + 1 "
+                                     "WHERE instance_id = $1 AND visible_at <= clock_timestamp() "
+                                     "RETURNING id, work_item, attempt_count",
+                                     std::vector<SqlText>{batch.instance, batch.lock_token});
+        std::vector<std::pair<int64_t, std::string>> ordered;
+        for (const auto& row : messages.rows) {
+            ordered.emplace_back(std::stoll(*row[0]), *row[1]);
+            batch.attempt_count =
+                std::max(batch.attempt_count, static_cast<uint32_t>(std::stoul(*row[2])));
+        }
+        std::sort(ordered.begin(), ordered.end());
+        for (const auto& [id, work_item] : ordered) {
+            batch.messages.push_back(codec::decode_work_item(work_item));
+        }
+        auto current =
+            spi_.execute("SELECT i.current_execution_id, e.status FROM duroxide.instances i "
+                         "LEFT JOIN duroxide.executions e ON e.instance_id = i.instance_id "
+                         "  AND e.execution_id = i.current_execution_id WHERE i.instance_id = $1",
+                         instance);
+        if (!current.rows.empty()) {
+            batch.instance_exists = true;
+            batch.execution_id = std::stoull(*current.rows[0][0]);
+            batch.execution_status = current.rows[0][1].value_or("");
+            auto history = spi_.execute(
+                "SELECT event_data FROM duroxide.history "
+                "WHERE instance_id = $1 AND execution_id = $2::bigint ORDER BY event_id",
+                std::vector<SqlText>{batch.instance, std::to_string(batch.execution_id)});
+            for (const auto& row : history.rows) {
+                batch.history.push_back(codec::decode_event(*row[0]));
+            }
+        }
+        return batch;
     }
-    return batch;
+    return std::nullopt;
 }
 
-void Store::record_turn(const OrchestrationBatch& batch, uint64_t execution_id,
-                        const core::TurnResult& turn) {
+void Store::ack_orchestration_item(const OrchestrationBatch& batch, uint64_t execution_id,
+                                   const core::TurnResult& turn) {
     const std::string execution = std::to_string(execution_id);
-    spi_.execute("DELETE FROM duroxide.orchestrator_queue WHERE id = ANY ($1::bigint[])",
-                 std::vector<SqlText>{bigint_array(batch.message_ids)});
+    auto released = spi_.execute(
+        "DELETE FROM duroxide.instance_locks WHERE instance_id = $1 AND lock_token = $2 "
+        "  AND locked_until > clock_timestamp() RETURNING 1",
+        std::vector<SqlText>{batch.instance, batch.lock_token});
+    if (released.rows.empty()) {
+        throw LeaseLost("the instance lock of \"" + batch.instance +
+                        "\" expired or was taken over: this turn is discarded");
+    }
+    spi_.execute("DELETE FROM duroxide.orchestrator_queue WHERE lock_token = $1",
+                 std::vector<SqlText>{batch.lock_token});
     if (turn.orchestration_name) {
         spi_.execute("INSERT INTO duroxide.instances AS i (instance_id, orchestration_name, "
                      "  orchestration_version, current_execution_id, parent_instance_id) "
@@ -160,42 +202,86 @@ void Store::record_turn(const OrchestrationBatch& batch, uint64_t execution_id,
     }
 }
 
-void Store::postpone_batch(const OrchestrationBatch& batch, uint64_t delay_ms) {
-    spi_.execute("UPDATE duroxide.orchestrator_queue SET attempt_count = attempt_count + 1, "
-                 "visible_at = clock_timestamp() + $2::bigint * interval '1 millisecond' "
-                 "WHERE id = ANY ($1::bigint[])",
-                 std::vector<SqlText>{bigint_array(batch.message_ids), std::to_string(delay_ms)});
+void Store::abandon_orchestration_item(const OrchestrationBatch& batch, int64_t delay_ms,
+                                       bool ignore_attempt) {
+    auto released = spi_.execute("DELETE FROM duroxide.instance_locks "
+                                 "WHERE instance_id = $1 AND lock_token = $2 RETURNING 1",
+                                 std::vector<SqlText>{batch.instance, batch.lock_token});
+    if (released.rows.empty()) {
+        throw LeaseLost("the instance lock of \"" + batch.instance + "\" was taken over");
+    }
+    spi_.execute("UPDATE duroxide.orchestrator_queue SET lock_token = NULL, "
+                 "  visible_at = clock_timestamp() + $2::bigint * interval '1 millisecond', "
+                 "  attempt_count = CASE WHEN $3::boolean THEN greatest(attempt_count - 1, 0) "
+                 "    ELSE attempt_count END "
+                 "WHERE lock_token = $1",
+                 std::vector<SqlText>{batch.lock_token, std::to_string(delay_ms),
+                                      ignore_attempt ? "true" : "false"});
 }
 
-std::optional<ClaimedActivity> Store::claim_activity() {
-    auto rows = spi_.execute("SELECT id, work_item FROM duroxide.worker_queue "
-                             "WHERE visible_at <= clock_timestamp() "
-                             "ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED");
+std::optional<FetchedActivity> Store::fetch_work_item(int64_t owner, int lock_timeout_ms) {
+    auto rows =
+        spi_.execute("UPDATE duroxide.worker_queue SET lock_token = gen_random_uuid()::text, "
+                     "  locked_until = clock_timestamp() + $1::int * interval '1 millisecond', "
+                     "  locked_by = $2::bigint, attempt_count = attempt_count + 1 "
+                     "WHERE id = (SELECT w.id FROM duroxide.worker_queue w "
+                     "  WHERE w.visible_at <= clock_timestamp() "
+                     "    AND (w.lock_token IS NULL OR " LEASE_IS_FREE(
+                         "w") ") "
+                              "  ORDER BY w.id LIMIT 1 FOR UPDATE SKIP LOCKED) "
+                              "RETURNING id, work_item, lock_token, attempt_count",
+                     std::vector<SqlText>{std::to_string(lock_timeout_ms), std::to_string(owner)});
     if (rows.rows.empty()) {
         return std::nullopt;
     }
-    core::WorkItem item = codec::decode_work_item(*rows.rows[0][1]);
-    return ClaimedActivity{std::stoll(*rows.rows[0][0]),
+    const auto& row = rows.rows[0];
+    core::WorkItem item = codec::decode_work_item(*row[1]);
+    return FetchedActivity{std::stoll(*row[0]), *row[2], static_cast<uint32_t>(std::stoul(*row[3])),
                            std::get<core::work::ActivityExecute>(item.kind)};
 }
 
-void Store::postpone_activity(const ClaimedActivity& activity, uint64_t delay_ms) {
-    spi_.execute("UPDATE duroxide.worker_queue SET attempt_count = attempt_count + 1, "
-                 "visible_at = clock_timestamp() + $2::bigint * interval '1 millisecond' "
-                 "WHERE id = $1::bigint",
-                 std::vector<SqlText>{std::to_string(activity.id), std::to_string(delay_ms)});
-}
-
-void Store::complete_activity(const ClaimedActivity& activity, const core::WorkItem& completion) {
-    spi_.execute("DELETE FROM duroxide.worker_queue WHERE id = $1::bigint",
-                 std::vector<SqlText>{std::to_string(activity.id)});
+void Store::ack_work_item(const FetchedActivity& activity, const core::WorkItem& completion) {
+    auto deleted =
+        spi_.execute("DELETE FROM duroxide.worker_queue WHERE id = $1::bigint AND lock_token = $2 "
+                     "  AND locked_until > clock_timestamp() RETURNING 1",
+                     std::vector<SqlText>{std::to_string(activity.id), activity.lock_token});
+    if (deleted.rows.empty()) {
+        throw LeaseLost("activity " + activity.item.name + " #" + std::to_string(activity.item.id) +
+                        " of \"" + activity.item.instance +
+                        "\" was cancelled or its lease expired: its completion is discarded");
+    }
     enqueue_orchestrator(completion);
 }
 
-std::optional<int64_t> Store::ms_until_next_visible() {
+bool Store::renew_work_item_lock(const FetchedActivity& activity, int lock_timeout_ms) {
+    auto renewed =
+        spi_.execute("UPDATE duroxide.worker_queue "
+                     "SET locked_until = clock_timestamp() + $3::int * interval '1 millisecond' "
+                     "WHERE id = $1::bigint AND lock_token = $2 RETURNING 1",
+                     std::vector<SqlText>{std::to_string(activity.id), activity.lock_token,
+                                          std::to_string(lock_timeout_ms)});
+    return !renewed.rows.empty();
+}
+
+void Store::abandon_work_item(const FetchedActivity& activity, int64_t delay_ms,
+                              bool ignore_attempt) {
+    spi_.execute("UPDATE duroxide.worker_queue SET lock_token = NULL, locked_until = NULL, "
+                 "  locked_by = NULL, "
+                 "  visible_at = clock_timestamp() + $3::bigint * interval '1 millisecond', "
+                 "  attempt_count = CASE WHEN $4::boolean THEN greatest(attempt_count - 1, 0) "
+                 "    ELSE attempt_count END "
+                 "WHERE id = $1::bigint AND lock_token = $2",
+                 std::vector<SqlText>{std::to_string(activity.id), activity.lock_token,
+                                      std::to_string(delay_ms), ignore_attempt ? "true" : "false"});
+}
+
+std::optional<int64_t> Store::ms_until_next_visible(Queue queue) {
     auto rows = spi_.execute(
-        "SELECT ceil(extract(epoch FROM min(visible_at) - clock_timestamp()) * 1000)::bigint "
-        "FROM duroxide.orchestrator_queue WHERE visible_at > clock_timestamp()",
+        queue == Queue::Orchestrator
+            ? "SELECT ceil(extract(epoch FROM min(visible_at) - clock_timestamp()) * 1000)::bigint "
+              "FROM duroxide.orchestrator_queue WHERE visible_at > clock_timestamp()"
+            : "SELECT ceil(extract(epoch FROM min(visible_at) - clock_timestamp()) * 1000)::bigint "
+              "FROM duroxide.worker_queue WHERE visible_at > clock_timestamp()",
         {}, true);
     if (rows.rows.empty() || !rows.rows[0][0]) {
         return std::nullopt;

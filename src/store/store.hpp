@@ -1,9 +1,9 @@
-// The durable store: every statement against duroxide.* tables. Every operation runs in the
+// The durable store: every statement against duroxide.* tables. Each operation runs in the
 // caller's transaction (a worker's pg::WorkerTransaction, or a SQL function's), which owns the
-// commit. Claims hold row locks (FOR UPDATE SKIP LOCKED) and, for orchestrations, a
-// transaction-scoped advisory lock on the instance: a turn's fetch, replay and ack commit as
-// one transaction, and a worker that dies mid-turn releases everything at once because its
-// transaction aborts.
+// commit. Fetches take leases (an unguessable token, locked_until, and the fetching worker's
+// lease owner id) and are committed on their own; acks validate the token in the transaction
+// that records the outcome, so a stale or stolen lease never acks. A lease is free when it
+// expires or its owner process is gone: a dead worker's work is fetchable at once.
 #pragma once
 
 #include "core/model/event.hpp"
@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -20,7 +21,8 @@ namespace duroxide::store {
 
 struct OrchestrationBatch {
     std::string instance;
-    std::vector<int64_t> message_ids;
+    std::string lock_token;
+    uint32_t attempt_count = 0; // the highest over the batch's messages
     std::vector<core::WorkItem> messages;
     bool instance_exists = false;
     uint64_t execution_id = 1;        // current execution
@@ -28,10 +30,20 @@ struct OrchestrationBatch {
     std::vector<core::Event> history; // of the current execution
 };
 
-struct ClaimedActivity {
+struct FetchedActivity {
     int64_t id = 0;
+    std::string lock_token;
+    uint32_t attempt_count = 0;
     core::work::ActivityExecute item;
 };
+
+// A lease that is no longer ours: expired (and perhaps taken over), or its row deleted
+// (the activity was cancelled).
+struct LeaseLost : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+enum class Queue { Orchestrator, Worker };
 
 class Store {
 public:
@@ -40,29 +52,35 @@ public:
     // Client path: enqueue for an instance's orchestrator queue. Never creates instance rows.
     void enqueue_orchestrator(const core::WorkItem& item);
 
-    // The oldest visible message's instance with all its visible messages, locked until the
-    // caller's transaction ends; nullopt when there is nothing to do (or another dispatcher
-    // holds that instance).
-    std::optional<OrchestrationBatch> claim_orchestration_batch();
+    // Locks the instance of the oldest visible message whose instance is not locked, marks
+    // all its visible messages with the lock token (attempt_count + 1) and reads the current
+    // execution's history. nullopt when there is nothing to do.
+    std::optional<OrchestrationBatch> fetch_orchestration_item(int64_t owner, int lock_timeout_ms);
 
-    // Records a turn: deletes the batch's messages, creates/updates instance and execution,
-    // appends history, sets status and custom status, enqueues worker items before deleting
-    // cancelled activities, and enqueues orchestrator items (timers visible at their time).
-    void record_turn(const OrchestrationBatch& batch, uint64_t execution_id,
-                     const core::TurnResult& turn);
+    // Records a turn (throws LeaseLost if the instance lock expired or is another's):
+    // deletes the batch's messages, creates/updates instance and execution, appends history,
+    // sets status and custom status, enqueues worker items before deleting cancelled
+    // activities, enqueues orchestrator items (timers visible at their time), releases the lock.
+    void ack_orchestration_item(const OrchestrationBatch& batch, uint64_t execution_id,
+                                const core::TurnResult& turn);
 
-    // Leaves the batch's messages queued but invisible for `delay_ms` (unregistered handler).
-    void postpone_batch(const OrchestrationBatch& batch, uint64_t delay_ms);
+    // Releases the lock; the batch's messages become visible after `delay_ms`.
+    // `ignore_attempt` takes this fetch back from the attempt counts.
+    void abandon_orchestration_item(const OrchestrationBatch& batch, int64_t delay_ms,
+                                    bool ignore_attempt);
 
-    // The oldest visible activity, row-locked until the caller's transaction ends.
-    std::optional<ClaimedActivity> claim_activity();
-    // Leaves the activity queued but invisible for `delay_ms` (unregistered activity).
-    void postpone_activity(const ClaimedActivity& activity, uint64_t delay_ms);
-    // Deletes the activity and enqueues its completion, in the caller's transaction.
-    void complete_activity(const ClaimedActivity& activity, const core::WorkItem& completion);
+    // Leases the oldest visible, unleased activity (attempt_count + 1).
+    std::optional<FetchedActivity> fetch_work_item(int64_t owner, int lock_timeout_ms);
+    // Deletes the activity and enqueues its completion; throws LeaseLost when the lease
+    // expired or the activity was cancelled (the caller's transaction must then roll back).
+    void ack_work_item(const FetchedActivity& activity, const core::WorkItem& completion);
+    // Extends the lease; false when it is no longer ours (cancelled or taken over).
+    bool renew_work_item_lock(const FetchedActivity& activity, int lock_timeout_ms);
+    // Releases the lease; the activity becomes visible after `delay_ms`.
+    void abandon_work_item(const FetchedActivity& activity, int64_t delay_ms, bool ignore_attempt);
 
-    // Milliseconds until the earliest future orchestrator message becomes visible.
-    std::optional<int64_t> ms_until_next_visible();
+    // Milliseconds until the earliest future message of `queue` becomes visible.
+    std::optional<int64_t> ms_until_next_visible(Queue queue);
 
 private:
     pg::SpiConnection& spi_;

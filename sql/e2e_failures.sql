@@ -1,0 +1,88 @@
+-- End to end through the background workers: poison handling, unknown handlers, and the lease
+-- rules that make SQL activities' writes commit exactly once.
+\set SHOW_CONTEXT never
+SELECT duroxide.register_plugin('duroxide_sample') > 0 AS registered;
+ALTER SYSTEM SET duroxide.max_attempts = 3;
+ALTER SYSTEM SET duroxide.unregistered_backoff = '10ms';
+SELECT pg_reload_conf();
+SELECT pg_sleep(0.5);
+
+-- Scenario 21: a batch fetched more than max_attempts times fails as poison; no user code runs
+-- (the attempt count is forced before the start commits, as if three fetches had crashed).
+BEGIN;
+SELECT duroxide.start_orchestration('poison-batch', 'HelloWorld', 'never');
+UPDATE duroxide.orchestrator_queue SET attempt_count = 3 WHERE instance_id = 'poison-batch';
+COMMIT;
+SELECT status, error->'Poison'->>'attempt_count' AS attempts,
+       error->'Poison'->>'max_attempts' AS max_attempts,
+       error->'Poison'->'message_type'->'Orchestration'->>'instance' AS poisoned_instance,
+       (error->'Poison'->>'message')::jsonb->0->'StartOrchestration'->>'input' AS batch_input
+  FROM duroxide.wait_for_orchestration('poison-batch', '30 s');
+SELECT event_id, event_type FROM duroxide.read_history('poison-batch');
+
+-- Scenario 20: an unknown orchestration and an unknown version are retried with backoff, then
+-- fail as poison (attempt 4 of max 3) with an OrchestrationFailed event in execution 1.
+SELECT duroxide.start_orchestration('unknown-orch', 'NoSuchOrchestration', 'x');
+SELECT duroxide.start_orchestration('unknown-version', 'HelloWorld', 'x', '9.9.9');
+SELECT id, w.status, w.error->'Poison'->>'attempt_count' AS attempts
+  FROM unnest(ARRAY['unknown-orch', 'unknown-version']) AS id,
+       LATERAL duroxide.wait_for_orchestration(id, '30 s') w;
+SELECT instance, event_id, event_type, event->>'version' AS version
+  FROM unnest(ARRAY['unknown-orch', 'unknown-version']) AS instance,
+       LATERAL duroxide.read_history(instance)
+ ORDER BY instance, event_id;
+-- An unknown activity: the activity poisons, and the orchestration fails with that poison.
+SELECT duroxide.start_orchestration('unknown-activity', 'CallActivity', 'NoSuchActivity:x');
+SELECT status, error->'Poison'->'message_type'->'Activity'->>'activity_name' AS activity,
+       error->'Poison'->>'attempt_count' AS attempts
+  FROM duroxide.wait_for_orchestration('unknown-activity', '30 s');
+SELECT count(*) AS worker_rows_left FROM duroxide.worker_queue;
+
+-- Lease expiry mid-activity: the first run of this SQL activity outlives its lease, so its
+-- completion and its write roll back; the second run commits. Exactly one row, two runs.
+ALTER SYSTEM SET duroxide.worker_lock_timeout = '300ms';
+SELECT pg_reload_conf();
+SELECT pg_sleep(0.5);
+CREATE TABLE public.lease_effects (run bigint, sku text);
+CREATE SEQUENCE public.lease_runs;
+CREATE FUNCTION public.slow_first_run(sku text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    run bigint := nextval('public.lease_runs'); -- not rolled back: counts every run
+BEGIN
+    INSERT INTO public.lease_effects VALUES (run, sku);
+    IF run = 1 THEN
+        PERFORM pg_sleep(1.5);
+    END IF;
+    RETURN 'run ' || run || ' stored ' || sku;
+END
+$$;
+SELECT duroxide.register_sql_activity('SlowFirstRun', 'public.slow_first_run(text)');
+CREATE TEMP TABLE steals_before AS
+    SELECT value FROM duroxide.metrics WHERE metric = 'lock_steals';
+SELECT duroxide.start_orchestration('lease', 'CallActivity', 'SlowFirstRun:S1');
+SELECT status, output FROM duroxide.wait_for_orchestration('lease', '30 s');
+SELECT run, sku FROM public.lease_effects;
+SELECT last_value AS runs FROM public.lease_runs;
+-- The first run's worker discards its completion when it wakes, after the second run won.
+DO $$
+BEGIN
+    FOR i IN 1..500 LOOP
+        EXIT WHEN (SELECT value FROM duroxide.metrics WHERE metric = 'lock_steals')
+                  > (SELECT value FROM steals_before);
+        PERFORM pg_sleep(0.01);
+    END LOOP;
+END
+$$;
+SELECT m.value - b.value AS discarded_completions
+  FROM duroxide.metrics m, steals_before b WHERE m.metric = 'lock_steals';
+SELECT run, sku FROM public.lease_effects;
+
+ALTER SYSTEM RESET duroxide.max_attempts;
+ALTER SYSTEM RESET duroxide.unregistered_backoff;
+ALTER SYSTEM RESET duroxide.worker_lock_timeout;
+SELECT pg_reload_conf();
+SELECT duroxide.unregister_sql_activity('SlowFirstRun');
+SELECT duroxide.unregister_plugin('duroxide_sample');
+DROP TABLE public.lease_effects;
+DROP SEQUENCE public.lease_runs;
+DROP FUNCTION public.slow_first_run(text);

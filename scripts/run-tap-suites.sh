@@ -5,7 +5,7 @@
 set -uo pipefail
 TOP="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$TOP"
-tests=$(ls test/tap/*.pl 2>/dev/null)
+tests="${*:-$(ls test/tap/*.pl 2>/dev/null)}"
 if [ -z "$tests" ]; then echo "(no TAP tests yet)"; exit 0; fi
 PERL_LIB="$(dirname "$(pg_config --pgxs)")/../test/perl"
 BINDIR="$(pg_config --bindir)"

@@ -79,10 +79,16 @@ void count_outcome(const core::TurnResult& result) {
     }
 }
 
-// A fetch needs no flush to disk of its own: if the server crashes before the next
-// synchronous commit flushes it, the work is simply not taken yet.
-void relax_commit(pg::SpiConnection& spi) {
-    spi.execute("SET LOCAL synchronous_commit TO off");
+enum class Commit { Durable, Relaxed };
+
+// The first statement of every unit of work: the extension gate (see kExtensionGateLockKey)
+// and, for fetches, an asynchronous commit: a fetch needs no flush to disk of its own; if the
+// server crashes before the next synchronous commit flushes it, the work is not taken yet.
+void begin_unit(pg::SpiConnection& spi, Commit commit) {
+    spi.execute(commit == Commit::Relaxed ? "SELECT pg_advisory_xact_lock_shared($1::bigint), "
+                                            "set_config('synchronous_commit', 'off', true)"
+                                          : "SELECT pg_advisory_xact_lock_shared($1::bigint)",
+                std::vector<pg::SqlText>{std::to_string(kExtensionGateLockKey)});
 }
 
 std::string messages_json(const std::vector<core::WorkItem>& messages) {
@@ -126,7 +132,7 @@ WorkOutcome run_orchestration_turn(Handlers& handlers, core::StackPool& stacks) 
         pg::WorkerTransaction transaction("duroxide: fetching orchestration work");
         {
             pg::SpiConnection spi;
-            relax_commit(spi);
+            begin_unit(spi, Commit::Relaxed);
             store::Store store(spi);
             handlers.refresh(spi);
             batch = store.fetch_orchestration_item(my_lease_owner(),
@@ -155,6 +161,7 @@ WorkOutcome run_orchestration_turn(Handlers& handlers, core::StackPool& stacks) 
         pg::WorkerTransaction transaction("duroxide: recording an orchestration turn");
         {
             pg::SpiConnection spi;
+            begin_unit(spi, Commit::Durable);
             store::Store store(spi);
             if (result.handler_missing) {
                 store.abandon_orchestration_item(
@@ -176,6 +183,7 @@ WorkOutcome run_orchestration_turn(Handlers& handlers, core::StackPool& stacks) 
         pg::WorkerTransaction transaction("duroxide: abandoning an orchestration turn");
         {
             pg::SpiConnection spi;
+            begin_unit(spi, Commit::Durable);
             store::Store(spi).abandon_orchestration_item(*batch, kRetryAfterFailureMs, false);
         }
         transaction.commit();
@@ -197,7 +205,7 @@ WorkOutcome run_one_activity(Handlers& handlers) {
         pg::WorkerTransaction transaction("duroxide: fetching an activity");
         {
             pg::SpiConnection spi;
-            relax_commit(spi);
+            begin_unit(spi, Commit::Relaxed);
             store::Store store(spi);
             handlers.refresh(spi);
             fetched = store.fetch_work_item(my_lease_owner(), settings.worker_lock_timeout_ms);
@@ -233,6 +241,7 @@ WorkOutcome run_one_activity(Handlers& handlers) {
         pg::WorkerTransaction transaction("duroxide: activity " + item.name);
         {
             pg::SpiConnection spi;
+            begin_unit(spi, Commit::Durable);
             store::Store store(spi);
             if (!completion && sql) {
                 // In the transaction that records the completion: its writes commit with it.
@@ -255,6 +264,7 @@ WorkOutcome run_one_activity(Handlers& handlers) {
         pg::WorkerTransaction transaction("duroxide: abandoning an activity");
         {
             pg::SpiConnection spi;
+            begin_unit(spi, Commit::Durable);
             store::Store(spi).abandon_work_item(*fetched, kRetryAfterFailureMs, false);
         }
         transaction.commit();

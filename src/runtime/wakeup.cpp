@@ -9,6 +9,7 @@
 extern "C" {
 #include "nodes/parsenodes.h"
 #include "tcop/utility.h"
+#include "utils/fmgrprotos.h"
 }
 
 namespace duroxide::runtime {
@@ -102,8 +103,10 @@ bool drops_this_extension(const Node* statement) {
 void utility_hook(PlannedStmt* statement, const char* query, bool read_only_tree,
                   ProcessUtilityContext context, ParamListInfo params, QueryEnvironment* env,
                   DestReceiver* dest, QueryCompletion* completion) {
-    // Plain C code between PostgreSQL frames: nothing here can throw.
+    // Plain C code between PostgreSQL frames: nothing here can throw, and no C++ object with
+    // a destructor is alive if the lock wait below raises.
     if (drops_this_extension(statement->utilityStmt)) {
+        DirectFunctionCall1(pg_advisory_xact_lock_int8, Int64GetDatum(kExtensionGateLockKey));
         pending.deactivate = true;
     }
     if (previous_utility_hook) {

@@ -20,6 +20,12 @@ void wake_at_commit(unsigned targets);
 void activate_database_at_commit();
 void deactivate_database_at_commit();
 
+// Every worker transaction holds this advisory lock (per database) in shared mode from its
+// first statement; DROP EXTENSION duroxide takes it exclusively before dropping anything. So
+// the drop waits for in-flight units of work instead of deadlocking with them, and workers
+// that start after it find the extension gone.
+inline constexpr long long kExtensionGateLockKey = 0x6475726f78696465LL; // "duroxide"
+
 // Installs the transaction callback and the utility hook; called once from _PG_init.
 void install_wakeup_hooks();
 

@@ -13,6 +13,7 @@
 #include "runtime/worker.hpp"
 #include "store/store.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 namespace duroxide::runtime {
@@ -118,6 +119,16 @@ void report_discarded(const std::string& what) {
 
 constexpr int64_t kRetryAfterFailureMs = 1000;
 
+// Whether waiters on the instance's status have something to see after this turn.
+bool changes_status(const core::TurnResult& result) {
+    if (result.status != core::ExecutionStatus::Running || result.orchestration_name) {
+        return true;
+    }
+    return std::any_of(result.history_delta.begin(), result.history_delta.end(), [](const auto& e) {
+        return std::holds_alternative<core::events::CustomStatusUpdated>(e.kind);
+    });
+}
+
 int64_t unknown_handler_delay_ms(uint32_t attempt) {
     return core::unregistered_backoff(attempt, core::Millis(settings.unregistered_backoff_ms))
         .count();
@@ -172,6 +183,9 @@ WorkOutcome run_orchestration_turn(Handlers& handlers, core::StackPool& stacks) 
             }
             if (!result.worker_items.empty()) {
                 wake_at_commit(kWakeActivityWorkers);
+            }
+            if (changes_status(result)) {
+                wake_at_commit(kWakeStatusWaiters);
             }
         }
         transaction.commit();

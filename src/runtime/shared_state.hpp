@@ -48,7 +48,8 @@ enum class DatabaseState : uint8 {
 struct DatabaseEntry {
     Oid database;
     DatabaseState state;
-    int dispatchers; // slot counts fixed when the entry becomes active
+    uint64 status_changes; // bumped at each commit that changes an instance's status
+    int dispatchers;       // slot counts fixed when the entry becomes active
     int activity_workers;
     WorkerSlot slots[kMaxSlots]; // dispatchers first, then activity workers
 };
@@ -59,11 +60,19 @@ struct SharedMetrics {
     pg_atomic_uint64 sums_us[static_cast<int>(metrics::Histogram::Count_)];
 };
 
+// A backend sleeping in wait_for_orchestration / wait_for_status_change.
+struct StatusWaiter {
+    Oid database; // InvalidOid when the slot is free
+    Latch* latch;
+};
+constexpr int kMaxStatusWaiters = 128;
+
 struct SharedState {
     LWLock* lock;
     pid_t launcher_pid;
     Latch* launcher_latch;
     DatabaseEntry databases[kMaxDatabases];
+    StatusWaiter status_waiters[kMaxStatusWaiters];
     SharedMetrics metrics; // atomics: no lock needed
 };
 

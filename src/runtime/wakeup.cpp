@@ -57,6 +57,14 @@ void apply_at_commit() {
             set_latch_of_role(*entry, WorkerRole::Activity);
         }
     }
+    if (entry != nullptr && (pending.wake & kWakeStatusWaiters)) {
+        ++entry->status_changes;
+        for (const StatusWaiter& waiter : shared.status_waiters) {
+            if (waiter.database == MyDatabaseId && waiter.latch != nullptr) {
+                SetLatch(waiter.latch);
+            }
+        }
+    }
     LWLockRelease(shared.lock);
     if (launcher_latch != nullptr) {
         SetLatch(launcher_latch);

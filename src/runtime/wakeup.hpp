@@ -10,6 +10,7 @@ namespace duroxide::runtime {
 enum WakeTarget : unsigned {
     kWakeDispatchers = 1u << 0,
     kWakeActivityWorkers = 1u << 1,
+    kWakeStatusWaiters = 1u << 2, // an instance's status or custom status changed
 };
 
 // Wakes the given workers of the current database when the current transaction commits.

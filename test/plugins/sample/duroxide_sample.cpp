@@ -105,6 +105,15 @@ std::string with_status(OrchestrationContext& ctx, const std::string&) {
     return ctx.get_custom_status().value_or("");
 }
 
+// Progress a client can follow with wait_for_status_change: one status per step.
+std::string status_steps(OrchestrationContext& ctx, const std::string&) {
+    ctx.set_custom_status("waiting for Go");
+    const std::string data = ctx.schedule_wait("Go").value();
+    ctx.set_custom_status("got " + data);
+    ctx.schedule_activity("Hello", data).value();
+    return "done " + data;
+}
+
 // Scenario 14: continue-as-new until the counter reaches 3.
 std::string counter(OrchestrationContext& ctx, const std::string& input) {
     const int n = std::stoi(input);
@@ -132,6 +141,7 @@ void register_all(duroxide::PluginRegistrar& r) {
     o.register_orchestration("Unhandled", unhandled);
     o.register_orchestration("CallActivity", call_activity);
     o.register_orchestration("WithStatus", with_status);
+    o.register_orchestration("StatusSteps", status_steps);
     o.register_orchestration("Counter", counter);
     o.register_orchestration("Versioned", versioned_v1);
     o.register_versioned("Versioned", "2.0.0", versioned_v2);

@@ -5,22 +5,27 @@
 # the pgbench queue baseline and the selected workloads, prints a markdown table, writes a CSV,
 # and stops the server.
 #
-#   bench/run.sh [--workloads baseline,...] [--n N] [--concurrency C] [--activity-workers W]
-#                [--sync on|off] [--resident on|off] [--duration SECONDS] [--csv FILE]
+#   bench/run.sh [--workloads baseline,seq3,fan10,sql3,timer,event,long] [--n N]
+#                [--concurrency C] [--activity-workers W] [--sync on|off] [--duration SECONDS]
+#                [--csv FILE]
 #
-# Columns: throughput (workflows or transactions per second), latency percentiles (ms),
-# committed transactions, WAL bytes and CPU milliseconds per workflow (CPU is the whole
-# machine's busy time over the run divided by workflows: client, server and workers).
+#   --n            instances per throughput run (fan10 runs n/4); latency runs use 200 (fan10 100)
+#   --concurrency  client sessions that start and wait for the throughput instances (default 1)
+#   --duration     seconds of each pgbench baseline run
+#
+# Columns: throughput (workflows or transactions per second), latency percentiles (ms, start to
+# terminal status seen by the client; for event, raise to terminal status), committed
+# transactions, WAL bytes and CPU milliseconds per workflow (CPU is the whole machine's busy
+# time over the run divided by workflows: client, server and workers).
 set -euo pipefail
 TOP="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$TOP"
 
-workloads="baseline"
+workloads="baseline,seq3,fan10,sql3,timer,event,long"
 n=2000
-concurrency=4
+concurrency=1
 activity_workers=2
 sync=on
-resident=on
 duration=10
 csv="$TOP/build/bench/results.csv"
 while [ $# -gt 0 ]; do
@@ -30,24 +35,23 @@ while [ $# -gt 0 ]; do
     --concurrency) concurrency="$2"; shift 2 ;;
     --activity-workers) activity_workers="$2"; shift 2 ;;
     --sync) sync="$2"; shift 2 ;;
-    --resident) resident="$2"; shift 2 ;;
     --duration) duration="$2"; shift 2 ;;
     --csv) csv="$2"; shift 2 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "bench: unknown option $1" >&2; exit 2 ;;
     esac
 done
 export BENCH_WORKLOADS="$workloads" BENCH_N="$n" BENCH_CONCURRENCY="$concurrency" \
-       BENCH_DURATION="$duration" BENCH_CSV="$csv" BENCH_RESIDENT="$resident"
+       BENCH_DURATION="$duration" BENCH_CSV="$csv"
 
 scripts/install-deps.sh >/dev/null
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-make -j2 >/tmp/duroxide-bench-build.log 2>&1 && $SUDO make install >>/tmp/duroxide-bench-build.log 2>&1 ||
-    { tail -n 30 /tmp/duroxide-bench-build.log; exit 1; }
+{ make -j2 && $SUDO make install && make -C bench/plugin && $SUDO make -C bench/plugin install; } \
+    >/tmp/duroxide-bench-build.log 2>&1 || { tail -n 30 /tmp/duroxide-bench-build.log; exit 1; }
 mkdir -p "$(dirname "$csv")"
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"
-echo "settings: synchronous_commit=$sync activity_workers=$activity_workers resident=$resident"
+echo "settings: synchronous_commit=$sync activity_workers=$activity_workers clients=$concurrency"
 scripts/pg-cluster.sh run \
     --conf "synchronous_commit = $sync" \
     --conf "shared_buffers = '512MB'" \

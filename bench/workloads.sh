@@ -36,10 +36,101 @@ baseline() {
     done
 }
 
+commits() { "${PSQL[@]}" -c "SELECT sum(xact_commit) FROM pg_stat_database"; }
+
+# measure N CMD...: runs CMD, sets m_seconds (wall clock) and the per-workflow costs m_txn
+# (committed transactions), m_wal (WAL bytes) and m_cpu (machine CPU milliseconds).
+measure() {
+    local n="$1"; shift
+    local lsn cpu0 c0 t0 t1
+    lsn=$(wal_lsn); cpu0=$(cpu_busy_ticks); c0=$(commits)
+    t0=$(date +%s.%N)
+    "$@" >/dev/null
+    t1=$(date +%s.%N)
+    m_seconds=$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')
+    m_txn=$(awk -v a="$c0" -v b="$(commits)" -v n="$n" 'BEGIN {printf "%.1f", (b - a) / n}')
+    m_wal=$(( $(wal_bytes_since "$lsn") / n ))
+    m_cpu=$(awk -v t="$(( $(cpu_busy_ticks) - cpu0 ))" -v n="$n" -v hz="$ticks_per_second" \
+        'BEGIN {printf "%.3f", t * 1000 / hz / n}')
+}
+
+# BENCH_CONCURRENCY client sessions, each starting its share of n instances and waiting for them.
+start_and_wait_all() { # orchestration n prefix
+    local c share=$(( $2 / BENCH_CONCURRENCY ))
+    for c in $(seq 1 "$BENCH_CONCURRENCY"); do
+        "${PSQL[@]}" -c "CALL bench_throughput('$1', $share, '$3$c-')" &
+    done
+    wait
+}
+
+# Events: start all, wait until each waits, raise all in one transaction, wait for all.
+events_all() { # n prefix
+    "${PSQL[@]}" -c "SELECT duroxide.start_orchestration('$2' || i, 'BenchEvent', '')
+                       FROM generate_series(1, $1) AS i" \
+        -c "SELECT count(*) FROM generate_series(1, $1) AS i,
+              LATERAL duroxide.wait_for_status_change('$2' || i, 0, '1 hour') w" \
+        -c "SELECT duroxide.raise_event('$2' || i, 'Go', 'go') FROM generate_series(1, $1) AS i" \
+        -c "SELECT count(*) FROM generate_series(1, $1) AS i,
+              LATERAL duroxide.wait_for_orchestration('$2' || i, '1 hour') w"
+}
+
+percentiles() { # prefix -> "p50 p95 p99" in ms
+    "${PSQL[@]}" -F ' ' -c "SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 2),
+        round(percentile_cont(0.95) WITHIN GROUP (ORDER BY ms)::numeric, 2),
+        round(percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)::numeric, 2)
+        FROM bench_latencies WHERE workload = '$1'"
+}
+
+# workflow NAME ORCHESTRATION N_THROUGHPUT N_LATENCY [raise_go]
+workflow() {
+    local name="$1" orchestration="$2" n="$3" n_lat="$4" raise="${5:-false}" clients
+    if [ "$raise" = true ]; then
+        clients=1
+        measure "$n" events_all "$n" "$name-t"
+    else
+        clients=$BENCH_CONCURRENCY
+        n=$(( n / clients * clients ))
+        measure "$n" start_and_wait_all "$orchestration" "$n" "$name-t"
+    fi
+    record "$name" "$clients" "$n" "$(awk -v n="$n" -v s="$m_seconds" 'BEGIN {printf "%.0f", n / s}')" \
+        "" "" "" "$m_txn" "$m_wal" "$m_cpu"
+    measure "$n_lat" "${PSQL[@]}" -c "CALL bench_latency('$orchestration', $n_lat, '$name-l', $raise)"
+    read -r p50 p95 p99 < <(percentiles "$name-l")
+    record "$name (one at a time)" 1 "$n_lat" "" "$p50" "$p95" "$p99" "$m_txn" "$m_wal" "$m_cpu"
+}
+
+long_chain() {
+    local turns=1000
+    measure 1 "${PSQL[@]}" -c "CALL bench_throughput('BenchLong', 1, 'long')"
+    # Time per turn from the history's own timestamps, early against late in the chain.
+    local early late
+    read -r early late < <("${PSQL[@]}" -F ' ' -c "
+        WITH done AS (
+            SELECT (event->>'source_event_id')::bigint AS source,
+                   (event->>'timestamp_ms')::bigint AS ts,
+                   row_number() OVER (ORDER BY event_id) AS k
+              FROM duroxide.read_history('long1') WHERE event_type = 'ActivityCompleted'),
+        gaps AS (SELECT k, ts - lag(ts) OVER (ORDER BY k) AS ms FROM done)
+        SELECT round(avg(ms) FILTER (WHERE k BETWEEN 2 AND 101), 3),
+               round(avg(ms) FILTER (WHERE k > $turns - 100), 3) FROM gaps")
+    record "long: turns 1-100" 1 "$turns" "" "$early" "" "" "" "" ""
+    record "long: turns 901-1000" 1 "$turns" \
+        "$(awk -v s="$m_seconds" -v n="$turns" 'BEGIN {printf "%.0f", n / s}') turns" \
+        "$late" "" "" "$m_txn" "$m_wal" "$m_cpu"
+}
+
+"${PSQL[@]}" -f "$TOP/bench/setup.sql" >/dev/null
+n=$BENCH_N
 IFS=',' read -r -a selected <<<"$BENCH_WORKLOADS"
 for w in "${selected[@]}"; do
     case "$w" in
     baseline) baseline ;;
+    seq3) workflow seq3 BenchSeq3 "$n" 200 ;;
+    fan10) workflow fan10 BenchFan10 $((n / 4)) 100 ;;
+    sql3) workflow sql3 BenchSql3 "$n" 200 ;;
+    timer) workflow timer BenchTimer "$n" 200 ;;
+    event) workflow event BenchEvent "$n" 200 true ;;
+    long) long_chain ;;
     *) echo "bench: workload '$w' is not available yet" >&2 ;;
     esac
 done

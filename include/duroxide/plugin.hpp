@@ -13,6 +13,8 @@
 // $libdir, then `SELECT duroxide.register_plugin('my_plugin');`.
 #pragma once
 
+#include "duroxide/version.hpp"
+
 #include <cstdint>
 
 namespace duroxide {

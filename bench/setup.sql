@@ -1,0 +1,58 @@
+-- Benchmark set-up inside the throwaway server: the extension, the benchmark plugin, the SQL
+-- activity of sql3, and the procedures that drive the workloads from inside the server (a
+-- procedure can commit between steps, so starts are visible to the workers at once).
+CREATE EXTENSION duroxide;
+SELECT duroxide.register_plugin('duroxide_bench');
+
+CREATE TABLE bench_rows (id bigserial PRIMARY KEY, input text);
+CREATE FUNCTION bench_insert(input text) RETURNS text LANGUAGE sql AS $$
+    INSERT INTO bench_rows (input) VALUES (input) RETURNING input
+$$;
+SELECT duroxide.register_sql_activity('BenchInsert', 'bench_insert(text)');
+
+CREATE TABLE bench_latencies (workload text, ms double precision);
+
+-- Starts n instances in one transaction and waits until all have finished.
+CREATE PROCEDURE bench_throughput(orchestration text, n integer, prefix text,
+                                  INOUT seconds double precision DEFAULT NULL)
+LANGUAGE plpgsql AS $$
+DECLARE
+    t0 timestamptz := clock_timestamp();
+BEGIN
+    PERFORM duroxide.start_orchestration(prefix || i, orchestration, '1000')
+       FROM generate_series(1, n) AS i;
+    COMMIT;
+    FOR i IN 1..n LOOP
+        PERFORM duroxide.wait_for_orchestration(prefix || i, '1 hour');
+    END LOOP;
+    seconds := extract(epoch FROM clock_timestamp() - t0);
+END
+$$;
+
+-- One instance at a time: start (or, with raise_go, raise "Go" once the instance waits for it)
+-- and wait until the client sees the terminal status; records each latency.
+CREATE PROCEDURE bench_latency(orchestration text, n integer, prefix text,
+                               raise_go boolean DEFAULT false)
+LANGUAGE plpgsql AS $$
+DECLARE
+    t0 timestamptz;
+BEGIN
+    FOR i IN 1..n LOOP
+        IF raise_go THEN
+            PERFORM duroxide.start_orchestration(prefix || i, orchestration, '');
+            COMMIT;
+            PERFORM duroxide.wait_for_status_change(prefix || i, 0, '1 min');
+            t0 := clock_timestamp();
+            PERFORM duroxide.raise_event(prefix || i, 'Go', 'go');
+        ELSE
+            t0 := clock_timestamp();
+            PERFORM duroxide.start_orchestration(prefix || i, orchestration, '');
+        END IF;
+        COMMIT;
+        PERFORM duroxide.wait_for_orchestration(prefix || i, '1 min');
+        INSERT INTO bench_latencies
+             VALUES (prefix, extract(epoch FROM clock_timestamp() - t0) * 1000);
+        COMMIT;
+    END LOOP;
+END
+$$;

@@ -2,7 +2,39 @@
 
 #include "pg/guard.hpp"
 
+#include <string>
+#include <unordered_map>
+#include <utility>
+
 namespace duroxide::pg {
+
+namespace {
+
+// Statements are prepared once per process and kept (SPI_keepplan): the workers run the same
+// few statements thousands of times, and parsing and planning them each time was a large part
+// of a turn's CPU. PostgreSQL's plan cache re-plans a kept plan when a table it uses changes.
+SPIPlanPtr prepared_plan(const std::string& query, int nargs) {
+    static std::unordered_map<std::string, SPIPlanPtr> plans;
+    auto found = plans.find(query);
+    if (found != plans.end()) {
+        return found->second;
+    }
+    std::vector<Oid> types(static_cast<size_t>(nargs), TEXTOID);
+    SPIPlanPtr plan = call([&query, nargs, &types] {
+        SPIPlanPtr prepared = SPI_prepare(query.c_str(), nargs, types.data());
+        if (prepared == nullptr) {
+            elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+        }
+        if (SPI_keepplan(prepared) != 0) {
+            elog(ERROR, "SPI_keepplan failed");
+        }
+        return prepared;
+    });
+    plans.emplace(query, plan);
+    return plan;
+}
+
+} // namespace
 
 SpiConnection::SpiConnection() {
     int rc = call([] { return SPI_connect(); });
@@ -27,7 +59,6 @@ SpiRows SpiConnection::execute(std::string_view sql, std::span<const SqlText> pa
                                bool read_only) {
     const std::string query(sql);
     const int nargs = static_cast<int>(params.size());
-    std::vector<Oid> types(params.size(), TEXTOID);
     std::vector<Datum> values(params.size());
     std::vector<char> nulls(params.size(), ' ');
     for (size_t i = 0; i < params.size(); ++i) {
@@ -41,14 +72,10 @@ SpiRows SpiConnection::execute(std::string_view sql, std::span<const SqlText> pa
             nulls[i] = 'n';
         }
     }
-    const char* query_text = query.c_str();
-    Oid* type_ptr = types.data();
+    SPIPlanPtr plan = prepared_plan(query, nargs);
     Datum* value_ptr = values.data();
     const char* null_ptr = nulls.data();
-    int rc = call([=] {
-        return SPI_execute_with_args(query_text, nargs, type_ptr, value_ptr, null_ptr, read_only,
-                                     0);
-    });
+    int rc = call([=] { return SPI_execute_plan(plan, value_ptr, null_ptr, read_only, 0); });
     if (rc < 0) {
         throw SqlError(ERRCODE_INTERNAL_ERROR,
                        "SPI_execute failed: " + std::string(SPI_result_code_string(rc)));

@@ -72,8 +72,8 @@ void await_status_change(uint64 seen, long timeout_ms) {
     if (registration.changed()) {
         return;
     }
-    const long sleep_ms = registration.registered() ? timeout_ms
-                                                    : std::min(timeout_ms, kUnregisteredPollMs);
+    const long sleep_ms =
+        registration.registered() ? timeout_ms : std::min(timeout_ms, kUnregisteredPollMs);
     pg::call([sleep_ms] {
         WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, sleep_ms,
                   PG_WAIT_EXTENSION);

@@ -2,6 +2,8 @@
 // Every SPI call goes through pg::call, so a PostgreSQL error becomes a pg::SqlError.
 #pragma once
 
+#include "pg/postgres.hpp"
+
 #include <optional>
 #include <span>
 #include <string>
@@ -29,8 +31,16 @@ public:
     // Runs `sql` with text parameters $1..$n (typed as text; cast in SQL where needed).
     SpiRows execute(std::string_view sql, std::span<const SqlText> params = {},
                     bool read_only = false);
+    // The same with declared parameter types: each value is converted once by its type's
+    // input function. Use it for arrays compared row by row (`col = ANY ($1)`), where a cast
+    // of a text parameter would be evaluated for every row.
+    SpiRows execute_typed(std::string_view sql, std::span<const SqlText> params,
+                          std::span<const Oid> types);
 
 private:
+    SpiRows run(std::string_view sql, std::span<const SqlText> params, std::span<const Oid> types,
+                bool read_only);
+
     bool connected_ = false;
 };
 

@@ -117,6 +117,11 @@ void report_discarded(const std::string& what) {
     pg::call([&message] { ereport(LOG, (errmsg_internal("%s", message.c_str()))); });
 }
 
+void report_failure(const std::string& what) {
+    const std::string message = std::string("duroxide: a turn could not be recorded: ") + what;
+    pg::call([&message] { ereport(WARNING, (errmsg_internal("%s", message.c_str()))); });
+}
+
 constexpr int64_t kRetryAfterFailureMs = 1000;
 
 // Whether waiters on the instance's status have something to see after this turn.
@@ -134,11 +139,81 @@ int64_t unknown_handler_delay_ms(uint32_t attempt) {
         .count();
 }
 
+struct DecidedTurn {
+    const store::OrchestrationBatch* batch;
+    core::TurnInput input;
+    core::TurnResult result;
+};
+
+DecidedTurn decide(Handlers& handlers, core::StackPool& stacks,
+                   const store::OrchestrationBatch& batch) {
+    DecidedTurn turn{&batch, turn_input(batch), {}};
+    const auto max_attempts = static_cast<uint32_t>(settings.max_attempts);
+    turn.result =
+        batch.attempt_count > max_attempts
+            ? core::poison_turn(handlers.orchestrations(), turn.input,
+                                {batch.attempt_count, max_attempts,
+                                 core::PoisonOrchestration{batch.instance, turn.input.execution_id},
+                                 messages_json(batch.messages)})
+            : core::run_turn(handlers.orchestrations(), stacks, turn.input);
+    return turn;
+}
+
+// Writes one decided turn in the caller's transaction (the wake-ups fire at its commit).
+void record(store::Store& store, const DecidedTurn& turn) {
+    if (turn.result.handler_missing) {
+        store.abandon_orchestration_item(
+            *turn.batch, unknown_handler_delay_ms(turn.batch->attempt_count), false);
+        return;
+    }
+    store.ack_orchestration_item(*turn.batch, turn.input.execution_id, turn.result);
+    if (!turn.result.worker_items.empty()) {
+        wake_at_commit(kWakeActivityWorkers);
+    }
+    if (changes_status(turn.result)) {
+        wake_at_commit(kWakeStatusWaiters);
+    }
+}
+
+void count_recorded(const DecidedTurn& turn) {
+    if (!turn.result.handler_missing) {
+        count_outcome(turn.result);
+    }
+}
+
+// One turn in its own transaction; a failure is logged and the instance given back.
+void record_alone(const DecidedTurn& turn) {
+    try {
+        pg::WorkerTransaction transaction("duroxide: recording an orchestration turn");
+        {
+            pg::SpiConnection spi;
+            begin_unit(spi, Commit::Durable);
+            store::Store store(spi);
+            record(store, turn);
+        }
+        transaction.commit();
+        count_recorded(turn);
+    } catch (const store::LeaseLost& e) {
+        report_discarded(e.what());
+    } catch (const std::exception& e) {
+        // Not recorded (say, a history or queue write failed): give the instance back with a
+        // delay; its messages keep the attempt, so a turn that always fails ends as poison.
+        report_failure(e.what());
+        pg::WorkerTransaction transaction("duroxide: abandoning an orchestration turn");
+        {
+            pg::SpiConnection spi;
+            begin_unit(spi, Commit::Durable);
+            store::Store(spi).abandon_orchestration_item(*turn.batch, kRetryAfterFailureMs, false);
+        }
+        transaction.commit();
+    }
+}
+
 } // namespace
 
-WorkOutcome run_orchestration_turn(Handlers& handlers, core::StackPool& stacks) {
+WorkOutcome run_orchestration_turns(Handlers& handlers, core::StackPool& stacks) {
     WorkOutcome outcome;
-    std::optional<store::OrchestrationBatch> batch;
+    std::vector<store::OrchestrationBatch> batches;
     {
         pg::WorkerTransaction transaction("duroxide: fetching orchestration work");
         {
@@ -146,72 +221,70 @@ WorkOutcome run_orchestration_turn(Handlers& handlers, core::StackPool& stacks) 
             begin_unit(spi, Commit::Relaxed);
             store::Store store(spi);
             handlers.refresh(spi);
-            batch = store.fetch_orchestration_item(my_lease_owner(),
-                                                   settings.orchestration_lock_timeout_ms);
-            if (!batch) {
+            batches = store.fetch_orchestration_items(
+                my_lease_owner(), settings.orchestration_lock_timeout_ms, settings.dispatch_batch);
+            if (batches.empty()) {
                 outcome.next_work_in_ms = store.ms_until_next_visible(store::Queue::Orchestrator);
             }
         }
         transaction.commit();
     }
-    if (!batch) {
+    if (batches.empty()) {
         return outcome;
     }
-    outcome.processed = true;
+    outcome.processed = batches.size();
     const auto started = std::chrono::steady_clock::now();
-    const core::TurnInput input = turn_input(*batch);
-    const auto max_attempts = static_cast<uint32_t>(settings.max_attempts);
-    const core::TurnResult result =
-        batch->attempt_count > max_attempts
-            ? core::poison_turn(handlers.orchestrations(), input,
-                                {batch->attempt_count, max_attempts,
-                                 core::PoisonOrchestration{batch->instance, input.execution_id},
-                                 messages_json(batch->messages)})
-            : core::run_turn(handlers.orchestrations(), stacks, input);
+    std::vector<DecidedTurn> turns;
+    turns.reserve(batches.size());
+    for (const auto& batch : batches) {
+        turns.push_back(decide(handlers, stacks, batch));
+    }
+    // All turns in one transaction: one commit (one WAL flush) for the whole batch.
+    bool recorded = false;
     try {
-        pg::WorkerTransaction transaction("duroxide: recording an orchestration turn");
+        pg::WorkerTransaction transaction("duroxide: recording orchestration turns");
         {
             pg::SpiConnection spi;
             begin_unit(spi, Commit::Durable);
             store::Store store(spi);
-            if (result.handler_missing) {
-                store.abandon_orchestration_item(
-                    *batch, unknown_handler_delay_ms(batch->attempt_count), false);
-            } else {
-                store.ack_orchestration_item(*batch, input.execution_id, result);
-                count_outcome(result);
-            }
-            if (!result.worker_items.empty()) {
-                wake_at_commit(kWakeActivityWorkers);
-            }
-            if (changes_status(result)) {
-                wake_at_commit(kWakeStatusWaiters);
+            for (const auto& turn : turns) {
+                record(store, turn);
             }
         }
         transaction.commit();
-    } catch (const store::LeaseLost& e) {
-        report_discarded(e.what());
+        recorded = true;
     } catch (const std::exception&) {
-        // Not recorded (say, a history or queue write failed): give the instance back with a
-        // delay; its messages keep the attempt, so a turn that always fails ends as poison.
-        pg::WorkerTransaction transaction("duroxide: abandoning an orchestration turn");
-        {
-            pg::SpiConnection spi;
-            begin_unit(spi, Commit::Durable);
-            store::Store(spi).abandon_orchestration_item(*batch, kRetryAfterFailureMs, false);
-        }
-        transaction.commit();
-        throw;
+        // One turn's failure (a lost lease, a write error) must not sink the others: record
+        // each on its own.
     }
-    metrics::observe(metrics::Histogram::TurnDuration,
-                     std::chrono::duration_cast<std::chrono::microseconds>(
-                         std::chrono::steady_clock::now() - started)
-                         .count());
+    for (const auto& turn : turns) {
+        if (recorded) {
+            count_recorded(turn);
+        } else {
+            record_alone(turn);
+        }
+    }
+    const auto elapsed_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                                std::chrono::steady_clock::now() - started)
+                                .count();
+    for (size_t i = 0; i < turns.size(); ++i) {
+        metrics::observe(metrics::Histogram::TurnDuration,
+                         elapsed_us / static_cast<int64_t>(turns.size()));
+    }
     return outcome;
 }
 
-WorkOutcome run_one_activity(Handlers& handlers) {
-    WorkOutcome outcome;
+namespace {
+
+// A fetched activity and, once run, its completion (SQL activities run when it is recorded).
+struct PendingActivity {
+    store::FetchedActivity fetched;
+    std::optional<SqlActivity> sql;
+    std::optional<core::WorkItem> completion;
+    bool handler_missing = false;
+};
+
+std::optional<PendingActivity> fetch_and_run(Handlers& handlers, WorkOutcome& outcome) {
     std::optional<store::FetchedActivity> fetched;
     const ActivityFn* handler = nullptr;
     std::optional<SqlActivity> sql;
@@ -225,69 +298,136 @@ WorkOutcome run_one_activity(Handlers& handlers) {
             fetched = store.fetch_work_item(my_lease_owner(), settings.worker_lock_timeout_ms);
             if (!fetched) {
                 outcome.next_work_in_ms = store.ms_until_next_visible(store::Queue::Worker);
-            }
-            if (fetched && !(handler = handlers.activities().find(fetched->item.name))) {
+            } else if (!(handler = handlers.activities().find(fetched->item.name))) {
                 sql = handlers.sql_activity(spi, fetched->item.name);
             }
         }
         transaction.commit();
     }
     if (!fetched) {
-        return outcome;
+        return std::nullopt;
     }
-    outcome.processed = true;
-    const auto started = std::chrono::steady_clock::now();
-    const auto& item = fetched->item;
+    PendingActivity pending{std::move(*fetched), sql, std::nullopt, false};
+    const auto& item = pending.fetched.item;
     const auto max_attempts = static_cast<uint32_t>(settings.max_attempts);
-    std::optional<core::WorkItem> completion;
-    if (fetched->attempt_count > max_attempts) {
-        completion = core::WorkItem{core::work::ActivityFailed{
+    if (pending.fetched.attempt_count > max_attempts) {
+        pending.completion = core::WorkItem{core::work::ActivityFailed{
             item.instance, item.execution_id, item.id,
             core::ErrorDetails{core::PoisonError{
-                fetched->attempt_count, max_attempts,
+                pending.fetched.attempt_count, max_attempts,
                 core::PoisonActivity{item.instance, item.execution_id, item.name, item.id},
                 core::codec::encode(core::WorkItem{item})}}}};
     } else if (handler != nullptr) {
         // Plugin code runs outside any transaction: it does not touch the database.
-        completion = core::run_activity(*handler, item);
+        const auto started = std::chrono::steady_clock::now();
+        pending.completion = core::run_activity(*handler, item);
+        metrics::observe(metrics::Histogram::ActivityDuration,
+                         std::chrono::duration_cast<std::chrono::microseconds>(
+                             std::chrono::steady_clock::now() - started)
+                             .count());
+    } else {
+        pending.handler_missing = !sql;
     }
-    try {
-        pg::WorkerTransaction transaction("duroxide: activity " + item.name);
-        {
-            pg::SpiConnection spi;
-            begin_unit(spi, Commit::Durable);
-            store::Store store(spi);
-            if (!completion && sql) {
-                // In the transaction that records the completion: its writes commit with it.
-                completion = run_sql_activity(*sql, item);
-            }
-            if (completion) {
-                store.ack_work_item(*fetched, *completion);
-                wake_at_commit(kWakeDispatchers);
-                count_activity(*completion);
-            } else {
-                store.abandon_work_item(*fetched, unknown_handler_delay_ms(fetched->attempt_count),
-                                        false);
-            }
+    return pending;
+}
+
+// Records one activity in the caller's transaction: an SQL activity runs here, so that its
+// writes commit with its completion; throws store::LeaseLost when the lease is gone.
+void record(store::Store& store, PendingActivity& pending) {
+    if (pending.handler_missing) {
+        store.abandon_work_item(pending.fetched,
+                                unknown_handler_delay_ms(pending.fetched.attempt_count), false);
+        return;
+    }
+    if (!pending.completion) {
+        const auto started = std::chrono::steady_clock::now();
+        pending.completion = run_sql_activity(*pending.sql, pending.fetched.item);
+        metrics::observe(metrics::Histogram::ActivityDuration,
+                         std::chrono::duration_cast<std::chrono::microseconds>(
+                             std::chrono::steady_clock::now() - started)
+                             .count());
+    }
+    store.ack_work_item(pending.fetched, *pending.completion);
+    wake_at_commit(kWakeDispatchers);
+}
+
+void count_recorded(const PendingActivity& pending) {
+    if (pending.completion) {
+        count_activity(*pending.completion);
+    }
+}
+
+// Records `batch` in one transaction (one commit for all); true when it committed.
+bool record_together(std::span<PendingActivity> batch) {
+    pg::WorkerTransaction transaction(batch.size() == 1
+                                          ? "duroxide: activity " + batch.front().fetched.item.name
+                                          : std::string("duroxide: recording activities"));
+    {
+        pg::SpiConnection spi;
+        begin_unit(spi, Commit::Durable);
+        store::Store store(spi);
+        for (auto& pending : batch) {
+            record(store, pending);
         }
-        transaction.commit();
+    }
+    transaction.commit();
+    return true;
+}
+
+void record_alone(PendingActivity& pending) {
+    try {
+        record_together(std::span<PendingActivity>(&pending, 1));
+        count_recorded(pending);
     } catch (const store::LeaseLost& e) {
         metrics::add(metrics::Counter::LockSteals);
         report_discarded(e.what());
-    } catch (const std::exception&) {
+    } catch (const std::exception& e) {
+        report_failure(e.what());
         pg::WorkerTransaction transaction("duroxide: abandoning an activity");
         {
             pg::SpiConnection spi;
             begin_unit(spi, Commit::Durable);
-            store::Store(spi).abandon_work_item(*fetched, kRetryAfterFailureMs, false);
+            store::Store(spi).abandon_work_item(pending.fetched, kRetryAfterFailureMs, false);
         }
         transaction.commit();
-        throw;
     }
-    metrics::observe(metrics::Histogram::ActivityDuration,
-                     std::chrono::duration_cast<std::chrono::microseconds>(
-                         std::chrono::steady_clock::now() - started)
-                         .count());
+}
+
+} // namespace
+
+WorkOutcome run_activities(Handlers& handlers) {
+    WorkOutcome outcome;
+    std::vector<PendingActivity> batch;
+    // Fetch and run one at a time (each lease is short and the queue stays shared), but
+    // record up to duroxide.activity_batch together while more work is waiting.
+    while (static_cast<int>(batch.size()) < settings.activity_batch) {
+        auto pending = fetch_and_run(handlers, outcome);
+        if (!pending) {
+            break;
+        }
+        batch.push_back(std::move(*pending));
+    }
+    outcome.processed = batch.size();
+    if (batch.size() == 1) {
+        record_alone(batch.front());
+        return outcome;
+    }
+    bool recorded = false;
+    if (!batch.empty()) {
+        try {
+            recorded = record_together(batch);
+        } catch (const std::exception&) {
+            // One lost lease or failure must not sink the others: record each on its own
+            // (SQL activities run again; only a committed run's writes remain).
+        }
+    }
+    for (auto& pending : batch) {
+        if (recorded) {
+            count_recorded(pending);
+        } else {
+            record_alone(pending);
+        }
+    }
     return outcome;
 }
 

@@ -14,11 +14,15 @@
 namespace duroxide::runtime {
 
 struct WorkOutcome {
-    bool processed = false;                 // work was handled: look for more at once
+    std::size_t processed = 0;              // items handled: when any, look for more at once
     std::optional<int64_t> next_work_in_ms; // when idle: when queued work becomes visible
 };
 
-WorkOutcome run_orchestration_turn(Handlers& handlers, core::StackPool& stacks);
-WorkOutcome run_one_activity(Handlers& handlers);
+// Fetches up to duroxide.dispatch_batch instances, runs their turns, and records them all in
+// one transaction.
+WorkOutcome run_orchestration_turns(Handlers& handlers, core::StackPool& stacks);
+// Fetches and runs activities one at a time, up to duroxide.activity_batch while more are
+// waiting, and records their completions in one transaction.
+WorkOutcome run_activities(Handlers& handlers);
 
 } // namespace duroxide::runtime

@@ -53,6 +53,17 @@ void define_gucs() {
         "after duroxide.max_attempts the work fails as poison.",
         &settings.unregistered_backoff_ms, 1000, 1, 60000, PGC_SIGHUP, GUC_UNIT_MS, nullptr,
         nullptr, nullptr);
+    DefineCustomIntVariable(
+        "duroxide.dispatch_batch", "Instances a dispatcher fetches, runs and records at once.",
+        "Their turns are recorded in one transaction, so one commit serves them all; 1 gives one "
+        "transaction per turn.",
+        &settings.dispatch_batch, 16, 1, 256, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable(
+        "duroxide.activity_batch",
+        "Activity completions an activity worker records in one transaction.",
+        "A worker runs activities one at a time and, while more are waiting, records up to this "
+        "many together (one commit for all); 1 gives one transaction per activity.",
+        &settings.activity_batch, 8, 1, 256, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("duroxide.fiber_stack_size",
                             "Stack size of each orchestration and activity fiber.", nullptr,
                             &settings.fiber_stack_kb, 256, 64, 16 * 1024, PGC_SIGHUP, GUC_UNIT_KB,

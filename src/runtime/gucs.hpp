@@ -12,6 +12,8 @@ struct Settings {
     int orchestration_lock_timeout_ms = 30000; // instance lock lease of a fetched batch
     int worker_lock_timeout_ms = 300000;       // lease of a fetched activity
     int unregistered_backoff_ms = 1000;        // first retry delay of an unknown handler
+    int dispatch_batch = 16;                   // instances a dispatcher takes per fetch
+    int activity_batch = 8;                    // completions an activity worker records at once
     int fiber_stack_kb = 256;                  // orchestration / activity fiber stack size
     int max_payload_kb = 3072;                 // largest input / output / event payload accepted
     char* plugin_directories = nullptr; // directories besides $libdir that plugins may load from

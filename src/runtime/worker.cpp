@@ -53,10 +53,10 @@ void set_state(const char* state) {
     LWLockRelease(shared.lock);
 }
 
-void count_item() {
+void count_items(std::size_t count) {
     SharedState& shared = shared_state();
     LWLockAcquire(shared.lock, LW_EXCLUSIVE);
-    ++my_slot().items_processed;
+    my_slot().items_processed += count;
     LWLockRelease(shared.lock);
 }
 
@@ -174,15 +174,15 @@ void run_worker(Datum argument) {
         try {
             for (;;) {
                 WorkOutcome outcome = me.role == WorkerRole::Dispatcher
-                                          ? run_orchestration_turn(handlers, stacks)
-                                          : run_one_activity(handlers);
-                if (!outcome.processed) {
+                                          ? run_orchestration_turns(handlers, stacks)
+                                          : run_activities(handlers);
+                if (outcome.processed == 0) {
                     if (outcome.next_work_in_ms) {
                         timeout_ms = std::clamp<long>(*outcome.next_work_in_ms, 1, timeout_ms);
                     }
                     break;
                 }
-                count_item();
+                count_items(outcome.processed);
             }
         } catch (const std::exception& e) {
             // The unit of work was rolled back; report it and go on with the next one.

@@ -4,6 +4,7 @@
 #include "pg/guard.hpp"
 
 #include <algorithm>
+#include <tuple>
 #include <variant>
 
 namespace duroxide::store {
@@ -12,6 +13,10 @@ namespace {
 
 using pg::SqlText;
 namespace codec = core::codec;
+
+// Parameter types of statements that compare a column with an array row by row.
+const Oid kOneTextArray[] = {TEXTARRAYOID};
+const Oid kTwoTextArrays[] = {TEXTARRAYOID, TEXTARRAYOID};
 
 const char* status_name(core::ExecutionStatus status) {
     switch (status) {
@@ -29,6 +34,21 @@ const char* status_name(core::ExecutionStatus status) {
 
 } // namespace
 
+std::string text_array(const std::vector<std::string>& values) {
+    std::string literal = "{";
+    for (size_t i = 0; i < values.size(); ++i) {
+        literal += i ? ",\"" : "\"";
+        for (char c : values[i]) {
+            if (c == '"' || c == '\\') {
+                literal += '\\';
+            }
+            literal += c;
+        }
+        literal += '"';
+    }
+    return literal + "}";
+}
+
 void Store::enqueue_orchestrator(const core::WorkItem& item) {
     std::optional<std::string> visible_at_ms;
     if (auto* timer = std::get_if<core::work::TimerFired>(&item.kind)) {
@@ -45,81 +65,101 @@ void Store::enqueue_orchestrator(const core::WorkItem& item) {
     "(" table ".locked_until <= clock_timestamp() OR NOT duroxide._lock_holder_alive(" table       \
     ".locked_by))"
 
-std::optional<OrchestrationBatch> Store::fetch_orchestration_item(int64_t owner,
-                                                                  int lock_timeout_ms) {
-    const std::string owner_text = std::to_string(owner);
-    const std::string timeout_text = std::to_string(lock_timeout_ms);
-    std::vector<std::string> contended; // instances another dispatcher locked first
-    for (int attempt = 0; attempt < 8; ++attempt) {
-        std::string skip = "{";
-        for (size_t i = 0; i < contended.size(); ++i) {
-            skip += (i ? "," : "") + std::string("\"") + contended[i] + "\"";
+std::vector<OrchestrationBatch> Store::fetch_orchestration_items(int64_t owner, int lock_timeout_ms,
+                                                                 int max_items) {
+    // Candidates: the instances of the oldest visible messages, not locked by a live holder.
+    auto candidates = spi_.execute("SELECT q.instance_id FROM duroxide.orchestrator_queue q "
+                                   "WHERE q.visible_at <= clock_timestamp() "
+                                   "  AND NOT EXISTS (SELECT 1 FROM duroxide.instance_locks l "
+                                   "    WHERE l.instance_id = q.instance_id AND NOT " LEASE_IS_FREE(
+                                       "l") ") "
+                                            "ORDER BY q.visible_at, q.id LIMIT $1::int",
+                                   std::vector<SqlText>{std::to_string(max_items * 4)});
+    std::vector<std::string> wanted;
+    for (const auto& row : candidates.rows) {
+        if (std::find(wanted.begin(), wanted.end(), *row[0]) == wanted.end() &&
+            static_cast<int>(wanted.size()) < max_items) {
+            wanted.push_back(*row[0]);
         }
-        skip += "}";
-        auto candidate = spi_.execute(
-            "SELECT q.instance_id FROM duroxide.orchestrator_queue q "
-            "WHERE q.visible_at <= clock_timestamp() AND q.instance_id <> ALL ($1::text[]) "
-            "  AND NOT EXISTS (SELECT 1 FROM duroxide.instance_locks l "
-            "    WHERE l.instance_id = q.instance_id AND NOT " LEASE_IS_FREE(
-                "l") ") "
-                     "ORDER BY q.visible_at, q.id LIMIT 1",
-            std::vector<SqlText>{skip});
-        if (candidate.rows.empty()) {
-            return std::nullopt;
-        }
-        OrchestrationBatch batch;
-        batch.instance = *candidate.rows[0][0];
-        auto lock = spi_.execute(
-            "INSERT INTO duroxide.instance_locks AS l (instance_id, lock_token, locked_until, "
-            "  locked_by) "
-            "VALUES ($1, gen_random_uuid()::text, "
-            "  clock_timestamp() + $2::int * interval '1 millisecond', $3::bigint) "
-            "ON CONFLICT (instance_id) DO UPDATE SET lock_token = excluded.lock_token, "
-            "  locked_until = excluded.locked_until, locked_by = excluded.locked_by, "
-            "  locked_at = clock_timestamp() "
-            "WHERE " LEASE_IS_FREE("l") " RETURNING lock_token",
-            std::vector<SqlText>{batch.instance, timeout_text, owner_text});
-        if (lock.rows.empty()) {
-            contended.push_back(batch.instance);
-            continue;
-        }
-        batch.lock_token = *lock.rows[0][0];
-        const std::vector<SqlText> instance{batch.instance};
-        auto messages = spi_.execute("UPDATE duroxide.orchestrator_queue SET lock_token = $2, "
-                                     "  attempt_count = attempt_count + 1 "
-                                     "WHERE instance_id = $1 AND visible_at <= clock_timestamp() "
-                                     "RETURNING id, work_item, attempt_count",
-                                     std::vector<SqlText>{batch.instance, batch.lock_token});
-        std::vector<std::pair<int64_t, std::string>> ordered;
-        for (const auto& row : messages.rows) {
-            ordered.emplace_back(std::stoll(*row[0]), *row[1]);
-            batch.attempt_count =
-                std::max(batch.attempt_count, static_cast<uint32_t>(std::stoul(*row[2])));
-        }
-        std::sort(ordered.begin(), ordered.end());
-        for (const auto& [id, work_item] : ordered) {
-            batch.messages.push_back(codec::decode_work_item(work_item));
-        }
-        auto current =
-            spi_.execute("SELECT i.current_execution_id, e.status FROM duroxide.instances i "
-                         "LEFT JOIN duroxide.executions e ON e.instance_id = i.instance_id "
-                         "  AND e.execution_id = i.current_execution_id WHERE i.instance_id = $1",
-                         instance);
-        if (!current.rows.empty()) {
-            batch.instance_exists = true;
-            batch.execution_id = std::stoull(*current.rows[0][0]);
-            batch.execution_status = current.rows[0][1].value_or("");
-            auto history = spi_.execute(
-                "SELECT event_data FROM duroxide.history "
-                "WHERE instance_id = $1 AND execution_id = $2::bigint ORDER BY event_id",
-                std::vector<SqlText>{batch.instance, std::to_string(batch.execution_id)});
-            for (const auto& row : history.rows) {
-                batch.history.push_back(codec::decode_event(*row[0]));
-            }
-        }
-        return batch;
     }
-    return std::nullopt;
+    if (wanted.empty()) {
+        return {};
+    }
+    // Lock them; an instance another dispatcher locked in the meantime is skipped.
+    auto locks = spi_.execute(
+        "INSERT INTO duroxide.instance_locks AS l (instance_id, lock_token, locked_until, "
+        "  locked_by) "
+        "SELECT id, gen_random_uuid()::text, "
+        "  clock_timestamp() + $2::int * interval '1 millisecond', $3::bigint "
+        "FROM unnest($1::text[]) AS id "
+        "ON CONFLICT (instance_id) DO UPDATE SET lock_token = excluded.lock_token, "
+        "  locked_until = excluded.locked_until, locked_by = excluded.locked_by, "
+        "  locked_at = clock_timestamp() "
+        "WHERE " LEASE_IS_FREE("l") " RETURNING instance_id, lock_token",
+        std::vector<SqlText>{text_array(wanted), std::to_string(lock_timeout_ms),
+                             std::to_string(owner)});
+    std::vector<OrchestrationBatch> batches;
+    std::vector<std::string> instances, tokens;
+    for (const auto& row : locks.rows) {
+        OrchestrationBatch batch;
+        batch.instance = *row[0];
+        batch.lock_token = *row[1];
+        instances.push_back(batch.instance);
+        tokens.push_back(batch.lock_token);
+        batches.push_back(std::move(batch));
+    }
+    if (batches.empty()) {
+        return {};
+    }
+    auto index_of = [&instances](const std::string& instance) {
+        return static_cast<size_t>(std::find(instances.begin(), instances.end(), instance) -
+                                   instances.begin());
+    };
+    const SqlText instance_array = text_array(instances);
+    // Claim every visible message of the locked instances (attempt_count + 1).
+    auto messages = spi_.execute_typed(
+        "UPDATE duroxide.orchestrator_queue q "
+        "SET lock_token = ($2::text[])[array_position($1::text[], q.instance_id)], "
+        "  attempt_count = q.attempt_count + 1 "
+        "WHERE q.instance_id = ANY ($1::text[]) AND q.visible_at <= clock_timestamp() "
+        "RETURNING q.instance_id, q.id, q.work_item, q.attempt_count",
+        std::vector<SqlText>{instance_array, text_array(tokens)}, kTwoTextArrays);
+    std::vector<std::tuple<size_t, int64_t, const std::string*>> ordered;
+    for (const auto& row : messages.rows) {
+        const size_t at = index_of(*row[0]);
+        ordered.emplace_back(at, std::stoll(*row[1]), &*row[2]);
+        batches[at].attempt_count =
+            std::max(batches[at].attempt_count, static_cast<uint32_t>(std::stoul(*row[3])));
+    }
+    std::sort(ordered.begin(), ordered.end(), [](const auto& x, const auto& y) {
+        return std::tie(std::get<0>(x), std::get<1>(x)) < std::tie(std::get<0>(y), std::get<1>(y));
+    });
+    for (const auto& [at, id, work_item] : ordered) {
+        batches[at].messages.push_back(codec::decode_work_item(*work_item));
+    }
+    // Their current executions and histories.
+    auto current = spi_.execute_typed(
+        "SELECT i.instance_id, i.current_execution_id, e.status FROM duroxide.instances i "
+        "LEFT JOIN duroxide.executions e ON e.instance_id = i.instance_id "
+        "  AND e.execution_id = i.current_execution_id WHERE i.instance_id = ANY ($1::text[])",
+        std::vector<SqlText>{instance_array}, kOneTextArray);
+    for (const auto& row : current.rows) {
+        OrchestrationBatch& batch = batches[index_of(*row[0])];
+        batch.instance_exists = true;
+        batch.execution_id = std::stoull(*row[1]);
+        batch.execution_status = row[2].value_or("");
+    }
+    auto history = spi_.execute_typed(
+        "SELECT i.instance_id, h.event_data FROM duroxide.instances i, LATERAL "
+        "  (SELECT h.event_id, h.event_data FROM duroxide.history h "
+        "    WHERE h.instance_id = i.instance_id "
+        "      AND h.execution_id = i.current_execution_id) h "
+        "WHERE i.instance_id = ANY ($1::text[]) ORDER BY i.instance_id, h.event_id",
+        std::vector<SqlText>{instance_array}, kOneTextArray);
+    for (const auto& row : history.rows) {
+        batches[index_of(*row[0])].history.push_back(codec::decode_event(*row[1]));
+    }
+    return batches;
 }
 
 void Store::ack_orchestration_item(const OrchestrationBatch& batch, uint64_t execution_id,
@@ -133,8 +173,9 @@ void Store::ack_orchestration_item(const OrchestrationBatch& batch, uint64_t exe
         throw LeaseLost("the instance lock of \"" + batch.instance +
                         "\" expired or was taken over: this turn is discarded");
     }
-    spi_.execute("DELETE FROM duroxide.orchestrator_queue WHERE lock_token = $1",
-                 std::vector<SqlText>{batch.lock_token});
+    spi_.execute(
+        "DELETE FROM duroxide.orchestrator_queue WHERE instance_id = $1 AND lock_token = $2",
+        std::vector<SqlText>{batch.instance, batch.lock_token});
     if (turn.orchestration_name) {
         spi_.execute("INSERT INTO duroxide.instances AS i (instance_id, orchestration_name, "
                      "  orchestration_version, current_execution_id, parent_instance_id) "
@@ -153,15 +194,23 @@ void Store::ack_orchestration_item(const OrchestrationBatch& batch, uint64_t exe
                      std::vector<SqlText>{batch.instance, execution});
     }
     std::optional<std::optional<std::string>> custom_status;
+    std::vector<std::string> ids, types, data;
     for (const core::Event& event : turn.history_delta) {
-        // Append-only: a duplicate event id is a primary-key violation, never an overwrite.
-        spi_.execute("INSERT INTO duroxide.history (instance_id, execution_id, event_id, "
-                     "event_type, event_data) VALUES ($1, $2::bigint, $3::bigint, $4, $5)",
-                     std::vector<SqlText>{batch.instance, execution, std::to_string(event.event_id),
-                                          std::string(event.type_name()), codec::encode(event)});
+        ids.push_back(std::to_string(event.event_id));
+        types.emplace_back(event.type_name());
+        data.push_back(codec::encode(event));
         if (auto* status = std::get_if<core::events::CustomStatusUpdated>(&event.kind)) {
             custom_status = status->status;
         }
+    }
+    if (!ids.empty()) {
+        // Append-only: a duplicate event id is a primary-key violation, never an overwrite.
+        spi_.execute("INSERT INTO duroxide.history (instance_id, execution_id, event_id, "
+                     "  event_type, event_data) "
+                     "SELECT $1, $2::bigint, e.id::bigint, e.type, e.data "
+                     "FROM unnest($3::text[], $4::text[], $5::text[]) AS e(id, type, data)",
+                     std::vector<SqlText>{batch.instance, execution, text_array(ids),
+                                          text_array(types), text_array(data)});
     }
     if (custom_status) {
         spi_.execute("UPDATE duroxide.instances SET custom_status = $2, "
@@ -181,15 +230,31 @@ void Store::ack_orchestration_item(const OrchestrationBatch& batch, uint64_t exe
                      "WHERE instance_id = $1",
                      std::vector<SqlText>{batch.instance});
     }
-    for (const core::WorkItem& item : turn.worker_items) {
-        const auto& execute = std::get<core::work::ActivityExecute>(item.kind);
-        spi_.execute(
-            "INSERT INTO duroxide.worker_queue (work_item, instance_id, execution_id, "
-            "activity_id, session_id, tag) VALUES ($1, $2, $3::bigint, $4::bigint, $5, $6)",
-            std::vector<SqlText>{codec::encode(item), execute.instance,
-                                 std::to_string(execute.execution_id), std::to_string(execute.id),
-                                 execute.session_id, execute.tag});
+    if (!turn.worker_items.empty()) {
+        std::vector<std::string> items, activity_ids, sessions, tags;
+        std::vector<std::string> has_session, has_tag;
+        for (const core::WorkItem& item : turn.worker_items) {
+            const auto& execute = std::get<core::work::ActivityExecute>(item.kind);
+            items.push_back(codec::encode(item));
+            activity_ids.push_back(std::to_string(execute.id));
+            sessions.push_back(execute.session_id.value_or(""));
+            has_session.push_back(execute.session_id ? "t" : "f");
+            tags.push_back(execute.tag.value_or(""));
+            has_tag.push_back(execute.tag ? "t" : "f");
+        }
+        spi_.execute("INSERT INTO duroxide.worker_queue (work_item, instance_id, execution_id, "
+                     "  activity_id, session_id, tag) "
+                     "SELECT w.item, $1, $2::bigint, w.id::bigint, "
+                     "  CASE WHEN w.has_session THEN w.session END, "
+                     "  CASE WHEN w.has_tag THEN w.tag END "
+                     "FROM unnest($3::text[], $4::text[], $5::text[], $6::boolean[], $7::text[], "
+                     "  $8::boolean[]) AS w(item, id, session, has_session, tag, has_tag)",
+                     std::vector<SqlText>{batch.instance, execution, text_array(items),
+                                          text_array(activity_ids), text_array(sessions),
+                                          text_array(has_session), text_array(tags),
+                                          text_array(has_tag)});
     }
+    // After the inserts: an activity scheduled and cancelled in the same turn leaves no row.
     for (const core::CancelledActivity& cancelled : turn.cancelled_activities) {
         spi_.execute("DELETE FROM duroxide.worker_queue WHERE instance_id = $1 "
                      "AND execution_id = $2::bigint AND activity_id = $3::bigint",
@@ -197,9 +262,30 @@ void Store::ack_orchestration_item(const OrchestrationBatch& batch, uint64_t exe
                                           std::to_string(cancelled.execution_id),
                                           std::to_string(cancelled.activity_id)});
     }
-    for (const core::WorkItem& item : turn.orchestrator_items) {
-        enqueue_orchestrator(item);
+    enqueue_orchestrator_items(turn.orchestrator_items);
+}
+
+void Store::enqueue_orchestrator_items(std::span<const core::WorkItem> items) {
+    if (items.size() == 1) {
+        enqueue_orchestrator(items[0]);
+        return;
     }
+    if (items.empty()) {
+        return;
+    }
+    std::vector<std::string> instances, encoded, fire_at_ms;
+    for (const core::WorkItem& item : items) {
+        instances.push_back(item.target_instance());
+        encoded.push_back(codec::encode(item));
+        auto* timer = std::get_if<core::work::TimerFired>(&item.kind);
+        fire_at_ms.push_back(timer ? std::to_string(timer->fire_at_ms) : "");
+    }
+    spi_.execute(
+        "INSERT INTO duroxide.orchestrator_queue (instance_id, work_item, visible_at) "
+        "SELECT m.instance, m.item, CASE WHEN m.fire_at = '' THEN clock_timestamp() "
+        "  ELSE to_timestamp(m.fire_at::bigint / 1000.0) END "
+        "FROM unnest($1::text[], $2::text[], $3::text[]) AS m(instance, item, fire_at)",
+        std::vector<SqlText>{text_array(instances), text_array(encoded), text_array(fire_at_ms)});
 }
 
 void Store::abandon_orchestration_item(const OrchestrationBatch& batch, int64_t delay_ms,
@@ -214,9 +300,9 @@ void Store::abandon_orchestration_item(const OrchestrationBatch& batch, int64_t 
                  "  visible_at = clock_timestamp() + $2::bigint * interval '1 millisecond', "
                  "  attempt_count = CASE WHEN $3::boolean THEN greatest(attempt_count - 1, 0) "
                  "    ELSE attempt_count END "
-                 "WHERE lock_token = $1",
+                 "WHERE instance_id = $4 AND lock_token = $1",
                  std::vector<SqlText>{batch.lock_token, std::to_string(delay_ms),
-                                      ignore_attempt ? "true" : "false"});
+                                      ignore_attempt ? "true" : "false", batch.instance});
 }
 
 std::optional<FetchedActivity> Store::fetch_work_item(int64_t owner, int lock_timeout_ms) {

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -45,17 +46,23 @@ struct LeaseLost : std::runtime_error {
 
 enum class Queue { Orchestrator, Worker };
 
+// A PostgreSQL text[] literal of `values` (for $n::text[] parameters).
+std::string text_array(const std::vector<std::string>& values);
+
 class Store {
 public:
     explicit Store(pg::SpiConnection& spi) : spi_(spi) {}
 
     // Client path: enqueue for an instance's orchestrator queue. Never creates instance rows.
     void enqueue_orchestrator(const core::WorkItem& item);
+    // Enqueues several messages with one statement (timers visible at their fire time).
+    void enqueue_orchestrator_items(std::span<const core::WorkItem> items);
 
-    // Locks the instance of the oldest visible message whose instance is not locked, marks
-    // all its visible messages with the lock token (attempt_count + 1) and reads the current
-    // execution's history. nullopt when there is nothing to do.
-    std::optional<OrchestrationBatch> fetch_orchestration_item(int64_t owner, int lock_timeout_ms);
+    // Locks up to `max_items` instances, those of the oldest visible messages whose instance
+    // is not locked, marks all their visible messages with the lock token (attempt_count + 1)
+    // and reads their current executions' histories. Empty when there is nothing to do.
+    std::vector<OrchestrationBatch> fetch_orchestration_items(int64_t owner, int lock_timeout_ms,
+                                                              int max_items);
 
     // Records a turn (throws LeaseLost if the instance lock expired or is another's):
     // deletes the batch's messages, creates/updates instance and execution, appends history,

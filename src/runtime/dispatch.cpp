@@ -168,7 +168,7 @@ void record(store::Store& store, const DecidedTurn& turn) {
     }
     store.ack_orchestration_item(*turn.batch, turn.input.execution_id, turn.result);
     if (!turn.result.worker_items.empty()) {
-        wake_at_commit(kWakeActivityWorkers);
+        wake_activity_workers_at_commit(turn.result.worker_items.size());
     }
     if (changes_status(turn.result)) {
         wake_at_commit(kWakeStatusWaiters);

@@ -19,15 +19,26 @@ namespace {
 // What the current top-level transaction asked for; cleared at its end.
 struct PendingAtCommit {
     unsigned wake = 0;
+    std::size_t activities = 0; // activities enqueued (0: unknown, wake every worker)
     bool activate = false;
     bool deactivate = false;
 } pending;
 
 ProcessUtility_hook_type previous_utility_hook = nullptr;
 
-void set_latch_of_role(DatabaseEntry& entry, WorkerRole role) {
+// Wakes up to `idle_wanted` idle workers of `role` and every worker of it that is not idle: a
+// worker that is about to sleep after finding nothing must look again, and a busy one only
+// looks once more. Waking more idle workers than there are new items would only make them
+// fetch nothing.
+void set_latch_of_role(DatabaseEntry& entry, WorkerRole role, std::size_t idle_wanted) {
     for (auto& slot : entry.slots) {
-        if (slot.in_use && slot.role == role && slot.latch != nullptr && slot.pid != 0) {
+        if (!slot.in_use || slot.role != role || slot.latch == nullptr || slot.pid == 0) {
+            continue;
+        }
+        if (!slot.idle) {
+            SetLatch(slot.latch);
+        } else if (idle_wanted > 0) {
+            --idle_wanted;
             SetLatch(slot.latch);
         }
     }
@@ -51,10 +62,11 @@ void apply_at_commit() {
     }
     if (entry != nullptr && entry->state == DatabaseState::Active) {
         if (pending.wake & kWakeDispatchers) {
-            set_latch_of_role(*entry, WorkerRole::Dispatcher);
+            set_latch_of_role(*entry, WorkerRole::Dispatcher, kMaxSlots);
         }
         if (pending.wake & kWakeActivityWorkers) {
-            set_latch_of_role(*entry, WorkerRole::Activity);
+            set_latch_of_role(*entry, WorkerRole::Activity,
+                              pending.activities > 0 ? pending.activities : kMaxSlots);
         }
     }
     if (entry != nullptr && (pending.wake & kWakeStatusWaiters)) {
@@ -130,6 +142,10 @@ void utility_hook(PlannedStmt* statement, const char* query, bool read_only_tree
 
 void wake_at_commit(unsigned targets) {
     pending.wake |= targets;
+}
+void wake_activity_workers_at_commit(std::size_t activities) {
+    pending.wake |= kWakeActivityWorkers;
+    pending.activities += activities;
 }
 void activate_database_at_commit() {
     pending.activate = true;

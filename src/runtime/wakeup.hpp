@@ -5,6 +5,8 @@
 // the extension.
 #pragma once
 
+#include <cstddef>
+
 namespace duroxide::runtime {
 
 enum WakeTarget : unsigned {
@@ -15,6 +17,8 @@ enum WakeTarget : unsigned {
 
 // Wakes the given workers of the current database when the current transaction commits.
 void wake_at_commit(unsigned targets);
+// Wakes as many idle activity workers as `activities` new activities need, at commit.
+void wake_activity_workers_at_commit(std::size_t activities);
 
 // The current transaction installed (activate) or dropped (deactivate) the extension in this
 // database; the launcher starts or stops its workers after commit.

@@ -106,11 +106,22 @@ bool extension_installed() {
     pg_unreachable();
 }
 
-void wait_for_work(long timeout_ms) {
+// Returns whether a latch (work committed, or a signal) ended the wait.
+bool wait_for_work(long timeout_ms) {
     set_state("idle");
     const bool woken = pg::wait_on_latch(timeout_ms);
     metrics::add(woken ? metrics::Counter::WakeUps : metrics::Counter::SafetyNetPolls);
     set_state("running");
+    return woken;
+}
+
+// DROP EXTENSION marks the database Stopping in shared memory when it commits.
+bool database_stopping() {
+    SharedState& shared = shared_state();
+    LWLockAcquire(shared.lock, LW_SHARED);
+    const bool stopping = shared.databases[me.database_index].state == DatabaseState::Stopping;
+    LWLockRelease(shared.lock);
+    return stopping;
 }
 
 void run_worker(Datum argument) {
@@ -190,8 +201,10 @@ void run_worker(Datum argument) {
             const std::string message = std::string("duroxide worker: ") + e.what();
             pg::call([&message] { ereport(WARNING, (errmsg_internal("%s", message.c_str()))); });
         }
-        wait_for_work(timeout_ms);
-        if (!extension_installed()) {
+        const bool woken = wait_for_work(timeout_ms);
+        // The catalog is asked only when a drop was announced, and at each safety-net poll
+        // (for drops the utility hook cannot see, such as DROP SCHEMA ... CASCADE).
+        if ((database_stopping() || !woken) && !extension_installed()) {
             leave_database(false);
         }
     }

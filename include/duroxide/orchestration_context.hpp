@@ -6,6 +6,8 @@
 // orchestration with the exception's message.
 #pragma once
 
+#include "duroxide/retry_policy.hpp"
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -82,6 +84,22 @@ public:
     // Waits for the next event `name` raised after this wait is recorded (positional).
     virtual DurableFuture schedule_wait(std::string_view name) = 0;
 
+    // A child orchestration: its output completes the future (its failure fails it). The
+    // child's instance id is "<this instance>::sub::<event id>" unless `instance` is given;
+    // without `version` the newest registered version runs. Cancelling this orchestration
+    // cancels its running children.
+    virtual DurableFuture
+    schedule_sub_orchestration(std::string_view name, std::string_view input,
+                               std::optional<std::string_view> instance = std::nullopt,
+                               std::optional<std::string_view> version = std::nullopt) = 0;
+    // Starts an independent orchestration `instance` (fire and forget; a no-op if it exists).
+    virtual void schedule_orchestration(std::string_view name, std::string_view instance,
+                                        std::string_view input,
+                                        std::optional<std::string_view> version = std::nullopt) = 0;
+    // Takes the next message of queue `name` (duroxide.enqueue_event). A mailbox: messages
+    // sent before the call are kept for it, first in first out.
+    virtual DurableFuture dequeue_event(std::string_view name) = 0;
+
     virtual void set_custom_status(std::string_view status) = 0;
     virtual void reset_custom_status() = 0;
     virtual std::optional<std::string> get_custom_status() const = 0;
@@ -95,6 +113,34 @@ public:
     // Suspends until one of `futures` completes; returns the index of the one whose completion
     // comes first in history (deterministic on replay).
     virtual std::size_t select(std::span<const DurableFuture> futures) = 0;
+
+    // Runs activity `name` up to policy.max_attempts() times, waiting the policy's backoff (a
+    // durable timer) between attempts; with a timeout, each attempt races a timer and a
+    // timeout ends the retries with the error "timeout: activity timed out". Returns the
+    // first success or the last failure.
+    Outcome schedule_activity_with_retry(std::string_view name, std::string_view input,
+                                         const RetryPolicy& policy) {
+        Outcome last = Outcome::failure("no attempt made");
+        for (std::uint32_t attempt = 1; attempt <= policy.max_attempts(); ++attempt) {
+            DurableFuture call = schedule_activity(name, input);
+            if (policy.timeout()) {
+                DurableFuture timer = schedule_timer(*policy.timeout());
+                const DurableFuture race[] = {call, timer};
+                if (select(race) == 1) {
+                    return Outcome::failure("timeout: activity timed out");
+                }
+            }
+            last = await(call);
+            if (last.ok() || attempt == policy.max_attempts()) {
+                return last;
+            }
+            const auto delay = policy.delay_for_attempt(attempt);
+            if (delay.count() > 0) {
+                await(schedule_timer(delay));
+            }
+        }
+        return last;
+    }
 
     // Suspends until all complete; outcomes in argument order.
     std::vector<Outcome> join(std::span<const DurableFuture> futures) {

@@ -467,3 +467,166 @@ TEST(Replay, APoisonedActivityFailsTheOrchestrationPastItsCatch) {
     EXPECT_EQ(d.shape(), "1 OrchestrationStarted, 2 ActivityScheduled, 3 ActivityFailed<2, "
                          "4 OrchestrationFailed");
 }
+
+namespace {
+
+WorkItem start_item(const std::string& name, const std::string& input) {
+    return WorkItem{
+        work::StartOrchestration{"inst", name, input, std::nullopt, std::nullopt, std::nullopt, 1}};
+}
+
+template <typename T>
+const T* find_item(const std::vector<WorkItem>& items) {
+    for (const auto& item : items) {
+        if (auto* found = std::get_if<T>(&item.kind)) {
+            return found;
+        }
+    }
+    return nullptr;
+}
+
+} // namespace
+
+TEST(Replay, SubOrchestrationStartsAChildAndTakesItsResult) { // scenario 12
+    Driver d;
+    d.instance = "inst-sub-basic";
+    d.registry.register_orchestration(
+        "Parent", [](OrchestrationContext& ctx, const std::string& in) {
+            return "parent:" + ctx.schedule_sub_orchestration("ChildUpper", in).value();
+        });
+    auto first = d.turn({WorkItem{work::StartOrchestration{
+        "inst-sub-basic", "Parent", "hi", std::nullopt, std::nullopt, std::nullopt, 1}}});
+    const auto* child = find_item<work::StartOrchestration>(first.orchestrator_items);
+    ASSERT_NE(child, nullptr);
+    EXPECT_EQ(child->instance, "inst-sub-basic::sub::2");
+    EXPECT_EQ(child->orchestration, "ChildUpper");
+    EXPECT_EQ(child->parent_instance, "inst-sub-basic");
+    EXPECT_EQ(child->parent_id, 2u);
+    // The child's own turn, run against the same registry, reports to the parent.
+    Driver c;
+    c.instance = child->instance;
+    c.activities["Upper"] = [](const std::string& s) {
+        std::string up = s;
+        std::transform(up.begin(), up.end(), up.begin(), ::toupper);
+        return Outcome::success(up);
+    };
+    c.registry.register_orchestration("ChildUpper",
+                                      [](OrchestrationContext& ctx, const std::string& in) {
+                                          return ctx.schedule_activity("Upper", in).value();
+                                      });
+    auto child_result = c.turn({WorkItem{*child}});
+    c.settle(child_result);
+    const auto* done = find_item<work::SubOrchCompleted>(c.last.orchestrator_items);
+    ASSERT_NE(done, nullptr);
+    EXPECT_EQ(done->result, "HI");
+    auto last = d.turn({WorkItem{*done}});
+    EXPECT_EQ(last.status, ExecutionStatus::Completed);
+    EXPECT_EQ(last.output, "parent:HI");
+    EXPECT_EQ(d.shape(), "1 OrchestrationStarted, 2 SubOrchestrationScheduled, "
+                         "3 SubOrchestrationCompleted<2, 4 OrchestrationCompleted");
+}
+
+TEST(Replay, DetachedOrchestrationsAreIndependentRoots) { // scenario 13
+    Driver d;
+    d.registry.register_orchestration("Coordinator",
+                                      [](OrchestrationContext& ctx, const std::string&) {
+                                          ctx.schedule_orchestration("Chained", "W1", "A");
+                                          ctx.schedule_orchestration("Chained", "W2", "B");
+                                          return std::string("scheduled");
+                                      });
+    auto result = d.turn({start_item("Coordinator", "")});
+    EXPECT_EQ(result.status, ExecutionStatus::Completed);
+    EXPECT_EQ(result.output, "scheduled");
+    std::vector<std::string> started;
+    for (const auto& item : result.orchestrator_items) {
+        const auto& start = std::get<work::StartOrchestration>(item.kind);
+        EXPECT_FALSE(start.parent_instance.has_value());
+        started.push_back(start.instance + ":" + start.input);
+    }
+    EXPECT_EQ(started, (std::vector<std::string>{"W1:A", "W2:B"}));
+    EXPECT_EQ(d.shape(), "1 OrchestrationStarted, 2 OrchestrationChained, 3 OrchestrationChained, "
+                         "4 OrchestrationCompleted");
+}
+
+TEST(Replay, CancellingAParentCancelsItsRunningChild) { // scenario 16
+    Driver d;
+    d.registry.register_orchestration("Parent", [](OrchestrationContext& ctx, const std::string&) {
+        return ctx.schedule_sub_orchestration("WaitsForGo", "").value();
+    });
+    d.turn({start_item("Parent", "")});
+    auto result = d.turn({WorkItem{work::CancelInstance{"inst", "user_request"}}});
+    EXPECT_EQ(result.status, ExecutionStatus::Failed);
+    EXPECT_EQ(result.output, "canceled: user_request");
+    const auto* cancel = find_item<work::CancelInstance>(result.orchestrator_items);
+    ASSERT_NE(cancel, nullptr);
+    EXPECT_EQ(cancel->instance, "inst::sub::2");
+    EXPECT_EQ(cancel->reason, "parent canceled");
+    EXPECT_EQ(d.shape(), "1 OrchestrationStarted, 2 SubOrchestrationScheduled, "
+                         "3 OrchestrationCancelRequested, 4 SubOrchestrationCancelRequested<2, "
+                         "5 OrchestrationFailed");
+}
+
+TEST(Replay, AChildsApplicationFailureIsAnErrorTheParentCanCatch) {
+    Driver d;
+    d.registry.register_orchestration("Parent", [](OrchestrationContext& ctx, const std::string&) {
+        Outcome child = ctx.schedule_sub_orchestration("Child", "", std::string_view("kid")).get();
+        return child.ok() ? std::string("ok") : "caught: " + child.error();
+    });
+    d.turn({start_item("Parent", "")});
+    auto result = d.turn({WorkItem{
+        work::SubOrchFailed{"inst", 1, 2, ErrorDetails::orchestration_failed("child broke")}}});
+    EXPECT_EQ(result.output, "caught: child broke");
+}
+
+TEST(Replay, QueueMessagesWaitInTheMailboxInOrder) { // scenario 11
+    Driver d;
+    d.registry.register_orchestration("Reader", [](OrchestrationContext& ctx, const std::string&) {
+        ctx.schedule_timer(std::chrono::milliseconds(200)).get();
+        const std::string first = ctx.dequeue_event("Signal").value();
+        const std::string second = ctx.dequeue_event("Signal").value();
+        return "got:" + first + "," + second;
+    });
+    auto started = d.turn({start_item("Reader", "")});
+    // Both messages arrive before the code dequeues: they are kept, first in first out.
+    d.turn({WorkItem{work::QueueMessage{"inst", "Signal", "early_bird"}}});
+    d.turn({WorkItem{work::QueueMessage{"inst", "Signal", "second"}}});
+    auto result = d.turn({started.orchestrator_items.front()}); // the timer fires
+    EXPECT_EQ(result.status, ExecutionStatus::Completed);
+    EXPECT_EQ(result.output, "got:early_bird,second");
+}
+
+TEST(Replay, RetryRunsTheActivityAgainAfterABackoffTimer) { // scenario 17
+    Driver d;
+    int calls = 0;
+    d.activities["Flaky"] = [&calls](const std::string&) {
+        return ++calls < 3 ? Outcome::failure("try again") : Outcome::success("made it");
+    };
+    d.registry.register_orchestration(
+        "Retrying", [](OrchestrationContext& ctx, const std::string&) {
+            RetryPolicy policy(3);
+            policy.with_backoff(FixedBackoff{std::chrono::milliseconds(50)});
+            return ctx.schedule_activity_with_retry("Flaky", "x", policy).value();
+        });
+    auto result = d.start("Retrying", "");
+    EXPECT_EQ(result.status, ExecutionStatus::Completed);
+    EXPECT_EQ(result.output, "made it");
+    int scheduled = 0, timers = 0;
+    for (const auto& event : d.history) {
+        scheduled += std::holds_alternative<events::ActivityScheduled>(event.kind);
+        timers += std::holds_alternative<events::TimerCreated>(event.kind);
+    }
+    EXPECT_EQ(scheduled, 3);
+    EXPECT_EQ(timers, 2);
+}
+
+TEST(Replay, RetryGivesUpWithTheLastError) {
+    Driver d;
+    d.activities["Broken"] = [](const std::string&) { return Outcome::failure("still broken"); };
+    d.registry.register_orchestration(
+        "Retrying", [](OrchestrationContext& ctx, const std::string&) {
+            return ctx.schedule_activity_with_retry("Broken", "", RetryPolicy(2)).value();
+        });
+    auto result = d.start("Retrying", "");
+    EXPECT_EQ(result.status, ExecutionStatus::Failed);
+    EXPECT_EQ(result.output, "still broken");
+}

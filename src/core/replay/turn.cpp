@@ -36,7 +36,10 @@ bool is_schedule(const EventKind& kind) {
     return std::holds_alternative<events::ActivityScheduled>(kind) ||
            std::holds_alternative<events::TimerCreated>(kind) ||
            std::holds_alternative<events::ExternalSubscribed>(kind) ||
-           std::holds_alternative<events::CustomStatusUpdated>(kind);
+           std::holds_alternative<events::CustomStatusUpdated>(kind) ||
+           std::holds_alternative<events::SubOrchestrationScheduled>(kind) ||
+           std::holds_alternative<events::OrchestrationChained>(kind) ||
+           std::holds_alternative<events::QueueSubscribed>(kind);
 }
 
 std::string describe(const EventKind& kind) {
@@ -48,6 +51,15 @@ std::string describe(const EventKind& kind) {
     }
     if (std::holds_alternative<events::TimerCreated>(kind)) {
         return "timer";
+    }
+    if (auto* c = std::get_if<events::SubOrchestrationScheduled>(&kind)) {
+        return "sub-orchestration " + c->name + " " + c->instance + "(" + c->input + ")";
+    }
+    if (auto* c = std::get_if<events::OrchestrationChained>(&kind)) {
+        return "orchestration " + c->name + " " + c->instance + "(" + c->input + ")";
+    }
+    if (auto* q = std::get_if<events::QueueSubscribed>(&kind)) {
+        return "dequeue from " + q->name;
     }
     return std::string("custom status update");
 }
@@ -106,6 +118,52 @@ public:
 
     DurableFuture schedule_wait(std::string_view name) override {
         return DurableFuture(this, schedule(events::ExternalSubscribed{std::string(name)}));
+    }
+
+    DurableFuture schedule_sub_orchestration(std::string_view name, std::string_view input,
+                                             std::optional<std::string_view> instance,
+                                             std::optional<std::string_view> version) override {
+        const std::string child =
+            instance ? std::string(*instance)
+                     : input_.instance + "::sub::" + std::to_string(upcoming_event_id());
+        const uint64_t id = schedule(
+            events::SubOrchestrationScheduled{std::string(name), child, std::string(input)});
+        if (id == new_id_) {
+            result_.orchestrator_items.push_back({work::StartOrchestration{
+                child, std::string(name), std::string(input),
+                version ? std::optional<std::string>(*version) : std::nullopt, input_.instance, id,
+                1}});
+        }
+        return DurableFuture(this, id);
+    }
+
+    void schedule_orchestration(std::string_view name, std::string_view instance,
+                                std::string_view input,
+                                std::optional<std::string_view> version) override {
+        const uint64_t id = schedule(events::OrchestrationChained{
+            std::string(name), std::string(instance), std::string(input)});
+        if (id == new_id_) {
+            result_.orchestrator_items.push_back({work::StartOrchestration{
+                std::string(instance), std::string(name), std::string(input),
+                version ? std::optional<std::string>(*version) : std::nullopt, std::nullopt,
+                std::nullopt, 1}});
+        }
+    }
+
+    DurableFuture dequeue_event(std::string_view name) override {
+        const std::size_t position = next_schedule_ < schedules_.size()
+                                         ? schedules_[next_schedule_]
+                                         : full_.size() + new_events_.size();
+        const uint64_t id = schedule(events::QueueSubscribed{std::string(name)});
+        // The n-th dequeue of a queue takes its n-th message, whenever that arrived.
+        auto& queue = queues_[std::string(name)];
+        const std::size_t arrival = queue.subscriptions++;
+        if (arrival < queue.deliveries.size()) {
+            const auto& [data, delivered_at] = queue.deliveries[arrival];
+            completions_.emplace(
+                id, Completion{Outcome::success(data), std::max(position, delivered_at)});
+        }
+        return DurableFuture(this, id);
     }
 
     void set_custom_status(std::string_view status) override {
@@ -188,6 +246,12 @@ private:
         return new_id_;
     }
 
+    // The event id the next schedule call gets: the recorded one on replay, else a new one.
+    uint64_t upcoming_event_id() const {
+        return next_schedule_ < schedules_.size() ? full_[schedules_[next_schedule_]].event_id
+                                                  : next_event_id_;
+    }
+
     [[noreturn]] void block() {
         Fiber::suspend(); // never resumed this turn: the fiber is unwound when the turn ends
         throw std::logic_error("a blocked orchestration fiber was resumed");
@@ -214,6 +278,18 @@ private:
                                                std::move(system_error)});
                     } else if constexpr (std::is_same_v<K, events::TimerFired>) {
                         completions_.emplace(source, Completion{Outcome::success(""), i});
+                    } else if constexpr (std::is_same_v<K, events::SubOrchestrationCompleted>) {
+                        completions_.emplace(source, Completion{Outcome::success(kind.result), i});
+                    } else if constexpr (std::is_same_v<K, events::SubOrchestrationFailed>) {
+                        std::optional<ErrorDetails> system_error;
+                        if (!std::holds_alternative<ApplicationError>(kind.details.value)) {
+                            system_error = kind.details;
+                        }
+                        completions_.emplace(
+                            source, Completion{Outcome::failure(kind.details.display_message()), i,
+                                               std::move(system_error)});
+                    } else if constexpr (std::is_same_v<K, events::QueueEventDelivered>) {
+                        queues_[kind.name].deliveries.emplace_back(kind.data, i);
                     } else if constexpr (std::is_same_v<K, events::ExternalSubscribed>) {
                         open_waits[kind.name].push_back(event.event_id);
                     } else if constexpr (std::is_same_v<K, events::ExternalEvent>) {
@@ -237,6 +313,11 @@ private:
     std::size_t persisted_schedules_ = 0;
     std::size_t next_schedule_ = 0;
     std::unordered_map<uint64_t, Completion> completions_;
+    struct Queue {
+        std::vector<std::pair<std::string, std::size_t>> deliveries; // data, history position
+        std::size_t subscriptions = 0;                               // dequeues so far
+    };
+    std::map<std::string, Queue> queues_;
     std::optional<std::string> custom_status_;
     std::vector<Event> new_events_;
     uint64_t next_event_id_ = 1;
@@ -294,6 +375,7 @@ std::optional<std::string> materialize_messages(const TurnInput& input, std::vec
                                  events::ActivityScheduled>);
     static_assert(
         std::is_same_v<std::variant_alternative_t<kTimer, EventKind>, events::TimerCreated>);
+    const std::size_t kSubOrchestration = EventKind(events::SubOrchestrationScheduled{}).index();
     for (const WorkItem& message : input.messages) {
         std::optional<std::string> problem;
         if (auto* m = std::get_if<work::ActivityCompleted>(&message.kind)) {
@@ -311,6 +393,22 @@ std::optional<std::string> materialize_messages(const TurnInput& input, std::vec
             if (problem && problem->empty()) {
                 append(m->id, events::TimerFired{m->fire_at_ms});
             }
+        } else if (auto* m = std::get_if<work::SubOrchCompleted>(&message.kind)) {
+            // Matched by the scheduling event id; the child does not know the parent's
+            // execution id, so a completion is taken for the current execution.
+            problem =
+                completes(input.execution_id, m->parent_id, kSubOrchestration, "sub-orchestration");
+            if (problem && problem->empty()) {
+                append(m->parent_id, events::SubOrchestrationCompleted{m->result});
+            }
+        } else if (auto* m = std::get_if<work::SubOrchFailed>(&message.kind)) {
+            problem =
+                completes(input.execution_id, m->parent_id, kSubOrchestration, "sub-orchestration");
+            if (problem && problem->empty()) {
+                append(m->parent_id, events::SubOrchestrationFailed{m->details});
+            }
+        } else if (auto* m = std::get_if<work::QueueMessage>(&message.kind)) {
+            append(std::nullopt, events::QueueEventDelivered{m->name, m->data});
         } else if (auto* m = std::get_if<work::ExternalRaised>(&message.kind)) {
             append(std::nullopt, events::ExternalEvent{m->name, m->data});
         } else if (auto* m = std::get_if<work::CancelInstance>(&message.kind)) {
@@ -504,6 +602,18 @@ TurnResult run_turn(const OrchestrationRegistry& registry, StackPool& stacks,
         if (std::holds_alternative<events::ActivityScheduled>(event.kind) &&
             !closed.count(event.event_id)) {
             cancel_activity(input, event.event_id, next_id++, result);
+        } else if (auto* child = std::get_if<events::SubOrchestrationScheduled>(&event.kind);
+                   child != nullptr && !closed.count(event.event_id)) {
+            result.history_delta.push_back(make_event(
+                input, next_id++, event.event_id,
+                events::SubOrchestrationCancelRequested{terminal_reason(result.status)}));
+            result.orchestrator_items.push_back({work::CancelInstance{
+                child->instance, cancel_reason ? "parent canceled" : "parent terminated"}});
+        } else if (std::holds_alternative<events::QueueSubscribed>(event.kind) &&
+                   !closed.count(event.event_id) && !turn.completed(event.event_id)) {
+            result.history_delta.push_back(
+                make_event(input, next_id++, event.event_id,
+                           events::QueueSubscriptionCancelled{"orchestration_terminal"}));
         } else if (std::holds_alternative<events::ExternalSubscribed>(event.kind) &&
                    !closed.count(event.event_id) && !turn.completed(event.event_id)) {
             result.history_delta.push_back(

@@ -27,6 +27,15 @@ COMMENT ON FUNCTION duroxide.raise_event(text, text, text) IS
     'Raises external event "event_name" for an instance: it completes the oldest wait for that '
     'name that the orchestration recorded before the event arrives.';
 
+CREATE FUNCTION duroxide.enqueue_event(instance text, queue text, data text DEFAULT '')
+    RETURNS void
+    LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'duroxide_enqueue_event';
+COMMENT ON FUNCTION duroxide.enqueue_event(text, text, text) IS
+    'Sends a message to queue "queue" of an instance: the orchestration takes messages with '
+    'dequeue_event, first in first out, including those sent before it asked. Messages for an '
+    'instance that does not exist yet are dropped.';
+
 CREATE FUNCTION duroxide.cancel_instance(instance text, reason text DEFAULT 'cancelled')
     RETURNS void
     LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
@@ -185,6 +194,7 @@ BEGIN
         'duroxide.start_orchestration(text, text, text, text)',
         'duroxide.start_orchestration(text, text, jsonb, text)',
         'duroxide.raise_event(text, text, text)', 'duroxide.cancel_instance(text, text)',
+        'duroxide.enqueue_event(text, text, text)',
         'duroxide.get_orchestration_status(text)', 'duroxide.wait_for_orchestration(text, interval)',
         'duroxide.wait_for_status_change(text, integer, interval)',
         'duroxide.read_history(text, bigint)'] LOOP

@@ -1,5 +1,6 @@
-// Client functions: start an orchestration, raise an event, cancel an instance. Each enqueues
-// one message in the caller's transaction and wakes the dispatchers when it commits.
+// Client functions: start an orchestration, raise an event, send a queue message, cancel an
+// instance. Each enqueues one message in the caller's transaction and wakes the dispatchers
+// when it commits.
 #include "core/model/work_item.hpp"
 #include "duroxide/semver.hpp"
 #include "pg/guard.hpp"
@@ -53,6 +54,18 @@ DUROXIDE_SQL_FUNCTION(duroxide_raise_event) {
     sql_api::check_identifier(name, "event name");
     sql_api::check_payload(data, "event data");
     enqueue({core::work::ExternalRaised{instance, name, data}});
+    PG_RETURN_VOID();
+}
+
+// enqueue_event(instance text, queue text, data text)
+DUROXIDE_SQL_FUNCTION(duroxide_enqueue_event) {
+    const std::string instance = sql_api::required_text(fcinfo, 0, "instance id");
+    const std::string queue = sql_api::required_text(fcinfo, 1, "queue name");
+    const std::string data = text_or_empty(fcinfo, 2);
+    sql_api::check_identifier(instance, "instance id");
+    sql_api::check_identifier(queue, "queue name");
+    sql_api::check_payload(data, "message");
+    enqueue({core::work::QueueMessage{instance, queue, data}});
     PG_RETURN_VOID();
 }
 

@@ -7,6 +7,7 @@
 #include <duroxide/version.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <stdexcept>
 #include <string>
@@ -27,6 +28,20 @@ std::string append_x(ActivityContext&, const std::string& acc) {
 }
 std::string fail_with(ActivityContext&, const std::string& message) {
     throw std::runtime_error(message);
+}
+std::string upper(ActivityContext&, const std::string& text) {
+    std::string out = text;
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    return out;
+}
+// Fails twice, then succeeds, for an orchestration that calls it first: each retry is a new
+// activity whose id comes after the failure and the backoff timer (events 2, 6, 10).
+std::string fail_twice(ActivityContext& ctx, const std::string& input) {
+    if (ctx.activity_id() < 10) {
+        throw std::runtime_error("transient failure " + std::to_string(ctx.activity_id()));
+    }
+    return "ok:" + input;
 }
 
 // Orchestrations ----------------------------------------------------------------------------
@@ -114,6 +129,52 @@ std::string status_steps(OrchestrationContext& ctx, const std::string&) {
     return "done " + data;
 }
 
+// Scenario 12: a sub-orchestration (its child uppercases with an activity).
+std::string child_upper(OrchestrationContext& ctx, const std::string& input) {
+    return ctx.schedule_activity("Upper", input).value();
+}
+std::string parent(OrchestrationContext& ctx, const std::string& input) {
+    return "parent:" + ctx.schedule_sub_orchestration("ChildUpper", input).value();
+}
+// Two children in parallel.
+std::string parent_fan(OrchestrationContext& ctx, const std::string& input) {
+    std::vector<DurableFuture> children = {
+        ctx.schedule_sub_orchestration("ChildUpper", input),
+        ctx.schedule_sub_orchestration("ChildUpper", input + "!")};
+    std::string out;
+    for (const auto& outcome : ctx.join(children)) {
+        out += (out.empty() ? "" : "+") + outcome.value();
+    }
+    return out;
+}
+
+// Scenario 13: detached orchestrations, independent of their starter.
+std::string coordinator(OrchestrationContext& ctx, const std::string& input) {
+    ctx.schedule_orchestration("ChildUpper", input + "-W1", "a");
+    ctx.schedule_orchestration("ChildUpper", input + "-W2", "b");
+    return "scheduled";
+}
+
+// Scenario 16: a parent whose child waits for an event; cancelling the parent cancels both.
+std::string parent_of_waiter(OrchestrationContext& ctx, const std::string&) {
+    return ctx.schedule_sub_orchestration("WaitForGo", "").value();
+}
+
+// Scenario 11: messages sent before the orchestration asks for them wait in its mailbox.
+std::string mailbox(OrchestrationContext& ctx, const std::string&) {
+    ctx.schedule_timer(std::chrono::milliseconds(200)).get();
+    const std::string first = ctx.dequeue_event("Signal").value();
+    const std::string second = ctx.dequeue_event("Signal").value();
+    return "got:" + first + "," + second;
+}
+
+// Scenario 17: an activity that fails twice, retried with backoff.
+std::string retrying(OrchestrationContext& ctx, const std::string& input) {
+    duroxide::RetryPolicy policy(3);
+    policy.with_backoff(duroxide::FixedBackoff{std::chrono::milliseconds(20)});
+    return ctx.schedule_activity_with_retry("FailTwice", input, policy).value();
+}
+
 // Scenario 14: continue-as-new until the counter reaches 3.
 std::string counter(OrchestrationContext& ctx, const std::string& input) {
     const int n = std::stoi(input);
@@ -142,6 +203,13 @@ void register_all(duroxide::PluginRegistrar& r) {
     o.register_orchestration("CallActivity", call_activity);
     o.register_orchestration("WithStatus", with_status);
     o.register_orchestration("StatusSteps", status_steps);
+    o.register_orchestration("ChildUpper", child_upper);
+    o.register_orchestration("Parent", parent);
+    o.register_orchestration("ParentFan", parent_fan);
+    o.register_orchestration("Coordinator", coordinator);
+    o.register_orchestration("ParentOfWaiter", parent_of_waiter);
+    o.register_orchestration("Mailbox", mailbox);
+    o.register_orchestration("Retrying", retrying);
     o.register_orchestration("Counter", counter);
     o.register_orchestration("Versioned", versioned_v1);
     o.register_versioned("Versioned", "2.0.0", versioned_v2);
@@ -149,6 +217,8 @@ void register_all(duroxide::PluginRegistrar& r) {
     a.register_activity("Hello", hello);
     a.register_activity("Append", append_x);
     a.register_activity("Fail", fail_with);
+    a.register_activity("Upper", upper);
+    a.register_activity("FailTwice", fail_twice);
 }
 
 } // namespace

@@ -5,11 +5,11 @@
 # the pgbench queue baseline and the selected workloads, prints a markdown table, writes a CSV,
 # and stops the server.
 #
-#   bench/run.sh [--workloads baseline,seq3,fan10,sql3,timer,event,long] [--n N]
+#   bench/run.sh [--workloads baseline,seq3,fan10,sql3,timer,event,sub10,long] [--n N]
 #                [--concurrency C] [--activity-workers W] [--sync on|off] [--duration SECONDS]
 #                [--csv FILE]
 #
-#   --n            instances per throughput run (fan10 runs n/4); latency runs use 200 (fan10 100)
+#   --n            instances per throughput run (fan10, sub10: n/4); latency runs use 200 (100)
 #   --concurrency  client sessions that start and wait for the throughput instances (default 1)
 #   --duration     seconds of each pgbench baseline run
 #
@@ -21,7 +21,7 @@ set -euo pipefail
 TOP="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$TOP"
 
-workloads="baseline,seq3,fan10,sql3,timer,event,long"
+workloads="baseline,seq3,fan10,sql3,timer,event,sub10,long"
 n=2000
 concurrency=1
 activity_workers=2

@@ -130,6 +130,7 @@ for w in "${selected[@]}"; do
     sql3) workflow sql3 BenchSql3 "$n" 200 ;;
     timer) workflow timer BenchTimer "$n" 200 ;;
     event) workflow event BenchEvent "$n" 200 true ;;
+    sub10) workflow sub10 BenchSub10 $((n / 4)) 100 ;;
     long) long_chain ;;
     *) echo "bench: workload '$w' is not available yet" >&2 ;;
     esac

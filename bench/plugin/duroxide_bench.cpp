@@ -57,6 +57,18 @@ std::string event(OrchestrationContext& ctx, const std::string&) {
     return go.value();
 }
 
+// sub10: ten sub-orchestrations in parallel, each running one activity (BenchChild).
+std::string child(OrchestrationContext& ctx, const std::string& input) {
+    return ctx.schedule_activity("Echo", input).value();
+}
+std::string sub10(OrchestrationContext& ctx, const std::string& input) {
+    std::vector<DurableFuture> children;
+    for (int i = 0; i < 10; ++i) {
+        children.push_back(ctx.schedule_sub_orchestration("BenchChild", input));
+    }
+    return std::to_string(ctx.join(children).size());
+}
+
 // long: `input` sequential activities in one execution (history grows by two per turn).
 std::string long_chain(OrchestrationContext& ctx, const std::string& input) {
     const int count = std::stoi(input);
@@ -74,6 +86,8 @@ void register_all(duroxide::PluginRegistrar& r) {
     o.register_orchestration("BenchTimer", timer0);
     o.register_orchestration("BenchEvent", event);
     o.register_orchestration("BenchLong", long_chain);
+    o.register_orchestration("BenchSub10", sub10);
+    o.register_orchestration("BenchChild", child);
     r.activities().register_activity("Echo", echo);
 }
 

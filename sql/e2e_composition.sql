@@ -20,7 +20,8 @@ SELECT status, output FROM duroxide.wait_for_orchestration('coord', '30 s');
 SELECT d.id, w.status, w.output, i.parent_instance_id
   FROM unnest(ARRAY['coord-W1', 'coord-W2']) AS d(id)
  CROSS JOIN LATERAL duroxide.wait_for_orchestration(d.id, '30 s') w
-  JOIN duroxide.instances i ON i.instance_id = d.id;
+  JOIN duroxide.instances i ON i.instance_id = d.id
+ ORDER BY d.id;
 SELECT event_id, event_type FROM duroxide.read_history('coord');
 
 -- Scenario 16: cancelling a parent cancels its waiting child.

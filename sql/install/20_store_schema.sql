@@ -16,6 +16,7 @@ CREATE TABLE duroxide.instances (
     orchestration_version  text,
     current_execution_id   bigint NOT NULL DEFAULT 1,
     parent_instance_id     text,
+    owner_role             oid,    -- the role that started it (children inherit it)
     custom_status          text,
     custom_status_version  integer NOT NULL DEFAULT 0,
     created_at             timestamptz NOT NULL DEFAULT clock_timestamp(),
@@ -53,6 +54,7 @@ CREATE TABLE duroxide.orchestrator_queue (
     visible_at     timestamptz NOT NULL DEFAULT clock_timestamp(),
     attempt_count  integer NOT NULL DEFAULT 0 CHECK (attempt_count >= 0),
     lock_token     text,   -- the instance lock that claimed this message
+    started_by     oid,    -- for a start: the role that becomes the instance's owner
     created_at     timestamptz NOT NULL DEFAULT clock_timestamp()
 ) WITH (fillfactor = 70);
 CREATE INDEX orchestrator_queue_visible ON duroxide.orchestrator_queue (visible_at, id);

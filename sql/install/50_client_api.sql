@@ -2,6 +2,12 @@
 -- The functions are SECURITY DEFINER (users hold no rights on the store's tables) with a fixed
 -- search_path.
 
+-- Per-role isolation (src/sql_api/access.hpp): whether the calling role may reach an instance
+-- owned by "owner". Instances a caller may not reach read as NotFound.
+CREATE FUNCTION duroxide._may_access(owner oid) RETURNS boolean
+    LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'duroxide_may_access';
+REVOKE ALL ON FUNCTION duroxide._may_access(oid) FROM PUBLIC;
+
 CREATE FUNCTION duroxide.start_orchestration(instance text, name text, input text DEFAULT '',
                                              version text DEFAULT NULL) RETURNS void
     LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
@@ -57,13 +63,15 @@ CREATE FUNCTION duroxide.get_orchestration_status(instance text,
                i.current_execution_id, i.orchestration_name, i.orchestration_version,
                i.created_at, i.updated_at
           FROM (SELECT get_orchestration_status.instance AS id) q
-          LEFT JOIN duroxide.instances i ON i.instance_id = q.id
+          LEFT JOIN duroxide.instances i
+                 ON i.instance_id = q.id AND duroxide._may_access(i.owner_role)
           LEFT JOIN duroxide.executions e
                  ON e.instance_id = i.instance_id AND e.execution_id = i.current_execution_id;
     END;
 COMMENT ON FUNCTION duroxide.get_orchestration_status(text) IS
     'Status (NotFound, Running, Completed, Failed), output, error details, custom status and '
-    'its version, current execution and timestamps of an instance.';
+    'its version, current execution and timestamps of an instance. An instance the caller may '
+    'not reach (duroxide.isolate_instances) reads as NotFound.';
 
 -- The waits sleep on the backend's latch; the dispatcher sets it when it commits a status
 -- change (runtime/status_wait). Internal helpers, callable only through the waits.
@@ -182,6 +190,9 @@ CREATE FUNCTION duroxide.read_history(instance text, execution_id bigint DEFAULT
            AND h.execution_id = coalesce(read_history.execution_id,
                    (SELECT i.current_execution_id FROM duroxide.instances i
                      WHERE i.instance_id = read_history.instance))
+           AND EXISTS (SELECT 1 FROM duroxide.instances i
+                        WHERE i.instance_id = read_history.instance
+                          AND duroxide._may_access(i.owner_role))
          ORDER BY h.event_id;
     END;
 COMMENT ON FUNCTION duroxide.read_history(text, bigint) IS

@@ -81,6 +81,12 @@ void define_gucs() {
         "that only trusted administrators can write to.",
         &settings.plugin_directories, "", PGC_SIGHUP, GUC_SUPERUSER_ONLY, nullptr, nullptr,
         nullptr);
+    DefineCustomBoolVariable(
+        "duroxide.isolate_instances",
+        "Whether users reach only the instances started by roles they belong to.",
+        "When on, a caller sees, waits on, signals and cancels only instances owned by a role it "
+        "has the privileges of; superusers and members of duroxide_admin reach all.",
+        &settings.isolate_instances, true, PGC_SUSET, 0, nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("duroxide");
 }
 

@@ -17,6 +17,7 @@ struct Settings {
     int fiber_stack_kb = 256;                  // orchestration / activity fiber stack size
     int max_payload_kb = 3072;                 // largest input / output / event payload accepted
     char* plugin_directories = nullptr; // directories besides $libdir that plugins may load from
+    bool isolate_instances = true;      // users reach only instances their roles started
 };
 
 extern Settings settings;

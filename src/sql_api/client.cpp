@@ -1,10 +1,11 @@
 // Client functions: start an orchestration, raise an event, send a queue message, cancel an
 // instance. Each enqueues one message in the caller's transaction and wakes the dispatchers
-// when it commits.
+// when it commits. Messages for an instance go through the per-role isolation check.
 #include "core/model/work_item.hpp"
 #include "duroxide/semver.hpp"
 #include "pg/guard.hpp"
 #include "runtime/wakeup.hpp"
+#include "sql_api/access.hpp"
 #include "sql_api/arguments.hpp"
 #include "store/store.hpp"
 
@@ -12,9 +13,19 @@ namespace {
 
 using namespace duroxide;
 
-void enqueue(const core::WorkItem& item) {
+// Enqueues a start, owned by the calling role.
+void enqueue_start(const core::WorkItem& item) {
     pg::SpiConnection spi;
-    store::Store(spi).enqueue_orchestrator(item);
+    store::Store(spi).enqueue_orchestrator(item, std::to_string(sql_api::calling_role()));
+    runtime::wake_at_commit(runtime::kWakeDispatchers);
+}
+
+// Enqueues a message for an existing instance the caller may reach (see sql_api/access.hpp).
+void enqueue_for(const std::string& instance, const core::WorkItem& item) {
+    pg::SpiConnection spi;
+    store::Store store(spi);
+    sql_api::check_instance_access(instance, store.instance_owner(instance));
+    store.enqueue_orchestrator(item);
     runtime::wake_at_commit(runtime::kWakeDispatchers);
 }
 
@@ -40,8 +51,8 @@ DUROXIDE_SQL_FUNCTION(duroxide_start_orchestration) {
             throw pg::SqlError(ERRCODE_INVALID_PARAMETER_VALUE, e.what());
         }
     }
-    enqueue({core::work::StartOrchestration{instance, name, input, version, std::nullopt,
-                                            std::nullopt, 1}});
+    enqueue_start({core::work::StartOrchestration{instance, name, input, version, std::nullopt,
+                                                  std::nullopt, 1}});
     PG_RETURN_VOID();
 }
 
@@ -53,7 +64,7 @@ DUROXIDE_SQL_FUNCTION(duroxide_raise_event) {
     sql_api::check_identifier(instance, "instance id");
     sql_api::check_identifier(name, "event name");
     sql_api::check_payload(data, "event data");
-    enqueue({core::work::ExternalRaised{instance, name, data}});
+    enqueue_for(instance, {core::work::ExternalRaised{instance, name, data}});
     PG_RETURN_VOID();
 }
 
@@ -65,7 +76,7 @@ DUROXIDE_SQL_FUNCTION(duroxide_enqueue_event) {
     sql_api::check_identifier(instance, "instance id");
     sql_api::check_identifier(queue, "queue name");
     sql_api::check_payload(data, "message");
-    enqueue({core::work::QueueMessage{instance, queue, data}});
+    enqueue_for(instance, {core::work::QueueMessage{instance, queue, data}});
     PG_RETURN_VOID();
 }
 
@@ -75,6 +86,6 @@ DUROXIDE_SQL_FUNCTION(duroxide_cancel_instance) {
     const std::string reason = text_or_empty(fcinfo, 1);
     sql_api::check_identifier(instance, "instance id");
     sql_api::check_payload(reason, "reason");
-    enqueue({core::work::CancelInstance{instance, reason}});
+    enqueue_for(instance, {core::work::CancelInstance{instance, reason}});
     PG_RETURN_VOID();
 }

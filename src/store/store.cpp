@@ -49,15 +49,24 @@ std::string text_array(const std::vector<std::string>& values) {
     return literal + "}";
 }
 
-void Store::enqueue_orchestrator(const core::WorkItem& item) {
+void Store::enqueue_orchestrator(const core::WorkItem& item,
+                                 const std::optional<std::string>& started_by) {
     std::optional<std::string> visible_at_ms;
     if (auto* timer = std::get_if<core::work::TimerFired>(&item.kind)) {
         visible_at_ms = std::to_string(timer->fire_at_ms);
     }
-    spi_.execute("INSERT INTO duroxide.orchestrator_queue (instance_id, work_item, visible_at) "
+    spi_.execute("INSERT INTO duroxide.orchestrator_queue (instance_id, work_item, visible_at, "
+                 "  started_by) "
                  "VALUES ($1, $2, CASE WHEN $3 IS NULL THEN clock_timestamp() "
-                 "ELSE to_timestamp($3::bigint / 1000.0) END)",
-                 std::vector<SqlText>{item.target_instance(), codec::encode(item), visible_at_ms});
+                 "ELSE to_timestamp($3::bigint / 1000.0) END, $4::oid)",
+                 std::vector<SqlText>{item.target_instance(), codec::encode(item), visible_at_ms,
+                                      started_by});
+}
+
+std::optional<std::string> Store::instance_owner(const std::string& instance) {
+    auto rows = spi_.execute("SELECT owner_role FROM duroxide.instances WHERE instance_id = $1",
+                             std::vector<SqlText>{instance}, true);
+    return rows.rows.empty() ? std::nullopt : rows.rows[0][0];
 }
 
 // A lease row is free when it expired or its owner is not a live duroxide worker.
@@ -122,7 +131,7 @@ std::vector<OrchestrationBatch> Store::fetch_orchestration_items(int64_t owner, 
         "SET lock_token = ($2::text[])[array_position($1::text[], q.instance_id)], "
         "  attempt_count = q.attempt_count + 1 "
         "WHERE q.instance_id = ANY ($1::text[]) AND q.visible_at <= clock_timestamp() "
-        "RETURNING q.instance_id, q.id, q.work_item, q.attempt_count",
+        "RETURNING q.instance_id, q.id, q.work_item, q.attempt_count, q.started_by",
         std::vector<SqlText>{instance_array, text_array(tokens)}, kTwoTextArrays);
     std::vector<std::tuple<size_t, int64_t, const std::string*>> ordered;
     for (const auto& row : messages.rows) {
@@ -130,6 +139,9 @@ std::vector<OrchestrationBatch> Store::fetch_orchestration_items(int64_t owner, 
         ordered.emplace_back(at, std::stoll(*row[1]), &*row[2]);
         batches[at].attempt_count =
             std::max(batches[at].attempt_count, static_cast<uint32_t>(std::stoul(*row[3])));
+        if (row[4] && !batches[at].owner_role) {
+            batches[at].owner_role = row[4];
+        }
     }
     std::sort(ordered.begin(), ordered.end(), [](const auto& x, const auto& y) {
         return std::tie(std::get<0>(x), std::get<1>(x)) < std::tie(std::get<0>(y), std::get<1>(y));
@@ -139,7 +151,8 @@ std::vector<OrchestrationBatch> Store::fetch_orchestration_items(int64_t owner, 
     }
     // Their current executions and histories.
     auto current = spi_.execute_typed(
-        "SELECT i.instance_id, i.current_execution_id, e.status FROM duroxide.instances i "
+        "SELECT i.instance_id, i.current_execution_id, e.status, i.owner_role "
+        "FROM duroxide.instances i "
         "LEFT JOIN duroxide.executions e ON e.instance_id = i.instance_id "
         "  AND e.execution_id = i.current_execution_id WHERE i.instance_id = ANY ($1::text[])",
         std::vector<SqlText>{instance_array}, kOneTextArray);
@@ -148,6 +161,7 @@ std::vector<OrchestrationBatch> Store::fetch_orchestration_items(int64_t owner, 
         batch.instance_exists = true;
         batch.execution_id = std::stoull(*row[1]);
         batch.execution_status = row[2].value_or("");
+        batch.owner_role = row[3]; // an existing instance keeps its owner
     }
     auto history = spi_.execute_typed(
         "SELECT i.instance_id, h.event_data FROM duroxide.instances i, LATERAL "
@@ -178,8 +192,9 @@ void Store::ack_orchestration_item(const OrchestrationBatch& batch, uint64_t exe
         std::vector<SqlText>{batch.instance, batch.lock_token});
     if (turn.orchestration_name) {
         spi_.execute("INSERT INTO duroxide.instances AS i (instance_id, orchestration_name, "
-                     "  orchestration_version, current_execution_id, parent_instance_id) "
-                     "VALUES ($1, $2, $3, $4::bigint, $5) "
+                     "  orchestration_version, current_execution_id, parent_instance_id, "
+                     "  owner_role) "
+                     "VALUES ($1, $2, $3, $4::bigint, $5, $6::oid) "
                      "ON CONFLICT (instance_id) DO UPDATE SET orchestration_name = "
                      "excluded.orchestration_name, "
                      "  orchestration_version = excluded.orchestration_version, "
@@ -188,7 +203,7 @@ void Store::ack_orchestration_item(const OrchestrationBatch& batch, uint64_t exe
                      "  updated_at = clock_timestamp()",
                      std::vector<SqlText>{batch.instance, *turn.orchestration_name,
                                           turn.orchestration_version, execution,
-                                          turn.parent_instance});
+                                          turn.parent_instance, batch.owner_role});
         spi_.execute("INSERT INTO duroxide.executions (instance_id, execution_id) "
                      "VALUES ($1, $2::bigint) ON CONFLICT DO NOTHING",
                      std::vector<SqlText>{batch.instance, execution});
@@ -262,12 +277,14 @@ void Store::ack_orchestration_item(const OrchestrationBatch& batch, uint64_t exe
                                           std::to_string(cancelled.execution_id),
                                           std::to_string(cancelled.activity_id)});
     }
-    enqueue_orchestrator_items(turn.orchestrator_items);
+    // Children and detached orchestrations belong to the same role as their starter.
+    enqueue_orchestrator_items(turn.orchestrator_items, batch.owner_role);
 }
 
-void Store::enqueue_orchestrator_items(std::span<const core::WorkItem> items) {
+void Store::enqueue_orchestrator_items(std::span<const core::WorkItem> items,
+                                       const std::optional<std::string>& started_by) {
     if (items.size() == 1) {
-        enqueue_orchestrator(items[0]);
+        enqueue_orchestrator(items[0], started_by);
         return;
     }
     if (items.empty()) {
@@ -280,12 +297,13 @@ void Store::enqueue_orchestrator_items(std::span<const core::WorkItem> items) {
         auto* timer = std::get_if<core::work::TimerFired>(&item.kind);
         fire_at_ms.push_back(timer ? std::to_string(timer->fire_at_ms) : "");
     }
-    spi_.execute(
-        "INSERT INTO duroxide.orchestrator_queue (instance_id, work_item, visible_at) "
-        "SELECT m.instance, m.item, CASE WHEN m.fire_at = '' THEN clock_timestamp() "
-        "  ELSE to_timestamp(m.fire_at::bigint / 1000.0) END "
-        "FROM unnest($1::text[], $2::text[], $3::text[]) AS m(instance, item, fire_at)",
-        std::vector<SqlText>{text_array(instances), text_array(encoded), text_array(fire_at_ms)});
+    spi_.execute("INSERT INTO duroxide.orchestrator_queue (instance_id, work_item, visible_at, "
+                 "  started_by) "
+                 "SELECT m.instance, m.item, CASE WHEN m.fire_at = '' THEN clock_timestamp() "
+                 "  ELSE to_timestamp(m.fire_at::bigint / 1000.0) END, $4::oid "
+                 "FROM unnest($1::text[], $2::text[], $3::text[]) AS m(instance, item, fire_at)",
+                 std::vector<SqlText>{text_array(instances), text_array(encoded),
+                                      text_array(fire_at_ms), started_by});
 }
 
 void Store::abandon_orchestration_item(const OrchestrationBatch& batch, int64_t delay_ms,

@@ -26,9 +26,10 @@ struct OrchestrationBatch {
     uint32_t attempt_count = 0; // the highest over the batch's messages
     std::vector<core::WorkItem> messages;
     bool instance_exists = false;
-    uint64_t execution_id = 1;        // current execution
-    std::string execution_status;     // "Running", "Completed", ... ("" when none yet)
-    std::vector<core::Event> history; // of the current execution
+    std::optional<std::string> owner_role; // oid of the instance's owner, or of its starter
+    uint64_t execution_id = 1;             // current execution
+    std::string execution_status;          // "Running", "Completed", ... ("" when none yet)
+    std::vector<core::Event> history;      // of the current execution
 };
 
 struct FetchedActivity {
@@ -54,9 +55,15 @@ public:
     explicit Store(pg::SpiConnection& spi) : spi_(spi) {}
 
     // Client path: enqueue for an instance's orchestrator queue. Never creates instance rows.
-    void enqueue_orchestrator(const core::WorkItem& item);
+    // `started_by` (a role oid) becomes the owner of the instance a StartOrchestration creates.
+    void enqueue_orchestrator(const core::WorkItem& item,
+                              const std::optional<std::string>& started_by = std::nullopt);
     // Enqueues several messages with one statement (timers visible at their fire time).
-    void enqueue_orchestrator_items(std::span<const core::WorkItem> items);
+    void enqueue_orchestrator_items(std::span<const core::WorkItem> items,
+                                    const std::optional<std::string>& started_by);
+
+    // The owner role (oid, as text) of an instance; nullopt when it does not exist or has none.
+    std::optional<std::string> instance_owner(const std::string& instance);
 
     // Locks up to `max_items` instances, those of the oldest visible messages whose instance
     // is not locked, marks all their visible messages with the lock token (attempt_count + 1)

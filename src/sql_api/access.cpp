@@ -1,0 +1,53 @@
+#include "sql_api/access.hpp"
+
+#include "pg/guard.hpp"
+#include "pg/sql_error.hpp"
+#include "runtime/gucs.hpp"
+
+extern "C" {
+#include "miscadmin.h"
+#include "utils/acl.h"
+}
+
+namespace duroxide::sql_api {
+
+Oid calling_role() {
+    return GetOuterUserId();
+}
+
+bool may_access(std::optional<Oid> owner) {
+    if (!runtime::settings.isolate_instances) {
+        return true;
+    }
+    const Oid caller = calling_role();
+    return pg::call([caller, owner] {
+        if (superuser_arg(caller)) {
+            return true;
+        }
+        const Oid admin = get_role_oid("duroxide_admin", true);
+        if (OidIsValid(admin) && has_privs_of_role(caller, admin)) {
+            return true;
+        }
+        return owner.has_value() && OidIsValid(*owner) && has_privs_of_role(caller, *owner);
+    });
+}
+
+void check_instance_access(const std::string& instance, const std::optional<std::string>& owner) {
+    const std::optional<Oid> owner_oid =
+        owner ? std::optional<Oid>(static_cast<Oid>(std::stoul(*owner))) : std::nullopt;
+    if (!may_access(owner_oid)) {
+        throw pg::SqlError(ERRCODE_INSUFFICIENT_PRIVILEGE,
+                           "permission denied for instance \"" + instance + "\"",
+                           "It was started by another role.",
+                           "Ask its owner or a member of duroxide_admin.");
+    }
+}
+
+} // namespace duroxide::sql_api
+
+// duroxide._may_access(owner oid) → boolean, for the client functions written in SQL.
+DUROXIDE_SQL_FUNCTION(duroxide_may_access) {
+    const std::optional<Oid> owner =
+        PG_ARGISNULL(0) ? std::nullopt : std::optional<Oid>(PG_GETARG_OID(0));
+    PG_RETURN_BOOL(duroxide::sql_api::may_access(owner));
+}

@@ -1,0 +1,80 @@
+-- Management: listing with keyset pagination, inspection, trees, deletes and prunes.
+\set SHOW_CONTEXT never
+SELECT duroxide.register_plugin('duroxide_sample') > 0 AS registered;
+SELECT clock_timestamp() AS t0 \gset
+SELECT duroxide.start_orchestration('mgmt-' || i, 'HelloWorld', 'M' || i) FROM generate_series(1, 5) AS i;
+SELECT duroxide.start_orchestration('mgmt-tree', 'ParentFan', 't');
+SELECT duroxide.start_orchestration('mgmt-waiting', 'WaitForGo', '');
+SELECT duroxide.start_orchestration('mgmt-can', 'Counter', '0');
+SELECT count(*) FROM unnest(ARRAY['mgmt-1', 'mgmt-2', 'mgmt-3', 'mgmt-4', 'mgmt-5', 'mgmt-tree',
+                                  'mgmt-can']) AS id,
+       LATERAL duroxide.wait_for_orchestration(id, '30 s');
+
+-- Pages of two, in a stable order; the cursor of the last row continues after it, also when
+-- new instances are started in between.
+SELECT instance_id, instance_status FROM duroxide.list_instances(name => 'HelloWorld', created_after => :'t0', max_rows => 2);
+SELECT next_cursor AS page1_end FROM duroxide.list_instances(name => 'HelloWorld', created_after => :'t0', max_rows => 2)
+ OFFSET 1 \gset
+SELECT duroxide.start_orchestration('mgmt-6', 'HelloWorld', 'M6');
+SELECT status FROM duroxide.wait_for_orchestration('mgmt-6', '30 s');
+SELECT instance_id FROM duroxide.list_instances(name => 'HelloWorld', created_after => :'t0',
+                                                max_rows => 2, after_cursor => :'page1_end');
+SELECT count(*) AS all_after_page1
+  FROM duroxide.list_instances(name => 'HelloWorld', created_after => :'t0',
+                                 after_cursor => :'page1_end');
+SELECT instance_id, instance_status FROM duroxide.list_instances(status => 'Running')
+ WHERE instance_id LIKE 'mgmt-%';
+SELECT count(*) AS roots FROM duroxide.list_instances(root_only => true) WHERE instance_id LIKE 'mgmt-tree%';
+SELECT count(*) AS with_children FROM duroxide.list_instances() WHERE instance_id LIKE 'mgmt-tree%';
+SELECT * FROM duroxide.list_instances(status => 'Sleeping');
+SELECT * FROM duroxide.list_instances(max_rows => 0);
+SELECT * FROM duroxide.list_instances(after_cursor => 'garbage');
+
+-- Inspection.
+SELECT instance_id, orchestration_name, status, execution_id, executions, owner
+  FROM duroxide.get_instance_info('mgmt-can');
+SELECT execution_id, status, output, events FROM duroxide.list_executions('mgmt-can');
+SELECT instance_id, parent_instance_id, depth, status FROM duroxide.get_instance_tree('mgmt-tree');
+SELECT * FROM duroxide.list_children('mgmt-tree');
+SELECT count(*) FROM duroxide.get_instance_info('no-such-instance');
+
+-- Deletes: roots only, running refused unless forced, whole trees, counts returned.
+SELECT * FROM duroxide.delete_instance('mgmt-tree::sub::2');
+SELECT * FROM duroxide.delete_instance('mgmt-waiting');
+SELECT * FROM duroxide.delete_instance('no-such-instance');
+SELECT * FROM duroxide.delete_instance('mgmt-tree');
+SELECT count(*) AS tree_left FROM duroxide.instances WHERE instance_id LIKE 'mgmt-tree%';
+SELECT instances, queue_messages > 0 AS had_queued_work
+  FROM duroxide.delete_instance('mgmt-waiting', force => true);
+SELECT count(*) AS waiting_left FROM duroxide.history WHERE instance_id = 'mgmt-waiting';
+-- Bulk: finished roots only; running ones are skipped.
+SELECT duroxide.start_orchestration('mgmt-bulk-running', 'WaitForGo', '');
+SELECT pg_sleep(0.2);
+SELECT instances, executions FROM duroxide.delete_instances(
+    instance_ids => ARRAY['mgmt-1', 'mgmt-2', 'mgmt-bulk-running']);
+SELECT instance_id FROM duroxide.instances WHERE instance_id IN ('mgmt-1', 'mgmt-2', 'mgmt-bulk-running');
+SELECT * FROM duroxide.delete_instances();
+
+-- Prune: old executions of a continued-as-new instance go; the current one stays.
+SELECT * FROM duroxide.prune_executions('mgmt-can', keep_last => 2);
+SELECT execution_id, status FROM duroxide.list_executions('mgmt-can');
+SELECT * FROM duroxide.prune_executions('mgmt-can', keep_last => 0);
+SELECT status, output FROM duroxide.get_orchestration_status('mgmt-can');
+
+-- Queue and status overviews.
+SELECT queue, ready >= 0 AS ok FROM duroxide.queue_depths ORDER BY queue;
+SELECT status, instances > 0 AS some FROM duroxide.instance_counts ORDER BY status;
+
+-- Users may read (their own instances) but not delete.
+CREATE ROLE mgmt_user;
+GRANT duroxide_user TO mgmt_user;
+SET ROLE mgmt_user;
+SELECT count(*) AS visible_to_user FROM duroxide.list_instances();
+SELECT * FROM duroxide.delete_instance('mgmt-3');
+SELECT * FROM duroxide.queue_depths;
+RESET ROLE;
+DROP ROLE mgmt_user;
+
+SELECT duroxide.cancel_instance('mgmt-bulk-running', 'test over');
+SELECT status FROM duroxide.wait_for_orchestration('mgmt-bulk-running', '30 s');
+SELECT duroxide.unregister_plugin('duroxide_sample');

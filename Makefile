@@ -64,7 +64,7 @@ check-core-purity:
 unit:
 	$(MAKE) -f test/unit/Makefile run
 
-CXX_FILES = $(shell git ls-files '*.cpp' '*.hpp' 2>/dev/null)
+CXX_FILES = $(shell git ls-files --cached --others --exclude-standard '*.cpp' '*.hpp' 2>/dev/null)
 format:
 	clang-format -i $(CXX_FILES)
 format-check:

@@ -36,10 +36,9 @@ void check_instance_access(const std::string& instance, const std::optional<std:
     const std::optional<Oid> owner_oid =
         owner ? std::optional<Oid>(static_cast<Oid>(std::stoul(*owner))) : std::nullopt;
     if (!may_access(owner_oid)) {
-        throw pg::SqlError(ERRCODE_INSUFFICIENT_PRIVILEGE,
-                           "permission denied for instance \"" + instance + "\"",
-                           "It was started by another role.",
-                           "Ask its owner or a member of duroxide_admin.");
+        throw pg::SqlError(
+            ERRCODE_INSUFFICIENT_PRIVILEGE, "permission denied for instance \"" + instance + "\"",
+            "It was started by another role.", "Ask its owner or a member of duroxide_admin.");
     }
 }
 

@@ -10,7 +10,9 @@
 
 namespace duroxide::core {
 
-namespace {
+// The replay machinery; named (not anonymous) because ResidentExecution, which the header
+// declares, holds a Turn.
+namespace replay_detail {
 
 // Thrown through orchestration code to end the execution; not a std::exception, so user code
 // catching std::exception cannot swallow it.
@@ -64,31 +66,47 @@ std::string describe(const EventKind& kind) {
     return std::string("custom status update");
 }
 
+// The OrchestrationContext of one execution. Built from the execution's history, it lives for
+// one turn, or, for a resident execution, across turns: new completion events are appended
+// (append_events) and the suspended code resumes where it waits.
 class Turn final : public OrchestrationContext {
 public:
     Turn(const TurnInput& input, TurnResult& result, std::vector<Event> full, std::string name,
-         std::string version, std::size_t persisted_length)
-        : input_(input), result_(result), full_(std::move(full)), name_(std::move(name)),
+         std::string version)
+        : input_(&input), result_(&result), full_(std::move(full)), name_(std::move(name)),
           version_(std::move(version)) {
-        for (std::size_t i = 0; i < full_.size(); ++i) {
-            const Event& event = full_[i];
-            if (is_schedule(event.kind)) {
-                schedules_.push_back(i);
-                if (i < persisted_length) {
-                    ++persisted_schedules_;
-                }
-            }
-            if (auto* status = std::get_if<events::CustomStatusUpdated>(&event.kind)) {
-                custom_status_ = status->status;
-            }
-        }
-        index_completions();
-        next_event_id_ = full_.empty() ? 1 : full_.back().event_id + 1;
+        index_from(0);
+        persisted_schedules_ = schedules_.size(); // code-made schedules are all in history
     }
 
+    // The turn whose input and result the next run reads and writes.
+    void bind(const TurnInput& input, TurnResult& result) {
+        input_ = &input;
+        result_ = &result;
+        new_events_.clear();
+        new_id_ = 0;
+    }
+
+    // Appends events recorded outside the code (completions of this turn's messages).
+    std::vector<Event>& history_for_append() { return full_; }
+    void index_appended(std::size_t first_new) { index_from(first_new); }
+
+    // After a turn that leaves the code waiting: what it scheduled is history now.
+    void keep_new_events() {
+        const std::size_t first = full_.size();
+        for (Event& event : new_events_) {
+            full_.push_back(std::move(event));
+        }
+        new_events_.clear();
+        index_from(first);
+        persisted_schedules_ = schedules_.size();
+    }
+
+    uint64_t last_event_id() const { return full_.empty() ? 0 : full_.back().event_id; }
+
     // --- OrchestrationContext
-    const std::string& instance_id() const override { return input_.instance; }
-    uint64_t execution_id() const override { return input_.execution_id; }
+    const std::string& instance_id() const override { return input_->instance; }
+    uint64_t execution_id() const override { return input_->execution_id; }
     const std::string& orchestration_name() const override { return name_; }
     const std::string& orchestration_version() const override { return version_; }
     bool is_replaying() const override { return next_schedule_ < persisted_schedules_; }
@@ -98,8 +116,8 @@ public:
                                             std::nullopt};
         const uint64_t id = schedule(scheduled);
         if (id == new_id_) {
-            result_.worker_items.push_back(
-                {work::ActivityExecute{input_.instance, input_.execution_id, id, scheduled.name,
+            result_->worker_items.push_back(
+                {work::ActivityExecute{input_->instance, input_->execution_id, id, scheduled.name,
                                        scheduled.input, std::nullopt, std::nullopt}});
         }
         return DurableFuture(this, id);
@@ -107,11 +125,11 @@ public:
 
     DurableFuture schedule_timer(std::chrono::milliseconds delay) override {
         const uint64_t fire_at =
-            input_.now_ms + static_cast<uint64_t>(std::max<int64_t>(delay.count(), 0));
+            input_->now_ms + static_cast<uint64_t>(std::max<int64_t>(delay.count(), 0));
         const uint64_t id = schedule(events::TimerCreated{fire_at});
         if (id == new_id_) {
-            result_.orchestrator_items.push_back(
-                {work::TimerFired{input_.instance, input_.execution_id, id, fire_at}});
+            result_->orchestrator_items.push_back(
+                {work::TimerFired{input_->instance, input_->execution_id, id, fire_at}});
         }
         return DurableFuture(this, id);
     }
@@ -125,13 +143,13 @@ public:
                                              std::optional<std::string_view> version) override {
         const std::string child =
             instance ? std::string(*instance)
-                     : input_.instance + "::sub::" + std::to_string(upcoming_event_id());
+                     : input_->instance + "::sub::" + std::to_string(upcoming_event_id());
         const uint64_t id = schedule(
             events::SubOrchestrationScheduled{std::string(name), child, std::string(input)});
         if (id == new_id_) {
-            result_.orchestrator_items.push_back({work::StartOrchestration{
+            result_->orchestrator_items.push_back({work::StartOrchestration{
                 child, std::string(name), std::string(input),
-                version ? std::optional<std::string>(*version) : std::nullopt, input_.instance, id,
+                version ? std::optional<std::string>(*version) : std::nullopt, input_->instance, id,
                 1}});
         }
         return DurableFuture(this, id);
@@ -143,7 +161,7 @@ public:
         const uint64_t id = schedule(events::OrchestrationChained{
             std::string(name), std::string(instance), std::string(input)});
         if (id == new_id_) {
-            result_.orchestrator_items.push_back({work::StartOrchestration{
+            result_->orchestrator_items.push_back({work::StartOrchestration{
                 std::string(instance), std::string(name), std::string(input),
                 version ? std::optional<std::string>(*version) : std::nullopt, std::nullopt,
                 std::nullopt, 1}});
@@ -162,6 +180,8 @@ public:
             const auto& [data, delivered_at] = queue.deliveries[arrival];
             completions_.emplace(
                 id, Completion{Outcome::success(data), std::max(position, delivered_at)});
+        } else {
+            queue.waiting.emplace(arrival, std::make_pair(id, position));
         }
         return DurableFuture(this, id);
     }
@@ -182,8 +202,9 @@ public:
 
     Outcome await(const DurableFuture& future) override {
         auto it = completions_.find(future.id());
-        if (it == completions_.end()) {
-            block();
+        while (it == completions_.end()) {
+            wait_for_events();
+            it = completions_.find(future.id());
         }
         if (it->second.system_error) {
             throw SystemFailureSignal{*it->second.system_error};
@@ -196,19 +217,21 @@ public:
     }
 
     std::size_t select(std::span<const DurableFuture> futures) override {
-        std::optional<std::size_t> winner;
-        std::size_t best_position = 0;
-        for (std::size_t i = 0; i < futures.size(); ++i) {
-            auto it = completions_.find(futures[i].id());
-            if (it != completions_.end() && (!winner || it->second.position < best_position)) {
-                winner = i;
-                best_position = it->second.position;
+        for (;;) {
+            std::optional<std::size_t> winner;
+            std::size_t best_position = 0;
+            for (std::size_t i = 0; i < futures.size(); ++i) {
+                auto it = completions_.find(futures[i].id());
+                if (it != completions_.end() && (!winner || it->second.position < best_position)) {
+                    winner = i;
+                    best_position = it->second.position;
+                }
             }
+            if (winner) {
+                return *winner;
+            }
+            wait_for_events();
         }
-        if (!winner) {
-            block();
-        }
-        return *winner;
     }
 
     // --- driving
@@ -239,8 +262,8 @@ private:
             new_id_ = 0;
             return recorded.event_id;
         }
-        Event event{next_event_id_++, std::nullopt,     input_.instance, input_.execution_id,
-                    input_.now_ms,    kDuroxideVersion, std::move(kind)};
+        Event event{next_event_id_++, std::nullopt,     input_->instance, input_->execution_id,
+                    input_->now_ms,   kDuroxideVersion, std::move(kind)};
         new_id_ = event.event_id;
         new_events_.push_back(std::move(event));
         return new_id_;
@@ -252,16 +275,23 @@ private:
                                                   : next_event_id_;
     }
 
-    [[noreturn]] void block() {
-        Fiber::suspend(); // never resumed this turn: the fiber is unwound when the turn ends
-        throw std::logic_error("a blocked orchestration fiber was resumed");
-    }
+    // Ends the turn with the code suspended; it resumes (and looks again) when a later turn
+    // appends events, or is unwound when the execution is dropped.
+    void wait_for_events() { Fiber::suspend(); }
 
-    void index_completions() {
-        std::map<std::string, std::deque<uint64_t>> open_waits;
-        std::unordered_map<uint64_t, const events::ExternalSubscribed*> waits;
-        for (std::size_t i = 0; i < full_.size(); ++i) {
+    // Indexes full_[first..]: schedule positions, completions, waits, queue messages.
+    void index_from(std::size_t first) {
+        if (!full_.empty()) {
+            next_event_id_ = std::max(next_event_id_, full_.back().event_id + 1);
+        }
+        for (std::size_t i = first; i < full_.size(); ++i) {
             const Event& event = full_[i];
+            if (is_schedule(event.kind)) {
+                schedules_.push_back(i);
+            }
+            if (auto* status = std::get_if<events::CustomStatusUpdated>(&event.kind)) {
+                custom_status_ = status->status;
+            }
             const uint64_t source = event.source_event_id.value_or(0);
             std::visit(
                 [&](const auto& kind) {
@@ -289,11 +319,20 @@ private:
                             source, Completion{Outcome::failure(kind.details.display_message()), i,
                                                std::move(system_error)});
                     } else if constexpr (std::is_same_v<K, events::QueueEventDelivered>) {
-                        queues_[kind.name].deliveries.emplace_back(kind.data, i);
+                        auto& queue = queues_[kind.name];
+                        queue.deliveries.emplace_back(kind.data, i);
+                        // A dequeue already waiting for this arrival (resident code).
+                        auto waiting = queue.waiting.find(queue.deliveries.size() - 1);
+                        if (waiting != queue.waiting.end()) {
+                            completions_.emplace(waiting->second.first,
+                                                 Completion{Outcome::success(kind.data),
+                                                            std::max(waiting->second.second, i)});
+                            queue.waiting.erase(waiting);
+                        }
                     } else if constexpr (std::is_same_v<K, events::ExternalSubscribed>) {
-                        open_waits[kind.name].push_back(event.event_id);
+                        open_waits_[kind.name].push_back(event.event_id);
                     } else if constexpr (std::is_same_v<K, events::ExternalEvent>) {
-                        auto& queue = open_waits[kind.name];
+                        auto& queue = open_waits_[kind.name];
                         if (!queue.empty()) { // causal rule: only waits recorded before it
                             completions_.emplace(queue.front(),
                                                  Completion{Outcome::success(kind.data), i});
@@ -305,8 +344,8 @@ private:
         }
     }
 
-    const TurnInput& input_;
-    TurnResult& result_;
+    const TurnInput* input_;
+    TurnResult* result_;
     std::vector<Event> full_;
     std::string name_, version_;
     std::vector<std::size_t> schedules_; // positions of schedule events in full_
@@ -316,7 +355,10 @@ private:
     struct Queue {
         std::vector<std::pair<std::string, std::size_t>> deliveries; // data, history position
         std::size_t subscriptions = 0;                               // dequeues so far
+        // Dequeues waiting for a message not yet arrived: arrival index -> (event id, position).
+        std::map<std::size_t, std::pair<uint64_t, std::size_t>> waiting;
     };
+    std::map<std::string, std::deque<uint64_t>> open_waits_; // ExternalSubscribed ids by name
     std::map<std::string, Queue> queues_;
     std::optional<std::string> custom_status_;
     std::vector<Event> new_events_;
@@ -457,11 +499,250 @@ void notify_parent(const events::OrchestrationStarted& started, TurnResult& resu
     }
 }
 
+} // namespace replay_detail
+
+using namespace replay_detail;
+
+// An execution between turns: its context, the fiber its code is suspended on, and what the
+// code ended with (when it ends).
+class ResidentExecution {
+public:
+    ResidentExecution(const TurnInput& input, TurnResult& result, std::vector<Event> full,
+                      events::OrchestrationStarted started, OrchestrationFn handler,
+                      StackPool& stacks)
+        : started_(std::move(started)), handler_(std::move(handler)),
+          turn_(input, result, std::move(full), started_.name, started_.version),
+          fiber_(stacks, [this] { run_code(); }), execution_id_(input.execution_id) {}
+
+    Turn& turn() { return turn_; }
+    Fiber& fiber() { return fiber_; }
+    const events::OrchestrationStarted& started() const { return started_; }
+    uint64_t execution_id() const { return execution_id_; }
+
+    std::optional<ErrorDetails> failure;
+    std::optional<std::string> output, next_input;
+    std::optional<std::string> cancel_reason;
+
+private:
+    void run_code() {
+        try {
+            output = handler_(turn_, started_.input);
+        } catch (const ContinueAsNewSignal& signal) {
+            next_input = signal.input;
+        } catch (const NondeterminismSignal& signal) {
+            failure = ErrorDetails::nondeterminism(signal.message);
+        } catch (const SystemFailureSignal& signal) {
+            failure = signal.details;
+        } catch (const std::exception& e) {
+            failure = ErrorDetails::orchestration_failed(e.what());
+        } catch (...) {
+            if (is_forced_unwind()) {
+                throw;
+            }
+            failure = ErrorDetails::application(AppPanicked{}, "unknown exception");
+        }
+    }
+
+    events::OrchestrationStarted started_;
+    OrchestrationFn handler_; // a copy: plugin reloads replace the registry's
+    Turn turn_;
+    Fiber fiber_;
+    uint64_t execution_id_;
+};
+
+namespace {
+
+std::optional<std::string> cancel_reason_in(const std::vector<Event>& events, std::size_t first) {
+    std::optional<std::string> reason;
+    for (std::size_t i = first; i < events.size(); ++i) {
+        if (auto* cancel = std::get_if<events::OrchestrationCancelRequested>(&events[i].kind)) {
+            reason = cancel->reason;
+        }
+    }
+    return reason;
+}
+
+// After the code ran (or resumed): the turn's decisions, its status and, on a terminal turn,
+// the cancellation of what is still open and the terminal event. Returns whether the
+// execution is still running (and may stay resident).
+bool finish_turn(const TurnInput& input, TurnResult& result, ResidentExecution& execution) {
+    Turn& turn = execution.turn();
+    std::optional<ErrorDetails>& failure = execution.failure;
+    const bool nondeterministic =
+        failure && std::holds_alternative<ConfigurationError>(failure->value);
+    if (nondeterministic) {
+        // Decisions of code that no longer matches its history are not kept.
+        result.worker_items.clear();
+        result.orchestrator_items.clear();
+    } else {
+        for (const Event& event : turn.new_events()) {
+            result.history_delta.push_back(event);
+        }
+    }
+    if (execution.cancel_reason && !nondeterministic) {
+        failure = ErrorDetails::cancelled(*execution.cancel_reason);
+        execution.output.reset();
+        execution.next_input.reset();
+    }
+
+    if (failure) {
+        result.status = ExecutionStatus::Failed;
+        result.error = failure;
+        result.output = failure->display_message();
+    } else if (execution.next_input) {
+        result.status = ExecutionStatus::ContinuedAsNew;
+        result.output = *execution.next_input;
+    } else if (execution.output) {
+        result.status = ExecutionStatus::Completed;
+        result.output = *execution.output;
+    } else {
+        return true; // waiting for more work
+    }
+
+    // Terminal turn: cancel what is still open (activities by lock stealing, waits by
+    // breadcrumb), then the terminal event, last.
+    std::vector<Event> all = turn.full();
+    if (!nondeterministic) {
+        all.insert(all.end(), turn.new_events().begin(), turn.new_events().end());
+    }
+    uint64_t next_id = all.back().event_id + 1;
+    std::unordered_map<uint64_t, bool> closed;
+    for (const Event& event : all) {
+        if (event.source_event_id) {
+            closed[*event.source_event_id] = true;
+        }
+    }
+    for (const Event& event : all) {
+        if (std::holds_alternative<events::ActivityScheduled>(event.kind) &&
+            !closed.count(event.event_id)) {
+            cancel_activity(input, event.event_id, next_id++, result);
+        } else if (auto* child = std::get_if<events::SubOrchestrationScheduled>(&event.kind);
+                   child != nullptr && !closed.count(event.event_id)) {
+            result.history_delta.push_back(make_event(
+                input, next_id++, event.event_id,
+                events::SubOrchestrationCancelRequested{terminal_reason(result.status)}));
+            result.orchestrator_items.push_back({work::CancelInstance{
+                child->instance,
+                execution.cancel_reason ? "parent canceled" : "parent terminated"}});
+        } else if (std::holds_alternative<events::QueueSubscribed>(event.kind) &&
+                   !closed.count(event.event_id) && !turn.completed(event.event_id)) {
+            result.history_delta.push_back(
+                make_event(input, next_id++, event.event_id,
+                           events::QueueSubscriptionCancelled{"orchestration_terminal"}));
+        } else if (std::holds_alternative<events::ExternalSubscribed>(event.kind) &&
+                   !closed.count(event.event_id) && !turn.completed(event.event_id)) {
+            result.history_delta.push_back(
+                make_event(input, next_id++, event.event_id,
+                           events::ExternalSubscribedCancelled{"orchestration_terminal"}));
+        }
+    }
+    // Cancelled work items must not be enqueued in the same turn.
+    std::erase_if(result.worker_items, [&](const WorkItem& item) {
+        const auto& execute = std::get<work::ActivityExecute>(item.kind);
+        for (const auto& cancelled : result.cancelled_activities) {
+            if (cancelled.activity_id == execute.id) {
+                return true;
+            }
+        }
+        return false;
+    });
+    const events::OrchestrationStarted& started = execution.started();
+    switch (result.status) {
+    case ExecutionStatus::Completed:
+        result.history_delta.push_back(make_event(input, next_id, std::nullopt,
+                                                  events::OrchestrationCompleted{result.output}));
+        break;
+    case ExecutionStatus::Failed:
+        result.history_delta.push_back(
+            make_event(input, next_id, std::nullopt, events::OrchestrationFailed{*result.error}));
+        break;
+    case ExecutionStatus::ContinuedAsNew:
+        result.history_delta.push_back(make_event(
+            input, next_id, std::nullopt, events::OrchestrationContinuedAsNew{result.output}));
+        result.orchestrator_items.push_back({work::ContinueAsNew{input.instance,
+                                                                 started.name,
+                                                                 result.output,
+                                                                 std::nullopt,
+                                                                 {},
+                                                                 turn.get_custom_status()}});
+        break;
+    case ExecutionStatus::Running:
+        break;
+    }
+    notify_parent(started, result);
+    return false;
+}
+
+// Keeps a still-running execution in `slot` (its new events become its history), or drops it.
+void keep_or_drop(ResidentSlot* slot, std::unique_ptr<ResidentExecution> execution, bool running) {
+    if (slot == nullptr) {
+        return; // destroyed here: a suspended fiber is unwound
+    }
+    if (running && !execution->fiber().finished()) {
+        execution->turn().keep_new_events();
+        slot->execution = std::move(execution);
+        slot->last_event_id = slot->execution->turn().last_event_id();
+        slot->execution_id = slot->execution->execution_id();
+    } else {
+        slot->clear();
+    }
+}
+
+// The turn of a resident execution: only this turn's messages are new; the code resumes.
+TurnResult resume_turn(const TurnInput& input, ResidentSlot& slot) {
+    TurnResult result;
+    result.resumed = true;
+    std::unique_ptr<ResidentExecution> execution = std::move(slot.execution);
+    slot.clear();
+    Turn& turn = execution->turn();
+    turn.bind(input, result);
+    std::vector<Event>& full = turn.history_for_append();
+    const std::size_t first_new = full.size();
+    if (std::any_of(full.begin(), full.end(), [](const Event& e) { return e.is_terminal(); })) {
+        return result;
+    }
+    std::optional<std::string> bad_completion = materialize_messages(input, full, result);
+    turn.index_appended(first_new);
+    if (auto reason = cancel_reason_in(full, first_new)) {
+        execution->cancel_reason = reason;
+    }
+    if (bad_completion) {
+        execution->failure = ErrorDetails::nondeterminism(*bad_completion);
+    } else if (!execution->fiber().finished()) {
+        execution->fiber().resume();
+    }
+    const bool running = finish_turn(input, result, *execution);
+    keep_or_drop(&slot, std::move(execution), running);
+    return result;
+}
+
 } // namespace
 
+ResidentSlot::ResidentSlot() = default;
+ResidentSlot::~ResidentSlot() = default;
+ResidentSlot::ResidentSlot(ResidentSlot&&) noexcept = default;
+ResidentSlot& ResidentSlot::operator=(ResidentSlot&&) noexcept = default;
+
+void ResidentSlot::clear() {
+    execution.reset();
+    execution_id = 0;
+    last_event_id = 0;
+}
+
 TurnResult run_turn(const OrchestrationRegistry& registry, StackPool& stacks,
-                    const TurnInput& input) {
+                    const TurnInput& input, ResidentSlot* slot) {
+    if (slot != nullptr && slot->execution) {
+        if (slot->execution_id == input.execution_id &&
+            slot->last_event_id == input.persisted_last_event_id()) {
+            return resume_turn(input, *slot);
+        }
+        slot->clear(); // history moved on elsewhere: replay
+    }
     TurnResult result;
+    if (input.history_omitted) {
+        result.needs_full_history = true;
+        return result;
+    }
     std::vector<Event> full = input.history;
 
     // A new execution starts from its StartOrchestration (or ContinueAsNew) message.
@@ -500,160 +781,36 @@ TurnResult run_turn(const OrchestrationRegistry& registry, StackPool& stacks,
         result.output = result.error->display_message();
         return result;
     }
-    const events::OrchestrationStarted started_event = *first_event; // full grows below
-    const events::OrchestrationStarted* started = &started_event;
+    events::OrchestrationStarted started = *first_event; // full grows below
     for (const Event& event : full) {
         if (event.is_terminal()) {
             return result; // finished execution: late messages are dropped
         }
     }
-    const std::size_t persisted = input.history.size();
     std::optional<std::string> bad_completion = materialize_messages(input, full, result);
-    auto handler = registry.resolve_exact(started->name, Semver::parse(started->version));
+    auto handler = registry.resolve_exact(started.name, Semver::parse(started.version));
     if (!handler) {
         result.handler_missing = true;
         result.history_delta.clear();
         return result;
     }
-
-    Turn turn(input, result, full, started->name, started->version, persisted);
-    std::optional<ErrorDetails> failure;
-    std::optional<std::string> output, next_input;
-    std::optional<std::string> cancel_reason;
-    for (const Event& event : full) {
-        if (auto* cancel = std::get_if<events::OrchestrationCancelRequested>(&event.kind)) {
-            cancel_reason = cancel->reason;
-        }
-    }
+    std::optional<std::string> cancel_reason = cancel_reason_in(full, 0);
+    auto execution = std::make_unique<ResidentExecution>(
+        input, result, std::move(full), std::move(started), *handler->handler, stacks);
+    execution->cancel_reason = cancel_reason;
     if (bad_completion) {
-        failure = ErrorDetails::nondeterminism(*bad_completion);
+        execution->failure = ErrorDetails::nondeterminism(*bad_completion);
     } else {
-        Fiber fiber(stacks, [&] {
-            try {
-                output = (*handler->handler)(turn, started->input);
-            } catch (const ContinueAsNewSignal& signal) {
-                next_input = signal.input;
-            } catch (const NondeterminismSignal& signal) {
-                failure = ErrorDetails::nondeterminism(signal.message);
-            } catch (const SystemFailureSignal& signal) {
-                failure = signal.details;
-            } catch (const std::exception& e) {
-                failure = ErrorDetails::orchestration_failed(e.what());
-            } catch (...) {
-                if (is_forced_unwind()) {
-                    throw;
-                }
-                failure = ErrorDetails::application(AppPanicked{}, "unknown exception");
-            }
-        });
-        fiber.resume();
-        if (!failure && turn.unmatched_persisted_schedules() > 0) {
-            failure = ErrorDetails::nondeterminism(
-                "history has " + std::to_string(turn.unmatched_persisted_schedules()) +
-                " scheduled item(s) the code no longer schedules");
-        }
-    } // the fiber, if blocked, is unwound here
-
-    const bool nondeterministic =
-        failure && std::holds_alternative<ConfigurationError>(failure->value);
-    if (nondeterministic) {
-        // Decisions of code that no longer matches its history are not kept.
-        result.worker_items.clear();
-        result.orchestrator_items.clear();
-    } else {
-        for (Event& event : turn.new_events()) {
-            result.history_delta.push_back(std::move(event));
+        execution->fiber().resume();
+        const std::size_t unmatched = execution->turn().unmatched_persisted_schedules();
+        if (!execution->failure && unmatched > 0) {
+            execution->failure =
+                ErrorDetails::nondeterminism("history has " + std::to_string(unmatched) +
+                                             " scheduled item(s) the code no longer schedules");
         }
     }
-    if (cancel_reason && !nondeterministic) {
-        failure = ErrorDetails::cancelled(*cancel_reason);
-        output.reset();
-        next_input.reset();
-    }
-
-    if (failure) {
-        result.status = ExecutionStatus::Failed;
-        result.error = failure;
-        result.output = failure->display_message();
-    } else if (next_input) {
-        result.status = ExecutionStatus::ContinuedAsNew;
-        result.output = *next_input;
-    } else if (output) {
-        result.status = ExecutionStatus::Completed;
-        result.output = *output;
-    } else {
-        return result; // waiting for more work
-    }
-
-    // Terminal turn: cancel what is still open (activities by lock stealing, waits by
-    // breadcrumb), then the terminal event, last.
-    std::vector<Event> all = full;
-    all.insert(all.end(),
-               result.history_delta.begin() + static_cast<std::ptrdiff_t>(full.size() - persisted),
-               result.history_delta.end());
-    uint64_t next_id = all.back().event_id + 1;
-    std::unordered_map<uint64_t, bool> closed;
-    for (const Event& event : all) {
-        if (event.source_event_id) {
-            closed[*event.source_event_id] = true;
-        }
-    }
-    for (const Event& event : all) {
-        if (std::holds_alternative<events::ActivityScheduled>(event.kind) &&
-            !closed.count(event.event_id)) {
-            cancel_activity(input, event.event_id, next_id++, result);
-        } else if (auto* child = std::get_if<events::SubOrchestrationScheduled>(&event.kind);
-                   child != nullptr && !closed.count(event.event_id)) {
-            result.history_delta.push_back(make_event(
-                input, next_id++, event.event_id,
-                events::SubOrchestrationCancelRequested{terminal_reason(result.status)}));
-            result.orchestrator_items.push_back({work::CancelInstance{
-                child->instance, cancel_reason ? "parent canceled" : "parent terminated"}});
-        } else if (std::holds_alternative<events::QueueSubscribed>(event.kind) &&
-                   !closed.count(event.event_id) && !turn.completed(event.event_id)) {
-            result.history_delta.push_back(
-                make_event(input, next_id++, event.event_id,
-                           events::QueueSubscriptionCancelled{"orchestration_terminal"}));
-        } else if (std::holds_alternative<events::ExternalSubscribed>(event.kind) &&
-                   !closed.count(event.event_id) && !turn.completed(event.event_id)) {
-            result.history_delta.push_back(
-                make_event(input, next_id++, event.event_id,
-                           events::ExternalSubscribedCancelled{"orchestration_terminal"}));
-        }
-    }
-    // Cancelled work items must not be enqueued in the same turn.
-    std::erase_if(result.worker_items, [&](const WorkItem& item) {
-        const auto& execute = std::get<work::ActivityExecute>(item.kind);
-        for (const auto& cancelled : result.cancelled_activities) {
-            if (cancelled.activity_id == execute.id) {
-                return true;
-            }
-        }
-        return false;
-    });
-    switch (result.status) {
-    case ExecutionStatus::Completed:
-        result.history_delta.push_back(make_event(input, next_id, std::nullopt,
-                                                  events::OrchestrationCompleted{result.output}));
-        break;
-    case ExecutionStatus::Failed:
-        result.history_delta.push_back(
-            make_event(input, next_id, std::nullopt, events::OrchestrationFailed{*result.error}));
-        break;
-    case ExecutionStatus::ContinuedAsNew:
-        result.history_delta.push_back(make_event(
-            input, next_id, std::nullopt, events::OrchestrationContinuedAsNew{result.output}));
-        result.orchestrator_items.push_back({work::ContinueAsNew{input.instance,
-                                                                 started->name,
-                                                                 result.output,
-                                                                 std::nullopt,
-                                                                 {},
-                                                                 turn.get_custom_status()}});
-        break;
-    case ExecutionStatus::Running:
-        break;
-    }
-    notify_parent(*started, result);
+    const bool running = finish_turn(input, result, *execution);
+    keep_or_drop(slot, std::move(execution), running && !bad_completion);
     return result;
 }
 

@@ -18,6 +18,7 @@
 #include "duroxide/registry.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,6 +33,14 @@ struct TurnInput {
     std::vector<Event> history; // persisted history of this execution, oldest first
     std::vector<WorkItem> messages;
     uint64_t now_ms = 0;
+    // Set when the caller did not load the history because a resident execution holds it;
+    // `last_event_id` is then the id of the last persisted event.
+    bool history_omitted = false;
+    uint64_t last_event_id = 0;
+
+    uint64_t persisted_last_event_id() const {
+        return history_omitted ? last_event_id : (history.empty() ? 0 : history.back().event_id);
+    }
 };
 
 struct CancelledActivity {
@@ -54,10 +63,37 @@ struct TurnResult {
     // The orchestration (or version) is not registered: nothing was decided; the caller
     // abandons the batch with backoff (and poison after max attempts).
     bool handler_missing = false;
+    // The history was omitted but no matching resident execution was found: nothing was
+    // decided; the caller runs the turn again with the full history.
+    bool needs_full_history = false;
+    // The turn resumed a resident execution (no replay).
+    bool resumed = false;
 };
 
+class ResidentExecution;
+
+// Where a dispatcher keeps an execution between turns (the resident cache holds one per
+// instance). After a turn that leaves the execution waiting, the slot holds its context and
+// its suspended fiber, so the next turn resumes the code instead of replaying the history. A
+// slot whose execution id and last event id do not match the next turn's is replayed.
+struct ResidentSlot {
+    ResidentSlot();
+    ~ResidentSlot();
+    ResidentSlot(ResidentSlot&&) noexcept;
+    ResidentSlot& operator=(ResidentSlot&&) noexcept;
+
+    bool holds() const { return execution != nullptr; }
+    void clear();
+
+    std::unique_ptr<ResidentExecution> execution;
+    uint64_t execution_id = 0;
+    uint64_t last_event_id = 0; // of the history the held execution has seen
+};
+
+// With `slot`, a matching resident execution is resumed, and an execution left waiting is
+// kept there; without, every turn replays the history on a fresh fiber.
 TurnResult run_turn(const OrchestrationRegistry& registry, StackPool& stacks,
-                    const TurnInput& input);
+                    const TurnInput& input, ResidentSlot* slot = nullptr);
 
 // The turn for a batch fetched more than max_attempts times: user code never runs; the
 // execution fails with `poison` (starting it first when it has no history yet, so the failure

@@ -1,0 +1,280 @@
+// Resident executions: resuming suspended code must decide exactly what replaying the whole
+// history decides. Every scenario runs twice, replaying and resident, and the histories, queue
+// items and outcomes must be identical; random programs widen the net.
+#include "core/replay/turn.hpp"
+#include "duroxide/orchestration_context.hpp"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <map>
+#include <random>
+#include <sstream>
+
+using namespace duroxide;
+using namespace duroxide::core;
+
+namespace {
+
+enum class Mode { Replay, Resident, ResidentWithoutHistory };
+
+// Runs an instance to the end the way the runtime would, one message per turn, in a given
+// mode; records every turn's outcome as text.
+struct InstanceRun {
+    explicit InstanceRun(Mode mode) : mode(mode) {}
+
+    Mode mode;
+    OrchestrationRegistry registry;
+    StackPool stacks{64 * 1024};
+    ResidentSlot slot;
+    std::vector<Event> history;
+    std::vector<WorkItem> timers, activities;
+    uint64_t now = 1000;
+    std::string log;
+    int resumed_turns = 0;
+
+    TurnResult turn(std::vector<WorkItem> messages) {
+        TurnInput input{"inst", 1, history, std::move(messages), now};
+        if (mode == Mode::ResidentWithoutHistory && slot.holds()) {
+            input.history.clear();
+            input.history_omitted = true;
+            input.last_event_id = history.empty() ? 0 : history.back().event_id;
+        }
+        TurnResult result =
+            run_turn(registry, stacks, input, mode == Mode::Replay ? nullptr : &slot);
+        if (result.needs_full_history) {
+            input.history = history;
+            input.history_omitted = false;
+            result = run_turn(registry, stacks, input, &slot);
+        }
+        resumed_turns += result.resumed;
+        history.insert(history.end(), result.history_delta.begin(), result.history_delta.end());
+        for (const auto& item : result.orchestrator_items) {
+            if (std::holds_alternative<work::TimerFired>(item.kind)) {
+                timers.push_back(item);
+            }
+        }
+        activities.insert(activities.end(), result.worker_items.begin(), result.worker_items.end());
+        std::ostringstream line;
+        line << static_cast<int>(result.status) << "|" << result.output << "|"
+             << result.worker_items.size() << "|" << result.orchestrator_items.size() << "|"
+             << result.cancelled_activities.size() << "\n";
+        log += line.str();
+        return result;
+    }
+
+    // Completes pending work, one message per turn: activities first (oldest first), then
+    // the earliest timer, until nothing is pending or the execution ended.
+    void settle(const std::function<Outcome(const std::string&, const std::string&)>& act) {
+        for (int guard = 0; guard < 500; ++guard) {
+            if (!history.empty() && history.back().is_terminal()) {
+                return;
+            }
+            if (!activities.empty()) {
+                const auto execute = std::get<work::ActivityExecute>(activities.front().kind);
+                activities.erase(activities.begin());
+                const Outcome outcome = act(execute.name, execute.input);
+                turn({outcome.ok() ? WorkItem{work::ActivityCompleted{"inst", 1, execute.id,
+                                                                      outcome.value()}}
+                                   : WorkItem{work::ActivityFailed{
+                                         "inst", 1, execute.id,
+                                         ErrorDetails::activity_failed(outcome.error())}}});
+            } else if (!timers.empty()) {
+                now += 1000;
+                const WorkItem timer = timers.front();
+                timers.erase(timers.begin());
+                turn({timer});
+            } else {
+                return;
+            }
+        }
+    }
+
+    std::string shape() const {
+        std::string out;
+        for (const auto& event : history) {
+            out += std::to_string(event.event_id) + ":" + event.type_name() + "<" +
+                   std::to_string(event.source_event_id.value_or(0)) + " ";
+        }
+        return out;
+    }
+};
+
+WorkItem start(const std::string& name, const std::string& input) {
+    return WorkItem{
+        work::StartOrchestration{"inst", name, input, std::nullopt, std::nullopt, std::nullopt, 1}};
+}
+
+Outcome echo(const std::string& name, const std::string& input) {
+    if (name == "Fail") {
+        return Outcome::failure("failed " + input);
+    }
+    return Outcome::success(name + "(" + input + ")");
+}
+
+// Runs `script` (which drives a InstanceRun) in every mode and checks they agree.
+void expect_same_in_every_mode(const std::function<void(OrchestrationRegistry&)>& define,
+                               const std::function<void(InstanceRun&)>& script,
+                               bool expect_resumes) {
+    InstanceRun replay(Mode::Replay), resident(Mode::Resident),
+        omitted(Mode::ResidentWithoutHistory);
+    for (InstanceRun* run : {&replay, &resident, &omitted}) {
+        define(run->registry);
+        script(*run);
+    }
+    EXPECT_EQ(resident.shape(), replay.shape());
+    EXPECT_EQ(resident.log, replay.log);
+    EXPECT_EQ(omitted.shape(), replay.shape());
+    EXPECT_EQ(omitted.log, replay.log);
+    EXPECT_EQ(replay.resumed_turns, 0);
+    if (expect_resumes) {
+        EXPECT_GT(resident.resumed_turns, 0);
+        EXPECT_EQ(omitted.resumed_turns, resident.resumed_turns);
+    }
+}
+
+// A small language of orchestration steps, so that random programs can be generated:
+//   a = await an activity, f = fan out three activities and join, t = await a timer,
+//   s = select an activity against a timer, c = set the custom status, x = an activity that
+//   fails (caught), n = continue-as-new is not used (one execution per run).
+std::string interpret(OrchestrationContext& ctx, const std::string& program) {
+    std::string trace;
+    int step = 0;
+    for (char op : program) {
+        const std::string tag = std::to_string(step++);
+        switch (op) {
+        case 'a':
+            trace += ctx.schedule_activity("A", tag + trace.substr(0, 8)).value() + ";";
+            break;
+        case 'f': {
+            std::vector<DurableFuture> branches = {ctx.schedule_activity("B", tag + "1"),
+                                                   ctx.schedule_activity("B", tag + "2"),
+                                                   ctx.schedule_activity("B", tag + "3")};
+            for (const auto& outcome : ctx.join(branches)) {
+                trace += outcome.value() + ",";
+            }
+            break;
+        }
+        case 't':
+            ctx.schedule_timer(std::chrono::milliseconds(500)).get();
+            trace += "t;";
+            break;
+        case 's': {
+            DurableFuture race[] = {ctx.schedule_activity("C", tag),
+                                    ctx.schedule_timer(std::chrono::milliseconds(100))};
+            trace += ctx.select(race) == 0 ? "won;" : "timeout;";
+            break;
+        }
+        case 'c':
+            ctx.set_custom_status("step " + tag);
+            break;
+        case 'x':
+            trace += ctx.schedule_activity("Fail", tag).get().ok() ? "?;" : "caught;";
+            break;
+        }
+    }
+    return trace;
+}
+
+} // namespace
+
+TEST(Resident, SequentialActivitiesResumeInsteadOfReplaying) {
+    expect_same_in_every_mode(
+        [](OrchestrationRegistry& r) {
+            r.register_orchestration("P", [](OrchestrationContext& ctx, const std::string& in) {
+                return interpret(ctx, in);
+            });
+        },
+        [](InstanceRun& run) {
+            run.turn({start("P", "aaaaa")});
+            run.settle(echo);
+        },
+        true);
+}
+
+TEST(Resident, FanOutTimersSelectsStatusAndFailures) {
+    expect_same_in_every_mode(
+        [](OrchestrationRegistry& r) {
+            r.register_orchestration("P", [](OrchestrationContext& ctx, const std::string& in) {
+                return interpret(ctx, in);
+            });
+        },
+        [](InstanceRun& run) {
+            run.turn({start("P", "cfatsxcfa")});
+            run.settle(echo);
+        },
+        true);
+}
+
+TEST(Resident, ExternalEventsAndQueueMessagesReachWaitingCode) {
+    expect_same_in_every_mode(
+        [](OrchestrationRegistry& r) {
+            r.register_orchestration("W", [](OrchestrationContext& ctx, const std::string&) {
+                const std::string first = ctx.schedule_wait("Go").value();
+                const std::string queued = ctx.dequeue_event("Q").value();
+                const std::string second = ctx.dequeue_event("Q").value();
+                return first + "/" + queued + "/" + second;
+            });
+        },
+        [](InstanceRun& run) {
+            run.turn({start("W", "")});
+            run.turn({WorkItem{work::QueueMessage{"inst", "Q", "m1"}}}); // before the dequeue
+            run.turn({WorkItem{work::ExternalRaised{"inst", "Go", "go"}}});
+            run.turn({WorkItem{work::QueueMessage{"inst", "Q", "m2"}}}); // while it waits
+        },
+        true);
+}
+
+TEST(Resident, CancellationOfWaitingCode) {
+    expect_same_in_every_mode(
+        [](OrchestrationRegistry& r) {
+            r.register_orchestration("P", [](OrchestrationContext& ctx, const std::string& in) {
+                return interpret(ctx, in);
+            });
+        },
+        [](InstanceRun& run) {
+            run.turn({start("P", "aa")});
+            run.turn({WorkItem{work::CancelInstance{"inst", "stop"}}});
+        },
+        true);
+}
+
+TEST(Resident, ASlotThatDoesNotMatchTheHistoryIsReplayed) {
+    InstanceRun run(Mode::Resident);
+    run.registry.register_orchestration(
+        "P", [](OrchestrationContext& ctx, const std::string& in) { return interpret(ctx, in); });
+    run.turn({start("P", "aa")});
+    ASSERT_TRUE(run.slot.holds());
+    // Another dispatcher recorded a turn meanwhile: the held execution is stale.
+    run.slot.last_event_id += 1;
+    auto execute = std::get<work::ActivityExecute>(run.activities.front().kind);
+    run.activities.clear();
+    auto result = run.turn({WorkItem{work::ActivityCompleted{"inst", 1, execute.id, "r"}}});
+    EXPECT_EQ(run.resumed_turns, 0); // replayed, and still correct
+    EXPECT_EQ(result.worker_items.size(), 1u);
+    EXPECT_TRUE(run.slot.holds()); // and resident again
+}
+
+TEST(Resident, RandomProgramsDecideTheSameResidentAndReplayed) {
+    std::mt19937 random(20261122);
+    const std::string ops = "afatscx";
+    for (int program_index = 0; program_index < 60; ++program_index) {
+        std::string program;
+        const int length = 1 + static_cast<int>(random() % 12);
+        for (int i = 0; i < length; ++i) {
+            program += ops[random() % ops.size()];
+        }
+        SCOPED_TRACE("program " + program);
+        expect_same_in_every_mode(
+            [](OrchestrationRegistry& r) {
+                r.register_orchestration("P", [](OrchestrationContext& ctx, const std::string& in) {
+                    return interpret(ctx, in);
+                });
+            },
+            [&program](InstanceRun& run) {
+                run.turn({start("P", program)});
+                run.settle(echo);
+            },
+            false);
+    }
+}

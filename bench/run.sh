@@ -6,11 +6,12 @@
 # and stops the server.
 #
 #   bench/run.sh [--workloads baseline,seq3,fan10,sql3,timer,event,sub10,long] [--n N]
-#                [--concurrency C] [--activity-workers W] [--sync on|off] [--duration SECONDS]
-#                [--csv FILE]
+#                [--concurrency C] [--activity-workers W] [--sync on|off] [--resident on|off]
+#                [--duration SECONDS] [--csv FILE]
 #
 #   --n            instances per throughput run (fan10, sub10: n/4); latency runs use 200 (100)
 #   --concurrency  client sessions that start and wait for the throughput instances (default 1)
+#   --resident     keep waiting executions in memory between turns (duroxide.resident_cache_size)
 #   --duration     seconds of each pgbench baseline run
 #
 # Columns: throughput (workflows or transactions per second), latency percentiles (ms, start to
@@ -26,6 +27,7 @@ n=2000
 concurrency=1
 activity_workers=2
 sync=on
+resident=on
 duration=10
 csv="$TOP/build/bench/results.csv"
 while [ $# -gt 0 ]; do
@@ -35,6 +37,7 @@ while [ $# -gt 0 ]; do
     --concurrency) concurrency="$2"; shift 2 ;;
     --activity-workers) activity_workers="$2"; shift 2 ;;
     --sync) sync="$2"; shift 2 ;;
+    --resident) resident="$2"; shift 2 ;;
     --duration) duration="$2"; shift 2 ;;
     --csv) csv="$2"; shift 2 ;;
     -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
@@ -51,10 +54,12 @@ SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 mkdir -p "$(dirname "$csv")"
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"
-echo "settings: synchronous_commit=$sync activity_workers=$activity_workers clients=$concurrency"
+echo "settings: synchronous_commit=$sync activity_workers=$activity_workers clients=$concurrency resident=$resident"
+resident_size=1000; [ "$resident" = off ] && resident_size=0
 scripts/pg-cluster.sh run \
     --conf "synchronous_commit = $sync" \
     --conf "shared_buffers = '512MB'" \
     --conf "max_wal_size = '4GB'" \
     --conf "duroxide.activity_workers = $activity_workers" \
+    --conf "duroxide.resident_cache_size = $resident_size" \
     -- bash "$TOP/bench/workloads.sh"

@@ -2,6 +2,7 @@
 
 #include "core/codec/json_codec.hpp"
 #include "core/engine/activity_runner.hpp"
+#include "core/engine/resident_cache.hpp"
 #include "core/replay/turn.hpp"
 #include "core/retry/timing.hpp"
 #include "pg/guard.hpp"
@@ -32,6 +33,8 @@ core::TurnInput turn_input(const store::OrchestrationBatch& batch) {
     core::TurnInput input{batch.instance, batch.execution_id, batch.history, batch.messages,
                           wall_clock_ms()};
     if (batch.execution_status != "ContinuedAsNew") {
+        input.history_omitted = batch.history_omitted;
+        input.last_event_id = batch.history_last_event_id;
         return input;
     }
     for (const auto& message : batch.messages) {
@@ -145,22 +148,41 @@ struct DecidedTurn {
     core::TurnResult result;
 };
 
-DecidedTurn decide(Handlers& handlers, core::StackPool& stacks,
+DecidedTurn decide(Handlers& handlers, core::StackPool& stacks, core::ResidentCache& cache,
                    const store::OrchestrationBatch& batch) {
     DecidedTurn turn{&batch, turn_input(batch), {}};
     const auto max_attempts = static_cast<uint32_t>(settings.max_attempts);
-    turn.result =
-        batch.attempt_count > max_attempts
-            ? core::poison_turn(handlers.orchestrations(), turn.input,
-                                {batch.attempt_count, max_attempts,
-                                 core::PoisonOrchestration{batch.instance, turn.input.execution_id},
-                                 messages_json(batch.messages)})
-            : core::run_turn(handlers.orchestrations(), stacks, turn.input);
+    if (batch.attempt_count > max_attempts) {
+        cache.drop(batch.instance);
+        turn.result =
+            core::poison_turn(handlers.orchestrations(), turn.input,
+                              {batch.attempt_count, max_attempts,
+                               core::PoisonOrchestration{batch.instance, turn.input.execution_id},
+                               messages_json(batch.messages)});
+        return turn;
+    }
+    core::ResidentSlot* slot = cache.slot(batch.instance);
+    turn.result = core::run_turn(handlers.orchestrations(), stacks, turn.input, slot);
+    if (turn.result.resumed) {
+        metrics::add(metrics::Counter::ResidentCacheHits);
+    } else if (slot != nullptr && turn.input.messages.size() > 0 &&
+               !std::holds_alternative<core::work::StartOrchestration>(
+                   turn.input.messages.front().kind)) {
+        metrics::add(metrics::Counter::ResidentCacheMisses); // replayed a running execution
+    }
+    if (slot != nullptr && !slot->holds()) {
+        cache.drop(batch.instance);
+    }
     return turn;
 }
 
 // Writes one decided turn in the caller's transaction (the wake-ups fire at its commit).
 void record(store::Store& store, const DecidedTurn& turn) {
+    if (turn.result.needs_full_history) {
+        // The resident execution went away between fetch and turn: fetch again, with history.
+        store.abandon_orchestration_item(*turn.batch, 0, true);
+        return;
+    }
     if (turn.result.handler_missing) {
         store.abandon_orchestration_item(
             *turn.batch, unknown_handler_delay_ms(turn.batch->attempt_count), false);
@@ -211,7 +233,8 @@ void record_alone(const DecidedTurn& turn) {
 
 } // namespace
 
-WorkOutcome run_orchestration_turns(Handlers& handlers, core::StackPool& stacks) {
+WorkOutcome run_orchestration_turns(Handlers& handlers, core::StackPool& stacks,
+                                    core::ResidentCache& cache) {
     WorkOutcome outcome;
     std::vector<store::OrchestrationBatch> batches;
     {
@@ -220,9 +243,20 @@ WorkOutcome run_orchestration_turns(Handlers& handlers, core::StackPool& stacks)
             pg::SpiConnection spi;
             begin_unit(spi, Commit::Relaxed);
             store::Store store(spi);
-            handlers.refresh(spi);
+            if (handlers.refresh(spi)) {
+                cache.clear(); // new plugin code: replay from history
+            }
+            cache.set_capacity(static_cast<std::size_t>(settings.resident_cache_size));
             batches = store.fetch_orchestration_items(
-                my_lease_owner(), settings.orchestration_lock_timeout_ms, settings.dispatch_batch);
+                my_lease_owner(), settings.orchestration_lock_timeout_ms, settings.dispatch_batch,
+                [&cache](const std::string& instance,
+                         uint64_t execution_id) -> std::optional<uint64_t> {
+                    const core::ResidentSlot* slot = cache.find(instance);
+                    if (slot == nullptr || slot->execution_id != execution_id) {
+                        return std::nullopt;
+                    }
+                    return slot->last_event_id;
+                });
             if (batches.empty()) {
                 outcome.next_work_in_ms = store.ms_until_next_visible(store::Queue::Orchestrator);
             }
@@ -236,9 +270,11 @@ WorkOutcome run_orchestration_turns(Handlers& handlers, core::StackPool& stacks)
     const auto started = std::chrono::steady_clock::now();
     std::vector<DecidedTurn> turns;
     turns.reserve(batches.size());
+    const std::size_t evictions_before = cache.evictions();
     for (const auto& batch : batches) {
-        turns.push_back(decide(handlers, stacks, batch));
+        turns.push_back(decide(handlers, stacks, cache, batch));
     }
+    metrics::add(metrics::Counter::ResidentCacheEvictions, cache.evictions() - evictions_before);
     // All turns in one transaction: one commit (one WAL flush) for the whole batch.
     bool recorded = false;
     try {

@@ -5,6 +5,7 @@
 // transaction that writes the outcome. A dead worker's leases are free at once.
 #pragma once
 
+#include "core/engine/resident_cache.hpp"
 #include "core/fiber/stack_pool.hpp"
 #include "runtime/handlers.hpp"
 
@@ -20,7 +21,9 @@ struct WorkOutcome {
 
 // Fetches up to duroxide.dispatch_batch instances, runs their turns, and records them all in
 // one transaction.
-WorkOutcome run_orchestration_turns(Handlers& handlers, core::StackPool& stacks);
+// Executions left waiting stay resident in `cache` (duroxide.resident_cache_size).
+WorkOutcome run_orchestration_turns(Handlers& handlers, core::StackPool& stacks,
+                                    core::ResidentCache& cache);
 // Fetches and runs activities one at a time, up to duroxide.activity_batch while more are
 // waiting, and records their completions in one transaction.
 WorkOutcome run_activities(Handlers& handlers);

@@ -64,6 +64,12 @@ void define_gucs() {
         "A worker runs activities one at a time and, while more are waiting, records up to this "
         "many together (one commit for all); 1 gives one transaction per activity.",
         &settings.activity_batch, 8, 1, 256, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable(
+        "duroxide.resident_cache_size",
+        "Waiting executions a dispatcher keeps in memory between turns.",
+        "A resident execution's next turn resumes its suspended code instead of replaying its "
+        "whole history; 0 replays every turn. Each one holds its history and a fiber stack.",
+        &settings.resident_cache_size, 1000, 0, 1000000, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("duroxide.fiber_stack_size",
                             "Stack size of each orchestration and activity fiber.", nullptr,
                             &settings.fiber_stack_kb, 256, 64, 16 * 1024, PGC_SIGHUP, GUC_UNIT_KB,

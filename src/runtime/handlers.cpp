@@ -17,14 +17,14 @@ public:
 
 } // namespace
 
-void Handlers::refresh(pg::SpiConnection& spi) {
+bool Handlers::refresh(pg::SpiConnection& spi) {
     auto version =
         spi.execute("SELECT count(*)::text || ':' || coalesce(max(registered_at)::text, '') "
                     "FROM duroxide.plugins",
                     {}, true);
     const std::string current = version.rows[0][0].value_or("");
     if (current == catalog_version_) {
-        return;
+        return false;
     }
     Collector merged;
     auto plugins = spi.execute("SELECT name FROM duroxide.plugins ORDER BY name", {}, true);
@@ -43,6 +43,7 @@ void Handlers::refresh(pg::SpiConnection& spi) {
     orchestrations_ = std::move(merged.orchestrations_);
     activities_ = std::move(merged.activities_);
     catalog_version_ = current;
+    return true;
 }
 
 std::optional<SqlActivity> Handlers::sql_activity(pg::SpiConnection& spi,

@@ -22,7 +22,8 @@ class Handlers {
 public:
     // Reloads the plugins when duroxide.plugins changed since the last call (caller's
     // transaction). A plugin that fails to load is logged and skipped.
-    void refresh(pg::SpiConnection& spi);
+    // Returns true when the handlers were reloaded.
+    bool refresh(pg::SpiConnection& spi);
 
     const OrchestrationRegistry& orchestrations() const { return orchestrations_; }
     const ActivityRegistry& activities() const { return activities_; }

@@ -180,12 +180,14 @@ void run_worker(Datum argument) {
 
     Handlers handlers;
     core::StackPool stacks(static_cast<std::size_t>(settings.fiber_stack_kb) * 1024);
+    // Declared after the stack pool: resident fibers give their stacks back to it.
+    core::ResidentCache resident(static_cast<std::size_t>(settings.resident_cache_size));
     for (;;) {
         long timeout_ms = settings.poll_interval_ms;
         try {
             for (;;) {
                 WorkOutcome outcome = me.role == WorkerRole::Dispatcher
-                                          ? run_orchestration_turns(handlers, stacks)
+                                          ? run_orchestration_turns(handlers, stacks, resident)
                                           : run_activities(handlers);
                 if (outcome.processed == 0) {
                     if (outcome.next_work_in_ms) {

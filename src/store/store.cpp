@@ -75,7 +75,8 @@ std::optional<std::string> Store::instance_owner(const std::string& instance) {
     ".locked_by))"
 
 std::vector<OrchestrationBatch> Store::fetch_orchestration_items(int64_t owner, int lock_timeout_ms,
-                                                                 int max_items) {
+                                                                 int max_items,
+                                                                 const ResidentLookup& resident) {
     // Candidates: the instances of the oldest visible messages, not locked by a live holder.
     auto candidates = spi_.execute("SELECT q.instance_id FROM duroxide.orchestrator_queue q "
                                    "WHERE q.visible_at <= clock_timestamp() "
@@ -163,15 +164,50 @@ std::vector<OrchestrationBatch> Store::fetch_orchestration_items(int64_t owner, 
         batch.execution_status = row[2].value_or("");
         batch.owner_role = row[3]; // an existing instance keeps its owner
     }
-    auto history = spi_.execute_typed(
-        "SELECT i.instance_id, h.event_data FROM duroxide.instances i, LATERAL "
-        "  (SELECT h.event_id, h.event_data FROM duroxide.history h "
-        "    WHERE h.instance_id = i.instance_id "
-        "      AND h.execution_id = i.current_execution_id) h "
-        "WHERE i.instance_id = ANY ($1::text[]) ORDER BY i.instance_id, h.event_id",
-        std::vector<SqlText>{instance_array}, kOneTextArray);
-    for (const auto& row : history.rows) {
-        batches[index_of(*row[0])].history.push_back(codec::decode_event(*row[1]));
+    // Resident executions whose history has not moved on need none of it.
+    std::vector<std::string> known_instances, known_last_ids, unknown;
+    for (const auto& batch : batches) {
+        if (!batch.instance_exists) {
+            continue;
+        }
+        if (auto last = resident(batch.instance, batch.execution_id)) {
+            known_instances.push_back(batch.instance);
+            known_last_ids.push_back(std::to_string(*last));
+        } else {
+            unknown.push_back(batch.instance);
+        }
+    }
+    if (!known_instances.empty()) {
+        auto last_ids = spi_.execute_typed(
+            "SELECT i.instance_id, (SELECT max(h.event_id) FROM duroxide.history h "
+            "  WHERE h.instance_id = i.instance_id AND h.execution_id = i.current_execution_id) "
+            "FROM duroxide.instances i WHERE i.instance_id = ANY ($1::text[])",
+            std::vector<SqlText>{text_array(known_instances)}, kOneTextArray);
+        for (const auto& row : last_ids.rows) {
+            const size_t known = static_cast<size_t>(
+                std::find(known_instances.begin(), known_instances.end(), *row[0]) -
+                known_instances.begin());
+            const uint64_t last = row[1] ? std::stoull(*row[1]) : 0;
+            if (std::to_string(last) == known_last_ids[known]) {
+                OrchestrationBatch& batch = batches[index_of(*row[0])];
+                batch.history_omitted = true;
+                batch.history_last_event_id = last;
+            } else {
+                unknown.push_back(*row[0]);
+            }
+        }
+    }
+    if (!unknown.empty()) {
+        auto history = spi_.execute_typed(
+            "SELECT i.instance_id, h.event_data FROM duroxide.instances i, LATERAL "
+            "  (SELECT h.event_id, h.event_data FROM duroxide.history h "
+            "    WHERE h.instance_id = i.instance_id "
+            "      AND h.execution_id = i.current_execution_id) h "
+            "WHERE i.instance_id = ANY ($1::text[]) ORDER BY i.instance_id, h.event_id",
+            std::vector<SqlText>{text_array(unknown)}, kOneTextArray);
+        for (const auto& row : history.rows) {
+            batches[index_of(*row[0])].history.push_back(codec::decode_event(*row[1]));
+        }
     }
     return batches;
 }

@@ -12,6 +12,7 @@
 #include "pg/spi.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <stdexcept>
@@ -30,7 +31,15 @@ struct OrchestrationBatch {
     uint64_t execution_id = 1;             // current execution
     std::string execution_status;          // "Running", "Completed", ... ("" when none yet)
     std::vector<core::Event> history;      // of the current execution
+    // Not loaded because the dispatcher holds the execution resident and the store's last
+    // event id is the one it knows (history_last_event_id).
+    bool history_omitted = false;
+    uint64_t history_last_event_id = 0;
 };
+
+// For an instance and execution the dispatcher holds resident: the last event id it has seen.
+using ResidentLookup =
+    std::function<std::optional<uint64_t>(const std::string& instance, uint64_t execution_id)>;
 
 struct FetchedActivity {
     int64_t id = 0;
@@ -68,8 +77,11 @@ public:
     // Locks up to `max_items` instances, those of the oldest visible messages whose instance
     // is not locked, marks all their visible messages with the lock token (attempt_count + 1)
     // and reads their current executions' histories. Empty when there is nothing to do.
+    // The history of an execution in `resident` is not read when its last event id is the one
+    // the dispatcher knows (history_omitted).
     std::vector<OrchestrationBatch> fetch_orchestration_items(int64_t owner, int lock_timeout_ms,
-                                                              int max_items);
+                                                              int max_items,
+                                                              const ResidentLookup& resident);
 
     // Records a turn (throws LeaseLost if the instance lock expired or is another's):
     // deletes the batch's messages, creates/updates instance and execution, appends history,

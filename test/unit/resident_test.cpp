@@ -1,6 +1,7 @@
 // Resident executions: resuming suspended code must decide exactly what replaying the whole
 // history decides. Every scenario runs twice, replaying and resident, and the histories, queue
 // items and outcomes must be identical; random programs widen the net.
+#include "core/engine/resident_cache.hpp"
 #include "core/replay/turn.hpp"
 #include "duroxide/orchestration_context.hpp"
 
@@ -277,4 +278,45 @@ TEST(Resident, RandomProgramsDecideTheSameResidentAndReplayed) {
             },
             false);
     }
+}
+
+TEST(ResidentCache, KeepsTheMostRecentlyUsedWithinItsCapacity) {
+    ResidentCache cache(2);
+    ASSERT_NE(cache.slot("a"), nullptr);
+    cache.slot("b");
+    cache.slot("a"); // a is now the most recent
+    cache.slot("c"); // evicts b
+    EXPECT_EQ(cache.size(), 2u);
+    EXPECT_EQ(cache.evictions(), 0u); // b held nothing
+    cache.set_capacity(1);            // evicts a (c is newer)
+    EXPECT_EQ(cache.size(), 1u);
+    cache.drop("c");
+    EXPECT_EQ(cache.size(), 0u);
+    ResidentCache disabled(0);
+    EXPECT_EQ(disabled.slot("a"), nullptr);
+}
+
+TEST(ResidentCache, EvictingAHeldExecutionUnwindsItsFiberAndCounts) {
+    ResidentCache cache(1);
+    OrchestrationRegistry registry;
+    StackPool stacks(64 * 1024);
+    bool unwound = false;
+    registry.register_orchestration("Waits",
+                                    [&unwound](OrchestrationContext& ctx, const std::string&) {
+                                        struct Guard {
+                                            bool& flag;
+                                            ~Guard() { flag = true; }
+                                        } guard{unwound};
+                                        return ctx.schedule_wait("never").value();
+                                    });
+    TurnInput input{"a", 1, {}, {start("Waits", "")}, 1000};
+    input.messages = {WorkItem{
+        work::StartOrchestration{"a", "Waits", "", std::nullopt, std::nullopt, std::nullopt, 1}}};
+    run_turn(registry, stacks, input, cache.slot("a"));
+    ASSERT_NE(cache.find("a"), nullptr);
+    EXPECT_FALSE(unwound);
+    cache.slot("b"); // a is evicted
+    EXPECT_TRUE(unwound);
+    EXPECT_EQ(cache.evictions(), 1u);
+    EXPECT_EQ(cache.find("a"), nullptr);
 }

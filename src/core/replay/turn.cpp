@@ -34,6 +34,28 @@ struct Completion {
     std::optional<ErrorDetails> system_error; // set for a non-application failure
 };
 
+bool is_schedule(const EventKind& kind);
+
+// What matching a completion message needs to know about a history: the kind of each
+// schedule event, the schedules already completed, whether a cancel was recorded. Built from
+// the history for a replay; kept up to date by a resident execution.
+struct ScheduleIndex {
+    std::unordered_map<uint64_t, std::size_t> kind_of_schedule; // event id -> kind index
+    std::unordered_map<uint64_t, bool> done;
+    bool cancel_recorded = false;
+
+    void add(const Event& event) {
+        if (is_schedule(event.kind)) {
+            kind_of_schedule[event.event_id] = event.kind.index();
+        }
+        if (event.source_event_id) {
+            done[*event.source_event_id] = true;
+        }
+        cancel_recorded = cancel_recorded ||
+                          std::holds_alternative<events::OrchestrationCancelRequested>(event.kind);
+    }
+};
+
 bool is_schedule(const EventKind& kind) {
     return std::holds_alternative<events::ActivityScheduled>(kind) ||
            std::holds_alternative<events::TimerCreated>(kind) ||
@@ -103,6 +125,7 @@ public:
     }
 
     uint64_t last_event_id() const { return full_.empty() ? 0 : full_.back().event_id; }
+    ScheduleIndex& schedule_index() { return schedule_index_; }
 
     // --- OrchestrationContext
     const std::string& instance_id() const override { return input_->instance; }
@@ -286,6 +309,7 @@ private:
         }
         for (std::size_t i = first; i < full_.size(); ++i) {
             const Event& event = full_[i];
+            schedule_index_.add(event);
             if (is_schedule(event.kind)) {
                 schedules_.push_back(i);
             }
@@ -359,6 +383,7 @@ private:
         std::map<std::size_t, std::pair<uint64_t, std::size_t>> waiting;
     };
     std::map<std::string, std::deque<uint64_t>> open_waits_; // ExternalSubscribed ids by name
+    ScheduleIndex schedule_index_;
     std::map<std::string, Queue> queues_;
     std::optional<std::string> custom_status_;
     std::vector<Event> new_events_;
@@ -376,22 +401,10 @@ Event make_event(const TurnInput& input, uint64_t id, std::optional<uint64_t> so
 // and messages that complete nothing are dropped). Returns a nondeterminism message for a
 // completion that names no schedule of the right kind.
 std::optional<std::string> materialize_messages(const TurnInput& input, std::vector<Event>& full,
-                                                TurnResult& result) {
-    std::unordered_map<uint64_t, std::size_t> kind_of_schedule; // event id -> kind index
-    std::unordered_map<uint64_t, bool> done;
-    for (const Event& event : full) {
-        if (is_schedule(event.kind)) {
-            kind_of_schedule[event.event_id] = event.kind.index();
-        }
-        if (event.source_event_id) {
-            done[*event.source_event_id] = true;
-        }
-    }
-    bool cancel_recorded = false;
-    for (const Event& event : full) {
-        cancel_recorded = cancel_recorded ||
-                          std::holds_alternative<events::OrchestrationCancelRequested>(event.kind);
-    }
+                                                TurnResult& result, ScheduleIndex& index) {
+    auto& kind_of_schedule = index.kind_of_schedule;
+    auto& done = index.done;
+    bool& cancel_recorded = index.cancel_recorded;
     uint64_t next_id = full.empty() ? 1 : full.back().event_id + 1;
     auto append = [&](std::optional<uint64_t> source, EventKind kind) {
         full.push_back(make_event(input, next_id, source, std::move(kind)));
@@ -698,10 +711,11 @@ TurnResult resume_turn(const TurnInput& input, ResidentSlot& slot) {
     turn.bind(input, result);
     std::vector<Event>& full = turn.history_for_append();
     const std::size_t first_new = full.size();
-    if (std::any_of(full.begin(), full.end(), [](const Event& e) { return e.is_terminal(); })) {
-        return result;
+    if (!full.empty() && full.back().is_terminal()) {
+        return result; // a terminal event is always the last
     }
-    std::optional<std::string> bad_completion = materialize_messages(input, full, result);
+    std::optional<std::string> bad_completion =
+        materialize_messages(input, full, result, turn.schedule_index());
     turn.index_appended(first_new);
     if (auto reason = cancel_reason_in(full, first_new)) {
         execution->cancel_reason = reason;
@@ -787,7 +801,11 @@ TurnResult run_turn(const OrchestrationRegistry& registry, StackPool& stacks,
             return result; // finished execution: late messages are dropped
         }
     }
-    std::optional<std::string> bad_completion = materialize_messages(input, full, result);
+    ScheduleIndex index;
+    for (const Event& event : full) {
+        index.add(event);
+    }
+    std::optional<std::string> bad_completion = materialize_messages(input, full, result, index);
     auto handler = registry.resolve_exact(started.name, Semver::parse(started.version));
     if (!handler) {
         result.handler_missing = true;

@@ -104,6 +104,8 @@ ROLLBACK;
 -- Workers did the work, woken at commit.
 SELECT value > 0 AS turns FROM duroxide.metrics WHERE metric = 'orchestration_turns';
 SELECT value > 0 AS woken_at_commit FROM duroxide.metrics WHERE metric = 'wake_ups';
+-- Waiting executions stayed resident: later turns resumed their code instead of replaying.
+SELECT value > 0 AS resumed_turns FROM duroxide.metrics WHERE metric = 'resident_cache_hits';
 
 SELECT duroxide.unregister_sql_activity('RecordOrder'), duroxide.unregister_sql_activity('BadOrder');
 SELECT duroxide.unregister_plugin('duroxide_sample');

@@ -7,12 +7,13 @@
 #
 #   bench/run.sh [--workloads baseline,seq3,fan10,sql3,timer,event,sub10,long] [--n N]
 #                [--concurrency C] [--activity-workers W] [--sync on|off] [--resident on|off]
-#                [--duration SECONDS] [--csv FILE]
+#                [--duration SECONDS] [--cap SECONDS] [--csv FILE]
 #
 #   --n            instances per throughput run (fan10, sub10: n/4); latency runs use 200 (100)
 #   --concurrency  client sessions that start and wait for the throughput instances (default 1)
 #   --resident     keep waiting executions in memory between turns (duroxide.resident_cache_size)
 #   --duration     seconds of each pgbench baseline run
+#   --cap          longest a workload step may run before it is cut short (default 300)
 #
 # Columns: throughput (workflows or transactions per second), latency percentiles (ms, start to
 # terminal status seen by the client; for event, raise to terminal status), committed
@@ -29,6 +30,7 @@ activity_workers=2
 sync=on
 resident=on
 duration=10
+cap=300
 csv="$TOP/build/bench/results.csv"
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -39,13 +41,14 @@ while [ $# -gt 0 ]; do
     --sync) sync="$2"; shift 2 ;;
     --resident) resident="$2"; shift 2 ;;
     --duration) duration="$2"; shift 2 ;;
+    --cap) cap="$2"; shift 2 ;;
     --csv) csv="$2"; shift 2 ;;
     -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "bench: unknown option $1" >&2; exit 2 ;;
     esac
 done
 export BENCH_WORKLOADS="$workloads" BENCH_N="$n" BENCH_CONCURRENCY="$concurrency" \
-       BENCH_DURATION="$duration" BENCH_CSV="$csv"
+       BENCH_DURATION="$duration" BENCH_CSV="$csv" BENCH_CAP="$cap"
 
 scripts/install-deps.sh >/dev/null
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

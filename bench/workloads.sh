@@ -45,7 +45,8 @@ measure() {
     local lsn cpu0 c0 t0 t1
     lsn=$(wal_lsn); cpu0=$(cpu_busy_ticks); c0=$(commits)
     t0=$(date +%s.%N)
-    "$@" >/dev/null
+    m_capped=0
+    PGOPTIONS="-c statement_timeout=${BENCH_CAP}s" "$@" >/dev/null 2>&1 || m_capped=1
     t1=$(date +%s.%N)
     m_seconds=$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')
     m_txn=$(awk -v a="$c0" -v b="$(commits)" -v n="$n" 'BEGIN {printf "%.1f", (b - a) / n}')
@@ -56,11 +57,15 @@ measure() {
 
 # BENCH_CONCURRENCY client sessions, each starting its share of n instances and waiting for them.
 start_and_wait_all() { # orchestration n prefix
-    local c share=$(( $2 / BENCH_CONCURRENCY ))
+    local c pid status=0 share=$(( $2 / BENCH_CONCURRENCY )) pids=()
     for c in $(seq 1 "$BENCH_CONCURRENCY"); do
         "${PSQL[@]}" -c "CALL bench_throughput('$1', $share, '$3$c-')" &
+        pids+=("$!")
     done
-    wait
+    for pid in "${pids[@]}"; do
+        wait "$pid" || status=1
+    done
+    return "$status"
 }
 
 # Events: start all, wait until each waits, raise all in one transaction, wait for all.
@@ -92,10 +97,14 @@ workflow() {
         n=$(( n / clients * clients ))
         measure "$n" start_and_wait_all "$orchestration" "$n" "$name-t"
     fi
-    record "$name" "$clients" "$n" "$(awk -v n="$n" -v s="$m_seconds" 'BEGIN {printf "%.0f", n / s}')" \
+    local throughput
+    throughput=$(awk -v n="$n" -v s="$m_seconds" 'BEGIN {printf "%.0f", n / s}')
+    [ "$m_capped" -eq 1 ] && throughput="capped at ${BENCH_CAP}s"
+    record "$name" "$clients" "$n" "$throughput" \
         "" "" "" "$m_txn" "$m_wal" "$m_cpu"
     measure "$n_lat" "${PSQL[@]}" -c "CALL bench_latency('$orchestration', $n_lat, '$name-l', $raise)"
     read -r p50 p95 p99 < <(percentiles "$name-l")
+    [ "$m_capped" -eq 1 ] && p50="capped at ${BENCH_CAP}s (${p50:-no} p50)"
     record "$name (one at a time)" 1 "$n_lat" "" "$p50" "$p95" "$p99" "$m_txn" "$m_wal" "$m_cpu"
 }
 

@@ -16,9 +16,10 @@ LAYERS      = src/core src/pg src/store src/runtime src/sql_api
 SRCS       := $(sort $(shell find $(LAYERS) -name '*.cpp' 2>/dev/null))
 OBJS        = $(SRCS:.cpp=.o)
 
-# The install script of the current version is assembled from sql/install/*.sql (one piece per
-# layer, applied in name order). Released versions' upgrade scripts are committed as they are.
-CURRENT_VERSION = 0.1.0
+# The install script of the current version (duroxide.control's default_version) is assembled
+# from sql/install/*.sql (one piece per layer, applied in name order). Released versions' full
+# scripts and every upgrade script are committed as they are (sql/README.md).
+CURRENT_VERSION := $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" duroxide.control)
 DATA_built  = sql/duroxide--$(CURRENT_VERSION).sql
 DATA        = $(filter-out $(DATA_built),$(wildcard sql/duroxide--*.sql))
 INSTALL_PIECES = $(sort $(wildcard sql/install/*.sql))
@@ -55,11 +56,16 @@ sql/duroxide--$(CURRENT_VERSION).sql: $(INSTALL_PIECES)
 
 # The core must never see PostgreSQL (DESIGN.md §2); checked on every build.
 all: check-core-purity
-.PHONY: check-core-purity unit check-all format format-check
-check-core-purity:
+.PHONY: check-core-purity check-version unit check-all format format-check
+check-core-purity: check-version
 	@if grep -rnE '#[[:space:]]*include[[:space:]]*[<"](postgres|postgres_ext|fmgr|miscadmin|executor/spi|utils/[a-z_]+)\.h' \
 	      src/core include/duroxide; then \
 	   echo "error: src/core and include/duroxide must not include PostgreSQL headers" >&2; exit 1; fi
+
+# One version everywhere: the control file, the library and the public header.
+check-version:
+	@grep -q 'kLibraryVersion = "$(CURRENT_VERSION)"' include/duroxide/version.hpp || { \
+	   echo "error: include/duroxide/version.hpp does not say $(CURRENT_VERSION)" >&2; exit 1; }
 
 unit:
 	$(MAKE) -f test/unit/Makefile run

@@ -1,4 +1,4 @@
--- duroxide 0.1.0 install script, part 00 (built into sql/duroxide--0.1.0.sql by the Makefile).
+-- duroxide install script, part 00 (the Makefile builds sql/duroxide--<version>.sql from these).
 -- Header, roles and schemas. Objects live in schema duroxide (created by CREATE EXTENSION
 -- from the control file); internal helpers live in duroxide_internal. PUBLIC gets nothing.
 \echo Use "CREATE EXTENSION duroxide" to load this file. \quit

@@ -120,6 +120,12 @@ bool drops_this_extension(const Node* statement) {
     return false;
 }
 
+bool updates_this_extension(const Node* statement) {
+    return statement != nullptr && IsA(statement, AlterExtensionStmt) &&
+           std::strcmp(reinterpret_cast<const AlterExtensionStmt*>(statement)->extname,
+                       "duroxide") == 0;
+}
+
 void utility_hook(PlannedStmt* statement, const char* query, bool read_only_tree,
                   ProcessUtilityContext context, ParamListInfo params, QueryEnvironment* env,
                   DestReceiver* dest, QueryCompletion* completion) {
@@ -128,6 +134,10 @@ void utility_hook(PlannedStmt* statement, const char* query, bool read_only_tree
     if (drops_this_extension(statement->utilityStmt)) {
         DirectFunctionCall1(pg_advisory_xact_lock_int8, Int64GetDatum(kExtensionGateLockKey));
         pending.deactivate = true;
+    }
+    if (updates_this_extension(statement->utilityStmt)) {
+        // Workers waiting for the schema of their library's version look again at commit.
+        pending.wake |= kWakeDispatchers | kWakeActivityWorkers;
     }
     if (previous_utility_hook) {
         previous_utility_hook(statement, query, read_only_tree, context, params, env, dest,

@@ -1,7 +1,9 @@
 #include "runtime/worker.hpp"
 
 #include "pg/guard.hpp"
+#include "duroxide/version.hpp"
 #include "pg/latch_wait.hpp"
+#include "pg/spi.hpp"
 #include "pg/transaction.hpp"
 #include "runtime/dispatch.hpp"
 #include "runtime/gucs.hpp"
@@ -10,9 +12,10 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <optional>
+#include <string>
 
 extern "C" {
-#include "commands/extension.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
@@ -81,11 +84,20 @@ void forget_process(int, Datum) {
     LWLockRelease(shared.lock);
 }
 
-bool extension_installed() {
+// The extension as the catalog of this database has it: absent, or at some version.
+std::optional<std::string> installed_version() {
     pg::WorkerTransaction transaction("duroxide: checking the extension");
-    const bool installed = pg::call([] { return OidIsValid(get_extension_oid("duroxide", true)); });
+    std::optional<std::string> version;
+    {
+        pg::SpiConnection spi;
+        const pg::SpiRows found = spi.execute(
+            "SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'duroxide'", {}, true);
+        if (!found.rows.empty()) {
+            version = found.rows[0][0];
+        }
+    }
     transaction.commit();
-    return installed;
+    return version;
 }
 
 // The extension is gone from this database: tell the launcher and exit for good.
@@ -122,6 +134,36 @@ bool database_stopping() {
     const bool stopping = shared.databases[me.database_index].state == DatabaseState::Stopping;
     LWLockRelease(shared.lock);
     return stopping;
+}
+
+// The library serves only the schema of its own version: after a package upgrade the workers
+// of a database still at an older version wait (touching none of its tables) until
+// ALTER EXTENSION duroxide UPDATE brings the schema up; they leave if the extension is dropped.
+void await_current_schema() {
+    bool warned = false;
+    for (;;) {
+        const std::optional<std::string> version = installed_version();
+        if (!version) {
+            leave_database(false);
+        }
+        if (*version == kLibraryVersion) {
+            return;
+        }
+        if (!warned) {
+            const std::string message = "duroxide: the extension in this database is at version " +
+                                        *version + ", the library at " + kLibraryVersion +
+                                        "; workers wait until it is updated";
+            pg::call([&message] {
+                ereport(WARNING,
+                        (errmsg_internal("%s", message.c_str()),
+                         errhint("Run ALTER EXTENSION duroxide UPDATE in this database.")));
+            });
+            record_error(message.c_str());
+            warned = true;
+        }
+        set_state("awaiting UPDATE");
+        pg::wait_on_latch(settings.poll_interval_ms);
+    }
 }
 
 void run_worker(Datum argument) {
@@ -164,7 +206,7 @@ void run_worker(Datum argument) {
     LWLockRelease(shared.lock);
     set_state("starting");
 
-    if (!extension_installed()) {
+    if (!installed_version()) {
         leave_database(probing);
     }
     LWLockAcquire(shared.lock, LW_EXCLUSIVE);
@@ -177,6 +219,7 @@ void run_worker(Datum argument) {
     if (launcher != nullptr) {
         SetLatch(launcher);
     }
+    await_current_schema();
 
     Handlers handlers;
     core::StackPool stacks(static_cast<std::size_t>(settings.fiber_stack_kb) * 1024);
@@ -206,8 +249,8 @@ void run_worker(Datum argument) {
         const bool woken = wait_for_work(timeout_ms);
         // The catalog is asked only when a drop was announced, and at each safety-net poll
         // (for drops the utility hook cannot see, such as DROP SCHEMA ... CASCADE).
-        if ((database_stopping() || !woken) && !extension_installed()) {
-            leave_database(false);
+        if (database_stopping() || !woken) {
+            await_current_schema();
         }
     }
 }

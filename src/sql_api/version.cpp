@@ -1,10 +1,7 @@
 // duroxide.version(): the extension library's version.
+#include "duroxide/version.hpp"
 #include "pg/guard.hpp"
 
-namespace {
-constexpr const char* kLibraryVersion = "0.1.0";
-}
-
 DUROXIDE_SQL_FUNCTION(duroxide_version) {
-    return duroxide::pg::call([] { return CStringGetTextDatum(kLibraryVersion); });
+    return duroxide::pg::call([] { return CStringGetTextDatum(duroxide::kLibraryVersion); });
 }

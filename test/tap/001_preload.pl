@@ -35,7 +35,7 @@ ok($node->poll_query_until('postgres',
         "SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'duroxide launcher' "
       . "AND pid <> $pid"),
     'launcher restarted after termination');
-is($node->safe_psql('postgres', 'SELECT duroxide.version()'), '0.1.0', 'server still serves');
+is($node->safe_psql('postgres', 'SELECT duroxide.version()'), '0.2.0', 'server still serves');
 $node->stop;
 unlike(slurp_file($node->logfile), qr/PANIC|was terminated by signal 11/,
     'no crash in the server log');

@@ -2,3 +2,111 @@
 -- pieces in sql/install/ gained since 0.1.0, this script does to a 0.1.0 database; the TAP test
 -- test/tap/005_upgrade.pl checks that both give the same schema.
 \echo Use "ALTER EXTENSION duroxide UPDATE" to load this file. \quit
+
+-- runtime_status gains the sessions each activity worker owns.
+DROP VIEW duroxide.runtime_status;
+DROP FUNCTION duroxide.get_runtime_status();
+CREATE FUNCTION duroxide.get_runtime_status(
+    OUT role text, OUT slot integer, OUT pid integer, OUT database oid, OUT state text,
+    OUT state_since timestamptz, OUT current_work text, OUT items_processed bigint,
+    OUT last_error text, OUT sessions integer)
+    RETURNS SETOF record
+    LANGUAGE c VOLATILE
+    AS 'MODULE_PATHNAME', 'duroxide_runtime_status';
+COMMENT ON FUNCTION duroxide.get_runtime_status() IS
+    'Rows of the duroxide.runtime_status view, read from shared memory (database as an oid).';
+REVOKE ALL ON FUNCTION duroxide.get_runtime_status() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION duroxide.get_runtime_status() TO duroxide_admin, duroxide_user;
+
+CREATE VIEW duroxide.runtime_status AS
+SELECT s.role, s.slot, s.pid, d.datname AS database, s.state, s.state_since, s.current_work,
+       s.items_processed, s.last_error, s.sessions
+  FROM duroxide.get_runtime_status() s
+  LEFT JOIN pg_catalog.pg_database d ON d.oid = s.database;
+COMMENT ON VIEW duroxide.runtime_status IS
+    'Every duroxide process of the server: launcher, dispatchers and activity workers, with '
+    'their state, current work, items processed, last error and (activity workers) the '
+    'number of sessions they own.';
+REVOKE ALL ON duroxide.runtime_status FROM PUBLIC;
+GRANT SELECT ON duroxide.runtime_status TO duroxide_admin, duroxide_user;
+
+-- Activity sessions: which activity worker owns each session (docs/user-guide.md, Sessions).
+-- A session is pinned to its owner while its lease runs; the owner renews the leases of its
+-- busy sessions, idle ones run out. Owners are stable ids (node id, database, worker index);
+-- a session whose owner has no live process is claimable at once, and a worker restarted in
+-- the owner's slot has its sessions back; locked_by is the process that claimed it.
+CREATE TABLE duroxide.session_locks (
+    session_id        text PRIMARY KEY,
+    owner_id          text NOT NULL,
+    locked_by         bigint NOT NULL,
+    locked_until      timestamptz NOT NULL,
+    last_activity_at  timestamptz NOT NULL,
+    claimed_at        timestamptz NOT NULL DEFAULT clock_timestamp()
+) WITH (fillfactor = 70);
+CREATE INDEX session_locks_owner ON duroxide.session_locks (owner_id);
+-- Session activities only: orphan cleanup and the pending counts look items up by session.
+CREATE INDEX worker_queue_session ON duroxide.worker_queue (session_id)
+    WHERE session_id IS NOT NULL;
+REVOKE ALL ON duroxide.session_locks FROM PUBLIC;
+GRANT SELECT ON duroxide.session_locks TO duroxide_admin;
+
+CREATE FUNCTION duroxide._session_owner_pid(owner text) RETURNS integer
+    LANGUAGE c STRICT VOLATILE PARALLEL RESTRICTED
+    AS 'MODULE_PATHNAME', 'duroxide_session_owner_pid';
+COMMENT ON FUNCTION duroxide._session_owner_pid(text) IS
+    'Internal: the pid of the live activity worker with session owner id "owner", or NULL.';
+REVOKE ALL ON FUNCTION duroxide._session_owner_pid(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION duroxide._session_owner_pid(text) TO duroxide_admin, duroxide_user;
+
+CREATE FUNCTION duroxide._sessions_released(released bigint) RETURNS bigint
+    LANGUAGE c STRICT VOLATILE
+    AS 'MODULE_PATHNAME', 'duroxide_sessions_released';
+COMMENT ON FUNCTION duroxide._sessions_released(bigint) IS
+    'Internal: when "released" > 0, tells the activity workers at commit that sessions were '
+    'released (owners drop their session state); returns "released".';
+REVOKE ALL ON FUNCTION duroxide._sessions_released(bigint) FROM PUBLIC;
+
+CREATE VIEW duroxide.sessions AS
+SELECT s.session_id, s.owner_id, duroxide._session_owner_pid(s.owner_id) AS worker_pid,
+       s.claimed_at, s.locked_until, s.last_activity_at,
+       (SELECT count(*) FROM duroxide.worker_queue w WHERE w.session_id = s.session_id)
+           AS pending_items,
+       CASE WHEN duroxide._session_owner_pid(s.owner_id) IS NULL THEN 'orphaned'
+            WHEN s.locked_until <= clock_timestamp() THEN 'expired'
+            WHEN s.last_activity_at <= clock_timestamp()
+                 - current_setting('duroxide.session_idle_timeout')::interval THEN 'idle'
+            ELSE 'active' END AS session_state
+  FROM duroxide.session_locks s;
+COMMENT ON VIEW duroxide.sessions IS
+    'Activity sessions: owner (stable worker id) and its pid while alive, lease, last activity, '
+    'queued activities, and state (active, idle: no longer renewed, expired, orphaned: owner '
+    'gone; expired and orphaned sessions are claimable by any worker).';
+REVOKE ALL ON duroxide.sessions FROM PUBLIC;
+GRANT SELECT ON duroxide.sessions TO duroxide_admin, duroxide_user;
+
+CREATE FUNCTION duroxide.release_session(session_id text) RETURNS boolean
+    LANGUAGE sql VOLATILE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    BEGIN ATOMIC
+        WITH released AS (
+            DELETE FROM duroxide.session_locks l
+             WHERE l.session_id = release_session.session_id RETURNING 1)
+        SELECT duroxide._sessions_released((SELECT count(*) FROM released)) > 0;
+    END;
+COMMENT ON FUNCTION duroxide.release_session(text) IS
+    'Unpins a session: its next activity may go to any worker, and the owner drops its session '
+    'state. Returns false when the session is not pinned.';
+REVOKE ALL ON FUNCTION duroxide.release_session(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION duroxide.release_session(text) TO duroxide_admin;
+
+CREATE FUNCTION duroxide.release_worker_sessions(owner_id text) RETURNS bigint
+    LANGUAGE sql VOLATILE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    BEGIN ATOMIC
+        WITH released AS (
+            DELETE FROM duroxide.session_locks l
+             WHERE l.owner_id = release_worker_sessions.owner_id RETURNING 1)
+        SELECT duroxide._sessions_released((SELECT count(*) FROM released));
+    END;
+COMMENT ON FUNCTION duroxide.release_worker_sessions(text) IS
+    'Unpins every session of a worker (owner_id as in duroxide.sessions); returns how many.';
+REVOKE ALL ON FUNCTION duroxide.release_worker_sessions(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION duroxide.release_worker_sessions(text) TO duroxide_admin;

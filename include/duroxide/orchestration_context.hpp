@@ -7,6 +7,7 @@
 #pragma once
 
 #include "duroxide/retry_policy.hpp"
+#include "duroxide/trace.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -79,7 +80,17 @@ public:
     // True while the code re-executes what history already records.
     virtual bool is_replaying() const = 0;
 
-    virtual DurableFuture schedule_activity(std::string_view name, std::string_view input) = 0;
+    DurableFuture schedule_activity(std::string_view name, std::string_view input) {
+        return schedule_activity_on(name, input, std::nullopt);
+    }
+    // The same, pinned to session `session_id`: every activity of a session runs on the
+    // activity worker that owns it (claimed by the first fetch; see the user guide).
+    DurableFuture schedule_activity_on_session(std::string_view name, std::string_view input,
+                                               std::string_view session_id) {
+        return schedule_activity_on(name, input, session_id);
+    }
+    virtual DurableFuture schedule_activity_on(std::string_view name, std::string_view input,
+                                               std::optional<std::string_view> session_id) = 0;
     virtual DurableFuture schedule_timer(std::chrono::milliseconds delay) = 0;
     // Waits for the next event `name` raised after this wait is recorded (positional).
     virtual DurableFuture schedule_wait(std::string_view name) = 0;
@@ -99,6 +110,14 @@ public:
     // Takes the next message of queue `name` (duroxide.enqueue_event). A mailbox: messages
     // sent before the call are kept for it, first in first out.
     virtual DurableFuture dequeue_event(std::string_view name) = 0;
+
+    // Writes to the server log (with instance, execution and orchestration) the first time
+    // the code gets here; never again when the code is replayed. No history is recorded.
+    virtual void trace(TraceLevel level, std::string_view message) = 0;
+    void trace_debug(std::string_view message) { trace(TraceLevel::Debug, message); }
+    void trace_info(std::string_view message) { trace(TraceLevel::Info, message); }
+    void trace_warn(std::string_view message) { trace(TraceLevel::Warn, message); }
+    void trace_error(std::string_view message) { trace(TraceLevel::Error, message); }
 
     virtual void set_custom_status(std::string_view status) = 0;
     virtual void reset_custom_status() = 0;
@@ -120,9 +139,31 @@ public:
     // first success or the last failure.
     Outcome schedule_activity_with_retry(std::string_view name, std::string_view input,
                                          const RetryPolicy& policy) {
+        return retry_activity(name, input, policy, std::nullopt);
+    }
+    // The same with every attempt pinned to session `session_id`.
+    Outcome schedule_activity_with_retry_on_session(std::string_view name, std::string_view input,
+                                                    const RetryPolicy& policy,
+                                                    std::string_view session_id) {
+        return retry_activity(name, input, policy, session_id);
+    }
+
+    // Suspends until all complete; outcomes in argument order.
+    std::vector<Outcome> join(std::span<const DurableFuture> futures) {
+        std::vector<Outcome> outcomes;
+        outcomes.reserve(futures.size());
+        for (const auto& future : futures) {
+            outcomes.push_back(await(future));
+        }
+        return outcomes;
+    }
+
+private:
+    Outcome retry_activity(std::string_view name, std::string_view input, const RetryPolicy& policy,
+                           std::optional<std::string_view> session_id) {
         Outcome last = Outcome::failure("no attempt made");
         for (std::uint32_t attempt = 1; attempt <= policy.max_attempts(); ++attempt) {
-            DurableFuture call = schedule_activity(name, input);
+            DurableFuture call = schedule_activity_on(name, input, session_id);
             if (policy.timeout()) {
                 DurableFuture timer = schedule_timer(*policy.timeout());
                 const DurableFuture race[] = {call, timer};
@@ -140,16 +181,6 @@ public:
             }
         }
         return last;
-    }
-
-    // Suspends until all complete; outcomes in argument order.
-    std::vector<Outcome> join(std::span<const DurableFuture> futures) {
-        std::vector<Outcome> outcomes;
-        outcomes.reserve(futures.size());
-        for (const auto& future : futures) {
-            outcomes.push_back(await(future));
-        }
-        return outcomes;
     }
 };
 

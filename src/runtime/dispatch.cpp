@@ -9,7 +9,10 @@
 #include "pg/transaction.hpp"
 #include "runtime/gucs.hpp"
 #include "runtime/metrics.hpp"
+#include "runtime/sessions.hpp"
 #include "runtime/sql_activity.hpp"
+#include "runtime/trace_log.hpp"
+#include "runtime/unit_of_work.hpp"
 #include "runtime/wakeup.hpp"
 #include "runtime/worker.hpp"
 #include "store/store.hpp"
@@ -81,18 +84,6 @@ void count_outcome(const core::TurnResult& result) {
     case core::ExecutionStatus::Running:
         break;
     }
-}
-
-enum class Commit { Durable, Relaxed };
-
-// The first statement of every unit of work: the extension gate (see kExtensionGateLockKey)
-// and, for fetches, an asynchronous commit: a fetch needs no flush to disk of its own; if the
-// server crashes before the next synchronous commit flushes it, the work is not taken yet.
-void begin_unit(pg::SpiConnection& spi, Commit commit) {
-    spi.execute(commit == Commit::Relaxed ? "SELECT pg_advisory_xact_lock_shared($1::bigint), "
-                                            "set_config('synchronous_commit', 'off', true)"
-                                          : "SELECT pg_advisory_xact_lock_shared($1::bigint)",
-                std::vector<pg::SqlText>{std::to_string(kExtensionGateLockKey)});
 }
 
 std::string messages_json(const std::vector<core::WorkItem>& messages) {
@@ -197,9 +188,19 @@ void record(store::Store& store, const DecidedTurn& turn) {
     }
 }
 
+// After the turn committed: its counts, and the trace lines its code wrote (once: a turn that
+// is not recorded runs again and writes them then).
 void count_recorded(const DecidedTurn& turn) {
     if (!turn.result.handler_missing) {
         count_outcome(turn.result);
+    }
+    for (const core::TraceLine& trace : turn.result.traces) {
+        write_trace(trace.level,
+                    "orchestration " + trace.orchestration +
+                        (trace.version.empty() ? "" : "@" + trace.version) + " " +
+                        turn.input.instance + " (execution " +
+                        std::to_string(turn.input.execution_id) + ")",
+                    trace.message);
     }
 }
 
@@ -312,38 +313,67 @@ WorkOutcome run_orchestration_turns(Handlers& handlers, core::StackPool& stacks,
 
 namespace {
 
+std::string describe_activity(const core::work::ActivityExecute& item) {
+    std::string work =
+        "activity " + item.name + " #" + std::to_string(item.id) + " of " + item.instance;
+    if (item.session_id) {
+        work += " (session " + *item.session_id + ")";
+    }
+    return work;
+}
+
+void trace_activity(const core::work::ActivityExecute& item, TraceLevel level,
+                    std::string_view message) {
+    write_trace(level,
+                "activity " + item.name + " #" + std::to_string(item.id) + " of " + item.instance +
+                    " (execution " + std::to_string(item.execution_id) + ")",
+                message);
+}
+
 // A fetched activity and, once run, its completion (SQL activities run when it is recorded).
 struct PendingActivity {
     store::FetchedActivity fetched;
+    store::SessionOwner session_owner;
     std::optional<SqlActivity> sql;
     std::optional<core::WorkItem> completion;
     bool handler_missing = false;
 };
 
-std::optional<PendingActivity> fetch_and_run(Handlers& handlers, WorkOutcome& outcome) {
+std::optional<PendingActivity> fetch_and_run(Handlers& handlers, SessionKeeper& sessions,
+                                             WorkOutcome& outcome) {
     std::optional<store::FetchedActivity> fetched;
     const ActivityFn* handler = nullptr;
     std::optional<SqlActivity> sql;
-    {
+    // A session claimed by another worker between read and claim gives the item back; the
+    // next look skips it (it is that worker's now).
+    for (int look = 0; look < 3 && !fetched; ++look) {
+        bool lost_race = false;
         pg::WorkerTransaction transaction("duroxide: fetching an activity");
         {
             pg::SpiConnection spi;
             begin_unit(spi, Commit::Relaxed);
             store::Store store(spi);
             handlers.refresh(spi);
-            fetched = store.fetch_work_item(my_lease_owner(), settings.worker_lock_timeout_ms);
-            if (!fetched) {
+            store::WorkFetch fetch =
+                store.fetch_work_item(settings.worker_lock_timeout_ms, sessions.owner());
+            fetched = std::move(fetch.activity);
+            lost_race = fetch.lost_session_race;
+            if (!fetched && !lost_race) {
                 outcome.next_work_in_ms = store.ms_until_next_visible(store::Queue::Worker);
-            } else if (!(handler = handlers.activities().find(fetched->item.name))) {
+            } else if (fetched && !(handler = handlers.activities().find(fetched->item.name))) {
                 sql = handlers.sql_activity(spi, fetched->item.name);
             }
         }
         transaction.commit();
+        if (!lost_race) {
+            break;
+        }
     }
     if (!fetched) {
         return std::nullopt;
     }
-    PendingActivity pending{std::move(*fetched), sql, std::nullopt, false};
+    sessions.fetched(*fetched);
+    PendingActivity pending{std::move(*fetched), sessions.owner(), sql, std::nullopt, false};
     const auto& item = pending.fetched.item;
     const auto max_attempts = static_cast<uint32_t>(settings.max_attempts);
     if (pending.fetched.attempt_count > max_attempts) {
@@ -356,7 +386,10 @@ std::optional<PendingActivity> fetch_and_run(Handlers& handlers, WorkOutcome& ou
     } else if (handler != nullptr) {
         // Plugin code runs outside any transaction: it does not touch the database.
         const auto started = std::chrono::steady_clock::now();
-        pending.completion = core::run_activity(*handler, item);
+        report_current_work(describe_activity(item));
+        pending.completion = core::run_activity(
+            *handler, item, {sessions.owner_id(), &sessions.states(), trace_activity});
+        report_current_work("");
         metrics::observe(metrics::Histogram::ActivityDuration,
                          std::chrono::duration_cast<std::chrono::microseconds>(
                              std::chrono::steady_clock::now() - started)
@@ -377,13 +410,15 @@ void record(store::Store& store, PendingActivity& pending) {
     }
     if (!pending.completion) {
         const auto started = std::chrono::steady_clock::now();
+        report_current_work(describe_activity(pending.fetched.item));
         pending.completion = run_sql_activity(*pending.sql, pending.fetched.item);
+        report_current_work("");
         metrics::observe(metrics::Histogram::ActivityDuration,
                          std::chrono::duration_cast<std::chrono::microseconds>(
                              std::chrono::steady_clock::now() - started)
                              .count());
     }
-    store.ack_work_item(pending.fetched, *pending.completion);
+    store.ack_work_item(pending.fetched, *pending.completion, pending.session_owner);
     wake_at_commit(kWakeDispatchers);
 }
 
@@ -431,13 +466,13 @@ void record_alone(PendingActivity& pending) {
 
 } // namespace
 
-WorkOutcome run_activities(Handlers& handlers) {
+WorkOutcome run_activities(Handlers& handlers, SessionKeeper& sessions) {
     WorkOutcome outcome;
     std::vector<PendingActivity> batch;
     // Fetch and run one at a time (each lease is short and the queue stays shared), but
     // record up to duroxide.activity_batch together while more work is waiting.
     while (static_cast<int>(batch.size()) < settings.activity_batch) {
-        auto pending = fetch_and_run(handlers, outcome);
+        auto pending = fetch_and_run(handlers, sessions, outcome);
         if (!pending) {
             break;
         }

@@ -8,6 +8,7 @@
 #include "core/engine/resident_cache.hpp"
 #include "core/fiber/stack_pool.hpp"
 #include "runtime/handlers.hpp"
+#include "runtime/sessions.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -26,6 +27,7 @@ WorkOutcome run_orchestration_turns(Handlers& handlers, core::StackPool& stacks,
                                     core::ResidentCache& cache);
 // Fetches and runs activities one at a time, up to duroxide.activity_batch while more are
 // waiting, and records their completions in one transaction.
-WorkOutcome run_activities(Handlers& handlers);
+// Activities of sessions go to the worker that owns them (`sessions`).
+WorkOutcome run_activities(Handlers& handlers, SessionKeeper& sessions);
 
 } // namespace duroxide::runtime

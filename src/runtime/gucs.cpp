@@ -87,6 +87,34 @@ void define_gucs() {
         "that only trusted administrators can write to.",
         &settings.plugin_directories, "", PGC_SIGHUP, GUC_SUPERUSER_ONLY, nullptr, nullptr,
         nullptr);
+    DefineCustomStringVariable(
+        "duroxide.worker_node_id", "Prefix of the activity workers' session owner ids.",
+        "An activity worker's owner id is <node id>/<database oid>/<worker index>: stable across "
+        "restarts, so a worker restarted in its slot keeps its sessions. Empty means 'local'.",
+        &settings.worker_node_id, "", PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable(
+        "duroxide.session_lock_timeout", "Lease of a session on its activity worker.",
+        "Renewed by the owner while the session is in use (every timeout - 5 s, or half the "
+        "timeout below 15 s); a dead worker's sessions are free at once, whatever this value.",
+        &settings.session_lock_timeout_ms, 30000, 1000, 24 * 3600 * 1000, PGC_SIGHUP, GUC_UNIT_MS,
+        nullptr, nullptr, nullptr);
+    DefineCustomIntVariable(
+        "duroxide.session_idle_timeout", "How long a session stays pinned without activity.",
+        "After this long without a fetch or completion of its activities a session is no longer "
+        "renewed; its lease runs out and its next activity may go to any worker. Must be longer "
+        "than the renewal period of activity leases (from duroxide.worker_lock_timeout).",
+        &settings.session_idle_timeout_ms, 300000, 1000, 7 * 24 * 3600 * 1000, PGC_SIGHUP,
+        GUC_UNIT_MS, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable(
+        "duroxide.session_cleanup_interval", "How often orphaned session rows are removed.",
+        "Sessions whose lease ran out (or whose owner is gone) and that have no queued "
+        "activities are deleted by activity worker 0 at this interval.",
+        &settings.session_cleanup_interval_ms, 300000, 1000, 7 * 24 * 3600 * 1000, PGC_SIGHUP,
+        GUC_UNIT_MS, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable(
+        "duroxide.max_sessions_per_worker", "Sessions one activity worker owns at most.",
+        "At the limit the worker takes only activities without a session or of its own sessions.",
+        &settings.max_sessions_per_worker, 10, 1, 10000, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
     DefineCustomBoolVariable(
         "duroxide.isolate_instances",
         "Whether users reach only the instances started by roles they belong to.",

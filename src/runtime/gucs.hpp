@@ -17,8 +17,13 @@ struct Settings {
     int resident_cache_size = 1000;            // executions a dispatcher keeps between turns
     int fiber_stack_kb = 256;                  // orchestration / activity fiber stack size
     int max_payload_kb = 3072;                 // largest input / output / event payload accepted
-    char* plugin_directories = nullptr; // directories besides $libdir that plugins may load from
-    bool isolate_instances = true;      // users reach only instances their roles started
+    char* plugin_directories = nullptr;   // directories besides $libdir that plugins may load from
+    bool isolate_instances = true;        // users reach only instances their roles started
+    char* worker_node_id = nullptr;       // prefix of the workers' stable session owner ids
+    int session_lock_timeout_ms = 30000;  // session lease, renewed while the session is busy
+    int session_idle_timeout_ms = 300000; // a session without activity this long is unpinned
+    int session_cleanup_interval_ms = 300000; // how often orphaned session rows are removed
+    int max_sessions_per_worker = 10;         // sessions one activity worker owns at most
 };
 
 extern Settings settings;

@@ -1,5 +1,7 @@
 #include "runtime/shared_state.hpp"
 
+#include <cstring>
+
 #include "pg/sql_error.hpp"
 
 extern "C" {
@@ -106,6 +108,21 @@ bool lease_owner_alive(Oid database, int64 owner) {
     }
     LWLockRelease(state->lock);
     return alive;
+}
+
+pid_t session_owner_pid(Oid database, const char* owner) {
+    pid_t pid = 0;
+    LWLockAcquire(state->lock, LW_SHARED);
+    if (const DatabaseEntry* entry = find_database(database)) {
+        for (const WorkerSlot& slot : entry->slots) {
+            if (slot.pid != 0 && slot.role == WorkerRole::Activity &&
+                std::strncmp(slot.session_owner, owner, sizeof(slot.session_owner)) == 0) {
+                pid = slot.pid;
+            }
+        }
+    }
+    LWLockRelease(state->lock);
+    return pid;
 }
 
 } // namespace duroxide::runtime

@@ -32,6 +32,8 @@ struct WorkerSlot {
     WorkerRole role;
     int index; // index within its role
     uint64 items_processed;
+    int sessions;           // activity sessions the process owns (as of its last look)
+    char session_owner[96]; // activity workers: the stable session owner id of the slot
     TimestampTz state_since;
     char state[32];
     char current[128];
@@ -48,8 +50,9 @@ enum class DatabaseState : uint8 {
 struct DatabaseEntry {
     Oid database;
     DatabaseState state;
-    uint64 status_changes; // bumped at each commit that changes an instance's status
-    int dispatchers;       // slot counts fixed when the entry becomes active
+    uint64 status_changes;   // bumped at each commit that changes an instance's status
+    uint64 session_releases; // bumped at each commit that releases sessions from SQL
+    int dispatchers;         // slot counts fixed when the entry becomes active
     int activity_workers;
     WorkerSlot slots[kMaxSlots]; // dispatchers first, then activity workers
 };
@@ -87,6 +90,8 @@ DatabaseEntry* find_or_add_database(Oid database);
 
 // Whether `owner` is the lease owner id of a live worker of `database`. Takes the lock.
 bool lease_owner_alive(Oid database, int64 owner);
+// The pid of the live activity worker whose session owner id is `owner`; 0 when none.
+pid_t session_owner_pid(Oid database, const char* owner);
 
 // The slot index of worker `index` of `role` in an entry.
 inline int slot_of(WorkerRole role, int index) {

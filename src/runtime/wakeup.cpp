@@ -69,6 +69,10 @@ void apply_at_commit() {
                               pending.activities > 0 ? pending.activities : kMaxSlots);
         }
     }
+    if (entry != nullptr && (pending.wake & kSessionsReleased)) {
+        ++entry->session_releases;
+        set_latch_of_role(*entry, WorkerRole::Activity, kMaxSlots);
+    }
     if (entry != nullptr && (pending.wake & kWakeStatusWaiters)) {
         ++entry->status_changes;
         for (const StatusWaiter& waiter : shared.status_waiters) {

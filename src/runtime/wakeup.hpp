@@ -13,6 +13,7 @@ enum WakeTarget : unsigned {
     kWakeDispatchers = 1u << 0,
     kWakeActivityWorkers = 1u << 1,
     kWakeStatusWaiters = 1u << 2, // an instance's status or custom status changed
+    kSessionsReleased = 1u << 3,  // sessions released from SQL: owners drop their state
 };
 
 // Wakes the given workers of the current database when the current transaction commits.

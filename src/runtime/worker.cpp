@@ -8,6 +8,7 @@
 #include "runtime/dispatch.hpp"
 #include "runtime/gucs.hpp"
 #include "runtime/metrics.hpp"
+#include "runtime/sessions.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -80,6 +81,8 @@ void forget_process(int, Datum) {
         slot.lease_owner = 0;
         slot.latch = nullptr;
         slot.idle = false;
+        slot.sessions = 0;
+        slot.current[0] = '\0';
     }
     LWLockRelease(shared.lock);
 }
@@ -225,16 +228,26 @@ void run_worker(Datum argument) {
     core::StackPool stacks(static_cast<std::size_t>(settings.fiber_stack_kb) * 1024);
     // Declared after the stack pool: resident fibers give their stacks back to it.
     core::ResidentCache resident(static_cast<std::size_t>(settings.resident_cache_size));
+    std::optional<SessionKeeper> sessions;
+    if (me.role == WorkerRole::Activity) {
+        sessions.emplace(me.database, me.index);
+    }
     for (;;) {
         long timeout_ms = settings.poll_interval_ms;
         try {
             for (;;) {
+                if (sessions) {
+                    sessions->maintain();
+                }
                 WorkOutcome outcome = me.role == WorkerRole::Dispatcher
                                           ? run_orchestration_turns(handlers, stacks, resident)
-                                          : run_activities(handlers);
+                                          : run_activities(handlers, *sessions);
                 if (outcome.processed == 0) {
                     if (outcome.next_work_in_ms) {
                         timeout_ms = std::clamp<long>(*outcome.next_work_in_ms, 1, timeout_ms);
+                    }
+                    if (const auto upkeep = sessions ? sessions->ms_until_due() : std::nullopt) {
+                        timeout_ms = std::clamp<long>(*upkeep, 1, timeout_ms);
                     }
                     break;
                 }
@@ -259,6 +272,35 @@ void run_worker(Datum argument) {
 
 int64 my_lease_owner() {
     return lease_owner;
+}
+
+void report_current_work(const std::string& work) {
+    SharedState& shared = shared_state();
+    LWLockAcquire(shared.lock, LW_EXCLUSIVE);
+    std::snprintf(my_slot().current, sizeof(my_slot().current), "%s", work.c_str());
+    LWLockRelease(shared.lock);
+}
+
+void report_sessions_owned(int sessions) {
+    SharedState& shared = shared_state();
+    LWLockAcquire(shared.lock, LW_EXCLUSIVE);
+    my_slot().sessions = sessions;
+    LWLockRelease(shared.lock);
+}
+
+void report_session_owner(const std::string& owner_id) {
+    SharedState& shared = shared_state();
+    LWLockAcquire(shared.lock, LW_EXCLUSIVE);
+    std::snprintf(my_slot().session_owner, sizeof(my_slot().session_owner), "%s", owner_id.c_str());
+    LWLockRelease(shared.lock);
+}
+
+uint64 session_releases_seen_by_database() {
+    SharedState& shared = shared_state();
+    LWLockAcquire(shared.lock, LW_SHARED);
+    const uint64 releases = shared.databases[me.database_index].session_releases;
+    LWLockRelease(shared.lock);
+    return releases;
 }
 
 } // namespace duroxide::runtime

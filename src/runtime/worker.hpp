@@ -3,6 +3,8 @@
 
 #include "runtime/shared_state.hpp"
 
+#include <string>
+
 namespace duroxide::runtime {
 
 // Packs the launcher's (database entry, slot) choice into a worker's bgw_main_arg.
@@ -13,5 +15,14 @@ inline Datum worker_argument(int database_index, int slot) {
 // This worker process's lease owner id: random, never reused, recorded on everything it
 // fetches (locked_by) so that its leases die with the process.
 int64 my_lease_owner();
+
+// What this worker shows in duroxide.runtime_status: its current work ("" when none) and the
+// number of sessions it owns.
+void report_current_work(const std::string& work);
+void report_sessions_owned(int sessions);
+// Publishes the slot's session owner id (its sessions are its own while it lives).
+void report_session_owner(const std::string& owner_id);
+// The count of SQL session releases committed in this worker's database.
+uint64 session_releases_seen_by_database();
 
 } // namespace duroxide::runtime

@@ -25,6 +25,7 @@ struct StatusRow {
     std::string current;
     int64 items_processed = 0;
     std::string last_error;
+    int sessions = 0;
 };
 
 std::vector<StatusRow> snapshot() {
@@ -32,7 +33,8 @@ std::vector<StatusRow> snapshot() {
     std::vector<StatusRow> rows;
     LWLockAcquire(shared.lock, LW_SHARED);
     if (shared.launcher_pid != 0) {
-        rows.push_back({"launcher", 0, shared.launcher_pid, InvalidOid, "running", 0, "", 0, ""});
+        rows.push_back(
+            {"launcher", 0, shared.launcher_pid, InvalidOid, "running", 0, "", 0, "", 0});
     }
     for (const auto& entry : shared.databases) {
         if (entry.state == DatabaseState::Free) {
@@ -46,7 +48,8 @@ std::vector<StatusRow> snapshot() {
                             slot.index, slot.pid, entry.database,
                             slot.pid == 0 ? std::string("starting") : std::string(slot.state),
                             slot.state_since, slot.current,
-                            static_cast<int64>(slot.items_processed), slot.last_error});
+                            static_cast<int64>(slot.items_processed), slot.last_error,
+                            slot.sessions});
         }
     }
     LWLockRelease(shared.lock);
@@ -65,8 +68,8 @@ DUROXIDE_SQL_FUNCTION(duroxide_runtime_status) {
     ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
     duroxide::pg::call([fcinfo] { InitMaterializedSRF(fcinfo, 0); });
     for (const auto& row : rows) {
-        Datum values[9];
-        bool nulls[9] = {};
+        Datum values[10];
+        bool nulls[10] = {};
         values[0] = nullable_text(row.role, nulls[0]);
         values[1] = Int32GetDatum(row.slot);
         values[2] = Int32GetDatum(row.pid);
@@ -79,6 +82,7 @@ DUROXIDE_SQL_FUNCTION(duroxide_runtime_status) {
         values[6] = nullable_text(row.current, nulls[6]);
         values[7] = Int64GetDatum(row.items_processed);
         values[8] = nullable_text(row.last_error, nulls[8]);
+        values[9] = Int32GetDatum(row.sessions);
         duroxide::pg::call([rsinfo, &values, &nulls] {
             tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
         });

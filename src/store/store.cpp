@@ -359,28 +359,78 @@ void Store::abandon_orchestration_item(const OrchestrationBatch& batch, int64_t 
                                       ignore_attempt ? "true" : "false", batch.instance});
 }
 
-std::optional<FetchedActivity> Store::fetch_work_item(int64_t owner, int lock_timeout_ms) {
-    auto rows =
-        spi_.execute("UPDATE duroxide.worker_queue SET lock_token = gen_random_uuid()::text, "
-                     "  locked_until = clock_timestamp() + $1::int * interval '1 millisecond', "
-                     "  locked_by = $2::bigint, attempt_count = attempt_count + 1 "
-                     "WHERE id = (SELECT w.id FROM duroxide.worker_queue w "
-                     "  WHERE w.visible_at <= clock_timestamp() "
-                     "    AND (w.lock_token IS NULL OR " LEASE_IS_FREE(
-                         "w") ") "
-                              "  ORDER BY w.id LIMIT 1 FOR UPDATE SKIP LOCKED) "
-                              "RETURNING id, work_item, lock_token, attempt_count",
-                     std::vector<SqlText>{std::to_string(lock_timeout_ms), std::to_string(owner)});
+// A session another worker may claim: its lease ran out, or no live worker has its owner id.
+#define SESSION_IS_FREE(table)                                                                     \
+    "(" table ".locked_until <= clock_timestamp() OR duroxide._session_owner_pid(" table           \
+    ".owner_id) IS NULL)"
+
+WorkFetch Store::fetch_work_item(int lock_timeout_ms, const SessionOwner& sessions) {
+    const std::vector<SqlText> params{std::to_string(lock_timeout_ms),
+                                      std::to_string(sessions.lease_owner), sessions.owner_id,
+                                      std::to_string(sessions.max_sessions)};
+    auto rows = spi_.execute(
+        "WITH picked AS ("
+        "  SELECT w.id, s.session_id IS NOT NULL AND s.owner_id = $3 "
+        "      AND s.locked_by = $2::bigint AND s.locked_until > clock_timestamp() AS continued "
+        "  FROM duroxide.worker_queue w "
+        "  LEFT JOIN duroxide.session_locks s ON s.session_id = w.session_id "
+        "  WHERE w.visible_at <= clock_timestamp() "
+        "    AND (w.lock_token IS NULL OR " LEASE_IS_FREE(
+            "w") ") "
+                 "    AND (w.session_id IS NULL "
+                 "      OR (s.owner_id = $3 AND s.locked_until > clock_timestamp()) "
+                 "      OR ((s.session_id IS NULL OR " SESSION_IS_FREE(
+                     "s") ") "
+                          "        AND (SELECT count(*) FROM duroxide.session_locks o WHERE "
+                          "o.owner_id = $3 "
+                          "             AND o.locked_until > clock_timestamp()) < $4::int)) "
+                          "  ORDER BY w.id LIMIT 1 FOR UPDATE OF w SKIP LOCKED) "
+                          "UPDATE duroxide.worker_queue q SET lock_token = "
+                          "gen_random_uuid()::text, "
+                          "  locked_until = clock_timestamp() + $1::int * interval '1 "
+                          "millisecond', "
+                          "  locked_by = $2::bigint, attempt_count = q.attempt_count + 1 "
+                          "FROM picked WHERE q.id = picked.id "
+                          "RETURNING q.id, q.work_item, q.lock_token, q.attempt_count, "
+                          "picked.continued",
+        params);
+    WorkFetch fetch;
     if (rows.rows.empty()) {
-        return std::nullopt;
+        return fetch;
     }
     const auto& row = rows.rows[0];
     core::WorkItem item = codec::decode_work_item(*row[1]);
-    return FetchedActivity{std::stoll(*row[0]), *row[2], static_cast<uint32_t>(std::stoul(*row[3])),
-                           std::get<core::work::ActivityExecute>(item.kind)};
+    fetch.activity =
+        FetchedActivity{std::stoll(*row[0]), *row[2], static_cast<uint32_t>(std::stoul(*row[3])),
+                        std::get<core::work::ActivityExecute>(item.kind), row[4] && *row[4] == "t"};
+    const auto& session = fetch.activity->item.session_id;
+    if (!session || fetch.activity->session_continued) {
+        return fetch;
+    }
+    // Claim (or re-claim) the session; a concurrent claim by another worker wins if it
+    // committed first, and then this one gives the item back.
+    auto claimed = spi_.execute(
+        "INSERT INTO duroxide.session_locks AS s (session_id, owner_id, locked_by, locked_until, "
+        "  last_activity_at) "
+        "VALUES ($1, $2, $3::bigint, clock_timestamp() + $4::int * interval '1 millisecond', "
+        "  clock_timestamp()) "
+        "ON CONFLICT (session_id) DO UPDATE SET owner_id = excluded.owner_id, "
+        "  locked_by = excluded.locked_by, locked_until = excluded.locked_until, "
+        "  last_activity_at = excluded.last_activity_at, claimed_at = clock_timestamp() "
+        "WHERE s.owner_id = excluded.owner_id OR " SESSION_IS_FREE("s") " "
+                                                                        "RETURNING 1",
+        std::vector<SqlText>{*session, sessions.owner_id, std::to_string(sessions.lease_owner),
+                             std::to_string(sessions.lock_timeout_ms)});
+    if (claimed.rows.empty()) {
+        abandon_work_item(*fetch.activity, 0, true);
+        fetch.activity.reset();
+        fetch.lost_session_race = true;
+    }
+    return fetch;
 }
 
-void Store::ack_work_item(const FetchedActivity& activity, const core::WorkItem& completion) {
+void Store::ack_work_item(const FetchedActivity& activity, const core::WorkItem& completion,
+                          const SessionOwner& sessions) {
     auto deleted =
         spi_.execute("DELETE FROM duroxide.worker_queue WHERE id = $1::bigint AND lock_token = $2 "
                      "  AND locked_until > clock_timestamp() RETURNING 1",
@@ -390,7 +440,47 @@ void Store::ack_work_item(const FetchedActivity& activity, const core::WorkItem&
                         " of \"" + activity.item.instance +
                         "\" was cancelled or its lease expired: its completion is discarded");
     }
+    if (activity.item.session_id) {
+        // Activity keeps the session pinned; only its owner's own completion counts.
+        spi_.execute("UPDATE duroxide.session_locks SET last_activity_at = clock_timestamp(), "
+                     "  locked_until = greatest(locked_until, "
+                     "    clock_timestamp() + $4::int * interval '1 millisecond') "
+                     "WHERE session_id = $1 AND owner_id = $2 AND locked_by = $3::bigint",
+                     std::vector<SqlText>{*activity.item.session_id, sessions.owner_id,
+                                          std::to_string(sessions.lease_owner),
+                                          std::to_string(sessions.lock_timeout_ms)});
+    }
     enqueue_orchestrator(completion);
+}
+
+std::vector<std::string> Store::renew_sessions(const SessionOwner& sessions, int idle_timeout_ms) {
+    auto rows = spi_.execute(
+        "WITH renewed AS ("
+        "  UPDATE duroxide.session_locks "
+        "  SET locked_until = clock_timestamp() + $3::int * interval '1 millisecond' "
+        "  WHERE owner_id = $1 AND locked_by = $2::bigint AND locked_until > clock_timestamp() "
+        "    AND last_activity_at > clock_timestamp() - $4::int * interval '1 millisecond' "
+        "  RETURNING session_id) "
+        "SELECT session_id FROM renewed "
+        "UNION SELECT session_id FROM duroxide.session_locks "
+        "  WHERE owner_id = $1 AND locked_by = $2::bigint AND locked_until > clock_timestamp()",
+        std::vector<SqlText>{sessions.owner_id, std::to_string(sessions.lease_owner),
+                             std::to_string(sessions.lock_timeout_ms),
+                             std::to_string(idle_timeout_ms)});
+    std::vector<std::string> owned;
+    for (const auto& row : rows.rows) {
+        owned.push_back(*row[0]);
+    }
+    return owned;
+}
+
+uint64_t Store::cleanup_orphaned_sessions() {
+    return spi_
+        .execute("DELETE FROM duroxide.session_locks s WHERE " SESSION_IS_FREE(
+            "s") " "
+                 "AND NOT EXISTS (SELECT 1 FROM duroxide.worker_queue w "
+                 "  WHERE w.session_id = s.session_id)")
+        .processed;
 }
 
 bool Store::renew_work_item_lock(const FetchedActivity& activity, int lock_timeout_ms) {

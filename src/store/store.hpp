@@ -46,6 +46,23 @@ struct FetchedActivity {
     std::string lock_token;
     uint32_t attempt_count = 0;
     core::work::ActivityExecute item;
+    // For a session activity: the session was already this process's (not newly claimed).
+    bool session_continued = false;
+};
+
+// How an activity worker takes part in sessions.
+struct SessionOwner {
+    std::string owner_id;    // stable: node id, database, worker index
+    int64_t lease_owner = 0; // this process (liveness)
+    int lock_timeout_ms = 30000;
+    int max_sessions = 10; // sessions it may own; at the limit it claims no new one
+};
+
+struct WorkFetch {
+    std::optional<FetchedActivity> activity;
+    // The item's session was claimed by another worker between the fetch's read and its
+    // claim: the item was given back (attempt not counted); fetch again.
+    bool lost_session_race = false;
 };
 
 // A lease that is no longer ours: expired (and perhaps taken over), or its row deleted
@@ -95,15 +112,25 @@ public:
     void abandon_orchestration_item(const OrchestrationBatch& batch, int64_t delay_ms,
                                     bool ignore_attempt);
 
-    // Leases the oldest visible, unleased activity (attempt_count + 1).
-    std::optional<FetchedActivity> fetch_work_item(int64_t owner, int lock_timeout_ms);
+    // Leases the oldest visible, unleased activity (attempt_count + 1) that this worker may
+    // run: no session, a session it owns, or a claimable one (unowned, expired, or its owner
+    // gone) while it owns fewer than max_sessions; the session is claimed with it.
+    WorkFetch fetch_work_item(int lock_timeout_ms, const SessionOwner& sessions);
     // Deletes the activity and enqueues its completion; throws LeaseLost when the lease
     // expired or the activity was cancelled (the caller's transaction must then roll back).
-    void ack_work_item(const FetchedActivity& activity, const core::WorkItem& completion);
+    void ack_work_item(const FetchedActivity& activity, const core::WorkItem& completion,
+                       const SessionOwner& sessions);
     // Extends the lease; false when it is no longer ours (cancelled or taken over).
     bool renew_work_item_lock(const FetchedActivity& activity, int lock_timeout_ms);
     // Releases the lease; the activity becomes visible after `delay_ms`.
     void abandon_work_item(const FetchedActivity& activity, int64_t delay_ms, bool ignore_attempt);
+
+    // Renews the leases of this process's sessions that saw activity within `idle_timeout_ms`
+    // (idle ones run out) and returns the sessions it still owns.
+    std::vector<std::string> renew_sessions(const SessionOwner& sessions, int idle_timeout_ms);
+    // Deletes sessions whose lease ran out or whose owner is gone and that have no queued
+    // activity; returns how many.
+    uint64_t cleanup_orphaned_sessions();
 
     // Milliseconds until the earliest future message of `queue` becomes visible.
     std::optional<int64_t> ms_until_next_visible(Queue queue);

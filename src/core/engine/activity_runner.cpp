@@ -10,22 +10,47 @@ namespace {
 
 class Context final : public ActivityContext {
 public:
-    explicit Context(const work::ActivityExecute& item) : item_(item) {}
+    Context(const work::ActivityExecute& item, const ActivityEnvironment& environment)
+        : item_(item), environment_(environment) {}
     const std::string& instance_id() const override { return item_.instance; }
     std::uint64_t execution_id() const override { return item_.execution_id; }
     const std::string& activity_name() const override { return item_.name; }
     std::uint64_t activity_id() const override { return item_.id; }
     const std::optional<std::string>& session_id() const override { return item_.session_id; }
     const std::optional<std::string>& tag() const override { return item_.tag; }
+    const std::string& worker_id() const override { return environment_.worker_id; }
+
+    void trace(TraceLevel level, std::string_view message) const override {
+        if (environment_.trace) {
+            environment_.trace(item_, level, message);
+        }
+    }
+
+protected:
+    std::shared_ptr<void>
+    session_state_entry(std::string_view key,
+                        const std::function<std::shared_ptr<void>()>& make) override {
+        if (!item_.session_id) {
+            throw std::logic_error("activity " + item_.name +
+                                   " has no session: schedule it with "
+                                   "schedule_activity_on_session to keep session state");
+        }
+        if (environment_.session_states == nullptr) {
+            throw std::logic_error("this worker keeps no session state");
+        }
+        return environment_.session_states->get_or_make(*item_.session_id, key, make);
+    }
 
 private:
     const work::ActivityExecute& item_;
+    const ActivityEnvironment& environment_;
 };
 
 } // namespace
 
-WorkItem run_activity(const ActivityFn& handler, const work::ActivityExecute& item) {
-    Context context(item);
+WorkItem run_activity(const ActivityFn& handler, const work::ActivityExecute& item,
+                      const ActivityEnvironment& environment) {
+    Context context(item, environment);
     try {
         return {work::ActivityCompleted{item.instance, item.execution_id, item.id,
                                         handler(context, item.input)}};

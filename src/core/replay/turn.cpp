@@ -134,16 +134,24 @@ public:
     const std::string& orchestration_version() const override { return version_; }
     bool is_replaying() const override { return next_schedule_ < persisted_schedules_; }
 
-    DurableFuture schedule_activity(std::string_view name, std::string_view input) override {
-        events::ActivityScheduled scheduled{std::string(name), std::string(input), std::nullopt,
-                                            std::nullopt};
+    DurableFuture schedule_activity_on(std::string_view name, std::string_view input,
+                                       std::optional<std::string_view> session_id) override {
+        events::ActivityScheduled scheduled{
+            std::string(name), std::string(input),
+            session_id ? std::optional<std::string>(*session_id) : std::nullopt, std::nullopt};
         const uint64_t id = schedule(scheduled);
         if (id == new_id_) {
             result_->worker_items.push_back(
                 {work::ActivityExecute{input_->instance, input_->execution_id, id, scheduled.name,
-                                       scheduled.input, std::nullopt, std::nullopt}});
+                                       scheduled.input, scheduled.session_id, std::nullopt}});
         }
         return DurableFuture(this, id);
+    }
+
+    void trace(TraceLevel level, std::string_view message) override {
+        if (!is_replaying()) {
+            result_->traces.push_back({level, std::string(message), name_, version_});
+        }
     }
 
     DurableFuture schedule_timer(std::chrono::milliseconds delay) override {

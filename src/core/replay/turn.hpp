@@ -16,6 +16,7 @@
 #include "core/model/event.hpp"
 #include "core/model/work_item.hpp"
 #include "duroxide/registry.hpp"
+#include "duroxide/trace.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -50,11 +51,20 @@ struct CancelledActivity {
     bool operator==(const CancelledActivity&) const = default;
 };
 
+// A trace line the code wrote this turn (never on replay); the caller logs it.
+struct TraceLine {
+    TraceLevel level = TraceLevel::Info;
+    std::string message;
+    std::string orchestration, version; // of the code that wrote it
+    bool operator==(const TraceLine&) const = default;
+};
+
 struct TurnResult {
     std::vector<Event> history_delta;
     std::vector<WorkItem> worker_items;
     std::vector<WorkItem> orchestrator_items;
     std::vector<CancelledActivity> cancelled_activities; // lock stealing
+    std::vector<TraceLine> traces;
     ExecutionStatus status = ExecutionStatus::Running;
     std::string output; // completed output, failure display message, or continue-as-new input
     std::optional<ErrorDetails> error;

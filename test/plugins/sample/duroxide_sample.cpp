@@ -6,6 +6,8 @@
 #include <duroxide/registry.hpp>
 #include <duroxide/version.hpp>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
 #include <chrono>
@@ -42,6 +44,26 @@ std::string fail_twice(ActivityContext& ctx, const std::string& input) {
         throw std::runtime_error("transient failure " + std::to_string(ctx.activity_id()));
     }
     return "ok:" + input;
+}
+
+// Session state of SessionVisit: how often this worker ran an activity of the session since it
+// was pinned here.
+struct Visits {
+    int count = 0;
+};
+// "<worker id>|<pid>|<visit number>": which worker ran it, and whether its state survived.
+std::string session_visit(ActivityContext& ctx, const std::string&) {
+    const int visit = ++ctx.session_state<Visits>().count;
+    ctx.trace_info("visit " + std::to_string(visit) + " of session " + *ctx.session_id());
+    return ctx.worker_id() + "|" + std::to_string(getpid()) + "|" + std::to_string(visit);
+}
+// Fails on the first visit of its session to this worker, succeeds on the next.
+std::string session_flaky(ActivityContext& ctx, const std::string&) {
+    const int visit = ++ctx.session_state<Visits>().count;
+    if (visit == 1) {
+        throw std::runtime_error("first visit fails");
+    }
+    return ctx.worker_id() + "|" + std::to_string(getpid()) + "|" + std::to_string(visit);
 }
 
 // Orchestrations ----------------------------------------------------------------------------
@@ -184,6 +206,79 @@ std::string counter(OrchestrationContext& ctx, const std::string& input) {
     return "final:" + input;
 }
 
+// Sessions: "<session>:<n>": n visits in a row; between two visits the orchestration waits for
+// event "next" when the input ends in ":wait". The outputs joined with ";".
+std::string session_series(OrchestrationContext& ctx, const std::string& input) {
+    const auto first = input.find(':');
+    const std::string session = input.substr(0, first);
+    const auto second = input.find(':', first + 1);
+    const int visits = std::stoi(input.substr(first + 1, second - first - 1));
+    const bool wait = second != std::string::npos && input.substr(second + 1) == "wait";
+    ctx.trace_info("series of " + std::to_string(visits) + " on session " + session);
+    std::string out;
+    for (int i = 0; i < visits; ++i) {
+        if (i > 0 && wait) {
+            ctx.schedule_wait("next").get();
+        }
+        out +=
+            (i ? ";" : "") + ctx.schedule_activity_on_session("SessionVisit", "", session).value();
+    }
+    return out;
+}
+// "<s1>,<s2>,...:<k>": k visits to each session at once; outputs joined with ";" in order.
+std::string session_fan_out(OrchestrationContext& ctx, const std::string& input) {
+    const auto colon = input.find(':');
+    const int per_session = std::stoi(input.substr(colon + 1));
+    std::vector<DurableFuture> visits;
+    std::string list = input.substr(0, colon);
+    size_t start = 0;
+    while (start <= list.size()) {
+        size_t end = list.find(',', start);
+        end = end == std::string::npos ? list.size() : end;
+        for (int i = 0; i < per_session; ++i) {
+            visits.push_back(ctx.schedule_activity_on_session("SessionVisit", "",
+                                                              list.substr(start, end - start)));
+        }
+        start = end + 1;
+    }
+    std::string out;
+    for (const auto& outcome : ctx.join(visits)) {
+        out += (out.empty() ? "" : ";") + outcome.value();
+    }
+    return out;
+}
+// "<session>:<executions>[:<outputs so far>]": one visit per execution, continue-as-new between.
+std::string session_continue(OrchestrationContext& ctx, const std::string& input) {
+    const auto first = input.find(':');
+    const auto second = input.find(':', first + 1);
+    const std::string session = input.substr(0, first);
+    const int left = std::stoi(input.substr(first + 1, second - first - 1));
+    const std::string so_far = second == std::string::npos ? "" : input.substr(second + 1);
+    const std::string visit = ctx.schedule_activity_on_session("SessionVisit", "", session).value();
+    const std::string outputs = so_far.empty() ? visit : so_far + ";" + visit;
+    if (left > 1) {
+        ctx.continue_as_new(session + ":" + std::to_string(left - 1) + ":" + outputs);
+    }
+    return outputs;
+}
+// A flaky activity retried on one session: the retry finds the state the failure left.
+std::string session_retry(OrchestrationContext& ctx, const std::string& session) {
+    duroxide::RetryPolicy policy(3);
+    policy.with_backoff(duroxide::FixedBackoff{std::chrono::milliseconds(10)});
+    return ctx.schedule_activity_with_retry_on_session("SessionFlaky", "", policy, session).value();
+}
+// Session and plain activities side by side.
+std::string session_mixed(OrchestrationContext& ctx, const std::string& session) {
+    const DurableFuture calls[] = {ctx.schedule_activity_on_session("SessionVisit", "", session),
+                                   ctx.schedule_activity("Hello", "plain"),
+                                   ctx.schedule_activity_on_session("SessionVisit", "", session)};
+    std::string out;
+    for (const auto& outcome : ctx.join(calls)) {
+        out += (out.empty() ? "" : ";") + outcome.value();
+    }
+    return out;
+}
+
 std::string versioned_v1(OrchestrationContext&, const std::string&) {
     return "v1";
 }
@@ -213,12 +308,19 @@ void register_all(duroxide::PluginRegistrar& r) {
     o.register_orchestration("Counter", counter);
     o.register_orchestration("Versioned", versioned_v1);
     o.register_versioned("Versioned", "2.0.0", versioned_v2);
+    o.register_orchestration("SessionSeries", session_series);
+    o.register_orchestration("SessionFanOut", session_fan_out);
+    o.register_orchestration("SessionContinue", session_continue);
+    o.register_orchestration("SessionRetry", session_retry);
+    o.register_orchestration("SessionMixed", session_mixed);
     auto& a = r.activities();
     a.register_activity("Hello", hello);
     a.register_activity("Append", append_x);
     a.register_activity("Fail", fail_with);
     a.register_activity("Upper", upper);
     a.register_activity("FailTwice", fail_twice);
+    a.register_activity("SessionVisit", session_visit);
+    a.register_activity("SessionFlaky", session_flaky);
 }
 
 } // namespace

@@ -1,0 +1,33 @@
+// The state an activity worker keeps per session it owns (ActivityContext::session_state):
+// objects keyed by session id and type key, dropped when the session leaves the worker.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace duroxide::core {
+
+class SessionStates {
+public:
+    // The object of `session` under `key`, made by `make` when absent.
+    std::shared_ptr<void> get_or_make(const std::string& session, std::string_view key,
+                                      const std::function<std::shared_ptr<void>()>& make);
+    // Destroys the state of `session` (no-op when it has none).
+    void drop(const std::string& session);
+    // Destroys the state of every session not in `kept`; returns how many were dropped.
+    std::size_t keep_only(const std::set<std::string>& kept);
+    void drop_all() { sessions_.clear(); }
+
+    bool holds(const std::string& session) const { return sessions_.count(session) != 0; }
+    std::vector<std::string> sessions() const;
+
+private:
+    std::map<std::string, std::map<std::string, std::shared_ptr<void>, std::less<>>> sessions_;
+};
+
+} // namespace duroxide::core

@@ -1,0 +1,127 @@
+#include "runtime/sessions.hpp"
+
+#include "pg/guard.hpp"
+#include "pg/transaction.hpp"
+#include "runtime/gucs.hpp"
+#include "runtime/shared_state.hpp"
+#include "runtime/unit_of_work.hpp"
+#include "runtime/worker.hpp"
+
+#include <algorithm>
+#include <set>
+
+namespace duroxide::runtime {
+
+namespace {
+
+using std::chrono::milliseconds;
+constexpr milliseconds kSessionRenewalBuffer{5000};
+
+std::string make_owner_id(unsigned database_oid, int worker_index) {
+    const std::string node = settings.worker_node_id != nullptr && *settings.worker_node_id != '\0'
+                                 ? settings.worker_node_id
+                                 : "local";
+    return node + "/" + std::to_string(database_oid) + "/" + std::to_string(worker_index);
+}
+
+} // namespace
+
+SessionKeeper::SessionKeeper(unsigned database_oid, int worker_index)
+    : owner_id_(make_owner_id(database_oid, worker_index)), worker_index_(worker_index) {
+    apply_settings();
+    report_session_owner(owner_id_);
+    seen_releases_ = session_releases_seen_by_database();
+    next_renewal_ = Clock::now();
+    next_cleanup_ = Clock::now() + milliseconds(settings.session_cleanup_interval_ms);
+}
+
+// The worker stops: its sessions' state goes with it; their rows stay, claimable by others at
+// once (the lease holder is gone) or reclaimed by this slot's next process (same owner id).
+SessionKeeper::~SessionKeeper() = default;
+
+store::SessionOwner SessionKeeper::owner() const {
+    return {owner_id_, my_lease_owner(), static_cast<int>(timings_.lock_timeout.count()),
+            settings.max_sessions_per_worker};
+}
+
+void SessionKeeper::apply_settings() {
+    timings_ = core::validate_session_timings(milliseconds(settings.session_lock_timeout_ms),
+                                              milliseconds(settings.session_idle_timeout_ms),
+                                              milliseconds(settings.worker_lock_timeout_ms));
+    const std::string warning = timings_.warning.value_or("");
+    if (!warning.empty() && warning != last_warning_) {
+        pg::call(
+            [&warning] { ereport(WARNING, (errmsg_internal("duroxide: %s", warning.c_str()))); });
+    }
+    last_warning_ = warning;
+}
+
+void SessionKeeper::fetched(const store::FetchedActivity& activity) {
+    if (!activity.item.session_id) {
+        return;
+    }
+    if (!activity.session_continued) {
+        states_.drop(*activity.item.session_id);
+        // A claim: count it now and renew from here on.
+        ++owned_;
+        report_sessions_owned(owned_);
+        next_renewal_ =
+            std::min(next_renewal_, Clock::now() + core::renewal_interval(timings_.lock_timeout,
+                                                                          kSessionRenewalBuffer));
+    }
+}
+
+std::optional<long> SessionKeeper::ms_until_due() const {
+    Clock::time_point due = next_cleanup_;
+    if (worker_index_ != 0) {
+        due = Clock::time_point::max();
+    }
+    if (owned_ > 0 || !states_.sessions().empty()) {
+        due = std::min(due, next_renewal_);
+    }
+    if (due == Clock::time_point::max()) {
+        return std::nullopt;
+    }
+    const auto wait = std::chrono::duration_cast<milliseconds>(due - Clock::now()).count();
+    return std::max<long>(wait, 0);
+}
+
+void SessionKeeper::sync(const std::vector<std::string>& owned) {
+    states_.keep_only(std::set<std::string>(owned.begin(), owned.end()));
+    owned_ = static_cast<int>(owned.size());
+    report_sessions_owned(owned_);
+}
+
+void SessionKeeper::maintain() {
+    apply_settings();
+    const auto now = Clock::now();
+    const uint64_t releases = session_releases_seen_by_database();
+    const bool released = releases != seen_releases_;
+    const bool renew = (owned_ > 0 || !states_.sessions().empty()) && now >= next_renewal_;
+    const bool cleanup = worker_index_ == 0 && now >= next_cleanup_;
+    if (!released && !renew && !cleanup) {
+        return;
+    }
+    seen_releases_ = releases;
+    std::vector<std::string> owned;
+    {
+        pg::WorkerTransaction transaction("duroxide: session upkeep");
+        {
+            pg::SpiConnection spi;
+            begin_unit(spi, Commit::Relaxed);
+            store::Store store(spi);
+            owned = store.renew_sessions(owner(), static_cast<int>(timings_.idle_timeout.count()));
+            if (cleanup) {
+                store.cleanup_orphaned_sessions();
+            }
+        }
+        transaction.commit();
+    }
+    sync(owned);
+    next_renewal_ = now + core::renewal_interval(timings_.lock_timeout, kSessionRenewalBuffer);
+    if (cleanup) {
+        next_cleanup_ = now + milliseconds(settings.session_cleanup_interval_ms);
+    }
+}
+
+} // namespace duroxide::runtime

@@ -1,0 +1,56 @@
+// An activity worker's side of sessions: its stable owner id, the session state it keeps for
+// plugins, and the upkeep of its session leases (renewal of busy sessions, unpinning of idle
+// and released ones, orphan cleanup by worker 0), done between units of work since the worker
+// is single-threaded.
+#pragma once
+
+#include "core/sessions/session_states.hpp"
+#include "core/sessions/session_timing.hpp"
+#include "store/store.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace duroxide::runtime {
+
+class SessionKeeper {
+public:
+    SessionKeeper(unsigned database_oid, int worker_index);
+    ~SessionKeeper();
+    SessionKeeper(const SessionKeeper&) = delete;
+    SessionKeeper& operator=(const SessionKeeper&) = delete;
+
+    const std::string& owner_id() const { return owner_id_; }
+    // This process's part in fetches and acks (settings as of now).
+    store::SessionOwner owner() const;
+    core::SessionStates& states() { return states_; }
+
+    // Renews, unpins and cleans up when due, or at once when sessions were released from
+    // SQL. Runs its own short transaction when there is something to do.
+    void maintain();
+    // Milliseconds until maintain() has something to do; nullopt when nothing is scheduled.
+    std::optional<long> ms_until_due() const;
+
+    // A session activity was fetched: a newly claimed session starts with no state (a
+    // leftover from an earlier ownership is dropped).
+    void fetched(const store::FetchedActivity& activity);
+
+private:
+    using Clock = std::chrono::steady_clock;
+    void apply_settings();
+    void sync(const std::vector<std::string>& owned);
+
+    std::string owner_id_;
+    int worker_index_;
+    core::SessionStates states_;
+    core::SessionTimings timings_{};
+    std::string last_warning_;
+    int owned_ = 0;
+    uint64_t seen_releases_ = 0;
+    Clock::time_point next_renewal_;
+    Clock::time_point next_cleanup_;
+};
+
+} // namespace duroxide::runtime

@@ -1,5 +1,7 @@
 #include "runtime/gucs.hpp"
 
+#include <climits>
+
 #include "pg/postgres.hpp"
 
 extern "C" {
@@ -115,6 +117,12 @@ void define_gucs() {
         "duroxide.max_sessions_per_worker", "Sessions one activity worker owns at most.",
         "At the limit the worker takes only activities without a session or of its own sessions.",
         &settings.max_sessions_per_worker, 10, 1, 10000, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable(
+        "duroxide.retention_period", "How long finished instances are kept; 0 keeps them.",
+        "When set, dispatcher 0 deletes root instances (with their sub-orchestrations) that "
+        "completed or failed longer ago, 100 at a time, when it has no turns to run.",
+        &settings.retention_period_s, 0, 0, INT_MAX, PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr,
+        nullptr);
     DefineCustomBoolVariable(
         "duroxide.isolate_instances",
         "Whether users reach only the instances started by roles they belong to.",

@@ -24,6 +24,7 @@ struct Settings {
     int session_idle_timeout_ms = 300000; // a session without activity this long is unpinned
     int session_cleanup_interval_ms = 300000; // how often orphaned session rows are removed
     int max_sessions_per_worker = 10;         // sessions one activity worker owns at most
+    int retention_period_s = 0; // finished root instances older than this are deleted; 0: off
 };
 
 extern Settings settings;

@@ -8,6 +8,7 @@
 #include "runtime/dispatch.hpp"
 #include "runtime/gucs.hpp"
 #include "runtime/metrics.hpp"
+#include "runtime/retention.hpp"
 #include "runtime/sessions.hpp"
 
 #include <algorithm>
@@ -232,6 +233,10 @@ void run_worker(Datum argument) {
     if (me.role == WorkerRole::Activity) {
         sessions.emplace(me.database, me.index);
     }
+    std::optional<RetentionKeeper> retention;
+    if (me.role == WorkerRole::Dispatcher && me.index == 0) {
+        retention.emplace();
+    }
     for (;;) {
         long timeout_ms = settings.poll_interval_ms;
         try {
@@ -248,6 +253,13 @@ void run_worker(Datum argument) {
                     }
                     if (const auto upkeep = sessions ? sessions->ms_until_due() : std::nullopt) {
                         timeout_ms = std::clamp<long>(*upkeep, 1, timeout_ms);
+                    }
+                    if (retention) {
+                        // Only when there are no turns to run: retention is off the hot path.
+                        retention->maintain();
+                        if (const auto due = retention->ms_until_due()) {
+                            timeout_ms = std::clamp<long>(*due, 1, timeout_ms);
+                        }
                     }
                     break;
                 }

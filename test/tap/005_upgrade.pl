@@ -124,5 +124,30 @@ foreach my $version (@released) {
     }
 }
 
+# Backup and restore: pg_dump saves the durable state with the database; a restored copy goes on
+# where the original was (here: an instance waiting for an event, and one queued).
+$node->safe_psql('fresh', q{
+    SELECT duroxide.register_plugin('duroxide_sample');
+    SELECT duroxide.start_orchestration('waiting', 'WaitForGo', '');
+});
+ok($node->poll_query_until('fresh',
+        "SELECT count(*) = 1 FROM duroxide.history WHERE instance_id = 'waiting' AND event_type = 'ExternalSubscribed'"),
+    'an instance waits for its event');
+my $dump = "$PostgreSQL::Test::Utils::tmp_check/fresh.dump";
+$node->command_ok(['pg_dump', '-Fc', '-f', $dump, '-d', $node->connstr('fresh')], 'pg_dump');
+$node->safe_psql('postgres', 'CREATE DATABASE restored');
+$node->command_ok(['pg_restore', '-d', $node->connstr('restored'), $dump], 'pg_restore');
+is($node->safe_psql('restored',
+        "SELECT count(*) FROM duroxide.history WHERE instance_id = 'waiting'"),
+    $node->safe_psql('fresh', "SELECT count(*) FROM duroxide.history WHERE instance_id = 'waiting'"),
+    'the restored database has the history');
+$node->safe_psql('restored', "SELECT duroxide.raise_event('waiting', 'Go', 'after restore')");
+is($node->safe_psql('restored',
+        "SELECT status || ' ' || output FROM duroxide.wait_for_orchestration('waiting', '60 s')"),
+    'Completed event:after restore', 'and its instance goes on there');
+is($node->safe_psql('restored',
+        "SELECT count(*) FROM duroxide.plugins WHERE name = 'duroxide_sample'"), '1',
+    'registrations are restored');
+
 $node->stop;
 done_testing();

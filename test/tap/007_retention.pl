@@ -1,0 +1,56 @@
+# duroxide.retention_period: finished root instances (with their sub-orchestrations) older than
+# the period are deleted by the dispatcher; running ones and recent ones stay.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('retention');
+$node->init;
+$node->append_conf('postgresql.conf', qq{
+shared_preload_libraries = 'duroxide'
+duroxide.activity_workers = 1
+duroxide.poll_interval = '200ms'
+max_worker_processes = 16
+});
+$node->start;
+$node->safe_psql('postgres', q{
+CREATE EXTENSION duroxide;
+SELECT duroxide.register_plugin('duroxide_sample');
+SELECT duroxide.start_orchestration('old-' || i, 'HelloWorld', 'old') FROM generate_series(1, 3) i;
+SELECT duroxide.start_orchestration('old-parent', 'Parent', 'child input');
+SELECT duroxide.start_orchestration('waiting', 'WaitForGo', '');
+});
+my $finished = "SELECT count(*) FROM duroxide.instances i JOIN duroxide.executions e "
+  . "ON e.instance_id = i.instance_id AND e.execution_id = i.current_execution_id "
+  . "WHERE e.status = 'Completed'";
+ok($node->poll_query_until('postgres', "SELECT ($finished) = 5"),
+    'three roots and a parent with its child completed');
+sleep 1;
+is($node->safe_psql('postgres', 'SELECT count(*) FROM duroxide.instances'), '6',
+    'with retention off nothing is deleted');
+
+$node->safe_psql('postgres', "ALTER SYSTEM SET duroxide.retention_period = '2s'");
+$node->reload;
+ok($node->poll_query_until('postgres', 'SELECT count(*) = 1 FROM duroxide.instances'),
+    'finished trees older than the period are deleted');
+is($node->safe_psql('postgres', 'SELECT instance_id FROM duroxide.instances'), 'waiting',
+    'the running instance stays');
+is($node->safe_psql('postgres',
+        "SELECT count(*) FROM duroxide.history WHERE instance_id <> 'waiting'"), '0',
+    'with its history gone');
+ok($node->log_contains('retention deleted [0-9]+ finished instances'), 'the deletion is logged');
+
+# A fresh completion is kept until it is older than the period.
+$node->safe_psql('postgres', "SELECT duroxide.raise_event('waiting', 'Go', 'now')");
+ok($node->poll_query_until('postgres',
+        "SELECT status = 'Completed' FROM duroxide.get_orchestration_status('waiting')"),
+    'the waiting instance completes');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM duroxide.instances'), '1',
+    'a just-finished instance is kept');
+ok($node->poll_query_until('postgres', 'SELECT count(*) = 0 FROM duroxide.instances'),
+    'and deleted once older than the period');
+
+$node->stop;
+done_testing();

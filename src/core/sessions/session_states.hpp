@@ -21,7 +21,6 @@ public:
     void drop(const std::string& session);
     // Destroys the state of every session not in `kept`; returns how many were dropped.
     std::size_t keep_only(const std::set<std::string>& kept);
-    void drop_all() { sessions_.clear(); }
 
     bool holds(const std::string& session) const { return sessions_.count(session) != 0; }
     std::vector<std::string> sessions() const;

@@ -7,7 +7,8 @@ SELECT duroxide.start_orchestration('steps', 'StatusSteps', '');
 SELECT status, custom_status, custom_status_version
   FROM duroxide.wait_for_status_change('steps', 0, '30 s');
 SELECT duroxide.raise_event('steps', 'Go', 'green');
-SELECT status, custom_status, custom_status_version
+-- (The status is not shown: the activity after version 2 may already have ended the instance.)
+SELECT custom_status, custom_status_version
   FROM duroxide.wait_for_status_change('steps', 1, '30 s');
 -- Past the last version it returns when the instance ends.
 SELECT status, output, custom_status, custom_status_version

@@ -67,16 +67,17 @@ COMMENT ON FUNCTION duroxide._sessions_released(bigint) IS
 REVOKE ALL ON FUNCTION duroxide._sessions_released(bigint) FROM PUBLIC;
 
 CREATE VIEW duroxide.sessions AS
-SELECT s.session_id, s.owner_id, duroxide._session_owner_pid(s.owner_id) AS worker_pid,
+SELECT s.session_id, s.owner_id, o.pid AS worker_pid,
        s.claimed_at, s.locked_until, s.last_activity_at,
        (SELECT count(*) FROM duroxide.worker_queue w WHERE w.session_id = s.session_id)
            AS pending_items,
-       CASE WHEN duroxide._session_owner_pid(s.owner_id) IS NULL THEN 'orphaned'
+       CASE WHEN o.pid IS NULL THEN 'orphaned'
             WHEN s.locked_until <= clock_timestamp() THEN 'expired'
             WHEN s.last_activity_at <= clock_timestamp()
                  - current_setting('duroxide.session_idle_timeout')::interval THEN 'idle'
             ELSE 'active' END AS session_state
-  FROM duroxide.session_locks s;
+  FROM duroxide.session_locks s,
+       LATERAL (SELECT duroxide._session_owner_pid(s.owner_id) AS pid) o;
 COMMENT ON VIEW duroxide.sessions IS
     'Activity sessions: owner (stable worker id) and its pid while alive, lease, last activity, '
     'queued activities, and state (active, idle: no longer renewed, expired, orphaned: owner '

@@ -313,20 +313,19 @@ WorkOutcome run_orchestration_turns(Handlers& handlers, core::StackPool& stacks,
 
 namespace {
 
+std::string activity_label(const core::work::ActivityExecute& item) {
+    return "activity " + item.name + " #" + std::to_string(item.id) + " of " + item.instance;
+}
+
+// The current work shown in duroxide.runtime_status.
 std::string describe_activity(const core::work::ActivityExecute& item) {
-    std::string work =
-        "activity " + item.name + " #" + std::to_string(item.id) + " of " + item.instance;
-    if (item.session_id) {
-        work += " (session " + *item.session_id + ")";
-    }
-    return work;
+    return activity_label(item) + (item.session_id ? " (session " + *item.session_id + ")" : "");
 }
 
 void trace_activity(const core::work::ActivityExecute& item, TraceLevel level,
                     std::string_view message) {
     write_trace(level,
-                "activity " + item.name + " #" + std::to_string(item.id) + " of " + item.instance +
-                    " (execution " + std::to_string(item.execution_id) + ")",
+                activity_label(item) + " (execution " + std::to_string(item.execution_id) + ")",
                 message);
 }
 

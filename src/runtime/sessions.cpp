@@ -35,10 +35,6 @@ SessionKeeper::SessionKeeper(unsigned database_oid, int worker_index)
     next_cleanup_ = Clock::now() + milliseconds(settings.session_cleanup_interval_ms);
 }
 
-// The worker stops: its sessions' state goes with it; their rows stay, claimable by others at
-// once (the lease holder is gone) or reclaimed by this slot's next process (same owner id).
-SessionKeeper::~SessionKeeper() = default;
-
 store::SessionOwner SessionKeeper::owner() const {
     return {owner_id_, my_lease_owner(), static_cast<int>(timings_.lock_timeout.count()),
             settings.max_sessions_per_worker};
@@ -72,11 +68,8 @@ void SessionKeeper::fetched(const store::FetchedActivity& activity) {
 }
 
 std::optional<long> SessionKeeper::ms_until_due() const {
-    Clock::time_point due = next_cleanup_;
-    if (worker_index_ != 0) {
-        due = Clock::time_point::max();
-    }
-    if (owned_ > 0 || !states_.sessions().empty()) {
+    Clock::time_point due = worker_index_ == 0 ? next_cleanup_ : Clock::time_point::max();
+    if (has_sessions()) {
         due = std::min(due, next_renewal_);
     }
     if (due == Clock::time_point::max()) {
@@ -97,7 +90,7 @@ void SessionKeeper::maintain() {
     const auto now = Clock::now();
     const uint64_t releases = session_releases_seen_by_database();
     const bool released = releases != seen_releases_;
-    const bool renew = (owned_ > 0 || !states_.sessions().empty()) && now >= next_renewal_;
+    const bool renew = has_sessions() && now >= next_renewal_;
     const bool cleanup = worker_index_ == 0 && now >= next_cleanup_;
     if (!released && !renew && !cleanup) {
         return;

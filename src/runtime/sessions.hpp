@@ -1,7 +1,9 @@
 // An activity worker's side of sessions: its stable owner id, the session state it keeps for
 // plugins, and the upkeep of its session leases (renewal of busy sessions, unpinning of idle
 // and released ones, orphan cleanup by worker 0), done between units of work since the worker
-// is single-threaded.
+// is single-threaded. When the worker stops, its sessions' state goes with it; their rows stay,
+// claimable by others at once (no live process has the owner id) or reclaimed by this slot's
+// next process (same owner id).
 #pragma once
 
 #include "core/sessions/session_states.hpp"
@@ -18,7 +20,6 @@ namespace duroxide::runtime {
 class SessionKeeper {
 public:
     SessionKeeper(unsigned database_oid, int worker_index);
-    ~SessionKeeper();
     SessionKeeper(const SessionKeeper&) = delete;
     SessionKeeper& operator=(const SessionKeeper&) = delete;
 
@@ -41,6 +42,8 @@ private:
     using Clock = std::chrono::steady_clock;
     void apply_settings();
     void sync(const std::vector<std::string>& owned);
+    // Whether there are leases to renew or state to drop.
+    bool has_sessions() const { return owned_ > 0 || !states_.empty(); }
 
     std::string owner_id_;
     int worker_index_;

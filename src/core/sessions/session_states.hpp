@@ -23,6 +23,7 @@ public:
     std::size_t keep_only(const std::set<std::string>& kept);
 
     bool holds(const std::string& session) const { return sessions_.count(session) != 0; }
+    bool empty() const { return sessions_.empty(); }
     std::vector<std::string> sessions() const;
 
 private:

@@ -53,7 +53,7 @@ export BENCH_WORKLOADS="$workloads" BENCH_N="$n" BENCH_CONCURRENCY="$concurrency
 scripts/install-deps.sh >/dev/null
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 { make -j2 && $SUDO make install && make -C bench/plugin && $SUDO make -C bench/plugin install; } \
-    >/tmp/duroxide-bench-build.log 2>&1 || { tail -n 30 /tmp/duroxide-bench-build.log; exit 1; }
+    >${TMPDIR:-/tmp}/duroxide-bench-build.log 2>&1 || { tail -n 30 ${TMPDIR:-/tmp}/duroxide-bench-build.log; exit 1; }
 mkdir -p "$(dirname "$csv")"
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"

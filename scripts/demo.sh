@@ -14,12 +14,12 @@ keep=0
 scripts/install-deps.sh
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 echo "== building duroxide"
-make -j2 >/tmp/duroxide-demo-build.log 2>&1 || { tail -n 40 /tmp/duroxide-demo-build.log; exit 1; }
-$SUDO make install >>/tmp/duroxide-demo-build.log 2>&1 || { tail -n 40 /tmp/duroxide-demo-build.log; exit 1; }
+make -j2 >${TMPDIR:-/tmp}/duroxide-demo-build.log 2>&1 || { tail -n 40 ${TMPDIR:-/tmp}/duroxide-demo-build.log; exit 1; }
+$SUDO make install >>${TMPDIR:-/tmp}/duroxide-demo-build.log 2>&1 || { tail -n 40 ${TMPDIR:-/tmp}/duroxide-demo-build.log; exit 1; }
 for plugin in test/plugins/*/; do
     [ -f "$plugin/Makefile" ] || continue
-    make -C "$plugin" >>/tmp/duroxide-demo-build.log 2>&1 && $SUDO make -C "$plugin" install >>/tmp/duroxide-demo-build.log 2>&1 ||
-        { tail -n 40 /tmp/duroxide-demo-build.log; exit 1; }
+    make -C "$plugin" >>${TMPDIR:-/tmp}/duroxide-demo-build.log 2>&1 && $SUDO make -C "$plugin" install >>${TMPDIR:-/tmp}/duroxide-demo-build.log 2>&1 ||
+        { tail -n 40 ${TMPDIR:-/tmp}/duroxide-demo-build.log; exit 1; }
 done
 
 run_demo() {
@@ -28,7 +28,7 @@ run_demo() {
 }
 
 if [ "$keep" -eq 1 ]; then
-    dir="$(mktemp -d /tmp/duroxide-demo.XXXXXX)"
+    dir="$(mktemp -d ${TMPDIR:-/tmp}/duroxide-demo.XXXXXX)"
     scripts/pg-cluster.sh start "$dir" >/dev/null
     eval "$(scripts/pg-cluster.sh env "$dir")"
     export DUROXIDE_PGDATA="$dir/data"

@@ -107,7 +107,7 @@ run)
         esac
     done
     [ $# -ge 1 ] || die "usage: run [--port P] [--conf LINE]... -- CMD"
-    dir="$(mktemp -d /tmp/duroxide-cluster.XXXXXX)"
+    dir="$(mktemp -d ${TMPDIR:-/tmp}/duroxide-cluster.XXXXXX)"
     cleanup() { cmd_stop "$dir"; rm -rf "$dir"; }
     trap cleanup EXIT INT TERM
     port="$(cmd_start "$dir" "$port")"

@@ -9,7 +9,7 @@ tests="${*:-$(ls test/tap/*.pl 2>/dev/null)}"
 if [ -z "$tests" ]; then echo "(no TAP tests yet)"; exit 0; fi
 PERL_LIB="$(dirname "$(pg_config --pgxs)")/../test/perl"
 BINDIR="$(pg_config --bindir)"
-work="$(mktemp -d /tmp/duroxide-tap.XXXXXX)"
+work="$(mktemp -d ${TMPDIR:-/tmp}/duroxide-tap.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 run_as=()
 if [ "$(id -u)" -eq 0 ]; then

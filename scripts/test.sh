@@ -16,7 +16,7 @@ PARTS=("$@")
 [ ${#PARTS[@]} -gt 0 ] || PARTS=(style unit regress isolation tap)
 want() { local p; for p in "${PARTS[@]}"; do [ "$p" = "$1" ] && return 0; done; return 1; }
 
-RESULTS="$(mktemp /tmp/duroxide-results.XXXXXX)"
+RESULTS="$(mktemp ${TMPDIR:-/tmp}/duroxide-results.XXXXXX)"
 trap 'rm -f "$RESULTS"' EXIT
 export DUROXIDE_RESULTS="$RESULTS"
 broken=0
@@ -24,34 +24,34 @@ broken=0
 scripts/install-deps.sh || { echo "test: dependency installation failed" >&2; exit 1; }
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 echo "== build"
-if ! make -j2 >/tmp/duroxide-build.log 2>&1 || ! $SUDO make install >>/tmp/duroxide-build.log 2>&1; then
-    tail -n 40 /tmp/duroxide-build.log >&2
-    echo "test: build failed (full log: /tmp/duroxide-build.log)" >&2
+if ! make -j2 >${TMPDIR:-/tmp}/duroxide-build.log 2>&1 || ! $SUDO make install >>${TMPDIR:-/tmp}/duroxide-build.log 2>&1; then
+    tail -n 40 ${TMPDIR:-/tmp}/duroxide-build.log >&2
+    echo "test: build failed (full log: ${TMPDIR:-/tmp}/duroxide-build.log)" >&2
     echo "0 passed, 1 failed"
     exit 1
 fi
 if [ -d test/plugins ] && [ -n "$(ls test/plugins 2>/dev/null)" ]; then
     for plugin in test/plugins/*/; do
         [ -f "$plugin/Makefile" ] || continue
-        if ! make -C "$plugin" >>/tmp/duroxide-build.log 2>&1 || ! $SUDO make -C "$plugin" install >>/tmp/duroxide-build.log 2>&1; then
-            tail -n 40 /tmp/duroxide-build.log >&2; echo "test: building $plugin failed" >&2; exit 1
+        if ! make -C "$plugin" >>${TMPDIR:-/tmp}/duroxide-build.log 2>&1 || ! $SUDO make -C "$plugin" install >>${TMPDIR:-/tmp}/duroxide-build.log 2>&1; then
+            tail -n 40 ${TMPDIR:-/tmp}/duroxide-build.log >&2; echo "test: building $plugin failed" >&2; exit 1
         fi
     done
 fi
 
 if want style; then
     echo "== style"
-    if make -s format-check >/tmp/duroxide-style.log 2>&1; then
+    if make -s format-check >${TMPDIR:-/tmp}/duroxide-style.log 2>&1; then
         echo "style 1 0" >>"$RESULTS"
     else
-        head -n 30 /tmp/duroxide-style.log; echo "test: run 'make format'" >&2
+        head -n 30 ${TMPDIR:-/tmp}/duroxide-style.log; echo "test: run 'make format'" >&2
         echo "style 0 1" >>"$RESULTS"
     fi
 fi
 
 if want unit; then
     echo "== unit tests"
-    if make -j2 -f test/unit/Makefile all >/tmp/duroxide-unit-build.log 2>&1; then
+    if make -j2 -f test/unit/Makefile all >${TMPDIR:-/tmp}/duroxide-unit-build.log 2>&1; then
         out="$(mktemp)"
         build/unit/duroxide_unit_tests --gtest_brief=1 2>&1 | tee "$out" | grep -vE '^\[ +(OK|RUN) +\]' | tail -n 30
         passed=$(grep -oE '^\[  PASSED  \] [0-9]+' "$out" | grep -oE '[0-9]+$' || echo 0)
@@ -64,7 +64,7 @@ if want unit; then
         echo "unit $passed $failed" >>"$RESULTS"
         rm -f "$out"
     else
-        tail -n 40 /tmp/duroxide-unit-build.log >&2
+        tail -n 40 ${TMPDIR:-/tmp}/duroxide-unit-build.log >&2
         echo "test: unit test build failed" >&2
         echo "unit 0 1" >>"$RESULTS"
     fi

@@ -42,6 +42,17 @@ SELECT duroxide.cancel_instance('sec-alice', 'bob says stop');
 SELECT duroxide.cancel_instance('sec-alice-parent::sub::2', 'bob says stop');
 -- Starting an instance with her id is a no-op, as any duplicate start.
 SELECT duroxide.start_orchestration('sec-alice', 'HelloWorld', 'bob');
+-- Nor inspect them with the management functions, nor delete or prune (administrators only).
+SELECT count(*) FROM duroxide.get_instance_info('sec-alice');
+SELECT count(*) FROM duroxide.list_executions('sec-alice');
+SELECT * FROM duroxide.get_execution_info('sec-alice', 1);
+SELECT count(*) FROM duroxide.get_instance_tree('sec-alice-parent');
+SELECT count(*) FROM duroxide.list_children('sec-alice-parent');
+SELECT count(*) FROM duroxide.list_instances() WHERE instance_id LIKE 'sec-alice%';
+SELECT * FROM duroxide.delete_instance('sec-alice', force => true);
+SELECT * FROM duroxide.delete_instances(instance_ids => ARRAY['sec-alice']);
+SELECT * FROM duroxide.prune_executions('sec-alice');
+SELECT * FROM duroxide.prune_executions_bulk(instance_ids => ARRAY['sec-alice']);
 -- Bob may not touch the store or register code.
 SELECT count(*) FROM duroxide.instances;
 SELECT duroxide.register_plugin('duroxide_sample');
@@ -51,6 +62,7 @@ RESET ROLE;
 -- Alice, and carol (a member of alice), reach them.
 SET ROLE sec_carol;
 SELECT status FROM duroxide.get_orchestration_status('sec-alice');
+SELECT execution_id, status FROM duroxide.get_execution_info('sec-alice', 1);
 SELECT count(*) > 0 AS has_history FROM duroxide.read_history('sec-alice');
 SELECT duroxide.raise_event('sec-alice', 'Go', 'from carol');
 SELECT status, output FROM duroxide.wait_for_orchestration('sec-alice', '30 s');
@@ -73,5 +85,75 @@ SET ROLE sec_bob;
 SET duroxide.isolate_instances = off;
 RESET ROLE;
 
+
+-- A SQL activity runs as the (non-superuser) administrator who registered it, in a context
+-- where it cannot change role: it cannot read what that role cannot, nor become or make a
+-- superuser, although the worker itself runs as one.
+CREATE ROLE sec_admin IN ROLE duroxide_admin;
+CREATE TABLE public.sec_secret (v text);
+INSERT INTO public.sec_secret VALUES ('the secret');
+REVOKE ALL ON public.sec_secret FROM PUBLIC;
+CREATE FUNCTION public.sec_whoami(input text) RETURNS text LANGUAGE sql
+    AS $$ SELECT current_user::text || ' super=' || (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) $$;
+CREATE FUNCTION public.sec_read_secret(input text) RETURNS text LANGUAGE sql
+    AS $$ SELECT v FROM public.sec_secret $$;
+CREATE FUNCTION public.sec_set_role(input text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE format('SET ROLE %I', (SELECT rolname FROM pg_roles WHERE oid = 10));
+    RETURN current_user::text;
+END
+$$;
+CREATE FUNCTION public.sec_make_superuser(input text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE format('ALTER ROLE %I SUPERUSER', current_user);
+    RETURN 'escalated';
+END
+$$;
+SET ROLE sec_admin;
+SELECT duroxide.register_sql_activity('SecWhoAmI', 'public.sec_whoami(text)');
+SELECT duroxide.register_sql_activity('SecReadSecret', 'public.sec_read_secret(text)');
+SELECT duroxide.register_sql_activity('SecSetRole', 'public.sec_set_role(text)');
+SELECT duroxide.register_sql_activity('SecMakeSuperuser', 'public.sec_make_superuser(text)');
+RESET ROLE;
+SELECT duroxide.start_orchestration('sec-act-' || a, 'CallActivity', a || ':x')
+  FROM unnest(ARRAY['SecWhoAmI', 'SecReadSecret', 'SecSetRole', 'SecMakeSuperuser']) AS a;
+SELECT id, w.status, w.output, w.error->'Application'->>'message' AS error_message
+  FROM unnest(ARRAY['sec-act-SecWhoAmI', 'sec-act-SecReadSecret', 'sec-act-SecSetRole',
+                    'sec-act-SecMakeSuperuser']) AS id,
+       LATERAL duroxide.wait_for_orchestration(id, '30 s') w
+ ORDER BY id;
+SELECT rolsuper AS sec_admin_is_superuser FROM pg_roles WHERE rolname = 'sec_admin';
+SELECT duroxide.unregister_sql_activity(a)
+  FROM unnest(ARRAY['SecWhoAmI', 'SecReadSecret', 'SecSetRole', 'SecMakeSuperuser']) AS a;
+DROP FUNCTION public.sec_whoami(text), public.sec_read_secret(text), public.sec_set_role(text),
+              public.sec_make_superuser(text);
+DROP TABLE public.sec_secret;
+
+-- Review of every function and view of the extension (docs/operations.md, Security model):
+-- PUBLIC may execute or read nothing, and every SECURITY DEFINER function pins search_path.
+SELECT p.oid::regprocedure AS executable_by_public
+  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+ WHERE n.nspname IN ('duroxide', 'duroxide_internal')
+   AND EXISTS (SELECT FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
+                WHERE a.grantee = 0)
+ ORDER BY 1::text;
+SELECT p.oid::regprocedure AS definer_without_search_path
+  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+ WHERE n.nspname IN ('duroxide', 'duroxide_internal') AND p.prosecdef
+   AND NOT EXISTS (SELECT FROM unnest(p.proconfig) c WHERE c LIKE 'search\_path=pg\_catalog, pg\_temp%')
+ ORDER BY 1::text;
+SELECT c.oid::regclass AS readable_by_public
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname IN ('duroxide', 'duroxide_internal') AND c.relkind IN ('r', 'v', 'S', 'p')
+   AND EXISTS (SELECT FROM aclexplode(coalesce(c.relacl, acldefault(
+                   CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END::"char", c.relowner))) a
+                WHERE a.grantee = 0)
+ ORDER BY 1::text;
+SELECT n.nspname AS schema_usable_by_public
+  FROM pg_namespace n
+ WHERE n.nspname IN ('duroxide', 'duroxide_internal')
+   AND EXISTS (SELECT FROM aclexplode(coalesce(n.nspacl, acldefault('n', n.nspowner))) a
+                WHERE a.grantee = 0);
+
 SELECT duroxide.unregister_plugin('duroxide_sample');
-DROP ROLE sec_alice, sec_bob, sec_carol, sec_nobody;
+DROP ROLE sec_alice, sec_bob, sec_carol, sec_nobody, sec_admin;

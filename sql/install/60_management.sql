@@ -99,6 +99,43 @@ CREATE FUNCTION duroxide.list_executions(instance text)
 COMMENT ON FUNCTION duroxide.list_executions(text) IS
     'The executions of an instance (one more per continue-as-new), with status and event count.';
 
+-- An instance the caller may not reach reads as not existing, as in get_instance_info.
+CREATE FUNCTION duroxide.get_execution_info(instance text, execution bigint)
+    RETURNS TABLE (execution_id bigint, status text, output text, started_at timestamptz,
+                   completed_at timestamptz, event_count bigint)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    IF instance IS NULL OR execution IS NULL THEN
+        RAISE EXCEPTION 'instance and execution must not be null'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF execution < 1 THEN
+        RAISE EXCEPTION 'execution must be at least 1, not %', execution
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    PERFORM FROM duroxide.instances i
+     WHERE i.instance_id = get_execution_info.instance AND duroxide._may_access(i.owner_role);
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'instance "%" does not exist', instance USING ERRCODE = 'no_data_found';
+    END IF;
+    RETURN QUERY
+    SELECT e.execution_id, e.status, e.output, e.started_at, e.completed_at,
+           (SELECT count(*) FROM duroxide.history h
+             WHERE h.instance_id = e.instance_id AND h.execution_id = e.execution_id)
+      FROM duroxide.executions e
+     WHERE e.instance_id = get_execution_info.instance AND e.execution_id = execution;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'instance "%" has no execution %', instance, execution
+            USING ERRCODE = 'no_data_found',
+                  HINT = 'duroxide.list_executions lists the executions it has (pruned ones are gone).';
+    END IF;
+END
+$fn$;
+COMMENT ON FUNCTION duroxide.get_execution_info(text, bigint) IS
+    'One execution of an instance: status, output, start and end (NULL while it runs) and its '
+    'number of history events. Errors when the instance or the execution does not exist.';
+
 CREATE FUNCTION duroxide.get_instance_tree(instance text)
     RETURNS TABLE (instance_id text, parent_instance_id text, depth integer, status text)
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
@@ -243,6 +280,17 @@ COMMENT ON FUNCTION duroxide.delete_instances(timestamptz, text[], integer) IS
     'Deletes up to max_instances finished root instances (completed before completed_before '
     'and/or among instance_ids) with their trees; running instances are skipped.';
 
+-- The rule of prune_executions: an execution goes when it is at least keep_last executions
+-- before the current one (so never the current one) and, with completed_before, it ended
+-- before that (a continued-as-new execution without an end time counts as ended).
+CREATE FUNCTION duroxide._prunable(execution_id bigint, status text, completed_at timestamptz,
+                                   current_id bigint, keep_last integer,
+                                   completed_before timestamptz) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    RETURN execution_id <> current_id AND execution_id <= current_id - keep_last
+       AND (completed_before IS NULL OR completed_at < completed_before
+            OR (completed_at IS NULL AND status = 'ContinuedAsNew'));
+
 CREATE FUNCTION duroxide.prune_executions(instance text, keep_last integer DEFAULT 1,
     completed_before timestamptz DEFAULT NULL, OUT executions bigint, OUT events bigint)
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
@@ -263,10 +311,8 @@ BEGIN
     SELECT array_agg(e.execution_id) INTO doomed
       FROM duroxide.executions e
      WHERE e.instance_id = prune_executions.instance
-       AND e.execution_id <> current_id
-       AND e.execution_id <= current_id - keep_last
-       AND (completed_before IS NULL OR e.completed_at < completed_before
-            OR (e.completed_at IS NULL AND e.status = 'ContinuedAsNew'));
+       AND duroxide._prunable(e.execution_id, e.status, e.completed_at, current_id, keep_last,
+                              completed_before);
     DELETE FROM duroxide.history h
      WHERE h.instance_id = prune_executions.instance AND h.execution_id = ANY (coalesce(doomed, '{}'));
     GET DIAGNOSTICS events = ROW_COUNT;
@@ -278,6 +324,54 @@ $fn$;
 COMMENT ON FUNCTION duroxide.prune_executions(text, integer, timestamptz) IS
     'Deletes the history of old executions of an instance (continue-as-new leaves one per '
     'iteration), keeping the last keep_last, the current one always.';
+
+-- The bulk form: every matching instance, running ones included (only old executions go).
+-- Only instances with something to prune count against max_instances, so calling it again
+-- goes on with the next ones; instances a turn holds right now are skipped.
+CREATE FUNCTION duroxide.prune_executions_bulk(instance_ids text[] DEFAULT NULL,
+    instances_completed_before timestamptz DEFAULT NULL, max_instances integer DEFAULT 1000,
+    keep_last integer DEFAULT 1, completed_before timestamptz DEFAULT NULL,
+    OUT instances bigint, OUT executions bigint, OUT events bigint)
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    target text;
+    pruned record;
+BEGIN
+    IF max_instances IS NULL OR max_instances < 1 THEN
+        RAISE EXCEPTION 'max_instances must be positive' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF keep_last IS NULL OR keep_last < 1 THEN
+        RAISE EXCEPTION 'keep_last must be at least 1 (the current execution is always kept)'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    instances := 0; executions := 0; events := 0;
+    FOR target IN
+        SELECT i.instance_id FROM duroxide.instances i
+          JOIN duroxide.executions c
+            ON c.instance_id = i.instance_id AND c.execution_id = i.current_execution_id
+         WHERE (instance_ids IS NULL OR i.instance_id = ANY (instance_ids))
+           AND (instances_completed_before IS NULL
+                OR (c.status IN ('Completed', 'Failed') AND c.completed_at < instances_completed_before))
+           AND EXISTS (SELECT FROM duroxide.executions e
+                        WHERE e.instance_id = i.instance_id
+                          AND duroxide._prunable(e.execution_id, e.status, e.completed_at,
+                                                 i.current_execution_id, keep_last, completed_before))
+         ORDER BY i.instance_id
+         LIMIT max_instances
+           FOR UPDATE OF i SKIP LOCKED
+    LOOP
+        SELECT * INTO pruned FROM duroxide.prune_executions(target, keep_last, completed_before);
+        instances := instances + 1;
+        executions := executions + pruned.executions;
+        events := events + pruned.events;
+    END LOOP;
+END
+$fn$;
+COMMENT ON FUNCTION duroxide.prune_executions_bulk(text[], timestamptz, integer, integer, timestamptz) IS
+    'prune_executions(keep_last, completed_before) for up to max_instances instances (among '
+    'instance_ids, and/or finished before instances_completed_before; running ones included) '
+    'that have old executions to delete. Returns the instances pruned and what was deleted.';
 
 CREATE VIEW duroxide.queue_depths AS
 SELECT 'orchestrator'::text AS queue,
@@ -311,6 +405,7 @@ BEGIN
     FOREACH f IN ARRAY ARRAY[
         'duroxide.list_instances(text, text, timestamptz, timestamptz, boolean, integer, text)',
         'duroxide.get_instance_info(text)', 'duroxide.list_executions(text)',
+        'duroxide.get_execution_info(text, bigint)',
         'duroxide.get_instance_tree(text)', 'duroxide.list_children(text)'] LOOP
         EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO duroxide_admin, duroxide_user', f);
@@ -318,12 +413,15 @@ BEGIN
     FOREACH f IN ARRAY ARRAY[
         'duroxide.delete_instance(text, boolean)',
         'duroxide.delete_instances(timestamptz, text[], integer)',
-        'duroxide.prune_executions(text, integer, timestamptz)'] LOOP
+        'duroxide.prune_executions(text, integer, timestamptz)',
+        'duroxide.prune_executions_bulk(text[], timestamptz, integer, integer, timestamptz)'] LOOP
         EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO duroxide_admin', f);
     END LOOP;
 END
 $grants$;
 REVOKE ALL ON FUNCTION duroxide._client_status(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION duroxide._prunable(bigint, text, timestamptz, bigint, integer, timestamptz)
+    FROM PUBLIC;
 REVOKE ALL ON duroxide.queue_depths, duroxide.instance_counts FROM PUBLIC;
 GRANT SELECT ON duroxide.queue_depths, duroxide.instance_counts TO duroxide_admin;

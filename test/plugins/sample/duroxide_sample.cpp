@@ -206,6 +206,16 @@ std::string counter(OrchestrationContext& ctx, const std::string& input) {
     return "final:" + input;
 }
 
+// Continue-as-new n times (input n), then wait for event "Go": a running instance with old
+// executions (management: prune_executions_bulk includes running instances).
+std::string countdown_then_wait(OrchestrationContext& ctx, const std::string& input) {
+    const int n = std::stoi(input);
+    if (n > 0) {
+        ctx.continue_as_new(std::to_string(n - 1));
+    }
+    return "go:" + ctx.schedule_wait("Go").value();
+}
+
 // Sessions: "<session>:<n>": n visits in a row; between two visits the orchestration waits for
 // event "next" when the input ends in ":wait". The outputs joined with ";".
 std::string session_series(OrchestrationContext& ctx, const std::string& input) {
@@ -306,6 +316,7 @@ void register_all(duroxide::PluginRegistrar& r) {
     o.register_orchestration("Mailbox", mailbox);
     o.register_orchestration("Retrying", retrying);
     o.register_orchestration("Counter", counter);
+    o.register_orchestration("CountdownThenWait", countdown_then_wait);
     o.register_orchestration("Versioned", versioned_v1);
     o.register_versioned("Versioned", "2.0.0", versioned_v2);
     o.register_orchestration("SessionSeries", session_series);

@@ -264,3 +264,7 @@ REVOKE ALL ON FUNCTION duroxide.prune_executions_bulk(text[], timestamptz, integ
     FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION duroxide.prune_executions_bulk(text[], timestamptz, integer, integer, timestamptz)
     TO duroxide_admin;
+
+-- Security review (issue 8): register_plugin runs its catalog queries with a fixed search_path,
+-- like the other registration functions, whatever the caller's path holds.
+ALTER FUNCTION duroxide.register_plugin(text) SET search_path = pg_catalog, pg_temp;

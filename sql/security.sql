@@ -130,16 +130,21 @@ DROP FUNCTION public.sec_whoami(text), public.sec_read_secret(text), public.sec_
 DROP TABLE public.sec_secret;
 
 -- Review of every function and view of the extension (docs/operations.md, Security model):
--- PUBLIC may execute or read nothing, and every SECURITY DEFINER function pins search_path.
+-- PUBLIC may execute or read nothing.
 SELECT p.oid::regprocedure AS executable_by_public
   FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
  WHERE n.nspname IN ('duroxide', 'duroxide_internal')
    AND EXISTS (SELECT FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
                 WHERE a.grantee = 0)
  ORDER BY 1::text;
-SELECT p.oid::regprocedure AS definer_without_search_path
+-- Every SECURITY DEFINER function, and every function whose SQL is resolved when it runs
+-- (PL/pgSQL, SQL with a string body, register_plugin's queries), pins search_path.
+SELECT p.oid::regprocedure AS without_fixed_search_path
   FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
- WHERE n.nspname IN ('duroxide', 'duroxide_internal') AND p.prosecdef
+  JOIN pg_language l ON l.oid = p.prolang
+ WHERE n.nspname IN ('duroxide', 'duroxide_internal')
+   AND (p.prosecdef OR l.lanname = 'plpgsql' OR (l.lanname = 'sql' AND p.prosqlbody IS NULL)
+        OR p.oid = 'duroxide.register_plugin(text)'::regprocedure)
    AND NOT EXISTS (SELECT FROM unnest(p.proconfig) c WHERE c LIKE 'search\_path=pg\_catalog, pg\_temp%')
  ORDER BY 1::text;
 SELECT c.oid::regclass AS readable_by_public

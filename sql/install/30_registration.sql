@@ -104,7 +104,7 @@ REVOKE ALL ON FUNCTION duroxide.unregister_sql_activity(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION duroxide.unregister_sql_activity(text) TO duroxide_admin;
 
 CREATE FUNCTION duroxide.register_plugin(name text) RETURNS integer
-    LANGUAGE c VOLATILE
+    LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'duroxide_register_plugin';
 COMMENT ON FUNCTION duroxide.register_plugin(text) IS
     'Loads the plugin library "name" (from $libdir or duroxide.plugin_directories), checks its '

@@ -12,6 +12,9 @@ GRANT sec_alice TO sec_carol;          -- carol acts with alice's privileges
 SET ROLE sec_nobody;
 SELECT duroxide.start_orchestration('sec-none', 'HelloWorld', 'x');
 SELECT * FROM duroxide.get_orchestration_status('sec-none');
+SELECT * FROM duroxide.get_execution_info('sec-none', 1);
+SELECT * FROM duroxide.list_instances();
+SELECT * FROM duroxide.metrics;
 RESET ROLE;
 
 -- Alice starts an instance (and a parent whose child inherits her ownership).

@@ -1,6 +1,7 @@
 # duroxide.metrics and duroxide.runtime_status follow a workload: after a reset, the counters
 # equal what the workload did (counts, never timings), and the workers' items processed grow.
-# Also: list_instances pages stay consistent while instances are being created concurrently.
+# Also: a forced delete withdraws a running activity; list_instances pages stay consistent
+# while instances are being created concurrently.
 use strict;
 use warnings;
 use IPC::Run;
@@ -110,6 +111,46 @@ is($node->safe_psql('postgres',
       . "FROM duroxide.runtime_status WHERE role <> 'launcher'"),
     'activity worker:true,activity worker:true,dispatcher:true',
     'runtime_status: the workers, without errors');
+
+# While an activity runs, runtime_status shows it as the worker's current work. A forced delete
+# of its instance withdraws it: its completion and its writes are discarded (a lost lease),
+# and the instance is not recreated.
+$node->safe_psql('postgres', q{
+CREATE TABLE public.effects (v text);
+CREATE FUNCTION public.slow_write(v text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO public.effects VALUES (v);
+    PERFORM pg_sleep(2);
+    RETURN v;
+END
+$$;
+SELECT duroxide.register_sql_activity('SlowWrite', 'public.slow_write(text)');
+SELECT duroxide.reset_metrics();
+SELECT duroxide.start_orchestration('obs-force', 'CallActivity', 'SlowWrite:w');
+});
+ok($node->poll_query_until('postgres',
+        "SELECT count(*) = 1 FROM duroxide.runtime_status WHERE role = 'activity worker' "
+      . "AND state = 'running' AND current_work LIKE 'activity SlowWrite #% of obs-force%'"),
+    'runtime_status shows the running activity as current work');
+my (undef, undef, $refused) = $node->psql('postgres',
+    "SELECT * FROM duroxide.delete_instance('obs-force')");
+like($refused, qr/instance "obs-force" is still running/, 'a running instance is not deleted without force');
+like($node->safe_psql('postgres',
+        "SELECT instances || ' ' || executions FROM duroxide.delete_instance('obs-force', force => true)"),
+    qr/^1 1$/, 'the forced delete removes it');
+ok($node->poll_query_until('postgres',
+        "SELECT value = 1 FROM duroxide.metrics WHERE metric = 'lock_steals'"),
+    "the activity's completion is discarded as a lost lease");
+ok($node->poll_query_until('postgres',
+        "SELECT count(*) = 0 FROM duroxide.runtime_status WHERE current_work LIKE '%obs-force%'"),
+    'no worker runs it any more');
+is($node->safe_psql('postgres', q{
+SELECT (SELECT count(*) FROM public.effects) || ' ' ||
+       (SELECT count(*) FROM duroxide.instances WHERE instance_id = 'obs-force') || ' ' ||
+       (SELECT count(*) FROM duroxide.orchestrator_queue WHERE instance_id = 'obs-force') || ' ' ||
+       (SELECT count(*) FROM duroxide.worker_queue WHERE instance_id = 'obs-force') || ' ' ||
+       (SELECT value FROM duroxide.metrics WHERE metric = 'activities_succeeded')}),
+    '0 0 0 0 0', "its writes rolled back, nothing of the instance is left, nothing counted as done");
 
 # Paging with a cursor while other sessions create instances: no instance comes twice, and every
 # instance that existed before paging began comes once.

@@ -205,13 +205,11 @@ BEGIN
     GET DIAGNOSTICS executions = ROW_COUNT;
 END
 $fn$;
-COMMENT ON FUNCTION duroxide.prune_executions(text, integer, timestamptz) IS
-    'Deletes the history of old executions of an instance (continue-as-new leaves one per '
-    'iteration), keeping the last keep_last, the current one always.';
 
 -- The bulk form: every matching instance, running ones included (only old executions go).
 -- Only instances with something to prune count against max_instances, so calling it again
--- goes on with the next ones; instances a turn holds right now are skipped.
+-- goes on with the next ones. An instance whose row is being written at that moment (a turn
+-- being recorded, another prune) is skipped, not waited for.
 CREATE FUNCTION duroxide.prune_executions_bulk(instance_ids text[] DEFAULT NULL,
     instances_completed_before timestamptz DEFAULT NULL, max_instances integer DEFAULT 1000,
     keep_last integer DEFAULT 1, completed_before timestamptz DEFAULT NULL,
@@ -264,6 +262,21 @@ REVOKE ALL ON FUNCTION duroxide.prune_executions_bulk(text[], timestamptz, integ
     FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION duroxide.prune_executions_bulk(text[], timestamptz, integer, integer, timestamptz)
     TO duroxide_admin;
+
+-- System metrics (reference 3.6) next to queue_depths and instance_counts.
+CREATE VIEW duroxide.system_metrics AS
+SELECT (SELECT count(*) FROM duroxide.instances) AS total_instances,
+       (SELECT count(*) FROM duroxide.executions) AS total_executions,
+       coalesce(sum(c.instances) FILTER (WHERE c.status = 'Running'), 0)::bigint AS running_instances,
+       coalesce(sum(c.instances) FILTER (WHERE c.status = 'Completed'), 0)::bigint AS completed_instances,
+       coalesce(sum(c.instances) FILTER (WHERE c.status = 'Failed'), 0)::bigint AS failed_instances,
+       (SELECT count(*) FROM duroxide.history) AS total_events
+  FROM duroxide.instance_counts c;
+COMMENT ON VIEW duroxide.system_metrics IS
+    'Totals of the store (all roles): instances, executions, instances by status, history '
+    'events. Counts every row: meant for an occasional look, not for polling.';
+REVOKE ALL ON duroxide.system_metrics FROM PUBLIC;
+GRANT SELECT ON duroxide.system_metrics TO duroxide_admin;
 
 -- Security review (issue 8): register_plugin runs its catalog queries with a fixed search_path,
 -- like the other registration functions, whatever the caller's path holds.

@@ -116,6 +116,13 @@ SELECT * FROM duroxide.prune_executions_bulk(keep_last => 0);
 -- Queue and status overviews.
 SELECT queue, ready >= 0 AS ok FROM duroxide.queue_depths ORDER BY queue;
 SELECT status, instances > 0 AS some FROM duroxide.instance_counts ORDER BY status;
+SELECT total_instances = (SELECT count(*) FROM duroxide.instances) AS instances_ok,
+       total_executions = (SELECT count(*) FROM duroxide.executions) AS executions_ok,
+       total_events = (SELECT count(*) FROM duroxide.history) AS events_ok,
+       running_instances + completed_instances + failed_instances = total_instances AS by_status_ok,
+       running_instances = (SELECT count(*) FROM duroxide.list_instances(status => 'Running', max_rows => 10000))
+           AS running_ok
+  FROM duroxide.system_metrics;
 
 -- Users may read (their own instances) but not delete.
 CREATE ROLE mgmt_user;
@@ -126,6 +133,7 @@ SELECT * FROM duroxide.delete_instance('mgmt-3');
 SELECT * FROM duroxide.prune_executions_bulk(instance_ids => ARRAY['mgmt-can']);
 SELECT execution_id, status FROM duroxide.get_execution_info('mgmt-can', 4);
 SELECT * FROM duroxide.queue_depths;
+SELECT * FROM duroxide.system_metrics;
 RESET ROLE;
 DROP ROLE mgmt_user;
 

@@ -327,7 +327,8 @@ COMMENT ON FUNCTION duroxide.prune_executions(text, integer, timestamptz) IS
 
 -- The bulk form: every matching instance, running ones included (only old executions go).
 -- Only instances with something to prune count against max_instances, so calling it again
--- goes on with the next ones; instances a turn holds right now are skipped.
+-- goes on with the next ones. An instance whose row is being written at that moment (a turn
+-- being recorded, another prune) is skipped, not waited for.
 CREATE FUNCTION duroxide.prune_executions_bulk(instance_ids text[] DEFAULT NULL,
     instances_completed_before timestamptz DEFAULT NULL, max_instances integer DEFAULT 1000,
     keep_last integer DEFAULT 1, completed_before timestamptz DEFAULT NULL,
@@ -399,6 +400,18 @@ SELECT CASE e.status WHEN 'ContinuedAsNew' THEN 'Running' ELSE coalesce(e.status
  GROUP BY 1;
 COMMENT ON VIEW duroxide.instance_counts IS 'Instances by status (all roles).';
 
+CREATE VIEW duroxide.system_metrics AS
+SELECT (SELECT count(*) FROM duroxide.instances) AS total_instances,
+       (SELECT count(*) FROM duroxide.executions) AS total_executions,
+       coalesce(sum(c.instances) FILTER (WHERE c.status = 'Running'), 0)::bigint AS running_instances,
+       coalesce(sum(c.instances) FILTER (WHERE c.status = 'Completed'), 0)::bigint AS completed_instances,
+       coalesce(sum(c.instances) FILTER (WHERE c.status = 'Failed'), 0)::bigint AS failed_instances,
+       (SELECT count(*) FROM duroxide.history) AS total_events
+  FROM duroxide.instance_counts c;
+COMMENT ON VIEW duroxide.system_metrics IS
+    'Totals of the store (all roles): instances, executions, instances by status, history '
+    'events. Counts every row: meant for an occasional look, not for polling.';
+
 DO $grants$
 DECLARE f text;
 BEGIN
@@ -423,5 +436,6 @@ $grants$;
 REVOKE ALL ON FUNCTION duroxide._client_status(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION duroxide._prunable(bigint, text, timestamptz, bigint, integer, timestamptz)
     FROM PUBLIC;
-REVOKE ALL ON duroxide.queue_depths, duroxide.instance_counts FROM PUBLIC;
-GRANT SELECT ON duroxide.queue_depths, duroxide.instance_counts TO duroxide_admin;
+REVOKE ALL ON duroxide.queue_depths, duroxide.instance_counts, duroxide.system_metrics FROM PUBLIC;
+GRANT SELECT ON duroxide.queue_depths, duroxide.instance_counts, duroxide.system_metrics
+    TO duroxide_admin;

@@ -170,9 +170,8 @@ BEGIN
 END
 $$} ],
     '>', \$loader_out, '2>', \$loader_err);
-my (%seen, $duplicates, $cursor, $pages);
-$duplicates = 0;
-$pages = 0;
+my (%seen, $cursor);
+my ($duplicates, $pages) = (0, 0);
 while (1) {
     my $after = defined $cursor ? "after_cursor => '$cursor'" : 'after_cursor => NULL';
     my $page = $node->safe_psql('postgres',

@@ -17,11 +17,13 @@ SELECT status, output FROM duroxide.wait_for_orchestration('sub-fan', '30 s');
 -- Scenario 13: detached orchestrations are independent roots.
 SELECT duroxide.start_orchestration('coord', 'Coordinator', 'coord');
 SELECT status, output FROM duroxide.wait_for_orchestration('coord', '30 s');
-SELECT d.id, w.status, w.output, i.parent_instance_id
+-- Wait first: a statement that waits does not see instance rows committed while it waits.
+SELECT d.id, w.status, w.output
   FROM unnest(ARRAY['coord-W1', 'coord-W2']) AS d(id)
  CROSS JOIN LATERAL duroxide.wait_for_orchestration(d.id, '30 s') w
-  JOIN duroxide.instances i ON i.instance_id = d.id
  ORDER BY d.id;
+SELECT instance_id, parent_instance_id FROM duroxide.instances
+ WHERE instance_id IN ('coord-W1', 'coord-W2') ORDER BY instance_id;
 SELECT event_id, event_type FROM duroxide.read_history('coord');
 
 -- Scenario 16: cancelling a parent cancels its waiting child.

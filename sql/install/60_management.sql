@@ -282,7 +282,8 @@ COMMENT ON FUNCTION duroxide.delete_instances(timestamptz, text[], integer) IS
 
 -- The rule of prune_executions: an execution goes when it is at least keep_last executions
 -- before the current one (so never the current one) and, with completed_before, it ended
--- before that (a continued-as-new execution without an end time counts as ended).
+-- before that (a continued-as-new execution recorded by 0.1.0, which kept no end time for it,
+-- counts as ended).
 CREATE FUNCTION duroxide._prunable(execution_id bigint, status text, completed_at timestamptz,
                                    current_id bigint, keep_last integer,
                                    completed_before timestamptz) RETURNS boolean

@@ -272,8 +272,8 @@ void Store::ack_orchestration_item(const OrchestrationBatch& batch, uint64_t exe
     if (turn.status != core::ExecutionStatus::Running) {
         spi_.execute(
             "UPDATE duroxide.executions SET status = $3, output = $4, error = $5, "
-            "completed_at = CASE WHEN $3 = 'ContinuedAsNew' THEN NULL "
-            "ELSE clock_timestamp() END WHERE instance_id = $1 AND execution_id = $2::bigint",
+            "completed_at = clock_timestamp() "
+            "WHERE instance_id = $1 AND execution_id = $2::bigint",
             std::vector<SqlText>{batch.instance, execution, std::string(status_name(turn.status)),
                                  turn.output,
                                  turn.error ? SqlText(codec::encode(*turn.error)) : SqlText()});

@@ -282,3 +282,6 @@ GRANT SELECT ON duroxide.system_metrics TO duroxide_admin;
 -- Security review (issue 8): register_plugin runs its catalog queries with a fixed search_path,
 -- like the other registration functions, whatever the caller's path holds.
 ALTER FUNCTION duroxide.register_plugin(text) SET search_path = pg_catalog, pg_temp;
+
+-- Activity tags: fetches of workers with a tag filter.
+CREATE INDEX worker_queue_tag ON duroxide.worker_queue (tag, id) WHERE tag IS NOT NULL;

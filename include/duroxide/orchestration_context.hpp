@@ -52,6 +52,17 @@ inline const std::string& Outcome::value() const {
 
 class OrchestrationContext;
 
+// Where a scheduled activity may run. Both are recorded in its ActivityScheduled event and
+// take part in the replay match, so code must pass the same options on every replay.
+struct ActivityOptions {
+    // Pins the activity to the activity worker that owns this session.
+    std::optional<std::string> session_id;
+    // Only activity workers whose tag filter admits this tag run the activity (at most 256
+    // bytes; a longer tag fails the orchestration). Without one, workers with the default
+    // filter run it. See duroxide.worker_tag_filter.
+    std::optional<std::string> tag;
+};
+
 // A handle on scheduled durable work (activity, timer, event wait).
 class DurableFuture {
 public:
@@ -91,6 +102,17 @@ public:
     }
     virtual DurableFuture schedule_activity_on(std::string_view name, std::string_view input,
                                                std::optional<std::string_view> session_id) = 0;
+    // The same with a tag: the activity runs only on workers whose tag filter admits `tag`.
+    // Nothing runs it while no such worker exists, so race it with a timer (select) when the
+    // orchestration must not wait forever.
+    DurableFuture schedule_activity_with_tag(std::string_view name, std::string_view input,
+                                             std::string_view tag) {
+        return schedule_activity(name, input, ActivityOptions{std::nullopt, std::string(tag)});
+    }
+    // Schedules an activity with a session and/or a tag. (A tag is given here rather than set
+    // on the returned future: the schedule call is matched against history at once.)
+    virtual DurableFuture schedule_activity(std::string_view name, std::string_view input,
+                                            const ActivityOptions& options) = 0;
     virtual DurableFuture schedule_timer(std::chrono::milliseconds delay) = 0;
     // Waits for the next event `name` raised after this wait is recorded (positional).
     virtual DurableFuture schedule_wait(std::string_view name) = 0;
@@ -139,13 +161,20 @@ public:
     // first success or the last failure.
     Outcome schedule_activity_with_retry(std::string_view name, std::string_view input,
                                          const RetryPolicy& policy) {
-        return retry_activity(name, input, policy, std::nullopt);
+        return retry_activity(name, input, policy, ActivityOptions{});
     }
     // The same with every attempt pinned to session `session_id`.
     Outcome schedule_activity_with_retry_on_session(std::string_view name, std::string_view input,
                                                     const RetryPolicy& policy,
                                                     std::string_view session_id) {
-        return retry_activity(name, input, policy, session_id);
+        return retry_activity(name, input, policy,
+                              ActivityOptions{std::string(session_id), std::nullopt});
+    }
+    // The same with every attempt scheduled with `options` (its session and tag).
+    Outcome schedule_activity_with_retry(std::string_view name, std::string_view input,
+                                         const RetryPolicy& policy,
+                                         const ActivityOptions& options) {
+        return retry_activity(name, input, policy, options);
     }
 
     // Suspends until all complete; outcomes in argument order.
@@ -160,10 +189,10 @@ public:
 
 private:
     Outcome retry_activity(std::string_view name, std::string_view input, const RetryPolicy& policy,
-                           std::optional<std::string_view> session_id) {
+                           const ActivityOptions& options) {
         Outcome last = Outcome::failure("no attempt made");
         for (std::uint32_t attempt = 1; attempt <= policy.max_attempts(); ++attempt) {
-            DurableFuture call = schedule_activity_on(name, input, session_id);
+            DurableFuture call = schedule_activity(name, input, options);
             if (policy.timeout()) {
                 DurableFuture timer = schedule_timer(*policy.timeout());
                 const DurableFuture race[] = {call, timer};

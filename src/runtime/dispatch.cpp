@@ -319,7 +319,8 @@ std::string activity_label(const core::work::ActivityExecute& item) {
 
 // The current work shown in duroxide.runtime_status.
 std::string describe_activity(const core::work::ActivityExecute& item) {
-    return activity_label(item) + (item.session_id ? " (session " + *item.session_id + ")" : "");
+    return activity_label(item) + (item.session_id ? " (session " + *item.session_id + ")" : "") +
+           (item.tag ? " (tag " + *item.tag + ")" : "");
 }
 
 void trace_activity(const core::work::ActivityExecute& item, TraceLevel level,
@@ -354,7 +355,8 @@ std::optional<PendingActivity> fetch_and_run(Handlers& handlers, SessionKeeper& 
             store::Store store(spi);
             handlers.refresh(spi);
             store::WorkFetch fetch =
-                store.fetch_work_item(settings.worker_lock_timeout_ms, sessions.owner());
+                store.fetch_work_item(settings.worker_lock_timeout_ms, sessions.owner(),
+                                      worker_tag_filter(sessions.worker_index()));
             fetched = std::move(fetch.activity);
             lost_race = fetch.lost_session_race;
             if (!fetched && !lost_race) {

@@ -1,6 +1,8 @@
 #include "runtime/gucs.hpp"
 
 #include <climits>
+#include <cstdio>
+#include <string>
 
 #include "pg/postgres.hpp"
 
@@ -11,6 +13,60 @@ extern "C" {
 namespace duroxide::runtime {
 
 Settings settings;
+
+namespace {
+
+// The highest activity worker index (duroxide.activity_workers is at most 64).
+constexpr int kMaxWorkerIndex = 63;
+
+// Check hooks: an invalid value is refused with the parser's message (an ERROR for SET and
+// ALTER SYSTEM, a logged message keeping the old value on reload). The message is copied out
+// before PostgreSQL is called, so no C++ object is alive if it reports an error.
+char tag_filter_problem[512];
+
+bool refuse_tag_filter() {
+    GUC_check_errdetail("%s", tag_filter_problem);
+    return false;
+}
+
+bool check_worker_tag_filter(char** value, void**, GucSource) {
+    try {
+        core::parse_tag_filter(*value != nullptr ? *value : "");
+        return true;
+    } catch (const std::exception& e) {
+        snprintf(tag_filter_problem, sizeof(tag_filter_problem), "%s", e.what());
+    }
+    return refuse_tag_filter();
+}
+
+bool check_worker_tag_filters(char** value, void**, GucSource) {
+    try {
+        core::parse_worker_tag_filters(*value != nullptr ? *value : "", kMaxWorkerIndex);
+        return true;
+    } catch (const std::exception& e) {
+        snprintf(tag_filter_problem, sizeof(tag_filter_problem), "%s", e.what());
+    }
+    return refuse_tag_filter();
+}
+
+} // namespace
+
+core::TagFilter worker_tag_filter(int worker_index) {
+    // Parsed again only when a setting changed (a reload).
+    static std::string parsed_filter, parsed_filters;
+    static core::TagFilter common;
+    static std::map<int, core::TagFilter> per_worker;
+    const std::string filter = settings.worker_tag_filter ? settings.worker_tag_filter : "";
+    const std::string filters = settings.worker_tag_filters ? settings.worker_tag_filters : "";
+    if (filter != parsed_filter || filters != parsed_filters) {
+        common = core::parse_tag_filter(filter);
+        per_worker = core::parse_worker_tag_filters(filters, kMaxWorkerIndex);
+        parsed_filter = filter;
+        parsed_filters = filters;
+    }
+    const auto own = per_worker.find(worker_index);
+    return own != per_worker.end() ? own->second : common;
+}
 
 void define_gucs() {
     DefineCustomStringVariable(
@@ -129,6 +185,20 @@ void define_gucs() {
         "When on, a caller sees, waits on, signals and cancels only instances owned by a role it "
         "has the privileges of; superusers and members of duroxide_admin reach all.",
         &settings.isolate_instances, true, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomStringVariable(
+        "duroxide.worker_tag_filter", "Which activities the activity workers run, by tag.",
+        "default: untagged activities only; any: all; none: no activity; tags:<t>[,<t>...]: "
+        "only those tags; default,<t>[,<t>...]: untagged ones and those tags. At most 5 tags. A "
+        "tagged activity that no worker admits waits until one does.",
+        &settings.worker_tag_filter, "default", PGC_SIGHUP, 0, check_worker_tag_filter, nullptr,
+        nullptr);
+    DefineCustomStringVariable(
+        "duroxide.worker_tag_filters",
+        "Per activity worker overrides of duroxide.worker_tag_filter.",
+        "Entries <worker index>=<tag filter> separated by ';', e.g. '1=tags:gpu; 2=default,io'; "
+        "workers not listed use duroxide.worker_tag_filter.",
+        &settings.worker_tag_filters, "", PGC_SIGHUP, 0, check_worker_tag_filters, nullptr,
+        nullptr);
     MarkGUCPrefixReserved("duroxide");
 }
 

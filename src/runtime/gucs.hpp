@@ -1,6 +1,8 @@
 // Configuration parameters (GUCs), all under the reserved "duroxide." prefix.
 #pragma once
 
+#include "core/routing/tag_filter.hpp"
+
 namespace duroxide::runtime {
 
 struct Settings {
@@ -25,11 +27,17 @@ struct Settings {
     int session_cleanup_interval_ms = 300000; // how often orphaned session rows are removed
     int max_sessions_per_worker = 10;         // sessions one activity worker owns at most
     int retention_period_s = 0; // finished root instances older than this are deleted; 0: off
+    char* worker_tag_filter = nullptr;  // which tagged activities the activity workers run
+    char* worker_tag_filters = nullptr; // per-worker overrides: "<index>=<filter>;..."
 };
 
 extern Settings settings;
 
 // Defines every GUC; called once from _PG_init.
 void define_gucs();
+
+// The tag filter of activity worker `worker_index`: its entry in duroxide.worker_tag_filters,
+// else duroxide.worker_tag_filter (settings as of now; both were validated when set).
+core::TagFilter worker_tag_filter(int worker_index);
 
 } // namespace duroxide::runtime

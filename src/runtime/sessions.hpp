@@ -24,6 +24,7 @@ public:
     SessionKeeper& operator=(const SessionKeeper&) = delete;
 
     const std::string& owner_id() const { return owner_id_; }
+    int worker_index() const { return worker_index_; }
     // This process's part in fetches and acks (settings as of now).
     store::SessionOwner owner() const;
     core::SessionStates& states() { return states_; }

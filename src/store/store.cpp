@@ -364,35 +364,64 @@ void Store::abandon_orchestration_item(const OrchestrationBatch& batch, int64_t 
     "(" table ".locked_until <= clock_timestamp() OR duroxide._session_owner_pid(" table           \
     ".owner_id) IS NULL)"
 
-WorkFetch Store::fetch_work_item(int lock_timeout_ms, const SessionOwner& sessions) {
+namespace {
+
+// The worker queue rows a tag filter admits ($5 holds its tags). One statement text per mode,
+// so that each is prepared with its own predicate (worker_queue_tag serves the tagged ones).
+const char* tag_predicate(core::TagFilter::Mode mode) {
+    switch (mode) {
+    case core::TagFilter::Mode::DefaultOnly:
+        return "w.tag IS NULL";
+    case core::TagFilter::Mode::Tags:
+        return "w.tag = ANY($5::text[])";
+    case core::TagFilter::Mode::DefaultAnd:
+        return "(w.tag IS NULL OR w.tag = ANY($5::text[]))";
+    case core::TagFilter::Mode::Any:
+        return "true";
+    case core::TagFilter::Mode::None:
+        break;
+    }
+    return "false";
+}
+
+} // namespace
+
+WorkFetch Store::fetch_work_item(int lock_timeout_ms, const SessionOwner& sessions,
+                                 const core::TagFilter& tags) {
+    if (tags.mode == core::TagFilter::Mode::None) {
+        return {}; // this worker runs no activity
+    }
     const std::vector<SqlText> params{std::to_string(lock_timeout_ms),
                                       std::to_string(sessions.lease_owner), sessions.owner_id,
-                                      std::to_string(sessions.max_sessions)};
+                                      std::to_string(sessions.max_sessions), text_array(tags.tags)};
     auto rows = spi_.execute(
-        "WITH picked AS ("
-        "  SELECT w.id, s.session_id IS NOT NULL AND s.owner_id = $3 "
-        "      AND s.locked_by = $2::bigint AND s.locked_until > clock_timestamp() AS continued "
-        "  FROM duroxide.worker_queue w "
-        "  LEFT JOIN duroxide.session_locks s ON s.session_id = w.session_id "
-        "  WHERE w.visible_at <= clock_timestamp() "
-        "    AND (w.lock_token IS NULL OR " LEASE_IS_FREE(
-            "w") ") "
-                 "    AND (w.session_id IS NULL "
-                 "      OR (s.owner_id = $3 AND s.locked_until > clock_timestamp()) "
-                 "      OR ((s.session_id IS NULL OR " SESSION_IS_FREE(
-                     "s") ") "
-                          "        AND (SELECT count(*) FROM duroxide.session_locks o WHERE "
-                          "o.owner_id = $3 "
-                          "             AND o.locked_until > clock_timestamp()) < $4::int)) "
-                          "  ORDER BY w.id LIMIT 1 FOR UPDATE OF w SKIP LOCKED) "
-                          "UPDATE duroxide.worker_queue q SET lock_token = "
-                          "gen_random_uuid()::text, "
-                          "  locked_until = clock_timestamp() + $1::int * interval '1 "
-                          "millisecond', "
-                          "  locked_by = $2::bigint, attempt_count = q.attempt_count + 1 "
-                          "FROM picked WHERE q.id = picked.id "
-                          "RETURNING q.id, q.work_item, q.lock_token, q.attempt_count, "
-                          "picked.continued",
+        std::string("WITH picked AS ("
+                    "  SELECT w.id, s.session_id IS NOT NULL AND s.owner_id = $3 "
+                    "      AND s.locked_by = $2::bigint AND s.locked_until > clock_timestamp() AS "
+                    "continued "
+                    "  FROM duroxide.worker_queue w "
+                    "  LEFT JOIN duroxide.session_locks s ON s.session_id = w.session_id "
+                    "  WHERE w.visible_at <= clock_timestamp() AND ") +
+            tag_predicate(tags.mode) +
+            " "
+            "    AND (w.lock_token IS NULL OR " LEASE_IS_FREE(
+                "w") ") "
+                     "    AND (w.session_id IS NULL "
+                     "      OR (s.owner_id = $3 AND s.locked_until > clock_timestamp()) "
+                     "      OR ((s.session_id IS NULL OR " SESSION_IS_FREE(
+                         "s") ") "
+                              "        AND (SELECT count(*) FROM duroxide.session_locks o WHERE "
+                              "o.owner_id = $3 "
+                              "             AND o.locked_until > clock_timestamp()) < $4::int)) "
+                              "  ORDER BY w.id LIMIT 1 FOR UPDATE OF w SKIP LOCKED) "
+                              "UPDATE duroxide.worker_queue q SET lock_token = "
+                              "gen_random_uuid()::text, "
+                              "  locked_until = clock_timestamp() + $1::int * interval '1 "
+                              "millisecond', "
+                              "  locked_by = $2::bigint, attempt_count = q.attempt_count + 1 "
+                              "FROM picked WHERE q.id = picked.id "
+                              "RETURNING q.id, q.work_item, q.lock_token, q.attempt_count, "
+                              "picked.continued",
         params);
     WorkFetch fetch;
     if (rows.rows.empty()) {

@@ -9,6 +9,7 @@
 #include "core/model/event.hpp"
 #include "core/model/work_item.hpp"
 #include "core/replay/turn.hpp"
+#include "core/routing/tag_filter.hpp"
 #include "pg/spi.hpp"
 
 #include <cstdint>
@@ -115,7 +116,9 @@ public:
     // Leases the oldest visible, unleased activity (attempt_count + 1) that this worker may
     // run: no session, a session it owns, or a claimable one (unowned, expired, or its owner
     // gone) while it owns fewer than max_sessions; the session is claimed with it.
-    WorkFetch fetch_work_item(int lock_timeout_ms, const SessionOwner& sessions);
+    // Only activities whose tag `tags` admits are taken (none for TagFilter::Mode::None).
+    WorkFetch fetch_work_item(int lock_timeout_ms, const SessionOwner& sessions,
+                              const core::TagFilter& tags = {});
     // Deletes the activity and enqueues its completion; throws LeaseLost when the lease
     // expired or the activity was cancelled (the caller's transaction must then roll back).
     void ack_work_item(const FetchedActivity& activity, const core::WorkItem& completion,

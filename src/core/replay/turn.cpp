@@ -68,7 +68,9 @@ bool is_schedule(const EventKind& kind) {
 
 std::string describe(const EventKind& kind) {
     if (auto* a = std::get_if<events::ActivityScheduled>(&kind)) {
-        return "activity " + a->name + "(" + a->input + ")";
+        return "activity " + a->name + "(" + a->input + ")" +
+               (a->session_id ? " on session " + *a->session_id : std::string()) +
+               (a->tag ? " with tag " + *a->tag : std::string());
     }
     if (auto* w = std::get_if<events::ExternalSubscribed>(&kind)) {
         return "wait for event " + w->name;
@@ -136,14 +138,29 @@ public:
 
     DurableFuture schedule_activity_on(std::string_view name, std::string_view input,
                                        std::optional<std::string_view> session_id) override {
-        events::ActivityScheduled scheduled{
-            std::string(name), std::string(input),
-            session_id ? std::optional<std::string>(*session_id) : std::nullopt, std::nullopt};
+        ActivityOptions options;
+        if (session_id) {
+            options.session_id = std::string(*session_id);
+        }
+        return schedule_activity(name, input, options);
+    }
+
+    using OrchestrationContext::schedule_activity;
+    DurableFuture schedule_activity(std::string_view name, std::string_view input,
+                                    const ActivityOptions& options) override {
+        if (options.tag && options.tag->size() > kMaxTagNameBytes) {
+            // A limit violation fails the execution (reference §4.13); the code cannot catch it.
+            throw SystemFailureSignal{ErrorDetails::orchestration_failed(
+                "activity tag of " + std::to_string(options.tag->size()) +
+                " bytes exceeds the limit of " + std::to_string(kMaxTagNameBytes) + " bytes")};
+        }
+        events::ActivityScheduled scheduled{std::string(name), std::string(input),
+                                            options.session_id, options.tag};
         const uint64_t id = schedule(scheduled);
         if (id == new_id_) {
             result_->worker_items.push_back(
                 {work::ActivityExecute{input_->instance, input_->execution_id, id, scheduled.name,
-                                       scheduled.input, scheduled.session_id, std::nullopt}});
+                                       scheduled.input, scheduled.session_id, scheduled.tag}});
         }
         return DurableFuture(this, id);
     }

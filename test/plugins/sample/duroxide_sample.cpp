@@ -46,6 +46,12 @@ std::string fail_twice(ActivityContext& ctx, const std::string& input) {
     return "ok:" + input;
 }
 
+// "<tag or untagged>@<worker index>": which worker ran it (the owner id ends in the index).
+std::string where_am_i(ActivityContext& ctx, const std::string&) {
+    const std::string& worker = ctx.worker_id();
+    return ctx.tag().value_or("untagged") + "@" + worker.substr(worker.rfind('/') + 1);
+}
+
 // Session state of SessionVisit: how often this worker ran an activity of the session since it
 // was pinned here.
 struct Visits {
@@ -289,6 +295,25 @@ std::string session_mixed(OrchestrationContext& ctx, const std::string& session)
     return out;
 }
 
+// Scenario 24: "<tag>|<timeout ms>" (an empty tag: untagged). The activity races a timer, as
+// a tagged activity waits for ever while no worker admits its tag. Output: the activity's
+// "<tag>@<worker index>", or "timeout".
+std::string tag_route(OrchestrationContext& ctx, const std::string& input) {
+    const auto bar = input.find('|');
+    const std::string tag = input.substr(0, bar);
+    const DurableFuture race[] = {
+        tag.empty() ? ctx.schedule_activity("WhereAmI", "")
+                    : ctx.schedule_activity_with_tag("WhereAmI", "", tag),
+        ctx.schedule_timer(std::chrono::milliseconds(std::stoll(input.substr(bar + 1))))};
+    return ctx.select(race) == 0 ? race[0].value() : std::string("timeout");
+}
+// FailTwice retried with a tag: every attempt carries it.
+std::string tag_retry(OrchestrationContext& ctx, const std::string& tag) {
+    duroxide::RetryPolicy policy(3);
+    policy.with_backoff(duroxide::FixedBackoff{std::chrono::milliseconds(10)});
+    return ctx.schedule_activity_with_retry("FailTwice", "t", policy, {std::nullopt, tag}).value();
+}
+
 std::string versioned_v1(OrchestrationContext&, const std::string&) {
     return "v1";
 }
@@ -324,6 +349,8 @@ void register_all(duroxide::PluginRegistrar& r) {
     o.register_orchestration("SessionContinue", session_continue);
     o.register_orchestration("SessionRetry", session_retry);
     o.register_orchestration("SessionMixed", session_mixed);
+    o.register_orchestration("TagRoute", tag_route);
+    o.register_orchestration("TagRetry", tag_retry);
     auto& a = r.activities();
     a.register_activity("Hello", hello);
     a.register_activity("Append", append_x);
@@ -332,6 +359,7 @@ void register_all(duroxide::PluginRegistrar& r) {
     a.register_activity("FailTwice", fail_twice);
     a.register_activity("SessionVisit", session_visit);
     a.register_activity("SessionFlaky", session_flaky);
+    a.register_activity("WhereAmI", where_am_i);
 }
 
 } // namespace

@@ -285,3 +285,30 @@ ALTER FUNCTION duroxide.register_plugin(text) SET search_path = pg_catalog, pg_t
 
 -- Activity tags: fetches of workers with a tag filter.
 CREATE INDEX worker_queue_tag ON duroxide.worker_queue (tag, id) WHERE tag IS NOT NULL;
+
+-- duroxide.runtime_status shows each activity worker's tag filter.
+DROP VIEW duroxide.runtime_status;
+DROP FUNCTION duroxide.get_runtime_status();
+CREATE FUNCTION duroxide.get_runtime_status(
+    OUT role text, OUT slot integer, OUT pid integer, OUT database oid, OUT state text,
+    OUT state_since timestamptz, OUT current_work text, OUT items_processed bigint,
+    OUT last_error text, OUT sessions integer, OUT tag_filter text)
+    RETURNS SETOF record
+    LANGUAGE c VOLATILE
+    AS 'MODULE_PATHNAME', 'duroxide_runtime_status';
+COMMENT ON FUNCTION duroxide.get_runtime_status() IS
+    'Rows of the duroxide.runtime_status view, read from shared memory (database as an oid).';
+REVOKE ALL ON FUNCTION duroxide.get_runtime_status() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION duroxide.get_runtime_status() TO duroxide_admin, duroxide_user;
+
+CREATE VIEW duroxide.runtime_status AS
+SELECT s.role, s.slot, s.pid, d.datname AS database, s.state, s.state_since, s.current_work,
+       s.items_processed, s.last_error, s.sessions, s.tag_filter
+  FROM duroxide.get_runtime_status() s
+  LEFT JOIN pg_catalog.pg_database d ON d.oid = s.database;
+COMMENT ON VIEW duroxide.runtime_status IS
+    'Every duroxide process of the server: launcher, dispatchers and activity workers, with '
+    'their state, current work, items processed, last error and (activity workers) the '
+    'number of sessions they own and the tag filter they fetch with.';
+REVOKE ALL ON duroxide.runtime_status FROM PUBLIC;
+GRANT SELECT ON duroxide.runtime_status TO duroxide_admin, duroxide_user;

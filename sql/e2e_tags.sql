@@ -6,6 +6,24 @@ SELECT duroxide.register_plugin('duroxide_sample') > 0 AS registered;
 SHOW duroxide.worker_tag_filter;
 SHOW duroxide.worker_tag_filters;
 
+-- After a reload: waits until both activity workers fetch with the `expected` filters (each
+-- publishes its filter in duroxide.runtime_status at its next fetch) and returns them.
+CREATE FUNCTION pg_temp.await_filters(expected text[]) RETURNS text[] LANGUAGE plpgsql AS $$
+DECLARE
+    seen text[];
+BEGIN
+    PERFORM pg_reload_conf();
+    FOR i IN 1..600 LOOP
+        SELECT array_agg(coalesce(tag_filter, '?') ORDER BY slot) INTO seen
+          FROM duroxide.runtime_status
+         WHERE role = 'activity worker' AND database = current_database();
+        EXIT WHEN seen = expected;
+        PERFORM pg_sleep(0.05);
+    END LOOP;
+    RETURN seen;
+END $$;
+SELECT pg_temp.await_filters(ARRAY['default', 'default']) AS filters;
+
 -- Only default workers: the untagged activity runs, the tagged one never does and the timer
 -- wins; its worker row is removed when the orchestration ends.
 SELECT duroxide.start_orchestration('tag-starved', 'TagRoute', 'gpu|300');
@@ -37,8 +55,7 @@ SET duroxide.worker_tag_filter = 'any';
 -- Heterogeneous workers: worker 1 runs only "gpu" activities, worker 0 only untagged ones;
 -- "io" has no worker and times out.
 ALTER SYSTEM SET duroxide.worker_tag_filters = '1=tags:gpu';
-SELECT pg_reload_conf();
-SELECT pg_sleep(0.5);
+SELECT pg_temp.await_filters(ARRAY['default', 'tags:gpu']) AS filters;
 SELECT duroxide.start_orchestration('tag-gpu', 'TagRoute', 'gpu|60000');
 SELECT duroxide.start_orchestration('tag-plain', 'TagRoute', '|60000');
 SELECT duroxide.start_orchestration('tag-io-starved', 'TagRoute', 'io|300');
@@ -57,8 +74,7 @@ SELECT event_id, event->>'tag' AS tag
 
 -- Worker 0 takes untagged and "io" activities ("default,io"); worker 1 still only "gpu".
 ALTER SYSTEM SET duroxide.worker_tag_filters = '0=default,io; 1=tags:gpu';
-SELECT pg_reload_conf();
-SELECT pg_sleep(0.5);
+SELECT pg_temp.await_filters(ARRAY['default,io', 'tags:gpu']) AS filters;
 SELECT duroxide.start_orchestration('tag-io', 'TagRoute', 'io|60000');
 SELECT duroxide.start_orchestration('tag-plain-2', 'TagRoute', '|60000');
 SELECT id, w.status, w.output
@@ -68,8 +84,7 @@ SELECT id, w.status, w.output
 -- "any" on every worker: tagged and untagged activities all run.
 ALTER SYSTEM RESET duroxide.worker_tag_filters;
 ALTER SYSTEM SET duroxide.worker_tag_filter = 'any';
-SELECT pg_reload_conf();
-SELECT pg_sleep(0.5);
+SELECT pg_temp.await_filters(ARRAY['any', 'any']) AS filters;
 SELECT duroxide.start_orchestration('tag-any-gpu', 'TagRoute', 'gpu|60000');
 SELECT duroxide.start_orchestration('tag-any-ml', 'TagRoute', 'ml|60000');
 SELECT duroxide.start_orchestration('tag-any-plain', 'TagRoute', '|60000');
@@ -79,8 +94,7 @@ SELECT id, w.status, split_part(w.output, '@', 1) AS output
 
 -- A tagged activity queued while no worker admits it runs once one does (no restart).
 ALTER SYSTEM SET duroxide.worker_tag_filter = 'default';
-SELECT pg_reload_conf();
-SELECT pg_sleep(0.5);
+SELECT pg_temp.await_filters(ARRAY['default', 'default']) AS filters;
 SELECT duroxide.start_orchestration('tag-later', 'TagRoute', 'late|60000');
 SELECT pg_sleep(0.5);
 SELECT status FROM duroxide.get_orchestration_status('tag-later');
@@ -90,6 +104,5 @@ SELECT status, output FROM duroxide.wait_for_orchestration('tag-later', '30 s');
 
 ALTER SYSTEM RESET duroxide.worker_tag_filter;
 ALTER SYSTEM RESET duroxide.worker_tag_filters;
-SELECT pg_reload_conf();
-SELECT pg_sleep(0.5);
+SELECT pg_temp.await_filters(ARRAY['default', 'default']) AS filters;
 SELECT duroxide.unregister_plugin('duroxide_sample');

@@ -2,7 +2,7 @@
 CREATE FUNCTION duroxide.get_runtime_status(
     OUT role text, OUT slot integer, OUT pid integer, OUT database oid, OUT state text,
     OUT state_since timestamptz, OUT current_work text, OUT items_processed bigint,
-    OUT last_error text, OUT sessions integer)
+    OUT last_error text, OUT sessions integer, OUT tag_filter text)
     RETURNS SETOF record
     LANGUAGE c VOLATILE
     AS 'MODULE_PATHNAME', 'duroxide_runtime_status';
@@ -13,13 +13,13 @@ GRANT EXECUTE ON FUNCTION duroxide.get_runtime_status() TO duroxide_admin, durox
 
 CREATE VIEW duroxide.runtime_status AS
 SELECT s.role, s.slot, s.pid, d.datname AS database, s.state, s.state_since, s.current_work,
-       s.items_processed, s.last_error, s.sessions
+       s.items_processed, s.last_error, s.sessions, s.tag_filter
   FROM duroxide.get_runtime_status() s
   LEFT JOIN pg_catalog.pg_database d ON d.oid = s.database;
 COMMENT ON VIEW duroxide.runtime_status IS
     'Every duroxide process of the server: launcher, dispatchers and activity workers, with '
     'their state, current work, items processed, last error and (activity workers) the '
-    'number of sessions they own.';
+    'number of sessions they own and the tag filter they fetch with.';
 REVOKE ALL ON duroxide.runtime_status FROM PUBLIC;
 GRANT SELECT ON duroxide.runtime_status TO duroxide_admin, duroxide_user;
 

@@ -354,9 +354,10 @@ std::optional<PendingActivity> fetch_and_run(Handlers& handlers, SessionKeeper& 
             begin_unit(spi, Commit::Relaxed);
             store::Store store(spi);
             handlers.refresh(spi);
+            const core::TagFilter tags = worker_tag_filter(sessions.worker_index());
+            report_tag_filter(tags.to_string());
             store::WorkFetch fetch =
-                store.fetch_work_item(settings.worker_lock_timeout_ms, sessions.owner(),
-                                      worker_tag_filter(sessions.worker_index()));
+                store.fetch_work_item(settings.worker_lock_timeout_ms, sessions.owner(), tags);
             fetched = std::move(fetch.activity);
             lost_race = fetch.lost_session_race;
             if (!fetched && !lost_race) {

@@ -38,6 +38,7 @@ struct WorkerSlot {
     char state[32];
     char current[128];
     char last_error[256];
+    char tag_filter[160]; // activity workers: the tag filter of their last fetch
 };
 
 enum class DatabaseState : uint8 {

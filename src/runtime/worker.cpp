@@ -84,6 +84,7 @@ void forget_process(int, Datum) {
         slot.idle = false;
         slot.sessions = 0;
         slot.current[0] = '\0';
+        slot.tag_filter[0] = '\0';
     }
     LWLockRelease(shared.lock);
 }
@@ -305,6 +306,18 @@ void report_session_owner(const std::string& owner_id) {
     LWLockAcquire(shared.lock, LW_EXCLUSIVE);
     std::snprintf(my_slot().session_owner, sizeof(my_slot().session_owner), "%s", owner_id.c_str());
     LWLockRelease(shared.lock);
+}
+
+void report_tag_filter(const std::string& filter) {
+    static std::string reported;
+    if (filter == reported) {
+        return;
+    }
+    SharedState& shared = shared_state();
+    LWLockAcquire(shared.lock, LW_EXCLUSIVE);
+    std::snprintf(my_slot().tag_filter, sizeof(my_slot().tag_filter), "%s", filter.c_str());
+    LWLockRelease(shared.lock);
+    reported = filter;
 }
 
 uint64 session_releases_seen_by_database() {

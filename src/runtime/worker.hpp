@@ -22,6 +22,8 @@ void report_current_work(const std::string& work);
 void report_sessions_owned(int sessions);
 // Publishes the slot's session owner id (its sessions are its own while it lives).
 void report_session_owner(const std::string& owner_id);
+// Publishes the tag filter this activity worker fetches with (written only when it changes).
+void report_tag_filter(const std::string& filter);
 // The count of SQL session releases committed in this worker's database.
 uint64 session_releases_seen_by_database();
 

@@ -26,6 +26,7 @@ struct StatusRow {
     int64 items_processed = 0;
     std::string last_error;
     int sessions = 0;
+    std::string tag_filter;
 };
 
 std::vector<StatusRow> snapshot() {
@@ -34,7 +35,7 @@ std::vector<StatusRow> snapshot() {
     LWLockAcquire(shared.lock, LW_SHARED);
     if (shared.launcher_pid != 0) {
         rows.push_back(
-            {"launcher", 0, shared.launcher_pid, InvalidOid, "running", 0, "", 0, "", 0});
+            {"launcher", 0, shared.launcher_pid, InvalidOid, "running", 0, "", 0, "", 0, ""});
     }
     for (const auto& entry : shared.databases) {
         if (entry.state == DatabaseState::Free) {
@@ -49,7 +50,7 @@ std::vector<StatusRow> snapshot() {
                             slot.pid == 0 ? std::string("starting") : std::string(slot.state),
                             slot.state_since, slot.current,
                             static_cast<int64>(slot.items_processed), slot.last_error,
-                            slot.sessions});
+                            slot.sessions, slot.tag_filter});
         }
     }
     LWLockRelease(shared.lock);
@@ -68,8 +69,8 @@ DUROXIDE_SQL_FUNCTION(duroxide_runtime_status) {
     ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
     duroxide::pg::call([fcinfo] { InitMaterializedSRF(fcinfo, 0); });
     for (const auto& row : rows) {
-        Datum values[10];
-        bool nulls[10] = {};
+        Datum values[11];
+        bool nulls[11] = {};
         values[0] = nullable_text(row.role, nulls[0]);
         values[1] = Int32GetDatum(row.slot);
         values[2] = Int32GetDatum(row.pid);
@@ -83,6 +84,7 @@ DUROXIDE_SQL_FUNCTION(duroxide_runtime_status) {
         values[7] = Int64GetDatum(row.items_processed);
         values[8] = nullable_text(row.last_error, nulls[8]);
         values[9] = Int32GetDatum(row.sessions);
+        values[10] = nullable_text(row.tag_filter, nulls[10]);
         duroxide::pg::call([rsinfo, &values, &nulls] {
             tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
         });

@@ -312,3 +312,80 @@ COMMENT ON VIEW duroxide.runtime_status IS
     'number of sessions they own and the tag filter they fetch with.';
 REVOKE ALL ON duroxide.runtime_status FROM PUBLIC;
 GRANT SELECT ON duroxide.runtime_status TO duroxide_admin, duroxide_user;
+
+-- Version policies: which version of an orchestration new instances get when no version is
+-- given (at start, for sub-orchestrations and continue-as-new without one). Rows are updated,
+-- never deleted (NULL = latest), so workers see every change by max(set_at).
+CREATE TABLE duroxide.version_policies (
+    orchestration  text PRIMARY KEY,
+    version        text,
+    set_by         regrole NOT NULL,
+    set_at         timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+COMMENT ON TABLE duroxide.version_policies IS
+    'Version policies set with duroxide.set_version_policy (version NULL: the latest registered).';
+REVOKE ALL ON duroxide.version_policies FROM PUBLIC;
+GRANT SELECT ON duroxide.version_policies TO duroxide_admin, duroxide_user;
+GRANT INSERT, UPDATE ON duroxide.version_policies TO duroxide_admin;
+
+CREATE FUNCTION duroxide.set_version_policy(orchestration text, version text) RETURNS void
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    registered text;
+BEGIN
+    IF orchestration IS NULL THEN
+        RAISE EXCEPTION 'orchestration must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    SELECT string_agg(h.version, ', ' ORDER BY string_to_array(h.version, '.')::int[])
+      INTO registered
+      FROM duroxide.plugin_handlers h
+     WHERE h.kind = 'orchestration' AND h.name = set_version_policy.orchestration;
+    IF registered IS NULL THEN
+        RAISE EXCEPTION 'orchestration "%" is not registered', orchestration
+            USING ERRCODE = 'undefined_object';
+    END IF;
+    IF version IS NOT NULL AND NOT EXISTS (
+            SELECT 1 FROM duroxide.plugin_handlers h
+             WHERE h.kind = 'orchestration' AND h.name = set_version_policy.orchestration
+               AND h.version = set_version_policy.version) THEN
+        RAISE EXCEPTION 'version "%" of orchestration "%" is not registered', version, orchestration
+            USING ERRCODE = 'undefined_object', DETAIL = 'Registered versions: ' || registered || '.';
+    END IF;
+    INSERT INTO duroxide.version_policies AS p (orchestration, version, set_by)
+    VALUES (orchestration, version, current_user::regrole)
+    ON CONFLICT ON CONSTRAINT version_policies_pkey DO UPDATE
+       SET version = excluded.version, set_by = excluded.set_by, set_at = clock_timestamp();
+END
+$fn$;
+COMMENT ON FUNCTION duroxide.set_version_policy(text, text) IS
+    'Sets which version of orchestration "orchestration" new instances get when none is given: '
+    'version (a registered one), or NULL for the latest. Running dispatchers apply it at their '
+    'next fetch; running instances keep their version.';
+REVOKE ALL ON FUNCTION duroxide.set_version_policy(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION duroxide.set_version_policy(text, text) TO duroxide_admin;
+
+CREATE OR REPLACE VIEW duroxide.registered_handlers AS
+SELECT h.kind, h.name, NULLIF(h.version, '') AS version, 'plugin'::text AS provider_type,
+       h.plugin AS provider,
+       CASE WHEN h.kind = 'orchestration' THEN coalesce(p.version, 'latest') END
+           AS version_policy,
+       CASE WHEN h.kind = 'orchestration' THEN h.version = coalesce(p.version,
+           (SELECT l.version FROM duroxide.plugin_handlers l
+             WHERE l.kind = 'orchestration' AND l.name = h.name
+             ORDER BY string_to_array(l.version, '.')::int[] DESC LIMIT 1)) END
+           AS default_version
+  FROM duroxide.plugin_handlers h
+  LEFT JOIN duroxide.version_policies p ON h.kind = 'orchestration' AND p.orchestration = h.name
+UNION ALL
+SELECT 'activity', a.name, NULL, 'sql', a.function_oid::text, NULL, NULL
+  FROM duroxide.sql_activities a;
+COMMENT ON VIEW duroxide.registered_handlers IS
+    'Every orchestration and activity the runtime can run, with its version and provider '
+    '(a plugin, or an SQL function); for orchestrations, the version policy (latest, or the '
+    'exact version set by duroxide.set_version_policy) and whether this is the version new '
+    'instances get when none is given (default_version).';
+REVOKE ALL ON duroxide.registered_handlers FROM PUBLIC;
+GRANT SELECT ON duroxide.registered_handlers TO duroxide_admin, duroxide_user;
+SELECT pg_catalog.pg_extension_config_dump('duroxide.version_policies', '');

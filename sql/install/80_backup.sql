@@ -10,3 +10,4 @@ SELECT pg_catalog.pg_extension_config_dump('duroxide.worker_queue_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('duroxide.plugins', '');
 SELECT pg_catalog.pg_extension_config_dump('duroxide.plugin_handlers', '');
 SELECT pg_catalog.pg_extension_config_dump('duroxide.sql_activities', '');
+SELECT pg_catalog.pg_extension_config_dump('duroxide.version_policies', '');

@@ -18,14 +18,50 @@ public:
 } // namespace
 
 bool Handlers::refresh(pg::SpiConnection& spi) {
-    auto version =
-        spi.execute("SELECT count(*)::text || ':' || coalesce(max(registered_at)::text, '') "
-                    "FROM duroxide.plugins",
-                    {}, true);
-    const std::string current = version.rows[0][0].value_or("");
-    if (current == catalog_version_) {
-        return false;
+    // Every change to either catalog moves its count or its latest timestamp (version policies
+    // are never deleted, only updated): one cheap statement per fetch tells whether to reload.
+    auto version = spi.execute(
+        "SELECT (SELECT count(*)::text || ':' || coalesce(max(registered_at)::text, '') "
+        "          FROM duroxide.plugins), "
+        "       (SELECT count(*)::text || ':' || coalesce(max(set_at)::text, '') "
+        "          FROM duroxide.version_policies)",
+        {}, true);
+    const std::string plugins = version.rows[0][0].value_or("");
+    const std::string policies = version.rows[0][1].value_or("");
+    const bool reloaded = plugins != catalog_version_;
+    if (reloaded) {
+        reload_plugins(spi);
+        catalog_version_ = plugins;
     }
+    if (reloaded || policies != policies_version_) {
+        apply_version_policies(spi);
+        policies_version_ = policies;
+    }
+    return reloaded;
+}
+
+void Handlers::apply_version_policies(pg::SpiConnection& spi) {
+    OrchestrationRegistry with_policies = plugin_orchestrations_;
+    auto rows = spi.execute(
+        "SELECT orchestration, version FROM duroxide.version_policies ORDER BY orchestration", {},
+        true);
+    for (const auto& row : rows.rows) {
+        const std::string& name = *row[0];
+        try {
+            if (with_policies.has(name)) {
+                with_policies.set_policy(name, row[1] ? VersionPolicy::exact(Semver::parse(*row[1]))
+                                                      : VersionPolicy::latest());
+            }
+        } catch (const std::exception& e) {
+            const std::string message =
+                "duroxide: version policy of \"" + name + "\" not applied: " + e.what();
+            pg::call([&message] { ereport(WARNING, (errmsg_internal("%s", message.c_str()))); });
+        }
+    }
+    orchestrations_ = std::move(with_policies);
+}
+
+void Handlers::reload_plugins(pg::SpiConnection& spi) {
     Collector merged;
     auto plugins = spi.execute("SELECT name FROM duroxide.plugins ORDER BY name", {}, true);
     for (const auto& row : plugins.rows) {
@@ -40,10 +76,8 @@ bool Handlers::refresh(pg::SpiConnection& spi) {
             pg::call([&message] { ereport(WARNING, (errmsg_internal("%s", message.c_str()))); });
         }
     }
-    orchestrations_ = std::move(merged.orchestrations_);
+    plugin_orchestrations_ = std::move(merged.orchestrations_);
     activities_ = std::move(merged.activities_);
-    catalog_version_ = current;
-    return true;
 }
 
 std::optional<SqlActivity> Handlers::sql_activity(pg::SpiConnection& spi,

@@ -21,8 +21,10 @@ struct SqlActivity {
 class Handlers {
 public:
     // Reloads the plugins when duroxide.plugins changed since the last call (caller's
-    // transaction). A plugin that fails to load is logged and skipped.
-    // Returns true when the handlers were reloaded.
+    // transaction), and applies duroxide.version_policies over their registries when either
+    // changed. A plugin that fails to load is logged and skipped.
+    // Returns true when the plugins were reloaded (a policy change alone returns false: it
+    // only changes which version new instances get).
     bool refresh(pg::SpiConnection& spi);
 
     const OrchestrationRegistry& orchestrations() const { return orchestrations_; }
@@ -30,8 +32,12 @@ public:
     std::optional<SqlActivity> sql_activity(pg::SpiConnection& spi, const std::string& name) const;
 
 private:
-    std::string catalog_version_;
-    OrchestrationRegistry orchestrations_;
+    void reload_plugins(pg::SpiConnection& spi);
+    void apply_version_policies(pg::SpiConnection& spi);
+
+    std::string catalog_version_, policies_version_;
+    OrchestrationRegistry plugin_orchestrations_; // as the plugins registered them
+    OrchestrationRegistry orchestrations_;        // with the SQL version policies applied
     ActivityRegistry activities_;
 };
 } // namespace duroxide::runtime

@@ -1,0 +1,296 @@
+// An in-memory runtime for engine tests: a store of instances (executions and their
+// histories), an orchestrator queue with visibility times and a worker queue, and a loop that
+// plays the dispatcher (calling the real core::run_turn, with continue-as-new and
+// sub-orchestration routing as the store does) and activity workers with tag filters (calling
+// the real core::run_activity). Time is virtual: when nothing is visible the clock jumps to
+// the next timer. Nothing here is PostgreSQL; it mirrors what src/store and src/runtime do.
+#pragma once
+
+#include "core/engine/activity_runner.hpp"
+#include "core/replay/turn.hpp"
+#include "core/routing/tag_filter.hpp"
+#include "duroxide/registry.hpp"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace duroxide::testing {
+
+struct MemoryExecution {
+    uint64_t execution_id = 1;
+    std::string status = "Running"; // Running, Completed, Failed, ContinuedAsNew
+    std::string output;
+    std::optional<core::ErrorDetails> error;
+    std::vector<core::Event> history;
+};
+
+struct MemoryInstance {
+    std::string name, version;
+    std::optional<std::string> parent;
+    std::vector<MemoryExecution> executions; // oldest first; the last is current
+
+    const MemoryExecution& current() const { return executions.back(); }
+};
+
+struct MemoryWorker {
+    core::TagFilter filter;
+    std::string id;
+    std::vector<std::string> ran; // "<activity>:<instance>" in the order it ran them
+};
+
+class MemoryRuntime {
+public:
+    OrchestrationRegistry orchestrations;
+    ActivityRegistry activities;
+    std::vector<MemoryWorker> workers{MemoryWorker{{}, "worker-0", {}}};
+    std::map<std::string, MemoryInstance> instances;
+    uint64_t now_ms = 1'000'000;
+    std::size_t turns = 0;
+
+    void start(const std::string& instance, const std::string& name, const std::string& input,
+               std::optional<std::string> version = std::nullopt) {
+        enqueue({core::work::StartOrchestration{instance, name, input, std::move(version),
+                                                std::nullopt, std::nullopt, 1}});
+    }
+    void raise_event(const std::string& instance, const std::string& name,
+                     const std::string& data) {
+        enqueue({core::work::ExternalRaised{instance, name, data}});
+    }
+    void enqueue_event(const std::string& instance, const std::string& queue,
+                       const std::string& data) {
+        if (instances.count(instance)) { // as the store: messages before the start are dropped
+            enqueue({core::work::QueueMessage{instance, queue, data}});
+        }
+    }
+    void cancel(const std::string& instance, const std::string& reason) {
+        enqueue({core::work::CancelInstance{instance, reason}});
+    }
+
+    // Runs turns and activities until nothing is left or `until` holds (checked between
+    // steps); time advances to the next timer when nothing else can run. Returns whether the
+    // condition held (always true without one).
+    template <typename Condition>
+    bool run(Condition until, uint64_t max_time_ms = 24ull * 3600 * 1000) {
+        const uint64_t deadline = now_ms + max_time_ms;
+        for (std::size_t step = 0; step < 100000; ++step) {
+            if (until()) {
+                return true;
+            }
+            if (run_one_turn() || run_one_activity()) {
+                continue;
+            }
+            std::optional<uint64_t> next;
+            for (const auto& message : orchestrator_queue_) {
+                if (message.visible_at > now_ms) {
+                    next = std::min(next.value_or(message.visible_at), message.visible_at);
+                }
+            }
+            if (!next || *next > deadline) {
+                return until();
+            }
+            now_ms = *next;
+        }
+        throw std::runtime_error("memory runtime: no progress after 100000 steps");
+    }
+    void run() {
+        run([] { return false; });
+    }
+    // Runs until `instance` has an execution that is not Running (or nothing is left).
+    const MemoryExecution& finish(const std::string& instance) {
+        run([&] { return is_finished(instance); });
+        return instances.at(instance).current();
+    }
+    bool is_finished(const std::string& instance) const {
+        auto it = instances.find(instance);
+        return it != instances.end() && it->second.current().status != "Running" &&
+               it->second.current().status != "ContinuedAsNew";
+    }
+
+    // "1 OrchestrationStarted, 2 ActivityScheduled, 3 ActivityCompleted<2, ...": the kinds of
+    // one execution's history with their event ids and source ids.
+    std::string shape(const std::string& instance, uint64_t execution_id = 0) const {
+        const auto& executions = instances.at(instance).executions;
+        const MemoryExecution& execution =
+            execution_id == 0 ? executions.back() : executions.at(execution_id - 1);
+        std::string out;
+        for (const auto& event : execution.history) {
+            out += (out.empty() ? "" : ", ") + std::to_string(event.event_id) + " " +
+                   event.type_name();
+            if (event.source_event_id) {
+                out += "<" + std::to_string(*event.source_event_id);
+            }
+        }
+        return out;
+    }
+
+    std::size_t worker_queue_size() const { return worker_queue_.size(); }
+    std::size_t orchestrator_queue_size() const { return orchestrator_queue_.size(); }
+
+private:
+    struct QueuedMessage {
+        std::string instance;
+        core::WorkItem item;
+        uint64_t visible_at = 0;
+        uint64_t sequence = 0;
+    };
+
+    void enqueue(core::WorkItem item) {
+        uint64_t visible_at = now_ms;
+        if (auto* timer = std::get_if<core::work::TimerFired>(&item.kind)) {
+            visible_at = timer->fire_at_ms;
+        }
+        const std::string target = item.target_instance();
+        orchestrator_queue_.push_back({target, std::move(item), visible_at, next_sequence_++});
+    }
+
+    // The dispatcher: the instance of the oldest visible message, with all its visible
+    // messages, in one turn.
+    bool run_one_turn() {
+        const QueuedMessage* oldest = nullptr;
+        for (const auto& message : orchestrator_queue_) {
+            if (message.visible_at <= now_ms && (!oldest || message.sequence < oldest->sequence)) {
+                oldest = &message;
+            }
+        }
+        if (oldest == nullptr) {
+            return false;
+        }
+        const std::string instance = oldest->instance;
+        std::vector<core::WorkItem> messages;
+        std::erase_if(orchestrator_queue_, [&](const QueuedMessage& message) {
+            if (message.instance == instance && message.visible_at <= now_ms) {
+                messages.push_back(message.item);
+                return true;
+            }
+            return false;
+        });
+        auto existing = instances.find(instance);
+        core::TurnInput input{instance, 1, {}, messages, now_ms};
+        if (existing != instances.end()) {
+            const MemoryExecution& current = existing->second.current();
+            input.execution_id = current.execution_id;
+            input.history = current.history;
+            if (current.status == "ContinuedAsNew") {
+                continue_as_new(input, messages);
+            }
+        }
+        const core::TurnResult result = core::run_turn(orchestrations, stacks_, input);
+        ++turns;
+        if (result.handler_missing) {
+            throw std::runtime_error("memory runtime: no handler for a turn of " + instance);
+        }
+        record(input, result);
+        return true;
+    }
+
+    // As the dispatcher does after continue-as-new: the ContinueAsNew message starts the next
+    // execution with an empty history; the other messages go with it.
+    static void continue_as_new(core::TurnInput& input, const std::vector<core::WorkItem>& all) {
+        for (const auto& message : all) {
+            if (auto* next = std::get_if<core::work::ContinueAsNew>(&message.kind)) {
+                const uint64_t execution_id = input.execution_id + 1;
+                input.history.clear();
+                input.messages = {core::WorkItem{core::work::StartOrchestration{
+                    next->instance, next->orchestration, next->input, next->version, std::nullopt,
+                    std::nullopt, execution_id}}};
+                for (const auto& other : all) {
+                    if (!std::holds_alternative<core::work::ContinueAsNew>(other.kind)) {
+                        input.messages.push_back(other);
+                    }
+                }
+                input.execution_id = execution_id;
+                return;
+            }
+        }
+    }
+
+    // The ack: create the instance or execution, append the delta, set the status, enqueue
+    // worker items before removing cancelled activities, enqueue orchestrator items.
+    void record(const core::TurnInput& input, const core::TurnResult& result) {
+        if (result.history_delta.empty() && result.worker_items.empty() &&
+            result.orchestrator_items.empty()) {
+            return; // nothing decided (an ended execution, or nothing to start)
+        }
+        MemoryInstance& instance = instances[input.instance];
+        if (result.orchestration_name) {
+            instance.name = *result.orchestration_name;
+            instance.version = result.orchestration_version.value_or("");
+            instance.parent = result.parent_instance;
+        }
+        if (instance.executions.empty() ||
+            instance.executions.back().execution_id < input.execution_id) {
+            instance.executions.push_back({input.execution_id, "Running", "", std::nullopt, {}});
+        }
+        MemoryExecution& execution = instance.executions.back();
+        execution.history.insert(execution.history.end(), result.history_delta.begin(),
+                                 result.history_delta.end());
+        switch (result.status) {
+        case core::ExecutionStatus::Completed:
+            execution.status = "Completed";
+            break;
+        case core::ExecutionStatus::Failed:
+            execution.status = "Failed";
+            break;
+        case core::ExecutionStatus::ContinuedAsNew:
+            execution.status = "ContinuedAsNew";
+            break;
+        case core::ExecutionStatus::Running:
+            break;
+        }
+        if (result.status != core::ExecutionStatus::Running) {
+            execution.output = result.output;
+            execution.error = result.error;
+        }
+        for (const auto& item : result.worker_items) {
+            worker_queue_.push_back(std::get<core::work::ActivityExecute>(item.kind));
+        }
+        for (const auto& cancelled : result.cancelled_activities) {
+            std::erase_if(worker_queue_, [&](const core::work::ActivityExecute& execute) {
+                return execute.instance == cancelled.instance &&
+                       execute.execution_id == cancelled.execution_id &&
+                       execute.id == cancelled.activity_id;
+            });
+        }
+        for (const auto& item : result.orchestrator_items) {
+            enqueue(item);
+        }
+    }
+
+    // Each worker in turn takes the oldest activity its filter admits.
+    bool run_one_activity() {
+        for (std::size_t w = 0; w < workers.size(); ++w) {
+            MemoryWorker& worker = workers[(next_worker_ + w) % workers.size()];
+            auto it = std::find_if(worker_queue_.begin(), worker_queue_.end(),
+                                   [&](const core::work::ActivityExecute& execute) {
+                                       return worker.filter.admits(execute.tag);
+                                   });
+            if (it == worker_queue_.end()) {
+                continue;
+            }
+            const core::work::ActivityExecute execute = *it;
+            worker_queue_.erase(it);
+            next_worker_ = (next_worker_ + w + 1) % workers.size();
+            const ActivityFn* handler = activities.find(execute.name);
+            if (handler == nullptr) {
+                throw std::runtime_error("memory runtime: no activity " + execute.name);
+            }
+            worker.ran.push_back(execute.name + ":" + execute.instance);
+            enqueue(core::run_activity(*handler, execute, {worker.id, &states_, {}}));
+            return true;
+        }
+        return false;
+    }
+
+    core::StackPool stacks_{64 * 1024};
+    core::SessionStates states_;
+    std::vector<QueuedMessage> orchestrator_queue_;
+    std::vector<core::work::ActivityExecute> worker_queue_;
+    uint64_t next_sequence_ = 0;
+    std::size_t next_worker_ = 0;
+};
+
+} // namespace duroxide::testing

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <span>
 #include <stdexcept>
@@ -145,6 +146,43 @@ public:
     virtual void reset_custom_status() = 0;
     virtual std::optional<std::string> get_custom_status() const = 0;
 
+    // --- Durable key-value store (plugin guide, "Key-value store")
+    // Values live with the instance: readable by clients (duroxide.get_kv_value) after the
+    // turn that wrote them is recorded, and kept across continue_as_new. Reads are in-memory
+    // and replay-stable. At most kMaxKvKeys keys and kMaxKvValueBytes per value: exceeding a
+    // limit fails the orchestration (not catchable).
+    static constexpr std::size_t kMaxKvKeys = 150;
+    static constexpr std::size_t kMaxKvValueBytes = 64 * 1024;
+    virtual void set_kv_value(std::string_view key, std::string_view value) = 0;
+    virtual std::optional<std::string> get_kv_value(std::string_view key) const = 0;
+    virtual std::map<std::string, std::string> get_kv_all_values() const = 0;
+    virtual std::vector<std::string> get_kv_all_keys() const = 0; // sorted
+    virtual std::size_t get_kv_length() const = 0;
+    virtual void clear_kv_value(std::string_view key) = 0;
+    virtual void clear_all_kv_values() = 0;
+    // Clears the keys carried over from earlier executions whose last write is older than
+    // `cutoff_ms` (Unix ms); keys this execution wrote are never pruned. Returns how many.
+    virtual std::size_t prune_kv_values_updated_before(std::uint64_t cutoff_ms) = 0;
+
+    // --- System calls: built-in activities, recorded like any activity (replay-stable)
+    // A UUID v4 as text.
+    DurableFuture new_guid() { return schedule_activity(kSystemNewGuid, ""); }
+    // The activity worker's wall clock, Unix ms as decimal text (see utc_time_point).
+    DurableFuture utc_now() { return schedule_activity(kSystemUtcNowMs, ""); }
+    // Another instance's value of `key` (its live view, as duroxide.get_kv_value reads it);
+    // the output is JSON: null or a string; decode it with kv_lookup_value.
+    DurableFuture get_kv_value_from_instance(std::string_view instance, std::string_view key) {
+        std::string input = "{\"instance_id\":";
+        append_json_string(input, instance);
+        input += ",\"key\":";
+        append_json_string(input, key);
+        input += "}";
+        return schedule_activity(kSystemGetKvValue, input);
+    }
+    static constexpr std::string_view kSystemNewGuid = "__duroxide_syscall:new_guid";
+    static constexpr std::string_view kSystemUtcNowMs = "__duroxide_syscall:utc_now_ms";
+    static constexpr std::string_view kSystemGetKvValue = "__duroxide_syscall:get_kv_value";
+
     // Ends this execution and starts the next one with `input`; does not return.
     [[noreturn]] virtual void continue_as_new(std::string_view input) = 0;
 
@@ -188,6 +226,25 @@ public:
     }
 
 private:
+    static void append_json_string(std::string& out, std::string_view text) {
+        static constexpr char kHex[] = "0123456789abcdef";
+        out += '"';
+        for (char c : text) {
+            const auto byte = static_cast<unsigned char>(c);
+            if (c == '"' || c == '\\') {
+                out += '\\';
+                out += c;
+            } else if (byte < 0x20) {
+                out += "\\u00";
+                out += kHex[byte >> 4];
+                out += kHex[byte & 0xf];
+            } else {
+                out += c;
+            }
+        }
+        out += '"';
+    }
+
     Outcome retry_activity(std::string_view name, std::string_view input, const RetryPolicy& policy,
                            const ActivityOptions& options) {
         Outcome last = Outcome::failure("no attempt made");
@@ -212,6 +269,89 @@ private:
         return last;
     }
 };
+
+// The value of get_kv_value_from_instance's output (JSON null or a JSON string); throws
+// std::invalid_argument for anything else.
+inline std::optional<std::string> kv_lookup_value(std::string_view json) {
+    if (json == "null") {
+        return std::nullopt;
+    }
+    if (json.size() < 2 || json.front() != '"' || json.back() != '"') {
+        throw std::invalid_argument("not a JSON string or null");
+    }
+    auto hex = [&json](std::size_t at) {
+        if (at + 4 > json.size() - 1) {
+            throw std::invalid_argument("truncated \\u escape");
+        }
+        return static_cast<std::uint32_t>(std::stoul(std::string(json.substr(at, 4)), nullptr, 16));
+    };
+    auto put_utf8 = [](std::string& out, std::uint32_t cp) {
+        if (cp < 0x80) {
+            out += static_cast<char>(cp);
+        } else if (cp < 0x800) {
+            out += static_cast<char>(0xC0 | (cp >> 6));
+            out += static_cast<char>(0x80 | (cp & 0x3F));
+        } else if (cp < 0x10000) {
+            out += static_cast<char>(0xE0 | (cp >> 12));
+            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+            out += static_cast<char>(0x80 | (cp & 0x3F));
+        } else {
+            out += static_cast<char>(0xF0 | (cp >> 18));
+            out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+            out += static_cast<char>(0x80 | (cp & 0x3F));
+        }
+    };
+    std::string out;
+    for (std::size_t i = 1; i + 1 < json.size(); ++i) {
+        const char c = json[i];
+        if (c != '\\') {
+            out += c;
+            continue;
+        }
+        if (++i + 1 >= json.size()) {
+            throw std::invalid_argument("truncated escape");
+        }
+        switch (json[i]) {
+        case 'b':
+            out += '\b';
+            break;
+        case 'f':
+            out += '\f';
+            break;
+        case 'n':
+            out += '\n';
+            break;
+        case 'r':
+            out += '\r';
+            break;
+        case 't':
+            out += '\t';
+            break;
+        case 'u': {
+            std::uint32_t cp = hex(i + 1);
+            i += 4;
+            if (cp >= 0xD800 && cp < 0xDC00 && i + 2 < json.size() && json[i + 1] == '\\' &&
+                json[i + 2] == 'u') {
+                const std::uint32_t low = hex(i + 3);
+                i += 6;
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+            }
+            put_utf8(out, cp);
+            break;
+        }
+        default:
+            out += json[i];
+            break; // \" \\ \/
+        }
+    }
+    return out;
+}
+// utc_now's output as a time point.
+inline std::chrono::system_clock::time_point utc_time_point(std::string_view ms_text) {
+    return std::chrono::system_clock::time_point(
+        std::chrono::milliseconds(std::stoll(std::string(ms_text))));
+}
 
 inline Outcome DurableFuture::get() const {
     return context_->await(*this);

@@ -2,6 +2,7 @@
 
 #include "core/fiber/fiber.hpp"
 #include "core/model/limits.hpp"
+#include "core/replay/kv_state.hpp"
 #include "duroxide/orchestration_context.hpp"
 
 #include <deque>
@@ -63,10 +64,13 @@ bool is_schedule(const EventKind& kind) {
            std::holds_alternative<events::CustomStatusUpdated>(kind) ||
            std::holds_alternative<events::SubOrchestrationScheduled>(kind) ||
            std::holds_alternative<events::OrchestrationChained>(kind) ||
-           std::holds_alternative<events::QueueSubscribed>(kind);
+           std::holds_alternative<events::QueueSubscribed>(kind) || is_kv_event(kind);
 }
 
 std::string describe(const EventKind& kind) {
+    if (is_kv_event(kind)) {
+        return describe_kv_event(kind);
+    }
     if (auto* a = std::get_if<events::ActivityScheduled>(&kind)) {
         return "activity " + a->name + "(" + a->input + ")" +
                (a->session_id ? " on session " + *a->session_id : std::string()) +
@@ -98,7 +102,7 @@ public:
     Turn(const TurnInput& input, TurnResult& result, std::vector<Event> full, std::string name,
          std::string version)
         : input_(&input), result_(&result), full_(std::move(full)), name_(std::move(name)),
-          version_(std::move(version)) {
+          version_(std::move(version)), kv_(input.kv_snapshot) {
         index_from(0);
         persisted_schedules_ = schedules_.size(); // code-made schedules are all in history
     }
@@ -244,6 +248,42 @@ public:
     }
     std::optional<std::string> get_custom_status() const override { return custom_status_; }
 
+    // --- key-value store (kv_state.hpp): each change is a schedule event matched on replay
+    void set_kv_value(std::string_view key, std::string_view value) override {
+        if (auto problem = kv_.limit_problem(key, value)) {
+            // Kept as well as thrown: code that catches everything still fails.
+            kv_failure_ = ErrorDetails::orchestration_failed(*problem);
+            throw SystemFailureSignal{*kv_failure_};
+        }
+        schedule(events::KeyValueSet{std::string(key), std::string(value), input_->now_ms});
+        // A replayed set keeps the time it was first recorded at.
+        const Event& recorded =
+            new_id_ != 0 ? new_events_.back() : full_[schedules_[next_schedule_ - 1]];
+        kv_.set(key, value, std::get<events::KeyValueSet>(recorded.kind).last_updated_at_ms);
+    }
+    std::optional<std::string> get_kv_value(std::string_view key) const override {
+        return kv_.get(key);
+    }
+    std::map<std::string, std::string> get_kv_all_values() const override { return kv_.all(); }
+    std::vector<std::string> get_kv_all_keys() const override { return kv_.keys(); }
+    std::size_t get_kv_length() const override { return kv_.size(); }
+    void clear_kv_value(std::string_view key) override {
+        schedule(events::KeyValueCleared{std::string(key)});
+        kv_.clear(key);
+    }
+    void clear_all_kv_values() override {
+        schedule(events::KeyValuesCleared{});
+        kv_.clear_all();
+    }
+    const std::optional<ErrorDetails>& kv_failure() const { return kv_failure_; }
+    std::size_t prune_kv_values_updated_before(uint64_t cutoff_ms) override {
+        const std::vector<std::string> keys = kv_.prunable(cutoff_ms);
+        for (const std::string& key : keys) {
+            clear_kv_value(key);
+        }
+        return keys.size();
+    }
+
     [[noreturn]] void continue_as_new(std::string_view input) override {
         throw ContinueAsNewSignal{std::string(input)};
     }
@@ -301,7 +341,7 @@ private:
             const bool same = recorded.kind.index() == kind.index() &&
                               (std::holds_alternative<events::TimerCreated>(kind) ||
                                std::holds_alternative<events::CustomStatusUpdated>(kind) ||
-                               recorded.kind == kind);
+                               kv_events_match(recorded.kind, kind) || recorded.kind == kind);
             if (!same) {
                 throw NondeterminismSignal{
                     "schedule mismatch: history has " + describe(recorded.kind) + " at event " +
@@ -414,6 +454,8 @@ private:
     std::vector<Event> new_events_;
     uint64_t next_event_id_ = 1;
     uint64_t new_id_ = 0;
+    KvState kv_;
+    std::optional<ErrorDetails> kv_failure_; // a limit the code broke
 };
 
 Event make_event(const TurnInput& input, uint64_t id, std::optional<uint64_t> source,
@@ -578,6 +620,9 @@ private:
                 throw;
             }
             failure = ErrorDetails::application(AppPanicked{}, "unknown exception");
+        }
+        if (turn_.kv_failure() && !failure) {
+            failure = turn_.kv_failure();
         }
     }
 

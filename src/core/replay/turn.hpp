@@ -19,6 +19,7 @@
 #include "duroxide/trace.hpp"
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -27,6 +28,14 @@
 namespace duroxide::core {
 
 enum class ExecutionStatus { Running, Completed, Failed, ContinuedAsNew };
+
+// A key of an instance's durable key-value store as earlier executions left it.
+struct KvEntry {
+    std::string value;
+    uint64_t last_updated_at_ms = 0;
+    bool operator==(const KvEntry&) const = default;
+};
+using KvSnapshot = std::map<std::string, KvEntry>;
 
 struct TurnInput {
     std::string instance;
@@ -38,6 +47,10 @@ struct TurnInput {
     // `last_event_id` is then the id of the last persisted event.
     bool history_omitted = false;
     uint64_t last_event_id = 0;
+
+    // The key-value store as the previous executions left it (kv_store): the state this
+    // execution starts from. Not needed (and not loaded) when history_omitted.
+    KvSnapshot kv_snapshot;
 
     uint64_t persisted_last_event_id() const {
         return history_omitted ? last_event_id : (history.empty() ? 0 : history.back().event_id);

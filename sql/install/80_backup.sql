@@ -11,3 +11,5 @@ SELECT pg_catalog.pg_extension_config_dump('duroxide.plugins', '');
 SELECT pg_catalog.pg_extension_config_dump('duroxide.plugin_handlers', '');
 SELECT pg_catalog.pg_extension_config_dump('duroxide.sql_activities', '');
 SELECT pg_catalog.pg_extension_config_dump('duroxide.version_policies', '');
+SELECT pg_catalog.pg_extension_config_dump('duroxide.kv_store', '');
+SELECT pg_catalog.pg_extension_config_dump('duroxide.kv_delta', '');

@@ -3,6 +3,7 @@
 #include "core/codec/json_codec.hpp"
 #include "core/engine/activity_runner.hpp"
 #include "core/engine/resident_cache.hpp"
+#include "core/replay/kv_state.hpp"
 #include "core/replay/turn.hpp"
 #include "core/retry/timing.hpp"
 #include "pg/guard.hpp"
@@ -11,6 +12,7 @@
 #include "runtime/metrics.hpp"
 #include "runtime/sessions.hpp"
 #include "runtime/sql_activity.hpp"
+#include "runtime/system_activities.hpp"
 #include "runtime/trace_log.hpp"
 #include "runtime/unit_of_work.hpp"
 #include "runtime/wakeup.hpp"
@@ -35,6 +37,7 @@ uint64_t wall_clock_ms() {
 core::TurnInput turn_input(const store::OrchestrationBatch& batch) {
     core::TurnInput input{batch.instance, batch.execution_id, batch.history, batch.messages,
                           wall_clock_ms()};
+    input.kv_snapshot = batch.kv_snapshot;
     if (batch.execution_status != "ContinuedAsNew") {
         input.history_omitted = batch.history_omitted;
         input.last_event_id = batch.history_last_event_id;
@@ -124,7 +127,8 @@ bool changes_status(const core::TurnResult& result) {
         return true;
     }
     return std::any_of(result.history_delta.begin(), result.history_delta.end(), [](const auto& e) {
-        return std::holds_alternative<core::events::CustomStatusUpdated>(e.kind);
+        return std::holds_alternative<core::events::CustomStatusUpdated>(e.kind) ||
+               core::is_kv_event(e.kind); // duroxide.wait_for_kv_value waits on the same latch
     });
 }
 
@@ -337,6 +341,7 @@ struct PendingActivity {
     std::optional<SqlActivity> sql;
     std::optional<core::WorkItem> completion;
     bool handler_missing = false;
+    bool system = false; // a built-in activity: runs when it is recorded
 };
 
 std::optional<PendingActivity> fetch_and_run(Handlers& handlers, SessionKeeper& sessions,
@@ -344,6 +349,7 @@ std::optional<PendingActivity> fetch_and_run(Handlers& handlers, SessionKeeper& 
     std::optional<store::FetchedActivity> fetched;
     const ActivityFn* handler = nullptr;
     std::optional<SqlActivity> sql;
+    bool system = false;
     // A session claimed by another worker between read and claim gives the item back; the
     // next look skips it (it is that worker's now).
     for (int look = 0; look < 3 && !fetched; ++look) {
@@ -362,6 +368,8 @@ std::optional<PendingActivity> fetch_and_run(Handlers& handlers, SessionKeeper& 
             lost_race = fetch.lost_session_race;
             if (!fetched && !lost_race) {
                 outcome.next_work_in_ms = store.ms_until_next_visible(store::Queue::Worker);
+            } else if (fetched && is_system_activity(fetched->item.name)) {
+                system = true;
             } else if (fetched && !(handler = handlers.activities().find(fetched->item.name))) {
                 sql = handlers.sql_activity(spi, fetched->item.name);
             }
@@ -375,7 +383,8 @@ std::optional<PendingActivity> fetch_and_run(Handlers& handlers, SessionKeeper& 
         return std::nullopt;
     }
     sessions.fetched(*fetched);
-    PendingActivity pending{std::move(*fetched), sessions.owner(), sql, std::nullopt, false};
+    PendingActivity pending{
+        std::move(*fetched), sessions.owner(), sql, std::nullopt, false, system};
     const auto& item = pending.fetched.item;
     const auto max_attempts = static_cast<uint32_t>(settings.max_attempts);
     if (pending.fetched.attempt_count > max_attempts) {
@@ -397,7 +406,7 @@ std::optional<PendingActivity> fetch_and_run(Handlers& handlers, SessionKeeper& 
                              std::chrono::steady_clock::now() - started)
                              .count());
     } else {
-        pending.handler_missing = !sql;
+        pending.handler_missing = !sql && !system;
     }
     return pending;
 }
@@ -410,7 +419,9 @@ void record(store::Store& store, PendingActivity& pending) {
                                 unknown_handler_delay_ms(pending.fetched.attempt_count), false);
         return;
     }
-    if (!pending.completion) {
+    if (!pending.completion && pending.system) {
+        pending.completion = run_system_activity(store, pending.fetched.item);
+    } else if (!pending.completion) {
         const auto started = std::chrono::steady_clock::now();
         report_current_work(describe_activity(pending.fetched.item));
         pending.completion = run_sql_activity(*pending.sql, pending.fetched.item);

@@ -209,6 +209,7 @@ std::vector<OrchestrationBatch> Store::fetch_orchestration_items(int64_t owner, 
             batches[index_of(*row[0])].history.push_back(codec::decode_event(*row[1]));
         }
     }
+    load_kv_snapshots(batches);
     return batches;
 }
 
@@ -313,6 +314,7 @@ void Store::ack_orchestration_item(const OrchestrationBatch& batch, uint64_t exe
                                           std::to_string(cancelled.execution_id),
                                           std::to_string(cancelled.activity_id)});
     }
+    record_kv_changes(batch.instance, turn);
     // Children and detached orchestrations belong to the same role as their starter.
     enqueue_orchestrator_items(turn.orchestrator_items, batch.owner_role);
 }

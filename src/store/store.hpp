@@ -36,6 +36,9 @@ struct OrchestrationBatch {
     // event id is the one it knows (history_last_event_id).
     bool history_omitted = false;
     uint64_t history_last_event_id = 0;
+    // The key-value store as earlier executions left it (kv_store); loaded with the history
+    // only (a resident execution already holds the state of its execution).
+    core::KvSnapshot kv_snapshot;
 };
 
 // For an instance and execution the dispatcher holds resident: the last event id it has seen.
@@ -138,7 +141,18 @@ public:
     // Milliseconds until the earliest future message of `queue` becomes visible.
     std::optional<int64_t> ms_until_next_visible(Queue queue);
 
+    // --- durable key-value store (kv_store.cpp)
+    // The live value of a key: this execution's kv_delta over kv_store; nullopt when absent
+    // or cleared.
+    std::optional<std::string> kv_value(const std::string& instance, const std::string& key);
+
 private:
+    // Fills kv_snapshot of the batches whose history was loaded.
+    void load_kv_snapshots(std::vector<OrchestrationBatch>& batches);
+    // Writes the turn's KV events into kv_delta (NULL value = tombstone; KeyValuesCleared
+    // tombstones every key) and, when the execution ended, merges kv_delta into kv_store.
+    void record_kv_changes(const std::string& instance, const core::TurnResult& turn);
+
     pg::SpiConnection& spi_;
 };
 

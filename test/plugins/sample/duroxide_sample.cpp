@@ -321,6 +321,87 @@ std::string versioned_v2(OrchestrationContext&, const std::string&) {
     return "v2";
 }
 
+// Durable key-value store (scenario 19) --------------------------------------------------------
+std::string increment(ActivityContext&, const std::string& number) {
+    return std::to_string(std::stoll(number) + 1);
+}
+// Request/response: answers "requests" queue messages (upper-cased by an activity) under keys
+// "response:<n>" that clients read while it waits for the next one; "status" says where it is.
+// "scratch" lives until the first answer.
+std::string kv_request_response(OrchestrationContext& ctx, const std::string& count) {
+    ctx.set_kv_value("scratch", "1");
+    const int requests = std::stoi(count);
+    for (int n = 1; n <= requests; ++n) {
+        ctx.set_kv_value("status", "waiting for request " + std::to_string(n));
+        const std::string request = ctx.dequeue_event("requests").value();
+        const std::string answer = ctx.schedule_activity("Upper", request).value();
+        ctx.set_kv_value("response:" + std::to_string(n), answer);
+        ctx.clear_kv_value("scratch");
+    }
+    ctx.set_kv_value("status", "done");
+    return "answered " + std::to_string(ctx.get_kv_length() - 1);
+}
+// Read-modify-write: "<rounds>:<executions>": each execution adds 1 to "counter" <rounds> times
+// through an activity, then continues as new; the store survives each continue-as-new. The
+// first execution writes "first", the second clears it.
+std::string kv_counter(OrchestrationContext& ctx, const std::string& input) {
+    const auto colon = input.find(':');
+    const int rounds = std::stoi(input.substr(0, colon));
+    const int left = std::stoi(input.substr(colon + 1));
+    if (ctx.execution_id() == 1) {
+        ctx.set_kv_value("first", "from execution 1");
+    } else if (ctx.execution_id() == 2) {
+        ctx.clear_kv_value("first");
+    }
+    for (int i = 0; i < rounds; ++i) {
+        const std::string value = ctx.get_kv_value("counter").value_or("0");
+        ctx.set_kv_value("counter", ctx.schedule_activity("Increment", value).value());
+    }
+    if (left > 1) {
+        ctx.continue_as_new(std::to_string(rounds) + ":" + std::to_string(left - 1));
+    }
+    return "counter=" + ctx.get_kv_value("counter").value_or("-") +
+           " first=" + ctx.get_kv_value("first").value_or("-");
+}
+// Execution 1 writes a and b; execution 2 clears everything, writes c, waits for "Finish" and
+// returns what it holds.
+std::string kv_reset(OrchestrationContext& ctx, const std::string&) {
+    if (ctx.execution_id() == 1) {
+        ctx.set_kv_value("a", "1");
+        ctx.set_kv_value("b", "2");
+        ctx.continue_as_new("");
+    }
+    ctx.clear_all_kv_values();
+    ctx.set_kv_value("c", "3");
+    ctx.schedule_wait("Finish").value();
+    std::string out;
+    for (const auto& [key, value] : ctx.get_kv_all_values()) {
+        out += (out.empty() ? "" : ",") + key + "=" + value;
+    }
+    return out;
+}
+// The system calls: a UUID, the clock, and "counter" of instance <input> (and a missing key).
+std::string kv_system_calls(OrchestrationContext& ctx, const std::string& other) {
+    const std::string guid = ctx.new_guid().value();
+    const auto now = duroxide::utc_time_point(ctx.utc_now().value());
+    const auto counter =
+        duroxide::kv_lookup_value(ctx.get_kv_value_from_instance(other, "counter").value());
+    const auto missing =
+        duroxide::kv_lookup_value(ctx.get_kv_value_from_instance(other, "no such key").value());
+    ctx.set_kv_value("guid", guid);
+    const bool guid_ok = guid.size() == 36 && guid[8] == '-' && guid[14] == '4';
+    const bool clock_ok =
+        now > std::chrono::system_clock::time_point(std::chrono::hours(24 * 365 * 50));
+    return std::string("guid ") + (guid_ok ? "v4" : "bad:" + guid) + ", clock " +
+           (clock_ok ? "ok" : "bad") + ", counter " + counter.value_or("null") + ", missing " +
+           missing.value_or("null");
+}
+// Writes a value one byte over the limit: the orchestration fails.
+std::string kv_too_big(OrchestrationContext& ctx, const std::string&) {
+    ctx.set_kv_value("big", std::string(OrchestrationContext::kMaxKvValueBytes + 1, 'x'));
+    return "not reached";
+}
+
 void register_all(duroxide::PluginRegistrar& r) {
     auto& o = r.orchestrations();
     o.register_orchestration("HelloWorld", hello_world);
@@ -352,6 +433,12 @@ void register_all(duroxide::PluginRegistrar& r) {
     o.register_orchestration("TagRoute", tag_route);
     o.register_orchestration("TagRetry", tag_retry);
     auto& a = r.activities();
+    o.register_orchestration("KvRequestResponse", kv_request_response);
+    o.register_orchestration("KvCounter", kv_counter);
+    o.register_orchestration("KvReset", kv_reset);
+    o.register_orchestration("KvSystemCalls", kv_system_calls);
+    o.register_orchestration("KvTooBig", kv_too_big);
+    a.register_activity("Increment", increment);
     a.register_activity("Hello", hello);
     a.register_activity("Append", append_x);
     a.register_activity("Fail", fail_with);

@@ -50,6 +50,12 @@ SELECT status, output FROM duroxide.wait_for_orchestration('kv-reset', '30 s');
 SELECT key, value FROM duroxide.kv_store WHERE instance_id = 'kv-reset' ORDER BY key;
 SELECT count(*) AS delta_rows FROM duroxide.kv_delta WHERE instance_id = 'kv-reset';
 
+-- The next execution starts from what the previous one left.
+SELECT duroxide.start_orchestration('kv-carry', 'KvCarry', '');
+SELECT duroxide.wait_for_kv_value('kv-carry', 'waiting', '30 s');
+SELECT duroxide.raise_event('kv-carry', 'Go', '');
+SELECT status, output FROM duroxide.wait_for_orchestration('kv-carry', '30 s');
+
 -- System calls: built-in activities recorded in history like any other.
 SELECT duroxide.start_orchestration('kv-sys', 'KvSystemCalls', 'kv-counter');
 SELECT status, output FROM duroxide.wait_for_orchestration('kv-sys', '30 s');
@@ -94,5 +100,5 @@ SELECT count(*) AS kv_rows_left FROM duroxide.kv_store WHERE instance_id = 'kv-c
 SELECT instances FROM duroxide.delete_instance('kv-reset');
 SELECT (SELECT count(*) FROM duroxide.kv_store WHERE instance_id = 'kv-reset')
      + (SELECT count(*) FROM duroxide.kv_delta WHERE instance_id = 'kv-reset') AS kv_rows_left;
-SELECT duroxide.delete_instance(id) IS NOT NULL FROM unnest(ARRAY['kv-rr', 'kv-sys', 'kv-big', 'kv-sys-stranger']) AS id;
+SELECT duroxide.delete_instance(id) IS NOT NULL FROM unnest(ARRAY['kv-rr', 'kv-carry', 'kv-sys', 'kv-big', 'kv-sys-stranger']) AS id;
 DROP ROLE kv_stranger;

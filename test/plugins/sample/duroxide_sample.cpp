@@ -396,6 +396,18 @@ std::string kv_system_calls(OrchestrationContext& ctx, const std::string& other)
            (clock_ok ? "ok" : "bad") + ", counter " + counter.value_or("null") + ", missing " +
            missing.value_or("null");
 }
+// Execution 1 writes "carried" and continues as new; execution 2 says it waits ("waiting"),
+// waits for "Go" and returns what it found: its replay must start from kv_store's snapshot.
+std::string kv_carry(OrchestrationContext& ctx, const std::string&) {
+    if (ctx.execution_id() == 1) {
+        ctx.set_kv_value("carried", "from 1");
+        ctx.continue_as_new("");
+    }
+    ctx.set_kv_value("waiting", "yes");
+    ctx.schedule_wait("Go").value();
+    return "carried=" + ctx.get_kv_value("carried").value_or("-") +
+           " keys=" + std::to_string(ctx.get_kv_length());
+}
 // Writes a value one byte over the limit: the orchestration fails.
 std::string kv_too_big(OrchestrationContext& ctx, const std::string&) {
     ctx.set_kv_value("big", std::string(OrchestrationContext::kMaxKvValueBytes + 1, 'x'));
@@ -438,6 +450,7 @@ void register_all(duroxide::PluginRegistrar& r) {
     o.register_orchestration("KvReset", kv_reset);
     o.register_orchestration("KvSystemCalls", kv_system_calls);
     o.register_orchestration("KvTooBig", kv_too_big);
+    o.register_orchestration("KvCarry", kv_carry);
     a.register_activity("Increment", increment);
     a.register_activity("Hello", hello);
     a.register_activity("Append", append_x);

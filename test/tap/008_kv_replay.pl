@@ -1,0 +1,71 @@
+# The durable key-value store when executions are replayed instead of resumed: with the
+# resident cache off every turn replays from history and the kv_store snapshot, and after a
+# restart the first turn of a waiting execution does; the values must be those of the
+# resident runs (sql/e2e_kv.sql).
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('kv_replay');
+$node->init;
+$node->append_conf('postgresql.conf', qq{
+shared_preload_libraries = 'duroxide'
+duroxide.activity_workers = 1
+duroxide.resident_cache_size = 0
+max_worker_processes = 16
+});
+$node->start;
+$node->safe_psql('postgres', q{
+CREATE EXTENSION duroxide;
+SELECT duroxide.register_plugin('duroxide_sample');
+});
+
+sub finish {
+    my ($instance) = @_;
+    return $node->safe_psql('postgres',
+        "SELECT status || ' ' || coalesce(output, '') FROM duroxide.wait_for_orchestration('$instance', '60 s')");
+}
+
+# --- every turn replayed
+$node->safe_psql('postgres', q{SELECT duroxide.start_orchestration('counter', 'KvCounter', '3:3')});
+is(finish('counter'), 'Completed counter=9 first=-',
+    'read-modify-write across activities and continue-as-new, replayed every turn');
+is($node->safe_psql('postgres', q{SELECT string_agg(key || '=' || value, ',') FROM duroxide.get_kv_values('counter')}),
+    'counter=9', 'the live view after the end');
+
+$node->safe_psql('postgres', q{SELECT duroxide.start_orchestration('carry', 'KvCarry', '')});
+is($node->safe_psql('postgres', q{SELECT duroxide.wait_for_kv_value('carry', 'waiting', '60 s')}),
+    'yes', 'execution 2 waits');
+$node->safe_psql('postgres', q{SELECT duroxide.raise_event('carry', 'Go', '')});
+is(finish('carry'), 'Completed carried=from 1 keys=2', 'the replay starts from the snapshot');
+
+$node->safe_psql('postgres', q{SELECT duroxide.start_orchestration('rr', 'KvRequestResponse', '1')});
+is($node->safe_psql('postgres', q{SELECT duroxide.wait_for_kv_value('rr', 'status', '60 s')}),
+    'waiting for request 1', 'request/response: waiting');
+$node->safe_psql('postgres', q{SELECT duroxide.enqueue_event('rr', 'requests', 'replayed')});
+is(finish('rr'), 'Completed answered 1', 'request/response completes');
+is($node->safe_psql('postgres', q{SELECT duroxide.get_kv_value('rr', 'response:1')}), 'REPLAYED',
+    'the response is readable');
+is($node->safe_psql('postgres', q{
+SELECT coalesce(sum(value) FILTER (WHERE metric = 'resident_cache_hits'), 0) || ' '
+       || (sum(value) FILTER (WHERE metric = 'orchestration_turns') > 10)
+  FROM duroxide.metrics}), '0 true', 'no turn was resumed (of the many that ran)');
+
+# --- the cache on, and a restart while execution 2 waits: its first turn after the restart
+# replays (nothing is resident), later turns resume.
+$node->append_conf('postgresql.conf', "duroxide.resident_cache_size = 1000\n");
+$node->restart;
+$node->safe_psql('postgres', q{SELECT duroxide.start_orchestration('carry-restart', 'KvCarry', '')});
+is($node->safe_psql('postgres', q{SELECT duroxide.wait_for_kv_value('carry-restart', 'waiting', '60 s')}),
+    'yes', 'execution 2 waits before the restart');
+$node->restart;
+$node->safe_psql('postgres', q{SELECT duroxide.raise_event('carry-restart', 'Go', '')});
+is(finish('carry-restart'), 'Completed carried=from 1 keys=2',
+    'after a restart the replay starts from the snapshot');
+is($node->safe_psql('postgres', q{SELECT count(*) FROM duroxide.kv_delta}), '0',
+    'every delta was merged at the end');
+
+$node->stop;
+done_testing();

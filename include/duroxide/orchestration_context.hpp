@@ -149,9 +149,10 @@ public:
     // --- Durable key-value store (plugin guide, "Key-value store")
     // Values live with the instance: readable by clients (duroxide.get_kv_value) after the
     // turn that wrote them is recorded, and kept across continue_as_new. Reads are in-memory
-    // and replay-stable. At most kMaxKvKeys keys and kMaxKvValueBytes per value: exceeding a
-    // limit fails the orchestration (not catchable).
+    // and replay-stable. At most kMaxKvKeys keys, kMaxKvKeyBytes per key and kMaxKvValueBytes
+    // per value: a write past a limit fails the orchestration, even if the code catches it.
     static constexpr std::size_t kMaxKvKeys = 150;
+    static constexpr std::size_t kMaxKvKeyBytes = 1024;
     static constexpr std::size_t kMaxKvValueBytes = 64 * 1024;
     virtual void set_kv_value(std::string_view key, std::string_view value) = 0;
     virtual std::optional<std::string> get_kv_value(std::string_view key) const = 0;

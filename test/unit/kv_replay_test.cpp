@@ -99,8 +99,9 @@ std::string read_modify_write(OrchestrationContext& ctx, const std::string&) {
     }
     ctx.set_kv_value("tmp", "x");
     ctx.clear_kv_value("tmp");
+    const std::size_t pruned = ctx.prune_kv_values_updated_before(10);
     seen += std::to_string(ctx.get_kv_length()) + ":" + joined(ctx.get_kv_all_values());
-    return seen;
+    return seen + "|pruned " + std::to_string(pruned);
 }
 
 TEST(KvReplay, SetGetClearAcrossTurns) {
@@ -108,7 +109,7 @@ TEST(KvReplay, SetGetClearAcrossTurns) {
     run.registry.register_orchestration("Rmw", read_modify_write);
     const TurnResult last = run.start("Rmw");
     ASSERT_EQ(last.status, ExecutionStatus::Completed) << last.output;
-    EXPECT_EQ(last.output, "1,2,3,1:counter=3");
+    EXPECT_EQ(last.output, "1,2,3,1:counter=3|pruned 0");
     EXPECT_EQ(run.kinds(),
               "OrchestrationStarted,ActivityScheduled,ActivityCompleted,KeyValueSet(counter=1),"
               "ActivityScheduled,ActivityCompleted,KeyValueSet(counter=2),ActivityScheduled,"
@@ -119,11 +120,12 @@ TEST(KvReplay, SetGetClearAcrossTurns) {
 TEST(KvReplay, ResidentAndReplayGiveIdenticalHistoriesAndValues) {
     KvRun replayed(false), resident(true);
     for (KvRun* run : {&replayed, &resident}) {
-        run->snapshot = {{"old", {"o", 5}}, {"counter", {"10", 5}}};
+        // "old" is pruned (last written at 5 < 10), "counter" is written first, "kept" is new.
+        run->snapshot = {{"old", {"o", 5}}, {"counter", {"10", 5}}, {"kept", {"k", 50}}};
         run->registry.register_orchestration("Rmw", read_modify_write);
         run->start("Rmw");
     }
-    EXPECT_EQ(replayed.turns.back().output, "11,12,13,2:counter=13;old=o");
+    EXPECT_EQ(replayed.turns.back().output, "11,12,13,2:counter=13;kept=k|pruned 1");
     EXPECT_EQ(resident.turns.back().output, replayed.turns.back().output);
     EXPECT_EQ(resident.kinds(), replayed.kinds());
     ASSERT_EQ(resident.history.size(), replayed.history.size());
@@ -211,6 +213,19 @@ TEST(KvReplay, ValueOverLimitFailsTheOrchestrationUncatchably) {
     EXPECT_TRUE(std::holds_alternative<AppOrchestrationFailed>(app->kind));
     EXPECT_FALSE(app->retryable);
     EXPECT_NE(last.output.find("65537 bytes"), std::string::npos) << last.output;
+}
+
+TEST(KvReplay, KeyOverLimitFailsTheOrchestration) {
+    KvRun run;
+    run.registry.register_orchestration(
+        "LongKey", [](OrchestrationContext& ctx, const std::string&) {
+            ctx.set_kv_value(std::string(kMaxKvKeyBytes, 'k'), "fits");
+            ctx.set_kv_value(std::string(kMaxKvKeyBytes + 1, 'k'), "too long");
+            return std::string("not failed");
+        });
+    const TurnResult last = run.start("LongKey");
+    ASSERT_EQ(last.status, ExecutionStatus::Failed);
+    EXPECT_NE(last.output.find("a key of 1025 bytes"), std::string::npos) << last.output;
 }
 
 TEST(KvReplay, ValueAtLimitIsAccepted) {

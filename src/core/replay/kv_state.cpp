@@ -6,10 +6,15 @@
 namespace duroxide::core {
 
 static_assert(kMaxKvKeys == OrchestrationContext::kMaxKvKeys &&
-              kMaxKvValueBytes == OrchestrationContext::kMaxKvValueBytes);
+              kMaxKvValueBytes == OrchestrationContext::kMaxKvValueBytes &&
+              kMaxKvKeyBytes == OrchestrationContext::kMaxKvKeyBytes);
 
 std::optional<std::string> KvState::limit_problem(std::string_view key,
                                                   std::string_view value) const {
+    if (key.size() > kMaxKvKeyBytes) {
+        return "key-value store: a key of " + std::to_string(key.size()) +
+               " bytes is longer than the limit of " + std::to_string(kMaxKvKeyBytes);
+    }
     if (value.size() > kMaxKvValueBytes) {
         return "key-value store: the value of key \"" + std::string(key) + "\" is " +
                std::to_string(value.size()) + " bytes, more than the limit of " +

@@ -1,7 +1,7 @@
 # The durable key-value store when executions are replayed instead of resumed: with the
 # resident cache off every turn replays from history and the kv_store snapshot, and after a
 # restart the first turn of a waiting execution does; the values must be those of the
-# resident runs (sql/e2e_kv.sql).
+# resident runs (sql/e2e_kv.sql). Also pg_dump/pg_restore of both tables.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -66,6 +66,24 @@ is(finish('carry-restart'), 'Completed carried=from 1 keys=2',
     'after a restart the replay starts from the snapshot');
 is($node->safe_psql('postgres', q{SELECT count(*) FROM duroxide.kv_delta}), '0',
     'every delta was merged at the end');
+
+# --- backups: pg_dump saves both tables with the instances they belong to (foreign keys), and
+# a restored copy reads and continues from them.
+$node->safe_psql('postgres', q{SELECT duroxide.start_orchestration('carry-dump', 'KvCarry', '')});
+is($node->safe_psql('postgres', q{SELECT duroxide.wait_for_kv_value('carry-dump', 'waiting', '60 s')}),
+    'yes', 'an instance with keys in both tables');
+my $dump = $node->basedir . '/kv.dump';
+$node->command_ok(['pg_dump', '-Fc', '-f', $dump, '-d', $node->connstr('postgres')], 'pg_dump');
+$node->safe_psql('postgres', 'CREATE DATABASE restored');
+$node->command_ok(['pg_restore', '-d', $node->connstr('restored'), $dump], 'pg_restore');
+is($node->safe_psql('restored', q{
+SELECT (SELECT string_agg(key || '=' || value, ',' ORDER BY key) FROM duroxide.kv_store WHERE instance_id = 'carry-dump')
+       || ' / ' || (SELECT string_agg(key || '=' || value, ',' ORDER BY key) FROM duroxide.kv_delta WHERE instance_id = 'carry-dump')}),
+    'carried=from 1 / waiting=yes', 'kv_store and kv_delta are restored');
+$node->safe_psql('restored', q{SELECT duroxide.raise_event('carry-dump', 'Go', '')});
+is($node->safe_psql('restored',
+    q{SELECT output FROM duroxide.wait_for_orchestration('carry-dump', '60 s')}),
+    'carried=from 1 keys=2', 'the restored instance goes on with its keys');
 
 $node->stop;
 done_testing();

@@ -47,25 +47,26 @@ std::string utc_now_ms() {
         duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
 }
 
-// Whether an orchestration owned by `caller` may read the instance owned by `target`: the
-// per-role isolation of the SQL API, applied to the role that started the orchestration.
+// Whether an orchestration owned by `caller` may read the instance owned by `target` (none:
+// the instance does not exist or records no owner): the per-role isolation of the SQL API
+// (sql_api/access.hpp), applied to the role that started the orchestration.
 bool owner_may_read(const std::optional<std::string>& caller,
                     const std::optional<std::string>& target) {
-    if (!settings.isolate_instances || !target || caller == target) {
+    if (!settings.isolate_instances || (caller && caller == target)) {
         return true;
     }
     if (!caller) {
         return false;
     }
     const Oid caller_oid = static_cast<Oid>(std::stoul(*caller));
-    const Oid target_oid = static_cast<Oid>(std::stoul(*target));
+    const Oid target_oid = target ? static_cast<Oid>(std::stoul(*target)) : InvalidOid;
     return pg::call([caller_oid, target_oid] {
         if (superuser_arg(caller_oid)) {
             return true;
         }
         const Oid admin = get_role_oid("duroxide_admin", true);
         return (OidIsValid(admin) && has_privs_of_role(caller_oid, admin)) ||
-               has_privs_of_role(caller_oid, target_oid);
+               (OidIsValid(target_oid) && has_privs_of_role(caller_oid, target_oid));
     });
 }
 
@@ -80,11 +81,11 @@ std::string get_kv_value(store::Store& store, const core::work::ActivityExecute&
     const std::string instance(input["instance_id"].GetString(),
                                input["instance_id"].GetStringLength());
     const std::string key(input["key"].GetString(), input["key"].GetStringLength());
-    if (!owner_may_read(store.instance_owner(item.instance), store.instance_owner(instance))) {
-        throw SystemCallError("get_kv_value: permission denied for instance \"" + instance +
-                              "\" (it was started by another role)");
-    }
-    const std::optional<std::string> value = store.kv_value(instance, key);
+    // An instance the orchestration's owner may not reach reads as absent, as in the SQL API.
+    const std::optional<std::string> value =
+        owner_may_read(store.instance_owner(item.instance), store.instance_owner(instance))
+            ? store.kv_value(instance, key)
+            : std::nullopt;
     rapidjson::StringBuffer buffer;
     rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
     if (value) {

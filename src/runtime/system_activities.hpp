@@ -13,8 +13,8 @@ namespace duroxide::runtime {
 
 bool is_system_activity(std::string_view name);
 
-// The completion of a system activity (an application failure for bad input, an unknown
-// system call, or another role's instance under duroxide.isolate_instances).
+// The completion of a system activity (an application failure for bad input or an unknown
+// system call).
 core::WorkItem run_system_activity(store::Store& store, const core::work::ActivityExecute& item);
 
 } // namespace duroxide::runtime

@@ -199,6 +199,12 @@ void define_gucs() {
         "workers not listed use duroxide.worker_tag_filter.",
         &settings.worker_tag_filters, "", PGC_SIGHUP, 0, check_worker_tag_filters, nullptr,
         nullptr);
+    DefineCustomBoolVariable(
+        "duroxide.run_workers", "Whether duroxide's workers serve this database.",
+        "Set it off for one database with ALTER DATABASE ... SET duroxide.run_workers = off: "
+        "its dispatchers and activity workers leave it when they start, and nothing runs its "
+        "queues (the store validation suite drives them itself). Read when the workers start.",
+        &settings.run_workers, true, PGC_SUSET, 0, nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("duroxide");
 }
 

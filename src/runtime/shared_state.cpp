@@ -106,6 +106,9 @@ bool lease_owner_alive(Oid database, int64 owner) {
             alive = alive || (slot.pid != 0 && slot.lease_owner == owner);
         }
     }
+    for (const ProbeOwner& probe : state->probe_owners) {
+        alive = alive || (probe.database == database && probe.lease_owner == owner);
+    }
     LWLockRelease(state->lock);
     return alive;
 }
@@ -121,8 +124,50 @@ pid_t session_owner_pid(Oid database, const char* owner) {
             }
         }
     }
+    for (const ProbeOwner& probe : state->probe_owners) {
+        if (probe.database == database && probe.session_owner[0] != '\0' &&
+            std::strncmp(probe.session_owner, owner, sizeof(probe.session_owner)) == 0) {
+            pid = probe.pid;
+        }
+    }
     LWLockRelease(state->lock);
     return pid;
+}
+
+bool add_probe_owner(Oid database, int64 lease_owner, const char* session_owner) {
+    LWLockAcquire(state->lock, LW_EXCLUSIVE);
+    ProbeOwner* free_entry = nullptr;
+    for (ProbeOwner& probe : state->probe_owners) {
+        if (probe.database == database && probe.lease_owner == lease_owner) {
+            free_entry = &probe; // replaced
+            break;
+        }
+        if (probe.database == InvalidOid && free_entry == nullptr) {
+            free_entry = &probe;
+        }
+    }
+    if (free_entry != nullptr) {
+        free_entry->database = database;
+        free_entry->pid = MyProcPid;
+        free_entry->lease_owner = lease_owner;
+        strlcpy(free_entry->session_owner, session_owner, sizeof(free_entry->session_owner));
+    }
+    LWLockRelease(state->lock);
+    return free_entry != nullptr;
+}
+
+int drop_probe_owners(int64 lease_owner) {
+    int dropped = 0;
+    LWLockAcquire(state->lock, LW_EXCLUSIVE);
+    for (ProbeOwner& probe : state->probe_owners) {
+        if (probe.database != InvalidOid && probe.pid == MyProcPid &&
+            (lease_owner == 0 || probe.lease_owner == lease_owner)) {
+            memset(&probe, 0, sizeof(probe));
+            ++dropped;
+        }
+    }
+    LWLockRelease(state->lock);
+    return dropped;
 }
 
 } // namespace duroxide::runtime

@@ -71,6 +71,17 @@ struct StatusWaiter {
 };
 constexpr int kMaxStatusWaiters = 128;
 
+// A lease owner the store validation suite's probes fetch as (src/sql_api/store_probe.cpp):
+// registered by a backend, alive for the store's lease checks until that backend exits or
+// drops it. Probe owner ids are negative, so they never collide with a worker's.
+struct ProbeOwner {
+    Oid database; // InvalidOid when the entry is free
+    pid_t pid;    // the backend that registered it
+    int64 lease_owner;
+    char session_owner[96]; // "" for none
+};
+constexpr int kMaxProbeOwners = 32;
+
 struct SharedState {
     LWLock* lock;
     pid_t launcher_pid;
@@ -78,6 +89,7 @@ struct SharedState {
     DatabaseEntry databases[kMaxDatabases];
     StatusWaiter status_waiters[kMaxStatusWaiters];
     SharedMetrics metrics; // atomics: no lock needed
+    ProbeOwner probe_owners[kMaxProbeOwners];
 };
 
 // Set up in the postmaster by the shared-memory hooks installed from _PG_init.
@@ -92,7 +104,14 @@ DatabaseEntry* find_or_add_database(Oid database);
 // Whether `owner` is the lease owner id of a live worker of `database`. Takes the lock.
 bool lease_owner_alive(Oid database, int64 owner);
 // The pid of the live activity worker whose session owner id is `owner`; 0 when none.
+// Registered probe owners count as live owners in both (for the validation suite).
 pid_t session_owner_pid(Oid database, const char* owner);
+
+// Registers a probe owner for this backend (false when the table is full); a second call with
+// the same lease owner replaces it. Takes the lock.
+bool add_probe_owner(Oid database, int64 lease_owner, const char* session_owner);
+// Forgets one of this backend's probe owners (all of them with 0); returns how many.
+int drop_probe_owners(int64 lease_owner);
 
 // The slot index of worker `index` of `role` in an entry.
 inline int slot_of(WorkerRole role, int index) {

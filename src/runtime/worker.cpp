@@ -214,6 +214,14 @@ void run_worker(Datum argument) {
     if (!installed_version()) {
         leave_database(probing);
     }
+    if (!settings.run_workers) {
+        // ALTER DATABASE ... SET duroxide.run_workers = off: this database is not served.
+        pg::call([] {
+            ereport(LOG, (errmsg("duroxide: not serving database %u: duroxide.run_workers is off",
+                                 me.database)));
+        });
+        leave_database(probing);
+    }
     LWLockAcquire(shared.lock, LW_EXCLUSIVE);
     DatabaseEntry& entry = shared.databases[me.database_index];
     if (entry.state == DatabaseState::Probing) {

@@ -51,6 +51,10 @@ std::string text_array(const std::vector<std::string>& values) {
 
 void Store::enqueue_orchestrator(const core::WorkItem& item,
                                  const std::optional<std::string>& started_by) {
+    if (std::holds_alternative<core::work::ActivityExecute>(item.kind)) {
+        throw pg::SqlError(ERRCODE_INVALID_PARAMETER_VALUE,
+                           "an ActivityExecute belongs on the worker queue, not an orchestrator's");
+    }
     std::optional<std::string> visible_at_ms;
     if (auto* timer = std::get_if<core::work::TimerFired>(&item.kind)) {
         visible_at_ms = std::to_string(timer->fire_at_ms);
@@ -361,6 +365,17 @@ void Store::abandon_orchestration_item(const OrchestrationBatch& batch, int64_t 
                                       ignore_attempt ? "true" : "false", batch.instance});
 }
 
+bool Store::renew_orchestration_item_lock(const OrchestrationBatch& batch, int lock_timeout_ms) {
+    return !spi_.execute(
+                    "UPDATE duroxide.instance_locks "
+                    "SET locked_until = clock_timestamp() + $3::int * interval '1 millisecond' "
+                    "WHERE instance_id = $1 AND lock_token = $2 "
+                    "  AND locked_until > clock_timestamp() RETURNING 1",
+                    std::vector<SqlText>{batch.instance, batch.lock_token,
+                                         std::to_string(lock_timeout_ms)})
+                .rows.empty();
+}
+
 // A session another worker may claim: its lease ran out, or no live worker has its owner id.
 #define SESSION_IS_FREE(table)                                                                     \
     "(" table ".locked_until <= clock_timestamp() OR duroxide._session_owner_pid(" table           \
@@ -524,16 +539,19 @@ bool Store::renew_work_item_lock(const FetchedActivity& activity, int lock_timeo
     return !renewed.rows.empty();
 }
 
-void Store::abandon_work_item(const FetchedActivity& activity, int64_t delay_ms,
+bool Store::abandon_work_item(const FetchedActivity& activity, int64_t delay_ms,
                               bool ignore_attempt) {
-    spi_.execute("UPDATE duroxide.worker_queue SET lock_token = NULL, locked_until = NULL, "
-                 "  locked_by = NULL, "
-                 "  visible_at = clock_timestamp() + $3::bigint * interval '1 millisecond', "
-                 "  attempt_count = CASE WHEN $4::boolean THEN greatest(attempt_count - 1, 0) "
-                 "    ELSE attempt_count END "
-                 "WHERE id = $1::bigint AND lock_token = $2",
-                 std::vector<SqlText>{std::to_string(activity.id), activity.lock_token,
-                                      std::to_string(delay_ms), ignore_attempt ? "true" : "false"});
+    return spi_.execute(
+                   "UPDATE duroxide.worker_queue SET lock_token = NULL, locked_until = NULL, "
+                   "  locked_by = NULL, "
+                   "  visible_at = clock_timestamp() + $3::bigint * interval '1 millisecond', "
+                   "  attempt_count = CASE WHEN $4::boolean THEN greatest(attempt_count - 1, 0) "
+                   "    ELSE attempt_count END "
+                   "WHERE id = $1::bigint AND lock_token = $2",
+                   std::vector<SqlText>{std::to_string(activity.id), activity.lock_token,
+                                        std::to_string(delay_ms),
+                                        ignore_attempt ? "true" : "false"})
+               .processed > 0;
 }
 
 std::optional<int64_t> Store::ms_until_next_visible(Queue queue) {

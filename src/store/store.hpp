@@ -116,6 +116,10 @@ public:
     void abandon_orchestration_item(const OrchestrationBatch& batch, int64_t delay_ms,
                                     bool ignore_attempt);
 
+    // Extends the instance lock to now + `lock_timeout_ms`; false when it expired or is not
+    // this batch's any more.
+    bool renew_orchestration_item_lock(const OrchestrationBatch& batch, int lock_timeout_ms);
+
     // Leases the oldest visible, unleased activity (attempt_count + 1) that this worker may
     // run: no session, a session it owns, or a claimable one (unowned, expired, or its owner
     // gone) while it owns fewer than max_sessions; the session is claimed with it.
@@ -128,8 +132,9 @@ public:
                        const SessionOwner& sessions);
     // Extends the lease; false when it is no longer ours (cancelled or taken over).
     bool renew_work_item_lock(const FetchedActivity& activity, int lock_timeout_ms);
-    // Releases the lease; the activity becomes visible after `delay_ms`.
-    void abandon_work_item(const FetchedActivity& activity, int64_t delay_ms, bool ignore_attempt);
+    // Releases the lease; the activity becomes visible after `delay_ms`. False when the lease
+    // was no longer ours (nothing changed).
+    bool abandon_work_item(const FetchedActivity& activity, int64_t delay_ms, bool ignore_attempt);
 
     // Renews the leases of this process's sessions that saw activity within `idle_timeout_ms`
     // (idle ones run out) and returns the sessions it still owns.

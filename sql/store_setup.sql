@@ -13,13 +13,18 @@ ALTER DATABASE duroxide_store SET duroxide.run_workers = off;
 \set SHOW_CONTEXT never
 CREATE EXTENSION duroxide;
 
--- The workers started at CREATE EXTENSION leave this database at once.
+-- The workers started at CREATE EXTENSION leave this database at once: wait until they have
+-- come and gone (at most 10 s; they may also be gone before the first look).
 DO $$
+DECLARE seen boolean := false;
 BEGIN
-    FOR i IN 1..300 LOOP
-        EXIT WHEN NOT EXISTS (SELECT 1 FROM duroxide.runtime_status r
-                               WHERE r.database = current_database());
-        PERFORM pg_sleep(0.1);
+    FOR i IN 1..500 LOOP
+        IF EXISTS (SELECT 1 FROM duroxide.runtime_status r WHERE r.database = current_database()) THEN
+            seen := true;
+        ELSIF seen THEN
+            EXIT;
+        END IF;
+        PERFORM pg_sleep(0.02);
     END LOOP;
 END $$;
 SELECT count(*) AS workers_serving_this_database FROM duroxide.runtime_status r

@@ -82,8 +82,10 @@ std::vector<OrchestrationBatch> Store::fetch_orchestration_items(int64_t owner, 
                                                                  int max_items,
                                                                  const ResidentLookup& resident) {
     // Candidates: the instances of the oldest visible messages, not locked by a live holder.
+    // The time is an InitPlan, so that it bounds the index scan: compared row by row, a queue
+    // of delayed messages (timers) was read whole by every fetch (docs/performance.md).
     auto candidates = spi_.execute("SELECT q.instance_id FROM duroxide.orchestrator_queue q "
-                                   "WHERE q.visible_at <= clock_timestamp() "
+                                   "WHERE q.visible_at <= (SELECT clock_timestamp()) "
                                    "  AND NOT EXISTS (SELECT 1 FROM duroxide.instance_locks l "
                                    "    WHERE l.instance_id = q.instance_id AND NOT " LEASE_IS_FREE(
                                        "l") ") "
@@ -558,9 +560,9 @@ std::optional<int64_t> Store::ms_until_next_visible(Queue queue) {
     auto rows = spi_.execute(
         queue == Queue::Orchestrator
             ? "SELECT ceil(extract(epoch FROM min(visible_at) - clock_timestamp()) * 1000)::bigint "
-              "FROM duroxide.orchestrator_queue WHERE visible_at > clock_timestamp()"
+              "FROM duroxide.orchestrator_queue WHERE visible_at > (SELECT clock_timestamp())"
             : "SELECT ceil(extract(epoch FROM min(visible_at) - clock_timestamp()) * 1000)::bigint "
-              "FROM duroxide.worker_queue WHERE visible_at > clock_timestamp()",
+              "FROM duroxide.worker_queue WHERE visible_at > (SELECT clock_timestamp())",
         {}, true);
     if (rows.rows.empty() || !rows.rows[0][0]) {
         return std::nullopt;

@@ -1,6 +1,7 @@
 -- Provider validation: management deletes and prunes on store-made state (reference §3.6 and
 -- §5.1 "deletion", "prune", "bulk_deletion"): cascades, safety rules, and what a delete does
--- to work in flight. The SQL functions are duroxide's own (sql/install/60_management.sql).
+-- to work in flight; and the management reads (queue depths, info, trees). The SQL functions
+-- are duroxide's own (sql/install/60_management.sql).
 \c duroxide_store
 \set SHOW_CONTEXT never
 SELECT duroxide_internal.probe_attach(-1);
@@ -117,6 +118,25 @@ SELECT pv.abandon('pr');
 -- [prune 3] Safety: keep_last must be at least 1; an unknown instance is an error.
 SELECT pv.try($$SELECT duroxide.prune_executions('pr', keep_last => 0)$$);
 SELECT pv.try($$SELECT duroxide.prune_executions('nope')$$);
+SELECT pv.reset();
+
+-- [reads 1] Queue depths count ready, delayed and in-progress messages of both queues.
+SELECT pv.create_instance('q', activities => 3);
+SELECT item FROM pv.fetch_work();
+SELECT pv.enqueue(pv.raised('q', 'now')), pv.enqueue(pv.timer_fired('q', 9, pv.now_ms() + 60000));
+SELECT * FROM duroxide.queue_depths ORDER BY queue;
+-- [reads 2] Instance info, executions and status counts of store-made state.
+SELECT instance_id, orchestration_name, status, execution_id, executions, parent_instance_id
+  FROM duroxide.get_instance_info('q');
+SELECT execution_id, status, events FROM duroxide.list_executions('q');
+SELECT * FROM duroxide.instance_counts ORDER BY status;
+-- [reads 3] Trees and children follow parent_instance_id.
+SELECT pv.reset();
+SELECT pv.create_instance('q');
+SELECT pv.create_instance('q-child', parent => 'q'), pv.create_instance('q-child-2', parent => 'q');
+SELECT pv.create_instance('q-grandchild', parent => 'q-child');
+SELECT * FROM duroxide.get_instance_tree('q');
+SELECT duroxide.list_children('q');
 SELECT pv.reset();
 
 -- Done: the validation database goes.

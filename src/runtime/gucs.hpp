@@ -29,7 +29,7 @@ struct Settings {
     int retention_period_s = 0; // finished root instances older than this are deleted; 0: off
     char* worker_tag_filter = nullptr;  // which tagged activities the activity workers run
     char* worker_tag_filters = nullptr; // per-worker overrides: "<index>=<filter>;..."
-    bool run_workers = true;    // off (per database): the workers leave it alone
+    bool run_workers = true;            // off (per database): the workers leave it alone
 };
 
 extern Settings settings;

@@ -59,6 +59,31 @@ SELECT count(*) AS queued_for_nobody FROM duroxide.orchestrator_queue
  WHERE instance_id = 'nobody-yet';
 SELECT duroxide.enqueue_event('mailbox', '', 'x');
 
+-- Scenario 8: a long activity races a 100 ms timer and loses: the orchestration fails with
+-- "timeout", the activity gets a "dropped_future" cancellation and its worker_queue row is
+-- deleted by the turn's ack (lock stealing), even while a worker runs it.
+SELECT duroxide.start_orchestration('race-timeout', 'TimeoutRace', '');
+SELECT status, error->'Application'->>'message' AS message
+  FROM duroxide.wait_for_orchestration('race-timeout', '30 s');
+SELECT event_id, event_type, event->'source_event_id' AS source, event->>'name' AS name,
+       event->>'reason' AS reason
+  FROM duroxide.read_history('race-timeout');
+SELECT count(*) AS worker_rows FROM duroxide.worker_queue WHERE instance_id = 'race-timeout';
+
+-- Continue-as-new carries the mailbox and the custom status: execution 1 takes one of three
+-- messages and continues; execution 2 starts with the other two, in order, and the status.
+SELECT duroxide.start_orchestration('carry', 'MailboxCarry', 'first');
+SELECT pg_sleep(0.05);
+SELECT duroxide.enqueue_event('carry', 'Signal', 'a');
+SELECT duroxide.enqueue_event('carry', 'Signal', 'b');
+SELECT duroxide.enqueue_event('carry', 'Signal', 'c');
+SELECT status, output, custom_status FROM duroxide.wait_for_orchestration('carry', '30 s');
+SELECT execution_id, status, output FROM duroxide.executions WHERE instance_id = 'carry'
+ ORDER BY execution_id;
+SELECT event_id, event_type, event->'carry_forward_events' AS carried,
+       event->>'initial_custom_status' AS initial_status, event->>'data' AS data
+  FROM duroxide.read_history('carry', 2);
+
 -- Scenario 17: an activity failing twice succeeds on its third attempt, after two backoffs.
 SELECT duroxide.start_orchestration('retry', 'Retrying', 'payload');
 SELECT status, output FROM duroxide.wait_for_orchestration('retry', '30 s');

@@ -64,7 +64,9 @@ struct ActivityOptions {
     std::optional<std::string> tag;
 };
 
-// A handle on scheduled durable work (activity, timer, event wait).
+// A handle on scheduled durable work (activity, timer, event wait). Handles are copyable and
+// their destruction does nothing: work that the code abandons is cancelled explicitly, with
+// cancel(), or by select(), which cancels the futures that lose.
 class DurableFuture {
 public:
     DurableFuture() = default;
@@ -74,6 +76,10 @@ public:
     // get().value(): the result, or TaskFailed.
     std::string value() const { return get().value(); }
     bool ready() const;
+    // Abandons the work if it has not completed (a no-op otherwise, and for a timer): an
+    // activity is withdrawn from the worker queue, a sub-orchestration is cancelled, a wait
+    // or dequeue no longer takes an event or message. Awaiting it afterwards fails.
+    void cancel() const;
     std::uint64_t id() const { return id_; }
 
 private:
@@ -191,8 +197,11 @@ public:
     virtual Outcome await(const DurableFuture& future) = 0;
     virtual bool is_ready(const DurableFuture& future) const = 0;
     // Suspends until one of `futures` completes; returns the index of the one whose completion
-    // comes first in history (deterministic on replay).
+    // comes first in history (deterministic on replay). The others lose and are cancelled, as
+    // by DurableFuture::cancel(): awaiting a loser afterwards fails the orchestration.
     virtual std::size_t select(std::span<const DurableFuture> futures) = 0;
+    // See DurableFuture::cancel().
+    virtual void cancel(const DurableFuture& future) = 0;
 
     // Runs activity `name` up to policy.max_attempts() times, waiting the policy's backoff (a
     // durable timer) between attempts; with a timeout, each attempt races a timer and a
@@ -359,6 +368,9 @@ inline Outcome DurableFuture::get() const {
 }
 inline bool DurableFuture::ready() const {
     return context_->is_ready(*this);
+}
+inline void DurableFuture::cancel() const {
+    context_->cancel(*this);
 }
 
 } // namespace duroxide

@@ -44,12 +44,17 @@ core::TurnInput turn_input(const store::OrchestrationBatch& batch) {
         return input;
     }
     for (const auto& message : batch.messages) {
-        if (auto* next = std::get_if<core::work::ContinueAsNew>(&message.kind)) {
+        if (std::holds_alternative<core::work::ContinueAsNew>(message.kind)) {
             input.execution_id = batch.execution_id + 1;
+            if (!input.history.empty()) {
+                if (auto* previous = std::get_if<core::events::OrchestrationStarted>(
+                        &input.history.front().kind)) {
+                    input.continued_from = *previous;
+                }
+            }
             input.history.clear();
-            input.messages = {core::WorkItem{core::work::StartOrchestration{
-                next->instance, next->orchestration, next->input, next->version, std::nullopt,
-                std::nullopt, input.execution_id}}};
+            // The engine starts the execution from it, with what it carries forward.
+            input.messages = {message};
             for (const auto& other : batch.messages) {
                 if (!std::holds_alternative<core::work::ContinueAsNew>(other.kind)) {
                     input.messages.push_back(other);

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <random>
@@ -56,6 +57,11 @@ struct InstanceRun {
             }
         }
         activities.insert(activities.end(), result.worker_items.begin(), result.worker_items.end());
+        for (const auto& cancelled : result.cancelled_activities) { // lock stealing
+            std::erase_if(activities, [&](const WorkItem& item) {
+                return std::get<work::ActivityExecute>(item.kind).id == cancelled.activity_id;
+            });
+        }
         std::ostringstream line;
         line << static_cast<int>(result.status) << "|" << result.output << "|"
              << result.worker_items.size() << "|" << result.orchestrator_items.size() << "|"
@@ -65,15 +71,22 @@ struct InstanceRun {
     }
 
     // Completes pending work, one message per turn: activities first (oldest first), then
-    // the earliest timer, until nothing is pending or the execution ended.
+    // the earliest timer, then activities named Slow, until nothing is pending or the
+    // execution ended.
     void settle(const std::function<Outcome(const std::string&, const std::string&)>& act) {
         for (int guard = 0; guard < 500; ++guard) {
             if (!history.empty() && history.back().is_terminal()) {
                 return;
             }
-            if (!activities.empty()) {
-                const auto execute = std::get<work::ActivityExecute>(activities.front().kind);
-                activities.erase(activities.begin());
+            auto next = std::find_if(activities.begin(), activities.end(), [](const WorkItem& w) {
+                return std::get<work::ActivityExecute>(w.kind).name != "Slow";
+            });
+            if (next == activities.end() && timers.empty()) {
+                next = activities.begin();
+            }
+            if (next != activities.end()) {
+                const auto execute = std::get<work::ActivityExecute>(next->kind);
+                activities.erase(next);
                 const Outcome outcome = act(execute.name, execute.input);
                 turn({outcome.ok() ? WorkItem{work::ActivityCompleted{"inst", 1, execute.id,
                                                                       outcome.value()}}
@@ -137,7 +150,10 @@ void expect_same_in_every_mode(const std::function<void(OrchestrationRegistry&)>
 // A small language of orchestration steps, so that random programs can be generated:
 //   a = await an activity, f = fan out three activities and join, t = await a timer,
 //   s = select an activity against a timer, c = set the custom status, x = an activity that
-//   fails (caught), n = continue-as-new is not used (one execution per run).
+//   fails (caught), l = select a slow activity against a timer (the timer wins, the activity
+//   is cancelled), w = select an event wait against a timer (no event comes), q = select a
+//   dequeue against a timer (one message is sent at the start), k = schedule an activity and
+//   cancel it; continue-as-new is not used (one execution per run).
 std::string interpret(OrchestrationContext& ctx, const std::string& program) {
     std::string trace;
     int step = 0;
@@ -166,6 +182,27 @@ std::string interpret(OrchestrationContext& ctx, const std::string& program) {
             trace += ctx.select(race) == 0 ? "won;" : "timeout;";
             break;
         }
+        case 'l': {
+            DurableFuture race[] = {ctx.schedule_activity("Slow", tag),
+                                    ctx.schedule_timer(std::chrono::milliseconds(100))};
+            trace += ctx.select(race) == 0 ? "slow won;" : "slow lost;";
+            break;
+        }
+        case 'w': {
+            DurableFuture race[] = {ctx.schedule_wait("E"),
+                                    ctx.schedule_timer(std::chrono::milliseconds(100))};
+            trace += ctx.select(race) == 0 ? "event;" : "no event;";
+            break;
+        }
+        case 'q': {
+            DurableFuture race[] = {ctx.dequeue_event("Q"),
+                                    ctx.schedule_timer(std::chrono::milliseconds(100))};
+            trace += ctx.select(race) == 0 ? "msg " + race[0].value() + ";" : "no msg;";
+            break;
+        }
+        case 'k':
+            ctx.schedule_activity("K", tag).cancel();
+            break;
         case 'c':
             ctx.set_custom_status("step " + tag);
             break;
@@ -205,6 +242,31 @@ TEST(Resident, FanOutTimersSelectsStatusAndFailures) {
             run.settle(echo);
         },
         true);
+}
+
+TEST(Resident, CancelledLosersAndAbandonedWorkAreTheSameResidentAndReplayed) {
+    std::string replayed_shape;
+    expect_same_in_every_mode(
+        [](OrchestrationRegistry& r) {
+            r.register_orchestration("P", [](OrchestrationContext& ctx, const std::string& in) {
+                return interpret(ctx, in);
+            });
+        },
+        [&replayed_shape](InstanceRun& run) {
+            run.turn({start("P", "lqqwka")});
+            run.turn({WorkItem{work::QueueMessage{"inst", "Q", "m"}}});
+            run.settle(echo);
+            EXPECT_EQ(run.history.back().type_name(), std::string("OrchestrationCompleted"));
+            replayed_shape = run.shape();
+        },
+        true);
+    // Slow (2) lost to its timer, the first dequeue took the message, the second (9) and the
+    // wait (14) found nothing, K (18) was abandoned.
+    for (const char* breadcrumb :
+         {" 6:ActivityCancelRequested<2 ", " 13:ExternalSubscribedPersistentCancelled<9 ",
+          " 17:ExternalSubscribedCancelled<14 ", " 19:ActivityCancelRequested<18 "}) {
+        EXPECT_NE(replayed_shape.find(breadcrumb), std::string::npos) << breadcrumb;
+    }
 }
 
 TEST(Resident, ExternalEventsAndQueueMessagesReachWaitingCode) {
@@ -258,7 +320,7 @@ TEST(Resident, ASlotThatDoesNotMatchTheHistoryIsReplayed) {
 
 TEST(Resident, RandomProgramsDecideTheSameResidentAndReplayed) {
     std::mt19937 random(20261122);
-    const std::string ops = "afatscx";
+    const std::string ops = "afatscxlwqk";
     for (int program_index = 0; program_index < 60; ++program_index) {
         std::string program;
         const int length = 1 + static_cast<int>(random() % 12);
@@ -274,6 +336,7 @@ TEST(Resident, RandomProgramsDecideTheSameResidentAndReplayed) {
             },
             [&program](InstanceRun& run) {
                 run.turn({start("P", program)});
+                run.turn({WorkItem{work::QueueMessage{"inst", "Q", "m"}}});
                 run.settle(echo);
             },
             false);

@@ -186,6 +186,9 @@ void write_event_fields(Out& out, const Event& event) {
                     out.pairs("carry_forward_events", *e.carry_forward_events);
                 }
                 out.opt_str("initial_custom_status", e.initial_custom_status, true);
+                if (e.parent_execution_id) {
+                    out.u64("parent_execution_id", *e.parent_execution_id);
+                }
             },
             [&](const OrchestrationCompleted& e) { out.str("output", e.output); },
             [&](const OrchestrationFailed& e) { write_details_field(out, "details", e.details); },
@@ -259,6 +262,9 @@ void write_work_item(Out& out, const WorkItem& item) {
                            out.opt_str("parent_instance", w.parent_instance, false);
                            out.opt_u64("parent_id", w.parent_id);
                            out.u64("execution_id", w.execution_id);
+                           if (w.parent_execution_id) {
+                               out.u64("parent_execution_id", *w.parent_execution_id);
+                           }
                        },
                        [&](const ActivityExecute& w) {
                            out.str("instance", w.instance);
@@ -618,7 +624,8 @@ EventKind read_event_kind(const In& in, const std::string& type) {
                                     in.opt_str("parent_instance"),
                                     in.opt_u64("parent_id"),
                                     in.opt_pairs("carry_forward_events"),
-                                    in.opt_str("initial_custom_status")};
+                                    in.opt_str("initial_custom_status"),
+                                    in.opt_u64("parent_execution_id")};
     }
     if (type == "OrchestrationCompleted")
         return OrchestrationCompleted{in.str("output")};
@@ -702,7 +709,8 @@ WorkItem read_work_item(const Value& v) {
     if (tag == "StartOrchestration") {
         return {StartOrchestration{in.str("instance"), in.str("orchestration"), in.str("input"),
                                    in.opt_str("version"), in.opt_str("parent_instance"),
-                                   in.opt_u64("parent_id"), in.u64("execution_id")}};
+                                   in.opt_u64("parent_id"), in.u64("execution_id"),
+                                   in.opt_u64("parent_execution_id")}};
     }
     if (tag == "ActivityExecute") {
         return {ActivityExecute{in.str("instance"), in.u64("execution_id"), in.u64("id"),

@@ -24,6 +24,10 @@ struct OrchestrationStarted {
     std::optional<uint64_t> parent_id;
     std::optional<CarryForwardEvents> carry_forward_events;
     std::optional<std::string> initial_custom_status;
+    // An extension of duroxide's shape (written only when set): the parent execution that
+    // scheduled this child, reported back with its completion so that a parent which has
+    // continued as new meanwhile ignores it.
+    std::optional<uint64_t> parent_execution_id;
     DUROXIDE_EQ(OrchestrationStarted);
 };
 struct OrchestrationCompleted {

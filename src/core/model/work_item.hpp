@@ -22,6 +22,8 @@ struct StartOrchestration {
     std::optional<std::string> parent_instance;
     std::optional<uint64_t> parent_id;
     uint64_t execution_id = 1;
+    // Extension (written only when set): the parent's execution that scheduled this child.
+    std::optional<uint64_t> parent_execution_id;
     DUROXIDE_EQ(StartOrchestration);
 };
 struct ActivityExecute {

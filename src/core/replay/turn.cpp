@@ -5,9 +5,13 @@
 #include "core/replay/kv_state.hpp"
 #include "duroxide/orchestration_context.hpp"
 
+#include <algorithm>
 #include <deque>
 #include <map>
+#include <stdexcept>
+#include <tuple>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace duroxide::core {
 
@@ -202,7 +206,7 @@ public:
             result_->orchestrator_items.push_back({work::StartOrchestration{
                 child, std::string(name), std::string(input),
                 version ? std::optional<std::string>(*version) : std::nullopt, input_->instance, id,
-                1}});
+                1, input_->execution_id}});
         }
         return DurableFuture(this, id);
     }
@@ -225,15 +229,15 @@ public:
                                          ? schedules_[next_schedule_]
                                          : full_.size() + new_events_.size();
         const uint64_t id = schedule(events::QueueSubscribed{std::string(name)});
-        // The n-th dequeue of a queue takes its n-th message, whenever that arrived.
+        // A mailbox: the oldest message not yet taken, whenever it arrived, else the next one.
         auto& queue = queues_[std::string(name)];
-        const std::size_t arrival = queue.subscriptions++;
-        if (arrival < queue.deliveries.size()) {
-            const auto& [data, delivered_at] = queue.deliveries[arrival];
+        if (!queue.buffered.empty() && takes(id, queue.buffered.front().second)) {
+            const auto [data, delivered_at] = queue.buffered.front();
+            queue.buffered.pop_front();
             completions_.emplace(
                 id, Completion{Outcome::success(data), std::max(position, delivered_at)});
         } else {
-            queue.waiting.emplace(arrival, std::make_pair(id, position));
+            queue.waiting.emplace_back(id, position);
         }
         return DurableFuture(this, id);
     }
@@ -290,6 +294,11 @@ public:
 
     Outcome await(const DurableFuture& future) override {
         auto it = completions_.find(future.id());
+        if (it == completions_.end() && cancelled_.count(future.id())) {
+            throw std::logic_error("awaited a cancelled future (event " +
+                                   std::to_string(future.id()) +
+                                   "); select() cancels the futures that lose");
+        }
         while (it == completions_.end()) {
             wait_for_events();
             it = completions_.find(future.id());
@@ -316,11 +325,18 @@ public:
                 }
             }
             if (winner) {
+                for (std::size_t i = 0; i < futures.size(); ++i) {
+                    if (i != *winner) {
+                        cancel_work(futures[i].id());
+                    }
+                }
                 return *winner;
             }
             wait_for_events();
         }
     }
+
+    void cancel(const DurableFuture& future) override { cancel_work(future.id()); }
 
     // --- driving
     std::size_t unmatched_persisted_schedules() const {
@@ -330,8 +346,107 @@ public:
     uint64_t take_event_id() { return next_event_id_++; }
     const std::vector<Event>& full() const { return full_; }
     bool completed(uint64_t id) const { return completions_.count(id) != 0; }
+    // Queue messages no dequeue took, oldest first, at most kMaxCarryForwardEvents (the
+    // oldest are kept, as duroxide does): what continue-as-new carries to the next execution.
+    CarryForwardEvents unconsumed_messages() const {
+        std::vector<std::tuple<std::size_t, const std::string*, const std::string*>> left;
+        for (const auto& [name, queue] : queues_) {
+            for (const auto& [data, position] : queue.buffered) {
+                left.emplace_back(position, &name, &data);
+            }
+        }
+        std::sort(left.begin(), left.end());
+        CarryForwardEvents carried;
+        for (const auto& [position, name, data] : left) {
+            if (carried.size() == kMaxCarryForwardEvents) {
+                break;
+            }
+            carried.emplace_back(*name, *data);
+        }
+        return carried;
+    }
+
+    // Dropped-future cancellations history records but the code did not make again.
+    std::size_t unrequested_recorded_cancels() const {
+        std::size_t count = 0;
+        for (uint64_t id : recorded_cancels_) {
+            count += cancelled_.count(id) == 0;
+        }
+        return count;
+    }
 
 private:
+    // --- cancellation of abandoned work (select losers, DurableFuture::cancel)
+
+    // The code abandons work `id`. Completed work and timers need nothing; otherwise a
+    // breadcrumb records the cancellation (matched against history on replay, like a
+    // schedule) and, when it is new, the work is withdrawn: an activity by lock stealing, a
+    // child by a CancelInstance. A cancelled wait or dequeue no longer takes an event.
+    void cancel_work(uint64_t id) {
+        if (id == 0 || completions_.count(id) != 0 || !cancelled_.insert(id).second) {
+            return;
+        }
+        const Event* scheduled = find_scheduled(id);
+        if (scheduled == nullptr) {
+            return;
+        }
+        static constexpr const char* kReason = "dropped_future";
+        if (std::holds_alternative<events::ActivityScheduled>(scheduled->kind)) {
+            if (record_cancel(id, events::ActivityCancelRequested{kReason})) {
+                result_->cancelled_activities.push_back(
+                    {input_->instance, input_->execution_id, id});
+                std::erase_if(result_->worker_items, [id](const WorkItem& item) {
+                    auto* execute = std::get_if<work::ActivityExecute>(&item.kind);
+                    return execute != nullptr && execute->id == id;
+                });
+            }
+        } else if (auto* child = std::get_if<events::SubOrchestrationScheduled>(&scheduled->kind)) {
+            const std::string child_instance = child->instance;
+            if (record_cancel(id, events::SubOrchestrationCancelRequested{kReason})) {
+                result_->orchestrator_items.push_back({work::CancelInstance{
+                    child_instance, "parent dropped sub-orchestration future"}});
+            }
+        } else if (auto* wait = std::get_if<events::ExternalSubscribed>(&scheduled->kind)) {
+            std::erase(open_waits_[wait->name], id);
+            record_cancel(id, events::ExternalSubscribedCancelled{kReason});
+        } else if (auto* dequeue = std::get_if<events::QueueSubscribed>(&scheduled->kind)) {
+            std::erase_if(queues_[dequeue->name].waiting,
+                          [id](const auto& waiting) { return waiting.first == id; });
+            record_cancel(id, events::QueueSubscriptionCancelled{kReason});
+        }
+    }
+
+    // The schedule event `id`, in history or among this turn's new events.
+    const Event* find_scheduled(uint64_t id) const {
+        if (auto it = schedule_positions_.find(id); it != schedule_positions_.end()) {
+            return &full_[it->second];
+        }
+        for (const Event& event : new_events_) {
+            if (event.event_id == id) {
+                return &event;
+            }
+        }
+        return nullptr;
+    }
+
+    // Records the cancellation breadcrumb of `id` unless history already has it; returns
+    // whether it is new (and its side effects are to be made).
+    bool record_cancel(uint64_t id, EventKind breadcrumb) {
+        if (recorded_cancels_.count(id) != 0) {
+            return false;
+        }
+        new_events_.push_back(Event{next_event_id_++, id, input_->instance, input_->execution_id,
+                                    input_->now_ms, kDuroxideVersion, std::move(breadcrumb)});
+        return true;
+    }
+
+    // Whether dequeue `id` may take a message recorded at `position`: not after history
+    // recorded its cancellation (a cancelled dequeue consumes nothing).
+    bool takes(uint64_t id, std::size_t position) const {
+        auto it = cancel_positions_.find(id);
+        return it == cancel_positions_.end() || position < it->second;
+    }
+
     // Matches the next schedule against history, or records it as new. Returns the event id
     // (new_id_ is set to it for new schedules so that callers can add queue items).
     uint64_t schedule(EventKind kind) {
@@ -363,6 +478,35 @@ private:
                                                   : next_event_id_;
     }
 
+    // A cancellation breadcrumb of history: a cancelled wait takes no later event.
+    void index_cancel(const Event& event, std::size_t position) {
+        const std::string* reason = nullptr;
+        std::visit(
+            [&](const auto& kind) {
+                using K = std::decay_t<decltype(kind)>;
+                if constexpr (std::is_same_v<K, events::ActivityCancelRequested> ||
+                              std::is_same_v<K, events::SubOrchestrationCancelRequested> ||
+                              std::is_same_v<K, events::ExternalSubscribedCancelled> ||
+                              std::is_same_v<K, events::QueueSubscriptionCancelled>) {
+                    reason = &kind.reason;
+                }
+            },
+            event.kind);
+        if (reason == nullptr || !event.source_event_id) {
+            return;
+        }
+        const uint64_t id = *event.source_event_id;
+        cancel_positions_.emplace(id, position);
+        if (*reason == "dropped_future") {
+            recorded_cancels_.insert(id);
+        }
+        if (std::holds_alternative<events::ExternalSubscribedCancelled>(event.kind)) {
+            for (auto& [name, waits] : open_waits_) {
+                std::erase(waits, id);
+            }
+        }
+    }
+
     // Ends the turn with the code suspended; it resumes (and looks again) when a later turn
     // appends events, or is unwound when the execution is dropped.
     void wait_for_events() { Fiber::suspend(); }
@@ -377,9 +521,13 @@ private:
             schedule_index_.add(event);
             if (is_schedule(event.kind)) {
                 schedules_.push_back(i);
+                schedule_positions_[event.event_id] = i;
             }
+            index_cancel(event, i);
             if (auto* status = std::get_if<events::CustomStatusUpdated>(&event.kind)) {
                 custom_status_ = status->status;
+            } else if (auto* started = std::get_if<events::OrchestrationStarted>(&event.kind)) {
+                custom_status_ = started->initial_custom_status; // carried by continue-as-new
             }
             const uint64_t source = event.source_event_id.value_or(0);
             std::visit(
@@ -408,15 +556,19 @@ private:
                             source, Completion{Outcome::failure(kind.details.display_message()), i,
                                                std::move(system_error)});
                     } else if constexpr (std::is_same_v<K, events::QueueEventDelivered>) {
+                        // The oldest dequeue waiting (resident code) that may take it, or the
+                        // mailbox.
                         auto& queue = queues_[kind.name];
-                        queue.deliveries.emplace_back(kind.data, i);
-                        // A dequeue already waiting for this arrival (resident code).
-                        auto waiting = queue.waiting.find(queue.deliveries.size() - 1);
+                        auto waiting = std::find_if(
+                            queue.waiting.begin(), queue.waiting.end(),
+                            [&](const auto& dequeue) { return takes(dequeue.first, i); });
                         if (waiting != queue.waiting.end()) {
-                            completions_.emplace(waiting->second.first,
+                            completions_.emplace(waiting->first,
                                                  Completion{Outcome::success(kind.data),
-                                                            std::max(waiting->second.second, i)});
+                                                            std::max(waiting->second, i)});
                             queue.waiting.erase(waiting);
+                        } else {
+                            queue.buffered.emplace_back(kind.data, i);
                         }
                     } else if constexpr (std::is_same_v<K, events::ExternalSubscribed>) {
                         open_waits_[kind.name].push_back(event.event_id);
@@ -442,11 +594,16 @@ private:
     std::size_t next_schedule_ = 0;
     std::unordered_map<uint64_t, Completion> completions_;
     struct Queue {
-        std::vector<std::pair<std::string, std::size_t>> deliveries; // data, history position
-        std::size_t subscriptions = 0;                               // dequeues so far
-        // Dequeues waiting for a message not yet arrived: arrival index -> (event id, position).
-        std::map<std::size_t, std::pair<uint64_t, std::size_t>> waiting;
+        // Messages no dequeue has taken: data, history position.
+        std::deque<std::pair<std::string, std::size_t>> buffered;
+        // Dequeues waiting for a message, oldest first: event id, history position.
+        std::deque<std::pair<uint64_t, std::size_t>> waiting;
     };
+    std::unordered_map<uint64_t, std::size_t> schedule_positions_; // event id -> index in full_
+    // Dropped-future breadcrumbs of history (by the id of the work) and where they are.
+    std::unordered_set<uint64_t> recorded_cancels_;
+    std::unordered_map<uint64_t, std::size_t> cancel_positions_;
+    std::unordered_set<uint64_t> cancelled_;                 // work the code cancelled
     std::map<std::string, std::deque<uint64_t>> open_waits_; // ExternalSubscribed ids by name
     ScheduleIndex schedule_index_;
     std::map<std::string, Queue> queues_;
@@ -498,6 +655,9 @@ std::optional<std::string> materialize_messages(const TurnInput& input, std::vec
     static_assert(
         std::is_same_v<std::variant_alternative_t<kTimer, EventKind>, events::TimerCreated>);
     const std::size_t kSubOrchestration = EventKind(events::SubOrchestrationScheduled{}).index();
+    auto parent_execution = [&](uint64_t reported) {
+        return reported == 0 ? input.execution_id : reported;
+    };
     for (const WorkItem& message : input.messages) {
         std::optional<std::string> problem;
         if (auto* m = std::get_if<work::ActivityCompleted>(&message.kind)) {
@@ -516,16 +676,17 @@ std::optional<std::string> materialize_messages(const TurnInput& input, std::vec
                 append(m->id, events::TimerFired{m->fire_at_ms});
             }
         } else if (auto* m = std::get_if<work::SubOrchCompleted>(&message.kind)) {
-            // Matched by the scheduling event id; the child does not know the parent's
-            // execution id, so a completion is taken for the current execution.
-            problem =
-                completes(input.execution_id, m->parent_id, kSubOrchestration, "sub-orchestration");
+            // Matched by the scheduling event id, for the execution that scheduled the child
+            // (a completion for an execution that has continued as new is dropped); 0 says
+            // the child did not know it: taken for the current execution.
+            problem = completes(parent_execution(m->parent_execution_id), m->parent_id,
+                                kSubOrchestration, "sub-orchestration");
             if (problem && problem->empty()) {
                 append(m->parent_id, events::SubOrchestrationCompleted{m->result});
             }
         } else if (auto* m = std::get_if<work::SubOrchFailed>(&message.kind)) {
-            problem =
-                completes(input.execution_id, m->parent_id, kSubOrchestration, "sub-orchestration");
+            problem = completes(parent_execution(m->parent_execution_id), m->parent_id,
+                                kSubOrchestration, "sub-orchestration");
             if (problem && problem->empty()) {
                 append(m->parent_id, events::SubOrchestrationFailed{m->details});
             }
@@ -570,12 +731,15 @@ void notify_parent(const events::OrchestrationStarted& started, TurnResult& resu
     if (!started.parent_instance || !started.parent_id) {
         return;
     }
+    // The parent execution that scheduled this child (0: not known, e.g. a child started by
+    // another implementation).
+    const uint64_t parent_execution = started.parent_execution_id.value_or(0);
     if (result.status == ExecutionStatus::Completed) {
         result.orchestrator_items.push_back({work::SubOrchCompleted{
-            *started.parent_instance, 1, *started.parent_id, result.output}});
+            *started.parent_instance, parent_execution, *started.parent_id, result.output}});
     } else if (result.status == ExecutionStatus::Failed) {
-        result.orchestrator_items.push_back(
-            {work::SubOrchFailed{*started.parent_instance, 1, *started.parent_id, *result.error}});
+        result.orchestrator_items.push_back({work::SubOrchFailed{
+            *started.parent_instance, parent_execution, *started.parent_id, *result.error}});
     }
 }
 
@@ -657,6 +821,7 @@ bool finish_turn(const TurnInput& input, TurnResult& result, ResidentExecution& 
         // Decisions of code that no longer matches its history are not kept.
         result.worker_items.clear();
         result.orchestrator_items.clear();
+        result.cancelled_activities.clear();
     } else {
         for (const Event& event : turn.new_events()) {
             result.history_delta.push_back(event);
@@ -742,12 +907,9 @@ bool finish_turn(const TurnInput& input, TurnResult& result, ResidentExecution& 
     case ExecutionStatus::ContinuedAsNew:
         result.history_delta.push_back(make_event(
             input, next_id, std::nullopt, events::OrchestrationContinuedAsNew{result.output}));
-        result.orchestrator_items.push_back({work::ContinueAsNew{input.instance,
-                                                                 started.name,
-                                                                 result.output,
-                                                                 std::nullopt,
-                                                                 {},
-                                                                 turn.get_custom_status()}});
+        result.orchestrator_items.push_back(
+            {work::ContinueAsNew{input.instance, started.name, result.output, std::nullopt,
+                                 turn.unconsumed_messages(), turn.get_custom_status()}});
         break;
     case ExecutionStatus::Running:
         break;
@@ -800,6 +962,47 @@ TurnResult resume_turn(const TurnInput& input, ResidentSlot& slot) {
     return result;
 }
 
+// What starts a new execution: a StartOrchestration, or the ContinueAsNew of the previous
+// execution with the queue messages and custom status it carries.
+struct ExecutionStart {
+    work::StartOrchestration start;
+    CarryForwardEvents carried;
+    std::optional<std::string> initial_custom_status;
+};
+
+std::optional<ExecutionStart> execution_start(const TurnInput& input) {
+    for (const WorkItem& message : input.messages) {
+        if (auto* start = std::get_if<work::StartOrchestration>(&message.kind)) {
+            return ExecutionStart{*start, {}, std::nullopt};
+        }
+        if (auto* next = std::get_if<work::ContinueAsNew>(&message.kind)) {
+            // A child stays its parent's child across continue-as-new.
+            const auto& previous = input.continued_from;
+            return ExecutionStart{
+                work::StartOrchestration{
+                    next->instance, next->orchestration, next->input, next->version,
+                    previous ? previous->parent_instance : std::nullopt,
+                    previous ? previous->parent_id : std::nullopt, input.execution_id,
+                    previous ? previous->parent_execution_id : std::nullopt},
+                next->carry_forward_events, next->initial_custom_status};
+        }
+    }
+    return std::nullopt;
+}
+
+events::OrchestrationStarted started_event(const ExecutionStart& begin, std::string version) {
+    const work::StartOrchestration& start = begin.start;
+    return events::OrchestrationStarted{
+        start.orchestration,
+        std::move(version),
+        start.input,
+        start.parent_instance,
+        start.parent_id,
+        begin.carried.empty() ? std::nullopt : std::optional<CarryForwardEvents>(begin.carried),
+        begin.initial_custom_status,
+        start.parent_execution_id};
+}
+
 } // namespace
 
 ResidentSlot::ResidentSlot() = default;
@@ -831,15 +1034,11 @@ TurnResult run_turn(const OrchestrationRegistry& registry, StackPool& stacks,
 
     // A new execution starts from its StartOrchestration (or ContinueAsNew) message.
     if (full.empty()) {
-        const work::StartOrchestration* start = nullptr;
-        for (const WorkItem& message : input.messages) {
-            if ((start = std::get_if<work::StartOrchestration>(&message.kind))) {
-                break;
-            }
-        }
-        if (start == nullptr) {
+        const std::optional<ExecutionStart> begin = execution_start(input);
+        if (!begin) {
             return result; // nothing to start: messages for an instance that does not exist
         }
+        const work::StartOrchestration* start = &begin->start;
         auto handler = start->version ? registry.resolve_exact(start->orchestration,
                                                                Semver::parse(*start->version))
                                       : registry.resolve(start->orchestration);
@@ -847,12 +1046,15 @@ TurnResult run_turn(const OrchestrationRegistry& registry, StackPool& stacks,
             result.handler_missing = true;
             return result;
         }
-        full.push_back(make_event(
-            input, 1, std::nullopt,
-            events::OrchestrationStarted{start->orchestration, handler->version.to_string(),
-                                         start->input, start->parent_instance, start->parent_id,
-                                         std::nullopt, std::nullopt}));
+        full.push_back(make_event(input, 1, std::nullopt,
+                                  started_event(*begin, handler->version.to_string())));
         result.history_delta.push_back(full.back());
+        // Carried queue messages come first, in their order, before this batch's messages.
+        for (const auto& [name, data] : begin->carried) {
+            full.push_back(make_event(input, full.back().event_id + 1, std::nullopt,
+                                      events::QueueEventDelivered{name, data}));
+            result.history_delta.push_back(full.back());
+        }
         result.orchestration_name = start->orchestration;
         result.orchestration_version = handler->version.to_string();
         result.parent_instance = start->parent_instance;
@@ -891,10 +1093,15 @@ TurnResult run_turn(const OrchestrationRegistry& registry, StackPool& stacks,
     } else {
         execution->fiber().resume();
         const std::size_t unmatched = execution->turn().unmatched_persisted_schedules();
+        const std::size_t uncancelled = execution->turn().unrequested_recorded_cancels();
         if (!execution->failure && unmatched > 0) {
             execution->failure =
                 ErrorDetails::nondeterminism("history has " + std::to_string(unmatched) +
                                              " scheduled item(s) the code no longer schedules");
+        } else if (!execution->failure && uncancelled > 0) {
+            execution->failure =
+                ErrorDetails::nondeterminism("history has " + std::to_string(uncancelled) +
+                                             " cancelled future(s) the code no longer cancels");
         }
     }
     const bool running = finish_turn(input, result, *execution);
@@ -907,24 +1114,16 @@ TurnResult poison_turn(const OrchestrationRegistry& registry, const TurnInput& i
     TurnResult result;
     std::vector<Event> all = input.history;
     if (all.empty()) {
-        const work::StartOrchestration* start = nullptr;
-        for (const WorkItem& message : input.messages) {
-            if ((start = std::get_if<work::StartOrchestration>(&message.kind))) {
-                break;
-            }
-        }
-        if (start == nullptr) {
+        const std::optional<ExecutionStart> begin = execution_start(input);
+        if (!begin) {
             return result;
         }
+        const work::StartOrchestration* start = &begin->start;
         auto handler = registry.resolve(start->orchestration);
         const std::string version =
             start->version ? *start->version
                            : (handler ? handler->version.to_string() : std::string("0.0.0"));
-        all.push_back(
-            make_event(input, 1, std::nullopt,
-                       events::OrchestrationStarted{start->orchestration, version, start->input,
-                                                    start->parent_instance, start->parent_id,
-                                                    std::nullopt, std::nullopt}));
+        all.push_back(make_event(input, 1, std::nullopt, started_event(*begin, version)));
         result.history_delta.push_back(all.back());
         result.orchestration_name = start->orchestration;
         result.orchestration_version = version;

@@ -47,6 +47,9 @@ struct TurnInput {
     // `last_event_id` is then the id of the last persisted event.
     bool history_omitted = false;
     uint64_t last_event_id = 0;
+    // When a ContinueAsNew message starts this execution: the OrchestrationStarted of the
+    // execution that continued, whose parent link (a child's parent) carries over.
+    std::optional<events::OrchestrationStarted> continued_from;
 
     // The key-value store as the previous executions left it (kv_store): the state this
     // execution starts from. Not needed (and not loaded) when history_omitted.

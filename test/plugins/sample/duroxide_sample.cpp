@@ -414,6 +414,43 @@ std::string kv_too_big(OrchestrationContext& ctx, const std::string&) {
     return "not reached";
 }
 
+// Cancellation and continue-as-new carry-forward (engine features) ------------------------
+// An activity that takes a while (800 ms): long enough to lose a race against a short timer.
+std::string long_op(ActivityContext&, const std::string&) {
+    usleep(800 * 1000);
+    return "long op done";
+}
+// Scenario 8: a long activity races a 100 ms timer; the timer wins and the activity, the
+// loser, is cancelled (ActivityCancelRequested "dropped_future", its worker row deleted).
+std::string timeout_race(OrchestrationContext& ctx, const std::string&) {
+    const DurableFuture race[] = {ctx.schedule_activity("LongOp", ""),
+                                  ctx.schedule_timer(std::chrono::milliseconds(100))};
+    if (ctx.select(race) == 1) {
+        throw std::runtime_error("timeout");
+    }
+    return race[0].value();
+}
+// Continue-as-new keeps the mailbox and the custom status: execution 1 (input "first") waits
+// 200 ms, takes one message and continues; execution 2 takes two more, which were sent to
+// execution 1 and carried over.
+std::string mailbox_carry(OrchestrationContext& ctx, const std::string& input) {
+    if (input == "first") {
+        ctx.schedule_timer(std::chrono::milliseconds(200)).get();
+        const std::string taken = ctx.dequeue_event("Signal").value();
+        ctx.set_custom_status("took " + taken);
+        ctx.continue_as_new("second");
+    }
+    const std::string a = ctx.dequeue_event("Signal").value();
+    const std::string b = ctx.dequeue_event("Signal").value();
+    return "got:" + a + "," + b + " after " + ctx.get_custom_status().value_or("(no status)");
+}
+
+void register_engine_samples(duroxide::PluginRegistrar& r) {
+    r.orchestrations().register_orchestration("TimeoutRace", timeout_race);
+    r.orchestrations().register_orchestration("MailboxCarry", mailbox_carry);
+    r.activities().register_activity("LongOp", long_op);
+}
+
 void register_all(duroxide::PluginRegistrar& r) {
     auto& o = r.orchestrations();
     o.register_orchestration("HelloWorld", hello_world);
@@ -460,6 +497,7 @@ void register_all(duroxide::PluginRegistrar& r) {
     a.register_activity("SessionVisit", session_visit);
     a.register_activity("SessionFlaky", session_flaky);
     a.register_activity("WhereAmI", where_am_i);
+    register_engine_samples(r);
 }
 
 } // namespace

@@ -70,6 +70,11 @@ check-version:
 unit:
 	$(MAKE) -f test/unit/Makefile run
 
+# Micro-benchmarks of the replay engine (figures in docs/architecture.md); not a test.
+.PHONY: bench-core
+bench-core:
+	$(MAKE) -f bench/core/Makefile run
+
 CXX_FILES = $(shell git ls-files --cached --others --exclude-standard '*.cpp' '*.hpp' 2>/dev/null)
 format:
 	clang-format -i $(CXX_FILES)

@@ -1,0 +1,129 @@
+// Micro-benchmarks of the replay engine (not a test; `make bench-core`): the cost of a fiber
+// switch, of a turn that replays a history of 10 / 100 / 1000 events (and so per replayed
+// event), and of the same turn on a resident execution, which resumes the suspended code with
+// only the new events and so must not depend on the history's length.
+#include "core/fiber/fiber.hpp"
+#include "core/replay/turn.hpp"
+#include "duroxide/orchestration_context.hpp"
+
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+using namespace duroxide;
+using namespace duroxide::core;
+
+namespace {
+
+// Awaits one activity after another, forever: each turn takes one completion and schedules the
+// next activity (the history grows by two events a turn).
+std::string endless(OrchestrationContext& ctx, const std::string&) {
+    for (;;) {
+        ctx.schedule_activity("Step", "input").value();
+    }
+}
+
+struct Instance {
+    OrchestrationRegistry registry;
+    StackPool stacks{64 * 1024};
+    std::vector<Event> history;
+
+    Instance() { registry.register_orchestration("Endless", endless); }
+
+    // The completion of the activity the code waits for (the last event is its schedule).
+    WorkItem completion() const {
+        return WorkItem{work::ActivityCompleted{"inst", 1, history.back().event_id, "result"}};
+    }
+
+    // Runs turns, replaying every time, until the history has about `events` events.
+    void grow_to(std::size_t events) {
+        auto record = [this](std::vector<WorkItem> messages) {
+            TurnInput input{"inst", 1, history, std::move(messages), 1000};
+            const TurnResult result = run_turn(registry, stacks, input);
+            history.insert(history.end(), result.history_delta.begin(), result.history_delta.end());
+        };
+        record({WorkItem{work::StartOrchestration{"inst", "Endless", "", std::nullopt, std::nullopt,
+                                                  std::nullopt, 1}}});
+        while (history.size() + 2 <= events) {
+            record({completion()});
+        }
+    }
+};
+
+void BM_FiberSwitch(benchmark::State& state) {
+    StackPool stacks(64 * 1024);
+    bool stop = false;
+    Fiber fiber(stacks, [&stop] {
+        while (!stop) {
+            Fiber::suspend();
+        }
+    });
+    for (auto _ : state) {
+        fiber.resume(); // into the fiber and back: two switches
+    }
+    state.counters["per_switch"] =
+        benchmark::Counter(static_cast<double>(state.iterations()) * 2,
+                           benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+    stop = true;
+    fiber.resume();
+}
+BENCHMARK(BM_FiberSwitch);
+
+// A turn without a resident execution: the code runs from the start over the whole history.
+void BM_ReplayTurn(benchmark::State& state) {
+    Instance instance;
+    instance.grow_to(static_cast<std::size_t>(state.range(0)));
+    const TurnInput input{"inst", 1, instance.history, {instance.completion()}, 2000};
+    for (auto _ : state) {
+        TurnResult result = run_turn(instance.registry, instance.stacks, input);
+        benchmark::DoNotOptimize(result);
+        if (result.history_delta.size() != 2) {
+            state.SkipWithError("the turn did not decide the next activity");
+            break;
+        }
+    }
+    const auto events = static_cast<double>(instance.history.size());
+    state.counters["history_events"] = events;
+    state.counters["per_replayed_event"] = benchmark::Counter(
+        events, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_ReplayTurn)->Arg(10)->Arg(100)->Arg(1000);
+
+// The same turn on a resident execution: only the completion is new; the code resumes.
+void BM_ResidentTurn(benchmark::State& state) {
+    Instance instance;
+    instance.grow_to(static_cast<std::size_t>(state.range(0)));
+    const auto events = static_cast<double>(instance.history.size());
+    ResidentSlot slot;
+    // One replay makes the execution resident.
+    {
+        TurnInput input{"inst", 1, instance.history, {instance.completion()}, 2000};
+        const TurnResult result = run_turn(instance.registry, instance.stacks, input, &slot);
+        instance.history.insert(instance.history.end(), result.history_delta.begin(),
+                                result.history_delta.end());
+    }
+    uint64_t last_event_id = instance.history.back().event_id;
+    for (auto _ : state) {
+        TurnInput input{"inst", 1, {}, {}, 3000};
+        input.messages.push_back(
+            WorkItem{work::ActivityCompleted{"inst", 1, last_event_id, "result"}});
+        input.history_omitted = true;
+        input.last_event_id = last_event_id;
+        TurnResult result = run_turn(instance.registry, instance.stacks, input, &slot);
+        if (!result.resumed || result.history_delta.size() != 2) {
+            state.SkipWithError("the turn did not resume the resident execution");
+            break;
+        }
+        last_event_id = result.history_delta.back().event_id;
+        benchmark::DoNotOptimize(result);
+    }
+    state.counters["history_events"] = events;
+}
+// A bounded number of turns: each adds two events to the resident execution's history.
+BENCHMARK(BM_ResidentTurn)->Arg(10)->Arg(100)->Arg(1000)->Iterations(20000);
+
+} // namespace
+
+BENCHMARK_MAIN();

@@ -13,8 +13,39 @@
 #include <string>
 #include <string_view>
 #include <typeinfo>
+#include <type_traits>
+#include <vector>
 
 namespace duroxide {
+
+// What ActivityContext::sql() returns: the rows of the statement (values in text form,
+// std::nullopt for NULL) with the column names, and the rows it affected or returned.
+struct SqlResult {
+    std::vector<std::string> columns;
+    std::vector<std::vector<std::optional<std::string>>> rows;
+    std::uint64_t affected = 0;
+};
+
+// An SQL error of a statement run by ActivityContext::sql(). The statement ran in a
+// subtransaction that was rolled back: the activity may catch this and go on (its earlier
+// statements stand), or let it escape and fail.
+class ActivitySqlError : public std::runtime_error {
+public:
+    ActivitySqlError(std::string message, std::string sqlstate)
+        : std::runtime_error(std::move(message)), sqlstate_(std::move(sqlstate)) {}
+    // The five-character SQLSTATE, e.g. "23505".
+    const std::string& sqlstate() const noexcept { return sqlstate_; }
+
+private:
+    std::string sqlstate_;
+};
+
+// Thrown by ActivityContext::sql() once the activity is cancelled: nothing it writes can
+// commit any more. Return (any result is dropped) or let it escape.
+class ActivityCancelled : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
 
 class ActivityContext {
 public:
@@ -53,7 +84,43 @@ public:
         return session_state<T>([] { return std::make_shared<T>(); });
     }
 
+    // Runs one SQL statement in the transaction that will record this activity's completion,
+    // as the role that registered the plugin, with `params` bound as text to $1..$n (cast in
+    // SQL: `$1::int`). Its writes commit exactly when the completion commits: they roll back
+    // if the activity fails, is cancelled, loses its lease, or the worker dies. An SQL error
+    // is thrown as ActivitySqlError (the transaction stays usable); after cancellation it
+    // throws ActivityCancelled. Do not call it from a catch block or a destructor.
+    template <class... Params>
+    SqlResult sql(std::string_view query, const Params&... params) {
+        return run_sql(query, std::vector<std::optional<std::string>>{sql_param(params)...});
+    }
+    virtual SqlResult run_sql(std::string_view query,
+                              std::vector<std::optional<std::string>> params) = 0;
+
+    // A suspension point for long activities: the worker renews the activity's lease (and
+    // its session's) when due and checks for cancellation. Call it in long loops at least
+    // once per duroxide.worker_lock_timeout / 2.
+    virtual void heartbeat() = 0;
+    // Whether the activity was cancelled (its orchestration no longer wants the result, or
+    // its lease was lost): return soon, the result is dropped. Also a suspension point like
+    // heartbeat(). An activity that runs on past duroxide.activity_cancellation_grace_period
+    // is unwound (its destructors run) at its next suspension point.
+    virtual bool is_cancelled() = 0;
+
 protected:
+    static std::optional<std::string> sql_param(const std::optional<std::string>& value) {
+        return value;
+    }
+    static std::optional<std::string> sql_param(std::nullopt_t) { return std::nullopt; }
+    static std::optional<std::string> sql_param(std::string_view value) {
+        return std::string(value);
+    }
+    static std::optional<std::string> sql_param(const std::string& value) { return value; }
+    static std::optional<std::string> sql_param(const char* value) { return std::string(value); }
+    template <class Number>
+    requires std::is_arithmetic_v<Number>
+    static std::optional<std::string> sql_param(Number value) { return std::to_string(value); }
+
     // The session's state object under `key`, made by `make` when absent.
     virtual std::shared_ptr<void>
     session_state_entry(std::string_view key,

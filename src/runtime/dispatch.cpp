@@ -8,6 +8,7 @@
 #include "core/retry/timing.hpp"
 #include "pg/guard.hpp"
 #include "pg/transaction.hpp"
+#include "runtime/activity_execution.hpp"
 #include "runtime/gucs.hpp"
 #include "runtime/metrics.hpp"
 #include "runtime/sessions.hpp"
@@ -347,6 +348,9 @@ struct PendingActivity {
     std::optional<core::WorkItem> completion;
     bool handler_missing = false;
     bool system = false; // a built-in activity: runs when it is recorded
+    // A plugin activity that needs no recording with the batch: it was recorded with its
+    // ctx.sql() writes, or dropped (cancelled, lease lost, given back).
+    bool settled = false;
 };
 
 std::optional<PendingActivity> fetch_and_run(Handlers& handlers, SessionKeeper& sessions,
@@ -400,12 +404,19 @@ std::optional<PendingActivity> fetch_and_run(Handlers& handlers, SessionKeeper& 
                 core::PoisonActivity{item.instance, item.execution_id, item.name, item.id},
                 core::codec::encode(core::WorkItem{item})}}}};
     } else if (handler != nullptr) {
-        // Plugin code runs outside any transaction: it does not touch the database.
+        // Plugin code runs on a fiber; its ctx.sql() statements run in a transaction of
+        // their own that records the completion with them (activity_execution.cpp).
         const auto started = std::chrono::steady_clock::now();
         report_current_work(describe_activity(item));
-        pending.completion = core::run_activity(
-            *handler, item, {sessions.owner_id(), &sessions.states(), trace_activity});
+        PluginActivityOutcome run =
+            run_plugin_activity(*handler, pending.fetched, pending.session_owner,
+                                {sessions.owner_id(), &sessions.states(), trace_activity});
         report_current_work("");
+        pending.completion = std::move(run.to_record);
+        pending.settled = !pending.completion;
+        if (run.recorded) {
+            count_activity(*run.recorded);
+        }
         metrics::observe(metrics::Histogram::ActivityDuration,
                          std::chrono::duration_cast<std::chrono::microseconds>(
                              std::chrono::steady_clock::now() - started)
@@ -487,16 +498,24 @@ void record_alone(PendingActivity& pending) {
 WorkOutcome run_activities(Handlers& handlers, SessionKeeper& sessions) {
     WorkOutcome outcome;
     std::vector<PendingActivity> batch;
+    std::size_t settled = 0;
     // Fetch and run one at a time (each lease is short and the queue stays shared), but
     // record up to duroxide.activity_batch together while more work is waiting.
-    while (static_cast<int>(batch.size()) < settings.activity_batch) {
+    while (static_cast<int>(batch.size() + settled) < settings.activity_batch) {
         auto pending = fetch_and_run(handlers, sessions, outcome);
         if (!pending) {
             break;
         }
+        if (pending->settled) {
+            ++settled;
+            continue;
+        }
         batch.push_back(std::move(*pending));
     }
-    outcome.processed = batch.size();
+    outcome.processed = batch.size() + settled;
+    if (batch.empty()) {
+        return outcome;
+    }
     if (batch.size() == 1) {
         record_alone(batch.front());
         return outcome;

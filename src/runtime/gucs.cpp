@@ -205,6 +205,15 @@ void define_gucs() {
         "its dispatchers and activity workers leave it when they start, and nothing runs its "
         "queues (the store validation suite drives them itself). Read when the workers start.",
         &settings.run_workers, true, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable(
+        "duroxide.activity_cancellation_grace_period",
+        "How long a cancelled plugin activity may run on before it is unwound.",
+        "A plugin activity learns of its cancellation (or of its lost lease) from "
+        "ctx.is_cancelled() and should return; one still running this long after is unwound at "
+        "its next suspension point (ctx.sql(), ctx.heartbeat(), ctx.is_cancelled()). Its result "
+        "is dropped either way, and its ctx.sql() writes roll back.",
+        &settings.activity_cancellation_grace_period_ms, 10000, 0, 3600 * 1000, PGC_SIGHUP,
+        GUC_UNIT_MS, nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("duroxide");
 }
 

@@ -570,4 +570,23 @@ std::optional<int64_t> Store::ms_until_next_visible(Queue queue) {
     return std::stoll(*rows.rows[0][0]);
 }
 
+bool Store::holds_work_item_lease(const FetchedActivity& activity) {
+    return !spi_.execute("SELECT 1 FROM duroxide.worker_queue WHERE id = $1::bigint "
+                         "AND lock_token = $2 AND locked_until > clock_timestamp()",
+                         std::vector<SqlText>{std::to_string(activity.id), activity.lock_token},
+                         true)
+                .rows.empty();
+}
+
+std::optional<std::string> Store::activity_plugin_role(const std::string& name) {
+    auto rows = spi_.execute("SELECT p.registered_by::oid::text FROM duroxide.plugin_handlers h "
+                             "JOIN duroxide.plugins p ON p.name = h.plugin "
+                             "WHERE h.kind = 'activity' AND h.name = $1",
+                             std::vector<SqlText>{name}, true);
+    if (rows.rows.empty()) {
+        return std::nullopt;
+    }
+    return rows.rows[0][0];
+}
+
 } // namespace duroxide::store

@@ -143,6 +143,13 @@ public:
     // activity; returns how many.
     uint64_t cleanup_orphaned_sessions();
 
+    // ctx.sql() of plugin activities (runtime/activity_execution.cpp).
+    // Whether the lease is still ours and unexpired; reads only, so that a worker whose
+    // transaction holds an activity's statements neither blocks a cancellation nor commits.
+    bool holds_work_item_lease(const FetchedActivity& activity);
+    // The role (oid, as text) that registered the plugin providing activity `name`.
+    std::optional<std::string> activity_plugin_role(const std::string& name);
+
     // Milliseconds until the earliest future message of `queue` becomes visible.
     std::optional<int64_t> ms_until_next_visible(Queue queue);
 

@@ -1,5 +1,6 @@
 #include "core/engine/activity_runner.hpp"
 
+#include "core/fiber/fiber.hpp"
 #include "duroxide/activity_context.hpp"
 
 #include <exception>
@@ -24,6 +25,22 @@ public:
         if (environment_.trace) {
             environment_.trace(item_, level, message);
         }
+    }
+
+    SqlResult run_sql(std::string_view query,
+                      std::vector<std::optional<std::string>> params) override {
+        if (environment_.channel == nullptr) {
+            throw std::logic_error("ctx.sql() needs an activity worker: this run has none");
+        }
+        return environment_.channel->sql(query, std::move(params));
+    }
+    void heartbeat() override {
+        if (environment_.channel != nullptr) {
+            environment_.channel->suspend();
+        }
+    }
+    bool is_cancelled() override {
+        return environment_.channel != nullptr && environment_.channel->suspend();
     }
 
 protected:
@@ -58,6 +75,9 @@ WorkItem run_activity(const ActivityFn& handler, const work::ActivityExecute& it
         return {work::ActivityFailed{item.instance, item.execution_id, item.id,
                                      ErrorDetails::activity_failed(e.what())}};
     } catch (...) {
+        if (is_forced_unwind()) {
+            throw; // the fiber is being unwound (cancelled past its grace period)
+        }
         return {work::ActivityFailed{
             item.instance, item.execution_id, item.id,
             ErrorDetails::activity_failed("activity threw a non-standard exception")}};

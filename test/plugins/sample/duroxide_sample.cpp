@@ -13,6 +13,7 @@
 #include <chrono>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 using duroxide::ActivityContext;
@@ -70,6 +71,62 @@ std::string session_flaky(ActivityContext& ctx, const std::string&) {
         throw std::runtime_error("first visit fails");
     }
     return ctx.worker_id() + "|" + std::to_string(getpid()) + "|" + std::to_string(visit);
+}
+
+// Activities using ctx.sql(), heartbeat() and is_cancelled() (test/tap/012_activity_sql.pl
+// creates the tables they use). Their writes commit with their completion, or not at all.
+// Inserts its input into sql_effects.
+std::string record_effect(ActivityContext& ctx, const std::string& input) {
+    const auto inserted =
+        ctx.sql("INSERT INTO sql_effects (input) VALUES ($1) RETURNING input", input);
+    return "recorded " + *inserted.rows[0][0] + " (" + std::to_string(inserted.affected) + ")";
+}
+// Inserts, survives an SQL error it catches, then fails: neither write may stand.
+std::string record_then_fail(ActivityContext& ctx, const std::string& input) {
+    ctx.sql("INSERT INTO sql_effects (input) VALUES ($1)", input);
+    try {
+        ctx.sql("SELECT no_such_column FROM sql_effects");
+    } catch (const duroxide::ActivitySqlError& e) {
+        ctx.sql("INSERT INTO sql_effects (input) VALUES ($1)", input + " after " + e.sqlstate());
+    }
+    throw std::runtime_error("failed after writing " + input);
+}
+// Counts its run (sql_runs, a sequence: not rolled back), inserts its input, then heartbeats
+// until sql_go holds its input or it is cancelled.
+std::string record_then_wait(ActivityContext& ctx, const std::string& input) {
+    ctx.sql("SELECT nextval('sql_runs')");
+    ctx.sql("INSERT INTO sql_effects (input) VALUES ($1)", input);
+    while (!ctx.is_cancelled()) {
+        if (!ctx.sql("SELECT 1 FROM sql_go WHERE input = $1", input).rows.empty()) {
+            return "recorded " + input;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return "cancelled";
+}
+// Heartbeats for the milliseconds of its input with no transaction open, then counts its run
+// (long_runs, a sequence) and returns how many runs reached the end.
+std::string heartbeat_for(ActivityContext& ctx, const std::string& input) {
+    const auto until =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(std::stol(input));
+    while (std::chrono::steady_clock::now() < until) {
+        if (ctx.is_cancelled()) {
+            return "cancelled";
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return "runs " + *ctx.sql("SELECT nextval('long_runs')").rows[0][0];
+}
+// Inserts, then heartbeats for up to a minute and never asks whether it was
+// cancelled: past the grace period its next heartbeat unwinds it.
+std::string ignore_cancellation(ActivityContext& ctx, const std::string& input) {
+    ctx.sql("INSERT INTO sql_effects (input) VALUES ($1)", input);
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (std::chrono::steady_clock::now() < until) {
+        ctx.heartbeat();
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return "ran to the end";
 }
 
 // Orchestrations ----------------------------------------------------------------------------
@@ -498,6 +555,11 @@ void register_all(duroxide::PluginRegistrar& r) {
     a.register_activity("SessionFlaky", session_flaky);
     a.register_activity("WhereAmI", where_am_i);
     register_engine_samples(r);
+    a.register_activity("RecordEffect", record_effect);
+    a.register_activity("RecordThenFail", record_then_fail);
+    a.register_activity("RecordThenWait", record_then_wait);
+    a.register_activity("HeartbeatFor", heartbeat_for);
+    a.register_activity("IgnoreCancellation", ignore_cancellation);
 }
 
 } // namespace

@@ -1,0 +1,219 @@
+#include "runtime/activity_execution.hpp"
+
+#include "core/engine/activity_fiber.hpp"
+#include "pg/guard.hpp"
+#include "pg/transaction.hpp"
+#include "runtime/gucs.hpp"
+#include "runtime/metrics.hpp"
+#include "runtime/unit_of_work.hpp"
+#include "runtime/wakeup.hpp"
+
+#include <memory>
+#include <set>
+
+extern "C" {
+#include "miscadmin.h"
+}
+
+namespace duroxide::runtime {
+
+namespace {
+
+constexpr int64_t kRetryAfterFailureMs = 1000;
+
+void log_line(int elevel, const std::string& message) {
+    pg::call([elevel, &message] { ereport(elevel, (errmsg_internal("%s", message.c_str()))); });
+}
+
+std::string label(const core::work::ActivityExecute& item) {
+    return "activity " + item.name + " #" + std::to_string(item.id) + " of \"" + item.instance +
+           "\"";
+}
+
+// Fiber stacks of activities: one pool for the worker process.
+core::StackPool& activity_stacks() {
+    static core::StackPool stacks(static_cast<std::size_t>(settings.fiber_stack_kb) * 1024);
+    return stacks;
+}
+
+// The worker's side of a running plugin activity. Its transaction (opened by the first
+// ctx.sql()) holds the statements' writes until commit_with() records the completion in it;
+// destroying the host without that rolls them back.
+class WorkerHost final : public core::ActivityHost {
+public:
+    WorkerHost(const store::FetchedActivity& fetched, const store::SessionOwner& session_owner)
+        : fetched_(fetched), session_owner_(session_owner),
+          schedule_(core::SteadyClock::now(), core::renewal_interval(std::chrono::milliseconds(
+                                                  settings.worker_lock_timeout_ms))) {}
+
+    SqlResult run_sql(std::string_view query,
+                      std::span<const std::optional<std::string>> params) override {
+        if (!transaction_) {
+            open();
+        }
+        Oid saved_user;
+        int saved_context;
+        GetUserIdAndSecContext(&saved_user, &saved_context);
+        // As the role that registered the plugin, never as the worker's superuser.
+        SetUserIdAndSecContext(run_as_, saved_context | SECURITY_LOCAL_USERID_CHANGE);
+        try {
+            pg::SpiRows rows = pg::in_subtransaction([&] { return spi_->execute(query, params); });
+            SetUserIdAndSecContext(saved_user, saved_context);
+            return SqlResult{std::move(rows.columns), std::move(rows.rows), rows.processed};
+        } catch (const pg::SqlError& e) {
+            SetUserIdAndSecContext(saved_user, saved_context);
+            throw ActivitySqlError(e.what(), e.sqlstate_text());
+        } catch (...) {
+            SetUserIdAndSecContext(saved_user, saved_context);
+            throw;
+        }
+    }
+
+    bool keep_lease() override {
+        // A suspension point is also where the worker answers SIGTERM during a long activity.
+        pg::call([] { CHECK_FOR_INTERRUPTS(); });
+        const auto now = core::SteadyClock::now();
+        if (!schedule_.due(now)) {
+            return true;
+        }
+        bool held;
+        if (transaction_) {
+            // A renewal cannot commit without committing the statements: only check that
+            // the lease is still ours (a cancellation deletes the row; an expiry shows).
+            held = store::Store(*spi_).holds_work_item_lease(fetched_);
+        } else {
+            pg::WorkerTransaction renewal("duroxide: renewing an activity lease");
+            {
+                pg::SpiConnection spi;
+                begin_unit(spi, Commit::Relaxed);
+                store::Store store(spi);
+                held = store.renew_work_item_lock(fetched_, settings.worker_lock_timeout_ms);
+                if (held && fetched_.item.session_id) {
+                    store.renew_sessions(session_owner_, settings.session_idle_timeout_ms);
+                }
+            }
+            renewal.commit();
+            if (held) {
+                metrics::add(metrics::Counter::LockRenewals);
+            }
+        }
+        schedule_.renewed(now);
+        return held;
+    }
+
+    core::SteadyClock::time_point now() override { return core::SteadyClock::now(); }
+
+    // Records `completion` in the transaction of the statements and commits; throws
+    // store::LeaseLost (after rolling back) when the lease is gone.
+    void commit_with(const core::WorkItem& completion) {
+        store::Store(*spi_).ack_work_item(fetched_, completion, session_owner_);
+        wake_at_commit(kWakeDispatchers);
+        spi_.reset();
+        transaction_->commit();
+        transaction_.reset();
+    }
+
+    void roll_back() {
+        spi_.reset();
+        transaction_.reset();
+    }
+
+private:
+    void open() {
+        transaction_.emplace("duroxide: activity " + fetched_.item.name);
+        spi_.emplace();
+        begin_unit(*spi_, Commit::Durable);
+        const std::optional<std::string> role =
+            store::Store(*spi_).activity_plugin_role(fetched_.item.name);
+        if (!role) {
+            throw ActivitySqlError("the plugin of activity \"" + fetched_.item.name +
+                                       "\" is no longer registered: its statements have no "
+                                       "role to run as",
+                                   "42501");
+        }
+        run_as_ = static_cast<Oid>(std::stoul(*role));
+        warn_if_superuser();
+    }
+
+    // Said once per worker process and role: a superuser's statements can do anything.
+    void warn_if_superuser() const {
+        static std::set<Oid> warned;
+        const Oid role = run_as_;
+        if (warned.count(role) != 0 || !pg::call([role] { return superuser_arg(role); })) {
+            return;
+        }
+        warned.insert(role);
+        log_line(WARNING, "duroxide: ctx.sql() of plugin activities runs as the role that "
+                          "registered their plugin, here a superuser (oid " +
+                              std::to_string(role) +
+                              "); register plugins as a role with only the privileges their "
+                              "activities need");
+    }
+
+    const store::FetchedActivity& fetched_;
+    const store::SessionOwner& session_owner_;
+    core::LeaseSchedule schedule_;
+    // Declared before spi_: the SPI connection ends before its transaction does.
+    std::optional<pg::WorkerTransaction> transaction_;
+    std::optional<pg::SpiConnection> spi_;
+    Oid run_as_ = InvalidOid;
+};
+
+void give_back(const store::FetchedActivity& fetched, const std::string& why) {
+    log_line(WARNING, "duroxide: " + label(fetched.item) + " given back: " + why);
+    pg::WorkerTransaction transaction("duroxide: abandoning an activity");
+    {
+        pg::SpiConnection spi;
+        begin_unit(spi, Commit::Durable);
+        store::Store(spi).abandon_work_item(fetched, kRetryAfterFailureMs, false);
+    }
+    transaction.commit();
+}
+
+} // namespace
+
+PluginActivityOutcome run_plugin_activity(const ActivityFn& handler,
+                                          const store::FetchedActivity& fetched,
+                                          const store::SessionOwner& session_owner,
+                                          const core::ActivityEnvironment& environment) {
+    PluginActivityOutcome outcome;
+    std::string failure;
+    try {
+        WorkerHost host(fetched, session_owner);
+        core::ActivityRun run = core::run_activity_on_fiber(
+            handler, fetched.item, environment, activity_stacks(), host,
+            std::chrono::milliseconds(settings.activity_cancellation_grace_period_ms));
+        if (run.outcome != core::ActivityRun::Outcome::Finished) {
+            host.roll_back();
+            metrics::add(metrics::Counter::ActivitiesCancelled);
+            log_line(LOG, "duroxide: " + label(fetched.item) +
+                              (run.outcome == core::ActivityRun::Outcome::Unwound
+                                   ? " was cancelled and unwound after its grace period"
+                                   : " was cancelled") +
+                              ": nothing is recorded");
+            return outcome;
+        }
+        const bool completed =
+            std::holds_alternative<core::work::ActivityCompleted>(run.completion->kind);
+        if (!run.used_sql || !completed) {
+            host.roll_back(); // a failed activity's statements do not stand
+            outcome.to_record = std::move(run.completion);
+            return outcome;
+        }
+        try {
+            host.commit_with(*run.completion);
+            outcome.recorded = std::move(run.completion);
+        } catch (const store::LeaseLost& e) {
+            metrics::add(metrics::Counter::LockSteals);
+            log_line(LOG, std::string("duroxide: ") + e.what() +
+                              " (its ctx.sql() writes are rolled back)");
+        }
+        return outcome;
+    } catch (const std::exception& e) {
+        failure = e.what(); // the host (and its transaction) are gone now
+    }
+    give_back(fetched, failure);
+    return outcome;
+}
+
+} // namespace duroxide::runtime

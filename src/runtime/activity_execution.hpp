@@ -1,0 +1,29 @@
+// Running a plugin activity on a fiber with this worker as its host (core/engine/
+// activity_fiber.hpp): the activity's ctx.sql() statements run here, on the main stack, as
+// the role that registered the plugin, in a transaction opened at its first statement that
+// also records its completion; its lease is renewed at its suspension points.
+#pragma once
+
+#include "core/engine/activity_runner.hpp"
+#include "store/store.hpp"
+
+#include <optional>
+
+namespace duroxide::runtime {
+
+struct PluginActivityOutcome {
+    // The completion left to record with the worker's batch (the activity ran no statement,
+    // or failed and its statements were rolled back).
+    std::optional<core::WorkItem> to_record;
+    // The completion already committed here with its statements' writes.
+    std::optional<core::WorkItem> recorded;
+    // Neither: the activity was cancelled or lost its lease (nothing recorded), or the worker
+    // failed and gave the activity back.
+};
+
+PluginActivityOutcome run_plugin_activity(const ActivityFn& handler,
+                                          const store::FetchedActivity& fetched,
+                                          const store::SessionOwner& session_owner,
+                                          const core::ActivityEnvironment& environment);
+
+} // namespace duroxide::runtime

@@ -1,0 +1,136 @@
+# Plugin activities with ctx.sql(), heartbeats and cancellation (sample plugin activities
+# RecordEffect, RecordThenFail, RecordThenWait, HeartbeatFor, IgnoreCancellation): the
+# activity's writes commit exactly with its completion — once after success, never after a
+# failure, never for a run whose lease was lost mid-activity; a heartbeating activity outlives
+# many lease timeouts without being run twice; a cancelled activity stops and records nothing,
+# and one that ignores its cancellation is unwound after the grace period.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('activity_sql');
+$node->init;
+$node->append_conf('postgresql.conf', qq{
+shared_preload_libraries = 'duroxide'
+duroxide.activity_workers = 2
+duroxide.worker_lock_timeout = '1s'
+duroxide.activity_cancellation_grace_period = '1s'
+duroxide.poll_interval = '200ms'
+max_worker_processes = 16
+});
+$node->start;
+$node->safe_psql('postgres', q{
+CREATE EXTENSION duroxide;
+SELECT duroxide.register_plugin('duroxide_sample');
+CREATE TABLE sql_effects (input text);
+CREATE TABLE sql_go (input text);
+CREATE SEQUENCE sql_runs;
+CREATE SEQUENCE long_runs;
+});
+
+sub status_of {
+    my ($instance) = @_;
+    return $node->safe_psql('postgres',
+        "SELECT status || ' ' || coalesce(output, '') FROM duroxide.get_orchestration_status('$instance')");
+}
+sub wait_status {
+    my ($instance, $status) = @_;
+    return $node->poll_query_until('postgres',
+        "SELECT status = '$status' FROM duroxide.get_orchestration_status('$instance')");
+}
+sub effects {
+    my ($input) = @_;
+    return $node->safe_psql('postgres', "SELECT count(*) FROM sql_effects WHERE input LIKE '$input%'");
+}
+sub metric {
+    my ($name) = @_;
+    return $node->safe_psql('postgres',
+        "SELECT coalesce(sum(value), 0) FROM duroxide.metrics WHERE metric = '$name'");
+}
+sub start {
+    my ($instance, $call) = @_;
+    $node->safe_psql('postgres',
+        "SELECT duroxide.start_orchestration('$instance', 'CallActivity', '$call')");
+}
+
+# --- success: the write is visible once, with the completion
+start('ok-1', 'RecordEffect:one');
+ok(wait_status('ok-1', 'Completed'), 'success: the instance completes');
+is(status_of('ok-1'), 'Completed recorded one (1)', 'success: ctx.sql() returned the row');
+is(effects('one'), '1', 'success: the write committed once');
+
+# --- failure: the writes (one before, one after a caught SQL error) roll back
+start('fail-1', 'RecordThenFail:two');
+ok(wait_status('fail-1', 'Failed'), 'failure: the instance fails');
+like($node->safe_psql('postgres',
+        "SELECT error::text FROM duroxide.get_orchestration_status('fail-1')"),
+    qr/failed after writing two/, 'failure: with the activity\'s error');
+is(effects('two'), '0', 'failure: none of the activity\'s writes stand');
+
+# --- the lease expires mid-activity: that run's write rolls back, the next run's commits
+my $log_offset = -s $node->logfile;
+start('lost-1', 'RecordThenWait:three');
+ok($node->poll_query_until('postgres',
+        "SELECT is_called AND last_value = 1 FROM sql_runs"), 'lease lost: the first run is running');
+$node->safe_psql('postgres', q{
+UPDATE duroxide.worker_queue SET locked_until = clock_timestamp() - interval '1 s'
+ WHERE instance_id = 'lost-1'
+});
+ok($node->poll_query_until('postgres', "SELECT last_value = 2 FROM sql_runs"),
+    'lease lost: the activity is run again');
+$node->safe_psql('postgres', "INSERT INTO sql_go VALUES ('three')");
+ok(wait_status('lost-1', 'Completed'), 'lease lost: the instance completes');
+is(status_of('lost-1'), 'Completed recorded three', 'lease lost: with the second run\'s output');
+is(effects('three'), '1', 'lease lost: the write of the run that lost its lease rolled back');
+ok($node->log_contains(qr/RecordThenWait #\d+ of "lost-1" (was cancelled|was cancelled or its lease expired)/,
+        $log_offset), 'lease lost: the first run was dropped');
+
+# --- a heartbeating activity outlives several lease timeouts and runs once
+my $renewals = metric('lock_renewals');
+my $dropped = metric('activities_cancelled') + metric('lock_steals');
+start('long-1', 'HeartbeatFor:4000');
+ok(wait_status('long-1', 'Completed'), 'heartbeats: the instance completes');
+is(status_of('long-1'), 'Completed runs 1', 'heartbeats: one run reached the end');
+cmp_ok(metric('lock_renewals') - $renewals, '>=', 3, 'heartbeats: the lease was renewed');
+is(metric('activities_cancelled') + metric('lock_steals'), $dropped,
+    'heartbeats: no run lost its lease');
+
+# --- the orchestration is cancelled: the activity stops and records nothing
+$log_offset = -s $node->logfile;
+start('cancel-1', 'RecordThenWait:four');
+ok($node->poll_query_until('postgres', "SELECT last_value = 3 FROM sql_runs"),
+    'cancel: the activity is running');
+$node->safe_psql('postgres', "SELECT duroxide.cancel_instance('cancel-1', 'no longer needed')");
+ok(wait_status('cancel-1', 'Failed'), 'cancel: the instance ends cancelled');
+ok($node->wait_for_log(qr/RecordThenWait #\d+ of "cancel-1" was cancelled: nothing is recorded/,
+        $log_offset), 'cancel: the activity stopped and its result was dropped');
+is(effects('four'), '0', 'cancel: its write rolled back');
+is($node->safe_psql('postgres',
+        "SELECT count(*) FROM duroxide.worker_queue WHERE instance_id = 'cancel-1'"),
+    '0', 'cancel: nothing of it is left queued');
+is($node->safe_psql('postgres',
+        "SELECT count(*) FROM duroxide.read_history('cancel-1') WHERE event_type = 'ActivityCompleted'"),
+    '0', 'cancel: no completion is recorded');
+
+# --- an activity that ignores its cancellation is unwound after the grace period
+$log_offset = -s $node->logfile;
+start('unwind-1', 'IgnoreCancellation:five');
+ok($node->poll_query_until('postgres',
+        "SELECT count(*) = 1 FROM pg_stat_activity WHERE query = 'duroxide: activity IgnoreCancellation'"),
+    'unwind: the activity is running');
+$node->safe_psql('postgres', "SELECT duroxide.cancel_instance('unwind-1', 'stop')");
+ok($node->wait_for_log(
+        qr/IgnoreCancellation #\d+ of "unwind-1" was cancelled and unwound after its grace period/,
+        $log_offset), 'unwind: the activity was unwound');
+is(effects('five'), '0', 'unwind: its write rolled back');
+ok(wait_status('unwind-1', 'Failed'), 'unwind: the instance ends cancelled');
+
+# The workers are still healthy: a new activity runs.
+start('ok-2', 'RecordEffect:six');
+ok(wait_status('ok-2', 'Completed'), 'after all that, activities still run');
+is(effects('six'), '1', 'and their writes commit');
+
+$node->stop;
+done_testing();

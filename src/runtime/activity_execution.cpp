@@ -10,6 +10,7 @@
 
 #include <memory>
 #include <set>
+#include <utility>
 
 extern "C" {
 #include "miscadmin.h"
@@ -41,8 +42,9 @@ core::StackPool& activity_stacks() {
 // destroying the host without that rolls them back.
 class WorkerHost final : public core::ActivityHost {
 public:
-    WorkerHost(const store::FetchedActivity& fetched, const store::SessionOwner& session_owner)
-        : fetched_(fetched), session_owner_(session_owner),
+    WorkerHost(const store::FetchedActivity& fetched, const store::SessionOwner& session_owner,
+               const std::function<void()>& record_held)
+        : fetched_(fetched), session_owner_(session_owner), record_held_(record_held),
           schedule_(core::SteadyClock::now(), core::renewal_interval(std::chrono::milliseconds(
                                                   settings.worker_lock_timeout_ms))) {}
 
@@ -82,6 +84,10 @@ public:
             // the lease is still ours (a cancellation deletes the row; an expiry shows).
             held = store::Store(*spi_).holds_work_item_lease(fetched_);
         } else {
+            if (record_held_) {
+                // This activity runs long: the completions held for the batch go first.
+                std::exchange(record_held_, nullptr)();
+            }
             pg::WorkerTransaction renewal("duroxide: renewing an activity lease");
             {
                 pg::SpiConnection spi;
@@ -152,6 +158,7 @@ private:
 
     const store::FetchedActivity& fetched_;
     const store::SessionOwner& session_owner_;
+    std::function<void()> record_held_; // until called once
     core::LeaseSchedule schedule_;
     // Declared before spi_: the SPI connection ends before its transaction does.
     std::optional<pg::WorkerTransaction> transaction_;
@@ -175,11 +182,12 @@ void give_back(const store::FetchedActivity& fetched, const std::string& why) {
 PluginActivityOutcome run_plugin_activity(const ActivityFn& handler,
                                           const store::FetchedActivity& fetched,
                                           const store::SessionOwner& session_owner,
-                                          const core::ActivityEnvironment& environment) {
+                                          const core::ActivityEnvironment& environment,
+                                          const std::function<void()>& record_held) {
     PluginActivityOutcome outcome;
     std::string failure;
     try {
-        WorkerHost host(fetched, session_owner);
+        WorkerHost host(fetched, session_owner, record_held);
         core::ActivityRun run = core::run_activity_on_fiber(
             handler, fetched.item, environment, activity_stacks(), host,
             std::chrono::milliseconds(settings.activity_cancellation_grace_period_ms));

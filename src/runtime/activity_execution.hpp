@@ -7,6 +7,7 @@
 #include "core/engine/activity_runner.hpp"
 #include "store/store.hpp"
 
+#include <functional>
 #include <optional>
 
 namespace duroxide::runtime {
@@ -21,9 +22,13 @@ struct PluginActivityOutcome {
     // failed and gave the activity back.
 };
 
+// `record_held` records the completions the worker holds unrecorded; it is called (with no
+// transaction open) at the activity's first lease renewal, so that a long activity does not
+// let their leases run out.
 PluginActivityOutcome run_plugin_activity(const ActivityFn& handler,
                                           const store::FetchedActivity& fetched,
                                           const store::SessionOwner& session_owner,
-                                          const core::ActivityEnvironment& environment);
+                                          const core::ActivityEnvironment& environment,
+                                          const std::function<void()>& record_held);
 
 } // namespace duroxide::runtime

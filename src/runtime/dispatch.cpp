@@ -22,6 +22,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 
 namespace duroxide::runtime {
 
@@ -354,7 +355,8 @@ struct PendingActivity {
 };
 
 std::optional<PendingActivity> fetch_and_run(Handlers& handlers, SessionKeeper& sessions,
-                                             WorkOutcome& outcome) {
+                                             WorkOutcome& outcome,
+                                             const std::function<void()>& record_held) {
     std::optional<store::FetchedActivity> fetched;
     const ActivityFn* handler = nullptr;
     std::optional<SqlActivity> sql;
@@ -408,9 +410,9 @@ std::optional<PendingActivity> fetch_and_run(Handlers& handlers, SessionKeeper& 
         // their own that records the completion with them (activity_execution.cpp).
         const auto started = std::chrono::steady_clock::now();
         report_current_work(describe_activity(item));
-        PluginActivityOutcome run =
-            run_plugin_activity(*handler, pending.fetched, pending.session_owner,
-                                {sessions.owner_id(), &sessions.states(), trace_activity});
+        PluginActivityOutcome run = run_plugin_activity(
+            *handler, pending.fetched, pending.session_owner,
+            {sessions.owner_id(), &sessions.states(), trace_activity}, record_held);
         report_current_work("");
         pending.completion = std::move(run.to_record);
         pending.settled = !pending.completion;
@@ -495,30 +497,14 @@ void record_alone(PendingActivity& pending) {
 
 } // namespace
 
-WorkOutcome run_activities(Handlers& handlers, SessionKeeper& sessions) {
-    WorkOutcome outcome;
-    std::vector<PendingActivity> batch;
-    std::size_t settled = 0;
-    // Fetch and run one at a time (each lease is short and the queue stays shared), but
-    // record up to duroxide.activity_batch together while more work is waiting.
-    while (static_cast<int>(batch.size() + settled) < settings.activity_batch) {
-        auto pending = fetch_and_run(handlers, sessions, outcome);
-        if (!pending) {
-            break;
-        }
-        if (pending->settled) {
-            ++settled;
-            continue;
-        }
-        batch.push_back(std::move(*pending));
-    }
-    outcome.processed = batch.size() + settled;
-    if (batch.empty()) {
-        return outcome;
-    }
+namespace {
+
+// Records the completions of `batch` (in one transaction when they all can be) and empties it.
+void record_batch(std::vector<PendingActivity>& batch) {
     if (batch.size() == 1) {
         record_alone(batch.front());
-        return outcome;
+        batch.clear();
+        return;
     }
     bool recorded = false;
     if (!batch.empty()) {
@@ -536,6 +522,32 @@ WorkOutcome run_activities(Handlers& handlers, SessionKeeper& sessions) {
             record_alone(pending);
         }
     }
+    batch.clear();
+}
+
+} // namespace
+
+WorkOutcome run_activities(Handlers& handlers, SessionKeeper& sessions) {
+    WorkOutcome outcome;
+    std::vector<PendingActivity> batch;
+    std::size_t processed = 0;
+    // A plugin activity that runs long records the completions held so far before their
+    // leases run out.
+    const std::function<void()> record_held = [&batch] { record_batch(batch); };
+    // Fetch and run one at a time (each lease is short and the queue stays shared), but
+    // record up to duroxide.activity_batch together while more work is waiting.
+    while (static_cast<int>(processed) < settings.activity_batch) {
+        auto pending = fetch_and_run(handlers, sessions, outcome, record_held);
+        if (!pending) {
+            break;
+        }
+        ++processed;
+        if (!pending->settled) {
+            batch.push_back(std::move(*pending));
+        }
+    }
+    outcome.processed = processed;
+    record_batch(batch);
     return outcome;
 }
 

@@ -3,7 +3,8 @@
 # activity's writes commit exactly with its completion — once after success, never after a
 # failure, never for a run whose lease was lost mid-activity; a heartbeating activity outlives
 # many lease timeouts without being run twice; a cancelled activity stops and records nothing,
-# and one that ignores its cancellation is unwound after the grace period.
+# and one that ignores its cancellation is unwound after the grace period; completions held
+# for a batch are recorded when a long activity after them renews its lease.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -66,7 +67,7 @@ start('fail-1', 'RecordThenFail:two');
 ok(wait_status('fail-1', 'Failed'), 'failure: the instance fails');
 like($node->safe_psql('postgres',
         "SELECT error::text FROM duroxide.get_orchestration_status('fail-1')"),
-    qr/failed after writing two/, 'failure: with the activity\'s error');
+    qr/failed after writing two twice/, 'failure: with the activity\'s error');
 is(effects('two'), '0', 'failure: none of the activity\'s writes stand');
 
 # --- the lease expires mid-activity: that run's write rolls back, the next run's commits
@@ -131,6 +132,26 @@ ok(wait_status('unwind-1', 'Failed'), 'unwind: the instance ends cancelled');
 start('ok-2', 'RecordEffect:six');
 ok(wait_status('ok-2', 'Completed'), 'after all that, activities still run');
 is(effects('six'), '1', 'and their writes commit');
+
+# --- one worker with a batch of held completions: a long activity after a short one (which
+# runs no statement, so its completion waits for the batch) records the short one's completion
+# at its first renewal, not after it ends (its lease would run out).
+$node->append_conf('postgresql.conf', 'duroxide.activity_workers = 1');
+$node->restart;
+my $steals = metric('lock_steals');
+start('busy-1', 'HeartbeatFor:1500');
+ok($node->poll_query_until('postgres',
+        "SELECT count(*) = 1 FROM duroxide.worker_queue WHERE instance_id = 'busy-1' AND lock_token IS NOT NULL"),
+    'batch: the worker is busy');
+start('short-1', 'Hello:seven');
+start('long-2', 'HeartbeatFor:6000');
+ok(wait_status('short-1', 'Completed'), 'batch: the short activity completes');
+is($node->safe_psql('postgres',
+        "SELECT status FROM duroxide.get_orchestration_status('long-2')"),
+    'Running', 'batch: while the long one after it still runs');
+ok(wait_status('long-2', 'Completed'), 'batch: the long one completes');
+is(status_of('short-1'), 'Completed Hello, seven!', 'batch: the short activity ran once, with its output');
+is(metric('lock_steals'), $steals, 'batch: no completion found its lease gone');
 
 $node->stop;
 done_testing();

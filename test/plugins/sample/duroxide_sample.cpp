@@ -84,12 +84,14 @@ std::string record_effect(ActivityContext& ctx, const std::string& input) {
 // Inserts, survives an SQL error it catches, then fails: neither write may stand.
 std::string record_then_fail(ActivityContext& ctx, const std::string& input) {
     ctx.sql("INSERT INTO sql_effects (input) VALUES ($1)", input);
+    std::string sqlstate;
     try {
         ctx.sql("SELECT no_such_column FROM sql_effects");
     } catch (const duroxide::ActivitySqlError& e) {
-        ctx.sql("INSERT INTO sql_effects (input) VALUES ($1)", input + " after " + e.sqlstate());
+        sqlstate = e.sqlstate(); // no ctx.sql() in a catch block: the fiber cannot suspend here
     }
-    throw std::runtime_error("failed after writing " + input);
+    ctx.sql("INSERT INTO sql_effects (input) VALUES ($1)", input + " after " + sqlstate);
+    throw std::runtime_error("failed after writing " + input + " twice");
 }
 // Counts its run (sql_runs, a sequence: not rolled back), inserts its input, then heartbeats
 // until sql_go holds its input or it is cancelled.

@@ -74,6 +74,11 @@ public:
     bool keep_lease() override {
         // A suspension point is also where the worker answers SIGTERM during a long activity.
         pg::call([] { CHECK_FOR_INTERRUPTS(); });
+        if (record_held_ && !transaction_) {
+            // An activity that suspends may run long: the completions held for the batch
+            // are recorded first, while their leases are still good.
+            std::exchange(record_held_, nullptr)();
+        }
         const auto now = core::SteadyClock::now();
         if (!schedule_.due(now)) {
             return true;
@@ -84,10 +89,6 @@ public:
             // the lease is still ours (a cancellation deletes the row; an expiry shows).
             held = store::Store(*spi_).holds_work_item_lease(fetched_);
         } else {
-            if (record_held_) {
-                // This activity runs long: the completions held for the batch go first.
-                std::exchange(record_held_, nullptr)();
-            }
             pg::WorkerTransaction renewal("duroxide: renewing an activity lease");
             {
                 pg::SpiConnection spi;

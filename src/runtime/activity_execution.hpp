@@ -23,8 +23,8 @@ struct PluginActivityOutcome {
 };
 
 // `record_held` records the completions the worker holds unrecorded; it is called (with no
-// transaction open) at the activity's first lease renewal, so that a long activity does not
-// let their leases run out.
+// transaction open) at the activity's first suspension point, so that an activity that runs
+// long does not let their leases run out.
 PluginActivityOutcome run_plugin_activity(const ActivityFn& handler,
                                           const store::FetchedActivity& fetched,
                                           const store::SessionOwner& session_owner,

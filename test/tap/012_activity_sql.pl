@@ -4,7 +4,8 @@
 # failure, never for a run whose lease was lost mid-activity; a heartbeating activity outlives
 # many lease timeouts without being run twice; a cancelled activity stops and records nothing,
 # and one that ignores its cancellation is unwound after the grace period; completions held
-# for a batch are recorded when a long activity after them renews its lease.
+# for a batch are recorded when a long activity after them first suspends; statements run as
+# the role that registered the plugin.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -133,9 +134,33 @@ start('ok-2', 'RecordEffect:six');
 ok(wait_status('ok-2', 'Completed'), 'after all that, activities still run');
 is(effects('six'), '1', 'and their writes commit');
 
+# --- the statements run as the role that registered the plugin, with its privileges
+ok($node->log_contains(qr/ctx\.sql\(\) of plugin activities runs as the role that registered their plugin, here a superuser/),
+    'role: running as the superuser that registered the plugin is logged');
+$node->safe_psql('postgres', q{
+CREATE ROLE plugin_owner NOLOGIN IN ROLE duroxide_admin;
+GRANT INSERT, SELECT ON sql_effects TO plugin_owner;
+GRANT USAGE ON SEQUENCE long_runs TO plugin_owner;
+SELECT duroxide.unregister_plugin('duroxide_sample');
+SET ROLE plugin_owner;
+SELECT duroxide.register_plugin('duroxide_sample');
+});
+start('role-1', 'WhoAmI:');
+ok(wait_status('role-1', 'Completed'), 'role: the instance completes');
+is(status_of('role-1'), 'Completed plugin_owner', 'role: statements run as the registering role');
+start('role-2', 'RecordEffect:eight');
+ok(wait_status('role-2', 'Completed'), 'role: a granted write succeeds');
+$node->safe_psql('postgres', 'REVOKE INSERT ON sql_effects FROM plugin_owner');
+start('role-3', 'RecordEffect:nine');
+ok(wait_status('role-3', 'Failed'), 'role: a write the role may not do fails the activity');
+like($node->safe_psql('postgres',
+        "SELECT error::text FROM duroxide.get_orchestration_status('role-3')"),
+    qr/permission denied for table sql_effects/, 'role: with the permission error');
+is(effects('eight') . effects('nine'), '10', 'role: only the granted write stands');
+
 # --- one worker with a batch of held completions: a long activity after a short one (which
 # runs no statement, so its completion waits for the batch) records the short one's completion
-# at its first renewal, not after it ends (its lease would run out).
+# at its first suspension point, not after it ends (its lease would run out).
 $node->append_conf('postgresql.conf', 'duroxide.activity_workers = 1');
 $node->restart;
 my $steals = metric('lock_steals');

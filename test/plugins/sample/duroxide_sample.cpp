@@ -119,6 +119,10 @@ std::string heartbeat_for(ActivityContext& ctx, const std::string& input) {
     }
     return "runs " + *ctx.sql("SELECT nextval('long_runs')").rows[0][0];
 }
+// The role its statements run as: the one that registered the plugin.
+std::string who_am_i(ActivityContext& ctx, const std::string&) {
+    return *ctx.sql("SELECT current_user::text").rows[0][0];
+}
 // Inserts, then heartbeats for up to a minute and never asks whether it was
 // cancelled: past the grace period its next heartbeat unwinds it.
 std::string ignore_cancellation(ActivityContext& ctx, const std::string& input) {
@@ -562,6 +566,7 @@ void register_all(duroxide::PluginRegistrar& r) {
     a.register_activity("RecordThenWait", record_then_wait);
     a.register_activity("HeartbeatFor", heartbeat_for);
     a.register_activity("IgnoreCancellation", ignore_cancellation);
+    a.register_activity("WhoAmI", who_am_i);
 }
 
 } // namespace

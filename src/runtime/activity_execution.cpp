@@ -14,6 +14,7 @@
 
 extern "C" {
 #include "miscadmin.h"
+#include "utils/guc.h"
 }
 
 namespace duroxide::runtime {
@@ -56,17 +57,25 @@ public:
         Oid saved_user;
         int saved_context;
         GetUserIdAndSecContext(&saved_user, &saved_context);
+        // A SET in the statement ends with it (undone as a rollback would, like the SETs of
+        // index expressions): it must not change the worker's later statements, nor the next
+        // activity's.
+        const int guc_level = pg::call([] { return NewGUCNestLevel(); });
         // As the role that registered the plugin, never as the worker's superuser.
         SetUserIdAndSecContext(run_as_, saved_context | SECURITY_LOCAL_USERID_CHANGE);
+        auto restore = [&] {
+            pg::call([guc_level] { AtEOXact_GUC(false, guc_level); });
+            SetUserIdAndSecContext(saved_user, saved_context);
+        };
         try {
             pg::SpiRows rows = pg::in_subtransaction([&] { return spi_->execute(query, params); });
-            SetUserIdAndSecContext(saved_user, saved_context);
+            restore();
             return SqlResult{std::move(rows.columns), std::move(rows.rows), rows.processed};
         } catch (const pg::SqlError& e) {
-            SetUserIdAndSecContext(saved_user, saved_context);
+            restore();
             throw ActivitySqlError(e.what(), e.sqlstate_text());
         } catch (...) {
-            SetUserIdAndSecContext(saved_user, saved_context);
+            restore();
             throw;
         }
     }

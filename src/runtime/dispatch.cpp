@@ -495,10 +495,6 @@ void record_alone(PendingActivity& pending) {
     }
 }
 
-} // namespace
-
-namespace {
-
 // Records the completions of `batch` (in one transaction when they all can be) and empties it.
 void record_batch(std::vector<PendingActivity>& batch) {
     if (batch.size() == 1) {

@@ -134,6 +134,11 @@ start('ok-2', 'RecordEffect:six');
 ok(wait_status('ok-2', 'Completed'), 'after all that, activities still run');
 is(effects('six'), '1', 'and their writes commit');
 
+# --- a SET in a statement does not outlive it
+start('set-1', 'SetThenShow:');
+ok(wait_status('set-1', 'Completed'), 'set: the instance completes');
+unlike(status_of('set-1'), qr/set by an activity/, 'set: the next statement sees the setting unchanged');
+
 # --- the statements run as the role that registered the plugin, with its privileges
 ok($node->log_contains(qr/ctx\.sql\(\) of plugin activities runs as the role that registered their plugin, here a superuser/),
     'role: running as the superuser that registered the plugin is logged');
@@ -157,6 +162,11 @@ like($node->safe_psql('postgres',
         "SELECT error::text FROM duroxide.get_orchestration_status('role-3')"),
     qr/permission denied for table sql_effects/, 'role: with the permission error');
 is(effects('eight') . effects('nine'), '10', 'role: only the granted write stands');
+start('role-4', 'SqlValue:SET ROLE NONE');
+ok(wait_status('role-4', 'Failed'), 'role: an activity cannot leave the role');
+like($node->safe_psql('postgres',
+        "SELECT error::text FROM duroxide.get_orchestration_status('role-4')"),
+    qr/cannot set parameter \\"role\\"/, 'role: SET ROLE is refused');
 
 # --- one worker with a batch of held completions: a long activity after a short one (which
 # runs no statement, so its completion waits for the batch) records the short one's completion

@@ -123,6 +123,19 @@ std::string heartbeat_for(ActivityContext& ctx, const std::string& input) {
 std::string who_am_i(ActivityContext& ctx, const std::string&) {
     return *ctx.sql("SELECT current_user::text").rows[0][0];
 }
+// Runs its input as a statement; returns the first value, or the affected row count.
+std::string sql_value(ActivityContext& ctx, const std::string& statement) {
+    const auto result = ctx.sql(statement);
+    if (result.rows.empty() || result.rows[0].empty()) {
+        return std::to_string(result.affected);
+    }
+    return result.rows[0][0].value_or("NULL");
+}
+// A SET lasts for its own statement only: returns the setting as the next statement sees it.
+std::string set_then_show(ActivityContext& ctx, const std::string&) {
+    ctx.sql("SET application_name = 'set by an activity'");
+    return *ctx.sql("SELECT current_setting('application_name')").rows[0][0];
+}
 // Inserts, then heartbeats for up to a minute and never asks whether it was
 // cancelled: past the grace period its next heartbeat unwinds it.
 std::string ignore_cancellation(ActivityContext& ctx, const std::string& input) {
@@ -567,6 +580,8 @@ void register_all(duroxide::PluginRegistrar& r) {
     a.register_activity("HeartbeatFor", heartbeat_for);
     a.register_activity("IgnoreCancellation", ignore_cancellation);
     a.register_activity("WhoAmI", who_am_i);
+    a.register_activity("SetThenShow", set_then_show);
+    a.register_activity("SqlValue", sql_value);
 }
 
 } // namespace

@@ -19,6 +19,7 @@ shared_preload_libraries = 'duroxide'
 duroxide.activity_workers = 2
 duroxide.worker_lock_timeout = '1s'
 duroxide.activity_cancellation_grace_period = '1s'
+duroxide.session_lock_timeout = '1s'
 duroxide.poll_interval = '200ms'
 max_worker_processes = 16
 });
@@ -98,6 +99,25 @@ is(status_of('long-1'), 'Completed runs 1', 'heartbeats: one run reached the end
 cmp_ok(metric('lock_renewals') - $renewals, '>=', 3, 'heartbeats: the lease was renewed');
 is(metric('activities_cancelled') + metric('lock_steals'), $dropped,
     'heartbeats: no run lost its lease');
+
+# --- a heartbeating session activity keeps its session's lease too (duroxide.session_lock_timeout
+# is 1 s here): the session is still held while the activity runs on past it.
+$node->safe_psql('postgres', q{
+SELECT duroxide.start_orchestration('sess-1', 'CallOnSession', 's-long:HeartbeatFor:5000')
+});
+ok($node->poll_query_until('postgres',
+        "SELECT count(*) = 1 FROM duroxide.session_locks WHERE session_id = 's-long'"),
+    'session: the activity claimed its session');
+ok($node->poll_query_until('postgres',
+        "SELECT clock_timestamp() > claimed_at + interval '2.5 s' FROM duroxide.session_locks "
+      . "WHERE session_id = 's-long'"), 'session: well past the session lease');
+is($node->safe_psql('postgres',
+        "SELECT (SELECT locked_until > clock_timestamp() FROM duroxide.session_locks "
+      . "WHERE session_id = 's-long') || ' ' || status "
+      . "FROM duroxide.get_orchestration_status('sess-1')"),
+    'true Running', 'session: its lease was renewed while the activity runs');
+ok(wait_status('sess-1', 'Completed'), 'session: the activity completes');
+is(status_of('sess-1'), 'Completed runs 2', 'session: one run reached the end');
 
 # --- the orchestration is cancelled: the activity stops and records nothing
 $log_offset = -s $node->logfile;

@@ -216,6 +216,16 @@ std::string call_activity(OrchestrationContext& ctx, const std::string& input) {
     return ctx.schedule_activity(input.substr(0, colon), input.substr(colon + 1)).value();
 }
 
+// Calls an activity on a session: "session:ActivityName:input".
+std::string call_on_session(OrchestrationContext& ctx, const std::string& input) {
+    const size_t first = input.find(':');
+    const size_t second = input.find(':', first + 1);
+    return ctx
+        .schedule_activity_on_session(input.substr(first + 1, second - first - 1),
+                                      input.substr(second + 1), input.substr(0, first))
+        .value();
+}
+
 // Scenario 18: custom status.
 std::string with_status(OrchestrationContext& ctx, const std::string&) {
     ctx.set_custom_status("step-1");
@@ -551,6 +561,7 @@ void register_all(duroxide::PluginRegistrar& r) {
     o.register_orchestration("Versioned", versioned_v1);
     o.register_versioned("Versioned", "2.0.0", versioned_v2);
     o.register_orchestration("SessionSeries", session_series);
+    o.register_orchestration("CallOnSession", call_on_session);
     o.register_orchestration("SessionFanOut", session_fan_out);
     o.register_orchestration("SessionContinue", session_continue);
     o.register_orchestration("SessionRetry", session_retry);

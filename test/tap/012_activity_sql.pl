@@ -1,11 +1,12 @@
-# Plugin activities with ctx.sql(), heartbeats and cancellation (sample plugin activities
-# RecordEffect, RecordThenFail, RecordThenWait, HeartbeatFor, IgnoreCancellation): the
-# activity's writes commit exactly with its completion — once after success, never after a
-# failure, never for a run whose lease was lost mid-activity; a heartbeating activity outlives
-# many lease timeouts without being run twice; a cancelled activity stops and records nothing,
-# and one that ignores its cancellation is unwound after the grace period; completions held
-# for a batch are recorded when a long activity after them first suspends; statements run as
-# the role that registered the plugin.
+# Plugin activities with ctx.sql(), heartbeats and cancellation (the sample plugin's
+# RecordEffect, RecordThenFail, RecordThenWait, HeartbeatFor, IgnoreCancellation, WhoAmI,
+# SetThenShow, SqlValue): the activity's writes commit exactly with its completion, once after
+# success, never after a failure, never for a run whose lease was lost mid-activity; a
+# heartbeating activity outlives many lease timeouts without being run twice (and keeps its
+# session's lease); a cancelled activity stops and records nothing, and one that ignores its
+# cancellation is unwound after the grace period; completions held for a batch are recorded
+# when a long activity after them first suspends; statements run as the role that registered
+# the plugin, and a SET does not outlive its statement.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;

@@ -46,8 +46,8 @@ public:
     WorkerHost(const store::FetchedActivity& fetched, const store::SessionOwner& session_owner,
                const std::function<void()>& record_held)
         : fetched_(fetched), session_owner_(session_owner), record_held_(record_held),
-          schedule_(core::SteadyClock::now(), core::renewal_interval(std::chrono::milliseconds(
-                                                  settings.worker_lock_timeout_ms))) {}
+          renewal_(core::SteadyClock::now(), core::renewal_interval(lease())),
+          check_(core::SteadyClock::now(), core::lease_check_interval(lease())) {}
 
     SqlResult run_sql(std::string_view query,
                       std::span<const std::optional<std::string>> params) override {
@@ -89,7 +89,8 @@ public:
             std::exchange(record_held_, nullptr)();
         }
         const auto now = core::SteadyClock::now();
-        if (!schedule_.due(now)) {
+        const bool renew = renewal_.due(now) && !transaction_;
+        if (!renew && !check_.due(now)) {
             return true;
         }
         bool held;
@@ -98,22 +99,27 @@ public:
             // the lease is still ours (a cancellation deletes the row; an expiry shows).
             held = store::Store(*spi_).holds_work_item_lease(fetched_);
         } else {
-            pg::WorkerTransaction renewal("duroxide: renewing an activity lease");
+            pg::WorkerTransaction unit(renew ? "duroxide: renewing an activity lease"
+                                             : "duroxide: checking an activity lease");
             {
                 pg::SpiConnection spi;
                 begin_unit(spi, Commit::Relaxed);
                 store::Store store(spi);
-                held = store.renew_work_item_lock(fetched_, settings.worker_lock_timeout_ms);
-                if (held && fetched_.item.session_id) {
+                if (!renew) {
+                    held = store.holds_work_item_lease(fetched_);
+                } else if ((held = store.renew_work_item_lock(fetched_,
+                                                              settings.worker_lock_timeout_ms)) &&
+                           fetched_.item.session_id) {
                     store.renew_sessions(session_owner_, settings.session_idle_timeout_ms);
                 }
             }
-            renewal.commit();
-            if (held) {
+            unit.commit();
+            if (renew && held) {
                 metrics::add(metrics::Counter::LockRenewals);
+                renewal_.renewed(now);
             }
         }
-        schedule_.renewed(now);
+        check_.renewed(now);
         return held;
     }
 
@@ -169,7 +175,12 @@ private:
     const store::FetchedActivity& fetched_;
     const store::SessionOwner& session_owner_;
     std::function<void()> record_held_; // until called once
-    core::LeaseSchedule schedule_;
+    static std::chrono::milliseconds lease() {
+        return std::chrono::milliseconds(settings.worker_lock_timeout_ms);
+    }
+
+    core::LeaseSchedule renewal_; // extends the lease
+    core::LeaseSchedule check_;   // only looks whether it is still ours (cancellation)
     // Declared before spi_: the SPI connection ends before its transaction does.
     std::optional<pg::WorkerTransaction> transaction_;
     std::optional<pg::SpiConnection> spi_;

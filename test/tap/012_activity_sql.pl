@@ -209,5 +209,18 @@ ok(wait_status('long-2', 'Completed'), 'batch: the long one completes');
 is(status_of('short-1'), 'Completed Hello, seven!', 'batch: the short activity ran once, with its output');
 is(metric('lock_steals'), $steals, 'batch: no completion found its lease gone');
 
+# --- with a long lease (renewed only every 5 minutes) a cancelled activity that runs no
+# statement still learns of its cancellation at once: the lease is looked at every second.
+$node->append_conf('postgresql.conf', "duroxide.worker_lock_timeout = '10min'");
+$node->restart;
+$log_offset = -s $node->logfile;
+start('cancel-2', 'HeartbeatFor:600000');
+ok($node->poll_query_until('postgres',
+        "SELECT count(*) = 1 FROM duroxide.worker_queue WHERE instance_id = 'cancel-2' AND lock_token IS NOT NULL"),
+    'long lease: the activity is running');
+$node->safe_psql('postgres', "SELECT duroxide.cancel_instance('cancel-2', 'stop')");
+ok($node->wait_for_log(qr/HeartbeatFor #\d+ of "cancel-2" was cancelled: nothing is recorded/,
+        $log_offset), 'long lease: the cancelled activity stopped long before a renewal');
+
 $node->stop;
 done_testing();

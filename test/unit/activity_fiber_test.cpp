@@ -282,6 +282,12 @@ TEST(LeaseRenewal, IntervalIsHalfTheLease) {
     EXPECT_EQ(renewal_interval(1ms), 1ms); // never zero
 }
 
+TEST(LeaseRenewal, CancellationIsLookedForEverySecondAtMost) {
+    EXPECT_EQ(lease_check_interval(300s), 1s);
+    EXPECT_EQ(lease_check_interval(2s), 1s);
+    EXPECT_EQ(lease_check_interval(1s), 500ms); // the renewal comes first
+}
+
 TEST(LeaseRenewal, ScheduleIsDueAfterEachInterval) {
     const SteadyClock::time_point t0{};
     LeaseSchedule schedule(t0, 500ms);

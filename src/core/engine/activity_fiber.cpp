@@ -13,6 +13,10 @@ std::chrono::milliseconds renewal_interval(std::chrono::milliseconds lock_timeou
     return std::max(lock_timeout / 2, std::chrono::milliseconds(1));
 }
 
+std::chrono::milliseconds lease_check_interval(std::chrono::milliseconds lock_timeout) {
+    return std::min(renewal_interval(lock_timeout), std::chrono::milliseconds(1000));
+}
+
 namespace {
 
 // The fiber side of a suspension: what the activity asks for, and the answer it resumes with.

@@ -30,8 +30,11 @@ using SteadyClock = std::chrono::steady_clock;
 // activity's suspension points, so the other half of the lease is the slack for the gap
 // between two of them.
 std::chrono::milliseconds renewal_interval(std::chrono::milliseconds lock_timeout);
+// How often a running activity looks whether its lease is still its own (a cancellation
+// deletes it): every second, or at each renewal when that is more often.
+std::chrono::milliseconds lease_check_interval(std::chrono::milliseconds lock_timeout);
 
-// The renewal schedule of one lease.
+// The schedule of one periodic lease operation (renewal, check).
 class LeaseSchedule {
 public:
     LeaseSchedule(SteadyClock::time_point taken, std::chrono::milliseconds interval)

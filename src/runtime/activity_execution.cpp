@@ -8,7 +8,6 @@
 #include "runtime/unit_of_work.hpp"
 #include "runtime/wakeup.hpp"
 
-#include <memory>
 #include <set>
 #include <utility>
 
@@ -51,9 +50,7 @@ public:
 
     SqlResult run_sql(std::string_view query,
                       std::span<const std::optional<std::string>> params) override {
-        if (!transaction_) {
-            open();
-        }
+        open();
         Oid saved_user;
         int saved_context;
         GetUserIdAndSecContext(&saved_user, &saved_context);
@@ -141,10 +138,20 @@ public:
     }
 
 private:
+    static std::chrono::milliseconds lease() {
+        return std::chrono::milliseconds(settings.worker_lock_timeout_ms);
+    }
+
+    // Opens the activity's transaction at its first statement, and finds the role to run as.
     void open() {
-        transaction_.emplace("duroxide: activity " + fetched_.item.name);
-        spi_.emplace();
-        begin_unit(*spi_, Commit::Durable);
+        if (!transaction_) {
+            transaction_.emplace("duroxide: activity " + fetched_.item.name);
+            spi_.emplace();
+            begin_unit(*spi_, Commit::Durable);
+        }
+        if (run_as_ != InvalidOid) {
+            return;
+        }
         const std::optional<std::string> role =
             store::Store(*spi_).activity_plugin_role(fetched_.item.name);
         if (!role) {
@@ -175,12 +182,8 @@ private:
     const store::FetchedActivity& fetched_;
     const store::SessionOwner& session_owner_;
     std::function<void()> record_held_; // until called once
-    static std::chrono::milliseconds lease() {
-        return std::chrono::milliseconds(settings.worker_lock_timeout_ms);
-    }
-
-    core::LeaseSchedule renewal_; // extends the lease
-    core::LeaseSchedule check_;   // only looks whether it is still ours (cancellation)
+    core::LeaseSchedule renewal_;       // extends the lease
+    core::LeaseSchedule check_;         // only looks whether it is still ours (cancellation)
     // Declared before spi_: the SPI connection ends before its transaction does.
     std::optional<pg::WorkerTransaction> transaction_;
     std::optional<pg::SpiConnection> spi_;

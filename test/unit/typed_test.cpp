@@ -66,6 +66,11 @@ public:
     const std::optional<std::string>& tag() const override { return none_; }
     const std::string& worker_id() const override { return text_; }
     void trace(TraceLevel, std::string_view) const override {}
+    SqlResult run_sql(std::string_view, std::vector<std::optional<std::string>>) override {
+        throw std::logic_error("no database here");
+    }
+    void heartbeat() override {}
+    bool is_cancelled() override { return false; }
 
 protected:
     std::shared_ptr<void>

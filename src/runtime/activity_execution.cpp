@@ -190,7 +190,10 @@ private:
     Oid run_as_ = InvalidOid;
 };
 
+// The worker failed around the activity (a store or host error, not the activity's own
+// failure): the attempt is given back, and counts toward poison.
 void give_back(const store::FetchedActivity& fetched, const std::string& why) {
+    metrics::add(metrics::Counter::ActivitiesFailedInfrastructure);
     log_line(WARNING, "duroxide: " + label(fetched.item) + " given back: " + why);
     pg::WorkerTransaction transaction("duroxide: abandoning an activity");
     {

@@ -1,6 +1,7 @@
 #include "runtime/dispatch.hpp"
 
 #include "core/codec/json_codec.hpp"
+#include "core/engine/activity_fiber.hpp"
 #include "core/engine/activity_runner.hpp"
 #include "core/engine/resident_cache.hpp"
 #include "core/replay/kv_state.hpp"
@@ -23,6 +24,7 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
+#include <span>
 
 namespace duroxide::runtime {
 
@@ -243,12 +245,60 @@ void record_alone(const DecidedTurn& turn) {
     }
 }
 
+// Extends the instance locks of a fetched batch while its turns are decided: orchestration
+// code runs without a transaction, and a batch of long turns (big replays, heavy code) can
+// outlast duroxide.orchestration_lock_timeout. Without this, the later turns' acks would find
+// their locks expired (or taken over by another dispatcher) and be discarded, to run again.
+class BatchLockRenewal {
+public:
+    BatchLockRenewal(std::span<const store::OrchestrationBatch> batches,
+                     core::SteadyClock::time_point locked_at)
+        : batches_(batches), schedule_(locked_at, core::renewal_interval(std::chrono::milliseconds(
+                                                      settings.orchestration_lock_timeout_ms))) {}
+
+    // Renews the batch's locks when the renewal interval has passed. A lock that is gone stays
+    // gone: that turn's ack reports it.
+    void renew_if_due() {
+        const auto now = core::SteadyClock::now();
+        if (!schedule_.due(now)) {
+            return;
+        }
+        schedule_.renewed(now);
+        uint64_t renewed = 0;
+        try {
+            pg::WorkerTransaction transaction("duroxide: renewing orchestration locks");
+            {
+                pg::SpiConnection spi;
+                begin_unit(spi, Commit::Relaxed);
+                store::Store store(spi);
+                for (const auto& batch : batches_) {
+                    renewed += store.renew_orchestration_item_lock(
+                                   batch, settings.orchestration_lock_timeout_ms)
+                                   ? 1
+                                   : 0;
+                }
+            }
+            transaction.commit();
+        } catch (const std::exception& e) {
+            // The turns go on; an ack whose lock ran out reports it and is run again.
+            report_failure(std::string("renewing the batch's instance locks: ") + e.what());
+            return;
+        }
+        metrics::add(metrics::Counter::LockRenewals, renewed);
+    }
+
+private:
+    std::span<const store::OrchestrationBatch> batches_;
+    core::LeaseSchedule schedule_;
+};
+
 } // namespace
 
 WorkOutcome run_orchestration_turns(Handlers& handlers, core::StackPool& stacks,
                                     core::ResidentCache& cache) {
     WorkOutcome outcome;
     std::vector<store::OrchestrationBatch> batches;
+    const auto locked_at = core::SteadyClock::now(); // no later than the locks' start
     {
         pg::WorkerTransaction transaction("duroxide: fetching orchestration work");
         {
@@ -283,9 +333,12 @@ WorkOutcome run_orchestration_turns(Handlers& handlers, core::StackPool& stacks,
     std::vector<DecidedTurn> turns;
     turns.reserve(batches.size());
     const std::size_t evictions_before = cache.evictions();
+    BatchLockRenewal renewal(batches, locked_at);
     for (const auto& batch : batches) {
+        renewal.renew_if_due();
         turns.push_back(decide(handlers, stacks, cache, batch));
     }
+    renewal.renew_if_due();
     metrics::add(metrics::Counter::ResidentCacheEvictions, cache.evictions() - evictions_before);
     // All turns in one transaction: one commit (one WAL flush) for the whole batch.
     bool recorded = false;
@@ -484,6 +537,9 @@ void record_alone(PendingActivity& pending) {
         metrics::add(metrics::Counter::LockSteals);
         report_discarded(e.what());
     } catch (const std::exception& e) {
+        // Not the activity's own failure (that is its completion): its SQL function is gone,
+        // or the store failed. The attempt is given back and counts toward poison.
+        metrics::add(metrics::Counter::ActivitiesFailedInfrastructure);
         report_failure(e.what());
         pg::WorkerTransaction transaction("duroxide: abandoning an activity");
         {

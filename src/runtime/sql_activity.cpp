@@ -2,9 +2,13 @@
 
 #include "pg/guard.hpp"
 
+#include <stdexcept>
+#include <string>
+
 extern "C" {
 #include "utils/acl.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
 }
 
 namespace duroxide::runtime {
@@ -39,6 +43,18 @@ core::WorkItem run_sql_activity(const SqlActivity& activity,
             core::work::ActivityFailed{item.instance, item.execution_id, item.id,
                                        core::ErrorDetails::activity_failed(std::move(message))}};
     };
+    // A dropped function is not the activity's failure but a broken registration, like an
+    // unregistered activity: the attempt is given back (the caller counts it as an
+    // infrastructure failure) and the activity fails as poison after duroxide.max_attempts,
+    // unless the function is registered again meanwhile.
+    const bool exists = pg::call([&activity] {
+        return SearchSysCacheExists1(PROCOID, ObjectIdGetDatum(activity.function));
+    });
+    if (!exists) {
+        throw std::runtime_error("the function of SQL activity \"" + item.name + "\" (oid " +
+                                 std::to_string(activity.function) +
+                                 ") no longer exists; register the activity again");
+    }
     const bool allowed = pg::call([&activity] {
         return pg_proc_aclcheck(activity.function, activity.run_as, ACL_EXECUTE) == ACLCHECK_OK;
     });

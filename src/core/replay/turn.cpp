@@ -243,6 +243,12 @@ public:
     }
 
     void set_custom_status(std::string_view status) override {
+        if (status.size() > kMaxCustomStatusBytes) {
+            // A limit violation fails the execution (reference §4.13); the code cannot catch it.
+            throw SystemFailureSignal{ErrorDetails::orchestration_failed(
+                "custom status of " + std::to_string(status.size()) +
+                " bytes exceeds the limit of " + std::to_string(kMaxCustomStatusBytes) + " bytes")};
+        }
         schedule(events::CustomStatusUpdated{std::string(status)});
         custom_status_ = std::string(status);
     }

@@ -1,0 +1,20 @@
+-- Internal helpers of the client and management functions: what each is for, like every
+-- other function of the extension (not part of the API; not granted to the roles).
+COMMENT ON FUNCTION duroxide._may_access(oid) IS
+    'Internal: whether the calling role may reach an instance owned by "owner" (instance isolation).';
+COMMENT ON FUNCTION duroxide._status_change_count() IS
+    'Internal: the count of committed status changes, read by the waits before they sleep.';
+COMMENT ON FUNCTION duroxide._await_status_change(bigint, integer) IS
+    'Internal: sleeps on the backend''s latch until the status change count passes "seen" or "timeout_ms" pass.';
+COMMENT ON FUNCTION duroxide._check_wait(text, interval) IS
+    'Internal: the argument, isolation level and uncommitted-start checks of the waits.';
+COMMENT ON FUNCTION duroxide._kv_live(text) IS
+    'Internal: the live view of an instance''s keys (kv_store merged with kv_delta); empty when the caller may not reach it.';
+COMMENT ON FUNCTION duroxide._check_kv_arguments(text, text) IS
+    'Internal: the argument checks of the key-value client functions.';
+COMMENT ON FUNCTION duroxide._client_status(text) IS
+    'Internal: the status a client sees for an execution status (ContinuedAsNew reads as Running).';
+COMMENT ON FUNCTION duroxide._delete_trees(text[]) IS
+    'Internal: deletes the instance trees rooted at "roots" with their queued work and locks; returns the counts.';
+COMMENT ON FUNCTION duroxide._prunable(bigint, text, timestamptz, bigint, integer, timestamptz) IS
+    'Internal: the rule of prune_executions, whether an execution may be pruned.';

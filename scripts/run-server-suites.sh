@@ -19,6 +19,7 @@ for part in "$@"; do
     case "$part" in
     regress)
         out="$(mktemp)"
+        mkdir -p "$TOP/build/regress"
         "$PGXS_DIR/test/regress/pg_regress" --bindir="$BINDIR" --inputdir="$TOP" \
             --outputdir="$TOP/build/regress" --dbname=duroxide_regress \
             --schedule="$TOP/test/regress_schedule" 2>&1 | tee "$out"

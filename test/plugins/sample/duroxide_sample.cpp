@@ -537,6 +537,91 @@ void register_engine_samples(duroxide::PluginRegistrar& r) {
     r.activities().register_activity("LongOp", long_op);
 }
 
+// Reference scenarios 2, 10, 15 (upgrade at continue-as-new), 17 (exhaustion, timeout), 18
+// (limit) and 22, run by sql/e2e_scenarios.sql --------------------------------------------
+std::string get_flag(ActivityContext&, const std::string& input) {
+    return input;
+}
+std::string say_yes(ActivityContext&, const std::string&) {
+    return "picked_yes";
+}
+std::string say_no(ActivityContext&, const std::string&) {
+    return "picked_no";
+}
+// Scenario 2: the next activity depends on the previous one's output.
+std::string branch(OrchestrationContext& ctx, const std::string& input) {
+    const std::string flag = ctx.schedule_activity("GetFlag", input).value();
+    return ctx.schedule_activity(flag == "yes" ? "SayYes" : "SayNo", "").value();
+}
+// Scenario 10: an event raised before its wait is recorded is not delivered to the wait (the
+// client raises "Evt" during the first timer).
+std::string early_event(OrchestrationContext& ctx, const std::string&) {
+    ctx.schedule_timer(std::chrono::milliseconds(300)).get();
+    const DurableFuture race[] = {ctx.schedule_wait("Evt"),
+                                  ctx.schedule_timer(std::chrono::milliseconds(500))};
+    return ctx.select(race) == 0 ? "event:" + race[0].value() : std::string("early-event-dropped");
+}
+// Scenario 15: 1.0.0 continues as new; the next execution runs the newest version, 2.0.0. (If it
+// ran 1.0.0 again, it would stop and say so rather than loop.)
+std::string upgrade_v1(OrchestrationContext& ctx, const std::string& input) {
+    if (input.rfind("v1:", 0) != 0) {
+        ctx.continue_as_new("v1:" + input);
+    }
+    return "not upgraded:" + input;
+}
+std::string upgrade_v2(OrchestrationContext&, const std::string& input) {
+    return "upgraded:" + input;
+}
+// Scenario 17: every attempt fails (input: the error) ...
+std::string retry_exhausted(OrchestrationContext& ctx, const std::string& input) {
+    duroxide::RetryPolicy policy(3);
+    policy.with_backoff(duroxide::FixedBackoff{std::chrono::milliseconds(20)});
+    return ctx.schedule_activity_with_retry("Fail", input, policy).value();
+}
+// ... or the first attempt (800 ms) outlives its 100 ms timeout, which ends the retries.
+std::string retry_timeout(OrchestrationContext& ctx, const std::string&) {
+    duroxide::RetryPolicy policy(3);
+    policy.with_timeout(std::chrono::milliseconds(100));
+    return ctx.schedule_activity_with_retry("LongOp", "", policy).value();
+}
+// Scenario 18: a custom status over 256 KiB fails the orchestration.
+std::string status_too_big(OrchestrationContext& ctx, const std::string&) {
+    ctx.set_custom_status(std::string(256 * 1024 + 1, 's'));
+    ctx.schedule_activity("Hello", "never recorded").value();
+    return "not reached";
+}
+// Scenario 22: as if the code changed between two turns, a replay schedules another activity
+// than history records (run with duroxide.resident_cache_size = 0, so the second turn replays).
+std::string code_swap(OrchestrationContext& ctx, const std::string&) {
+    return (ctx.is_replaying() ? ctx.schedule_activity("Upper", "bar")
+                               : ctx.schedule_activity("Hello", "foo"))
+        .value();
+}
+
+// A turn that takes 200 ms of orchestration code (a stand-in for a long replay; real code
+// must not sleep): a batch of them outlasts a short duroxide.orchestration_lock_timeout.
+std::string slow_turn(OrchestrationContext&, const std::string& input) {
+    usleep(200 * 1000);
+    return "slow:" + input;
+}
+
+void register_scenario_samples(duroxide::PluginRegistrar& r) {
+    auto& o = r.orchestrations();
+    o.register_orchestration("SlowTurn", slow_turn);
+    o.register_orchestration("Branch", branch);
+    o.register_orchestration("EarlyEvent", early_event);
+    o.register_orchestration("Upgrade", upgrade_v1);
+    o.register_versioned("Upgrade", "2.0.0", upgrade_v2);
+    o.register_orchestration("RetryExhausted", retry_exhausted);
+    o.register_orchestration("RetryTimeout", retry_timeout);
+    o.register_orchestration("StatusTooBig", status_too_big);
+    o.register_orchestration("CodeSwap", code_swap);
+    auto& a = r.activities();
+    a.register_activity("GetFlag", get_flag);
+    a.register_activity("SayYes", say_yes);
+    a.register_activity("SayNo", say_no);
+}
+
 void register_all(duroxide::PluginRegistrar& r) {
     auto& o = r.orchestrations();
     o.register_orchestration("HelloWorld", hello_world);
@@ -585,6 +670,7 @@ void register_all(duroxide::PluginRegistrar& r) {
     a.register_activity("SessionFlaky", session_flaky);
     a.register_activity("WhereAmI", where_am_i);
     register_engine_samples(r);
+    register_scenario_samples(r);
     a.register_activity("RecordEffect", record_effect);
     a.register_activity("RecordThenFail", record_then_fail);
     a.register_activity("RecordThenWait", record_then_wait);

@@ -1,0 +1,72 @@
+# duroxide.plugin_directories: a plugin outside $libdir is found only when a superuser lists its
+# directory; the workers then run it from there. Relative entries are refused, and only a
+# superuser may set the list.
+use strict;
+use warnings;
+use File::Copy qw(copy);
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('plugin_dirs');
+$node->init;
+$node->append_conf('postgresql.conf', qq{
+shared_preload_libraries = 'duroxide'
+duroxide.activity_workers = 1
+max_worker_processes = 16
+});
+$node->start;
+$node->safe_psql('postgres', 'CREATE EXTENSION duroxide');
+
+# The sample plugin under another name, in a directory of its own.
+my $libdir = `pg_config --pkglibdir`;
+chomp $libdir;
+my $elsewhere = PostgreSQL::Test::Utils::tempdir;
+copy("$libdir/duroxide_sample.so", "$elsewhere/sample_elsewhere.so")
+  or die "copying the sample plugin: $!";
+
+my ($rc, $out, $err) = $node->psql('postgres',
+    "SELECT duroxide.register_plugin('sample_elsewhere')", on_error_stop => 0);
+like($err, qr/plugin "sample_elsewhere" not found/, 'not found while its directory is not listed');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM duroxide.plugins'), '0',
+    'nothing recorded for it');
+
+$node->safe_psql('postgres', "ALTER SYSTEM SET duroxide.plugin_directories = 'relative/dir'");
+$node->reload;
+($rc, $out, $err) = $node->psql('postgres',
+    "SELECT duroxide.register_plugin('sample_elsewhere')", on_error_stop => 0);
+like($err, qr/entries must be absolute paths/, 'a relative entry is refused');
+
+$node->safe_psql('postgres', "ALTER SYSTEM SET duroxide.plugin_directories = '$elsewhere'");
+$node->reload;
+ok($node->poll_query_until('postgres',
+        "SELECT current_setting('duroxide.plugin_directories') = '$elsewhere'"),
+    'the list is reloaded');
+cmp_ok($node->safe_psql('postgres', "SELECT duroxide.register_plugin('sample_elsewhere')"),
+    '>', 0, 'registered from the listed directory');
+is($node->safe_psql('postgres',
+        "SELECT path = '$elsewhere/sample_elsewhere.so' FROM duroxide.plugins "
+      . "WHERE name = 'sample_elsewhere'"),
+    't', 'its path is recorded');
+$node->safe_psql('postgres',
+    "SELECT duroxide.start_orchestration('elsewhere', 'HelloWorld', 'World')");
+is($node->safe_psql('postgres',
+        "SELECT status || ' ' || output FROM duroxide.wait_for_orchestration('elsewhere', '60 s')"),
+    'Completed Hello, World!', 'the workers run its orchestration and activity');
+
+# A duroxide_admin that is not a superuser may not widen the list.
+$node->safe_psql('postgres', 'CREATE ROLE plugin_admin LOGIN IN ROLE duroxide_admin');
+($rc, $out, $err) = $node->psql('postgres',
+    "SET duroxide.plugin_directories = '/tmp'", extra_params => [ '-U', 'plugin_admin' ],
+    on_error_stop => 0);
+like($err, qr/parameter "duroxide.plugin_directories" cannot be changed now/,
+    'no session widens the list for itself');
+($rc, $out, $err) = $node->psql('postgres',
+    "ALTER SYSTEM SET duroxide.plugin_directories = '/tmp'",
+    extra_params => [ '-U', 'plugin_admin' ], on_error_stop => 0);
+like($err, qr/must be superuser|permission denied/, 'a duroxide_admin may not change it');
+is($node->safe_psql('postgres', 'SHOW duroxide.plugin_directories'), $elsewhere,
+    'the list is unchanged');
+
+$node->stop;
+done_testing();

@@ -15,6 +15,28 @@ SELECT id, w.status, w.output
 SELECT event_id, event_type, coalesce(event->>'name', '') AS name
   FROM duroxide.read_history('branch-yes');
 
+-- Scenarios 3, 4 and 5 with their histories: a loop of three sequential activities; a caught
+-- activity failure (recorded as ActivityFailed) compensated; an uncaught one failing the
+-- orchestration with the activity's message, category application.
+SELECT duroxide.start_orchestration('sc-loop', 'Loop', 'start');
+SELECT duroxide.start_orchestration('sc-comp', 'Compensate', '');
+SELECT duroxide.start_orchestration('sc-unhandled', 'Unhandled', 'Input cannot be empty');
+SELECT id, w.status, w.output, w.error->'Application'->>'message' AS message,
+       (SELECT k FROM jsonb_object_keys(w.error) k) AS category
+  FROM unnest(ARRAY['sc-loop', 'sc-comp', 'sc-unhandled']) AS id,
+       LATERAL duroxide.wait_for_orchestration(id, '30 s') w;
+SELECT id, string_agg(h.event_type || coalesce('(' || coalesce(h.event->>'input',
+                          h.event->>'result') || ')', ''), ' ' ORDER BY h.event_id) AS history
+  FROM unnest(ARRAY['sc-loop', 'sc-comp', 'sc-unhandled']) AS id,
+       LATERAL duroxide.read_history(id) h
+ GROUP BY id ORDER BY id;
+
+-- Scenario 12's chain: a child that has a child of its own.
+SELECT duroxide.start_orchestration('chain', 'ChainRoot', 'a');
+SELECT status, output FROM duroxide.wait_for_orchestration('chain', '30 s');
+SELECT instance_id, parent_instance_id FROM duroxide.instances
+ WHERE instance_id LIKE 'chain%' ORDER BY instance_id;
+
 -- Scenario 10: an event raised while the orchestration is still in its first timer, before it
 -- waits for the event, is recorded but not delivered: the wait's timer wins.
 SELECT duroxide.start_orchestration('early-event', 'EarlyEvent', '');
@@ -38,8 +60,8 @@ SELECT execution, h.event->>'version' AS version
 -- Scenario 17: retries exhausted fail with the last error (three attempts, two backoff
 -- timers); an attempt that outlives its timeout ends the retries at once.
 SELECT duroxide.start_orchestration('retry-exhausted', 'RetryExhausted', 'always broken');
-SELECT duroxide.start_orchestration('retry-timeout', 'RetryTimeout', '');
-SELECT id, w.status, w.error->'Application'->>'message' AS message
+SELECT duroxide.start_orchestration('retry-timeout', 'RetryTimeout', '5000');
+SELECT id, w.status, w.output, w.error->'Application'->>'message' AS message
   FROM unnest(ARRAY['retry-exhausted', 'retry-timeout']) AS id,
        LATERAL duroxide.wait_for_orchestration(id, '30 s') w;
 SELECT id, count(*) FILTER (WHERE event_type = 'ActivityScheduled') AS scheduled,

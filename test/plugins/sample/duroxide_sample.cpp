@@ -537,8 +537,8 @@ void register_engine_samples(duroxide::PluginRegistrar& r) {
     r.activities().register_activity("LongOp", long_op);
 }
 
-// Reference scenarios 2, 10, 15 (upgrade at continue-as-new), 17 (exhaustion, timeout), 18
-// (limit) and 22, run by sql/e2e_scenarios.sql --------------------------------------------
+// Reference scenarios 2, 10, 12 (chain), 15 (upgrade at continue-as-new), 17 (exhaustion,
+// timeout), 18 (limit) and 22, run by sql/e2e_scenarios.sql ---------------------------------
 std::string get_flag(ActivityContext&, const std::string& input) {
     return input;
 }
@@ -578,11 +578,12 @@ std::string retry_exhausted(OrchestrationContext& ctx, const std::string& input)
     policy.with_backoff(duroxide::FixedBackoff{std::chrono::milliseconds(20)});
     return ctx.schedule_activity_with_retry("Fail", input, policy).value();
 }
-// ... or the first attempt (800 ms) outlives its 100 ms timeout, which ends the retries.
-std::string retry_timeout(OrchestrationContext& ctx, const std::string&) {
+// ... or the first attempt (HeartbeatFor <input> ms, long) outlives its 100 ms timeout, which
+// ends the retries (the activity is cancelled when the orchestration ends).
+std::string retry_timeout(OrchestrationContext& ctx, const std::string& input) {
     duroxide::RetryPolicy policy(3);
     policy.with_timeout(std::chrono::milliseconds(100));
-    return ctx.schedule_activity_with_retry("LongOp", "", policy).value();
+    return ctx.schedule_activity_with_retry("HeartbeatFor", input, policy).value();
 }
 // Scenario 18: a custom status over 256 KiB fails the orchestration.
 std::string status_too_big(OrchestrationContext& ctx, const std::string&) {
@@ -605,8 +606,22 @@ std::string slow_turn(OrchestrationContext&, const std::string& input) {
     return "slow:" + input;
 }
 
+// Scenario 12's chain: root -> mid -> leaf; "a" gives "root:ax-mid".
+std::string chain_leaf(OrchestrationContext& ctx, const std::string& input) {
+    return ctx.schedule_activity("Append", input).value();
+}
+std::string chain_mid(OrchestrationContext& ctx, const std::string& input) {
+    return ctx.schedule_sub_orchestration("ChainLeaf", input).value() + "-mid";
+}
+std::string chain_root(OrchestrationContext& ctx, const std::string& input) {
+    return "root:" + ctx.schedule_sub_orchestration("ChainMid", input).value();
+}
+
 void register_scenario_samples(duroxide::PluginRegistrar& r) {
     auto& o = r.orchestrations();
+    o.register_orchestration("ChainRoot", chain_root);
+    o.register_orchestration("ChainMid", chain_mid);
+    o.register_orchestration("ChainLeaf", chain_leaf);
     o.register_orchestration("SlowTurn", slow_turn);
     o.register_orchestration("Branch", branch);
     o.register_orchestration("EarlyEvent", early_event);

@@ -502,8 +502,10 @@ std::string kv_too_big(OrchestrationContext& ctx, const std::string&) {
 
 // Cancellation and continue-as-new carry-forward (engine features) ------------------------
 // An activity that takes a while (800 ms): long enough to lose a race against a short timer.
+// (sleep_for, not usleep: a signal to the worker, such as a cache invalidation catch-up
+// after DDL, ends usleep early, and the activity would win the race.)
 std::string long_op(ActivityContext&, const std::string&) {
-    usleep(800 * 1000);
+    std::this_thread::sleep_for(std::chrono::milliseconds(800));
     return "long op done";
 }
 // Scenario 8: a long activity races a 100 ms timer; the timer wins and the activity, the
@@ -602,7 +604,7 @@ std::string code_swap(OrchestrationContext& ctx, const std::string&) {
 // A turn that takes 200 ms of orchestration code (a stand-in for a long replay; real code
 // must not sleep): a batch of them outlasts a short duroxide.orchestration_lock_timeout.
 std::string slow_turn(OrchestrationContext&, const std::string& input) {
-    usleep(200 * 1000);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
     return "slow:" + input;
 }
 

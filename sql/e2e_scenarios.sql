@@ -1,6 +1,7 @@
 -- End to end through the background workers: the reference scenarios (§5.3) the other e2e
--- suites do not show, with outputs, statuses and history sequences, and activities that fail
--- for infrastructure reasons.
+-- suites do not show, with outputs, statuses and history sequences; an activity that fails
+-- for infrastructure reasons; every function's COMMENT and the client API's grants; and the
+-- client API's bad input.
 \set SHOW_CONTEXT never
 -- (Registered unless an earlier suite left it registered.)
 SELECT EXISTS (SELECT FROM duroxide.plugins WHERE name = 'duroxide_sample')

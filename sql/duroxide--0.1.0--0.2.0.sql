@@ -568,10 +568,11 @@ CREATE FUNCTION duroxide_internal.store_fetch_orchestration_items(lease_owner bi
     lock_timeout_ms integer DEFAULT 30000, max_items integer DEFAULT 1)
     RETURNS TABLE (instance text, lock_token text, attempt_count integer, instance_exists boolean,
                    execution_id bigint, execution_status text, owner_role oid, messages jsonb,
-                   history jsonb)
+                   history jsonb, history_error text)
     LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'duroxide_store_fetch_orchestration_items';
 COMMENT ON FUNCTION duroxide_internal.store_fetch_orchestration_items(bigint, integer, integer) IS
-    'Internal: the store''s orchestration fetch (instance locks, claimed messages, history).';
+    'Internal: the store''s orchestration fetch (instance locks, claimed messages, history; '
+    'history_error when a history row does not decode).';
 
 CREATE FUNCTION duroxide_internal.store_ack_orchestration_item(instance text, lock_token text,
     execution_id bigint DEFAULT 1, history_delta jsonb DEFAULT '[]', worker_items jsonb DEFAULT '[]',
@@ -597,12 +598,14 @@ COMMENT ON FUNCTION duroxide_internal.store_renew_orchestration_item_lock(text, 
 
 CREATE FUNCTION duroxide_internal.store_fetch_work_item(lease_owner bigint,
     lock_timeout_ms integer DEFAULT 30000, session_owner text DEFAULT NULL,
-    session_lock_timeout_ms integer DEFAULT 30000, max_sessions integer DEFAULT 10)
+    session_lock_timeout_ms integer DEFAULT 30000, max_sessions integer DEFAULT 10,
+    tag_filter text DEFAULT 'default')
     RETURNS TABLE (id bigint, lock_token text, attempt_count integer, work_item jsonb,
                    session_continued boolean, lost_session_race boolean)
     LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'duroxide_store_fetch_work_item';
-COMMENT ON FUNCTION duroxide_internal.store_fetch_work_item(bigint, integer, text, integer, integer) IS
-    'Internal: the store''s activity fetch (without session_owner: no session activities).';
+COMMENT ON FUNCTION duroxide_internal.store_fetch_work_item(bigint, integer, text, integer, integer, text) IS
+    'Internal: the store''s activity fetch (without session_owner: no session activities; '
+    'tag_filter spelled as duroxide.worker_tag_filter).';
 
 CREATE FUNCTION duroxide_internal.store_ack_work_item(id bigint, lock_token text, work_item jsonb,
     completion jsonb, lease_owner bigint DEFAULT NULL, session_owner text DEFAULT NULL,

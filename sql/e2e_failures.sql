@@ -38,6 +38,43 @@ SELECT status, error->'Poison'->'message_type'->'Activity'->>'activity_name' AS 
   FROM duroxide.wait_for_orchestration('unknown-activity', '30 s');
 SELECT count(*) AS worker_rows_left FROM duroxide.worker_queue;
 
+-- A history row that does not decode: the instance backs off, then fails as poison
+-- (FailedDeserialization) without running its code, while the instance woken with it
+-- completes. (No resident executions, so that the dispatcher reads the history.)
+ALTER SYSTEM SET duroxide.resident_cache_size = 0;
+SELECT pg_reload_conf();
+SELECT pg_sleep(0.5);
+SELECT duroxide.start_orchestration(id, 'WaitForGo', '')
+  FROM unnest(ARRAY['corrupt', 'intact']) AS id;
+DO $$
+BEGIN
+    FOR i IN 1..1000 LOOP
+        EXIT WHEN (SELECT count(*) FROM duroxide.history WHERE event_type = 'ExternalSubscribed'
+                     AND instance_id IN ('corrupt', 'intact')) = 2;
+        PERFORM pg_sleep(0.01);
+    END LOOP;
+END
+$$;
+BEGIN;
+UPDATE duroxide.history SET event_data = 'not json'
+ WHERE instance_id = 'corrupt' AND event_type = 'ExternalSubscribed';
+SELECT duroxide.raise_event(id, 'Go', 'ok') FROM unnest(ARRAY['corrupt', 'intact']) AS id;
+COMMIT;
+SELECT status, output FROM duroxide.wait_for_orchestration('intact', '30 s');
+SELECT status, error->'Poison'->>'attempt_count' AS attempts,
+       error->'Poison'->>'max_attempts' AS max_attempts,
+       error->'Poison'->'message_type'->'FailedDeserialization'->>'instance' AS poisoned_instance,
+       error->'Poison'->'message_type'->'FailedDeserialization'->>'execution_id' AS execution,
+       error->'Poison'->'message_type'->'FailedDeserialization'->>'error' LIKE '%does not decode%'
+         AS says_why
+  FROM duroxide.wait_for_orchestration('corrupt', '30 s');
+SELECT event_id, event_type FROM duroxide.history WHERE instance_id = 'corrupt' ORDER BY event_id;
+-- Its messages went with the poison turn; only its 60 s timer, not yet due, is still queued.
+SELECT k AS corrupt_messages_left FROM duroxide.orchestrator_queue q,
+       LATERAL jsonb_object_keys(q.work_item::jsonb) k WHERE q.instance_id = 'corrupt';
+ALTER SYSTEM RESET duroxide.resident_cache_size;
+SELECT pg_reload_conf();
+
 -- Lease expiry mid-activity: the first run of this SQL activity outlives its lease, so its
 -- completion and its write roll back; the second run commits. Exactly one row, two runs.
 ALTER SYSTEM SET duroxide.worker_lock_timeout = '300ms';

@@ -61,6 +61,36 @@ SELECT pv.try($$SELECT pv.ack('e1', cancelled => '[{"instance": "e1"}]')$$);
 SELECT pv.try($$SELECT pv.enqueue('{"NoSuchItem": {}}')$$);
 -- [errors 5] An activity is not an orchestrator message.
 SELECT pv.try($$SELECT pv.enqueue(pv.activity('e1', 5))$$);
+-- [errors 6] A history row that does not decode: the batch still comes back, with a history
+-- error, an empty history, its lock held and its attempt counted; the other instance of the
+-- same fetch gets its history.
+SELECT pv.reset();
+SELECT pv.create_instance('e6'), pv.create_instance('e7');
+UPDATE duroxide.history SET event_data = 'not json' WHERE instance_id = 'e6' AND event_id = 1;
+SELECT pv.enqueue(pv.raised('e6', 'go')), pv.enqueue(pv.raised('e7', 'go'));
+CREATE TEMP TABLE e6_batch AS
+  SELECT * FROM duroxide_internal.store_fetch_orchestration_items(-1, 30000, 2);
+SELECT instance, attempt_count, execution_id, jsonb_array_length(history) AS events, history_error
+  FROM e6_batch ORDER BY 1;
+SELECT instance_id, lock_token = (SELECT lock_token FROM e6_batch b WHERE b.instance = l.instance_id)
+       AS held FROM duroxide.instance_locks l ORDER BY 1;
+-- [errors 7] Refetching it counts the attempt again (an abandon keeps it), so it reaches the
+-- poison threshold; the fetch never fails.
+SELECT duroxide_internal.store_abandon_orchestration_item('e6', lock_token) FROM e6_batch
+ WHERE instance = 'e6';
+SELECT instance, attempt_count, history_error IS NOT NULL AS history_error
+  FROM duroxide_internal.store_fetch_orchestration_items(-1, 30000, 2);
+-- [errors 8] The ack only appends: the poison failure is recorded on the corrupt history.
+SELECT duroxide_internal.store_ack_orchestration_item('e6', l.lock_token, 1,
+         jsonb_build_array(pv.ev('e6', 99999, 'OrchestrationFailed',
+           '{"details": {"Poison": {"attempt_count": 2, "max_attempts": 1, "message_type": {"FailedDeserialization": {"instance": "e6", "execution_id": 1, "error": "x"}}, "message": "x"}}}')),
+         status => 'Failed', output => 'poison')
+  FROM duroxide.instance_locks l WHERE l.instance_id = 'e6';
+SELECT e.status, (SELECT array_agg(event_id ORDER BY event_id) FROM duroxide.history h
+                   WHERE h.instance_id = 'e6') AS events
+  FROM duroxide.executions e WHERE e.instance_id = 'e6';
+SELECT count(*) AS e6_messages FROM duroxide.orchestrator_queue WHERE instance_id = 'e6';
+DROP TABLE e6_batch;
 
 -- == Instance creation ==
 -- [creation 1] Enqueueing never creates an instance; the fetch says it does not exist yet.

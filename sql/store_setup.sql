@@ -72,6 +72,7 @@ CREATE FUNCTION pv.reset() RETURNS void LANGUAGE sql AS $$
     DELETE FROM duroxide.history; DELETE FROM duroxide.executions; DELETE FROM duroxide.instances;
     DELETE FROM duroxide.orchestrator_queue; DELETE FROM duroxide.worker_queue;
     DELETE FROM duroxide.instance_locks; DELETE FROM duroxide.session_locks; DELETE FROM pv.held;
+    DELETE FROM duroxide.kv_store; DELETE FROM duroxide.kv_delta;
 $$;
 -- Runs a statement; returns 'ok' or the SQLSTATE and message of its error (rolled back).
 CREATE FUNCTION pv.try(statement text) RETURNS text LANGUAGE plpgsql AS $$
@@ -211,14 +212,16 @@ END $$;
 -- keeps its lease in pv.held under "instance#activity_id".
 CREATE FUNCTION pv.fetch_work(owner bigint DEFAULT -1, lock_ms integer DEFAULT 30000,
                               session_owner text DEFAULT NULL, max_sessions integer DEFAULT 10,
-                              session_lock_ms integer DEFAULT 30000)
+                              session_lock_ms integer DEFAULT 30000,
+                              tag_filter text DEFAULT 'default')
     RETURNS TABLE (item text, attempt_count integer, session_id text, session_continued boolean,
                    lost_session_race boolean)
     LANGUAGE plpgsql AS $$
 DECLARE w record;
 BEGIN
     FOR w IN SELECT * FROM duroxide_internal.store_fetch_work_item(owner, lock_ms, session_owner,
-                                                                   session_lock_ms, max_sessions) LOOP
+                                                                   session_lock_ms, max_sessions,
+                                                                   tag_filter) LOOP
         item := (w.work_item->'ActivityExecute'->>'instance') || '#' ||
                 (w.work_item->'ActivityExecute'->>'id');
         IF w.id IS NOT NULL THEN

@@ -58,8 +58,9 @@ SELECT item FROM pv.fetch_work(-1, lock_ms => 100);
 SELECT pg_sleep(0.3);
 SELECT pv.try($$SELECT pv.ack_work('w4#2')$$);
 SELECT count(*) AS completions FROM duroxide.orchestrator_queue;
--- [leases 5] The store renews an expired lease that nobody took over (its ack still checks
--- the lease); once another worker has fetched it, the old lease's renew and ack fail.
+-- [leases 5] An expired lease is not renewed, even when nobody took it over (reference:
+-- renew "if still valid"); once another worker has fetched it, the old lease's renew and ack
+-- fail too.
 SELECT pv.renew_work('w4#2', 100) AS renewed_expired_untaken;
 SELECT pg_sleep(0.3);
 SELECT h.id AS w4_id, h.token AS w4_old_token FROM pv.held h WHERE h.key = 'w4#2' \gset

@@ -150,12 +150,35 @@ struct DecidedTurn {
     const store::OrchestrationBatch* batch;
     core::TurnInput input;
     core::TurnResult result;
+    // Nothing was decided (the history does not decode): give the batch back after this
+    // delay, its attempt counted, so that it ends as poison after max attempts.
+    std::optional<int64_t> abandon_after_ms;
 };
 
 DecidedTurn decide(Handlers& handlers, core::StackPool& stacks, core::ResidentCache& cache,
                    const store::OrchestrationBatch& batch) {
     DecidedTurn turn{&batch, turn_input(batch), {}};
     const auto max_attempts = static_cast<uint32_t>(settings.max_attempts);
+    if (batch.history_error && batch.execution_status != "ContinuedAsNew") {
+        // Reference §4.1/§4.4: back off while attempts remain, then fail the execution without
+        // running its code. An execution that already ended only has its messages discarded;
+        // one that continued as new needs none of its history (its next execution starts from
+        // the ContinueAsNew message).
+        cache.drop(batch.instance);
+        if (batch.execution_status == "Completed" || batch.execution_status == "Failed") {
+            return turn;
+        }
+        if (batch.attempt_count <= max_attempts) {
+            turn.abandon_after_ms = kRetryAfterFailureMs;
+            return turn;
+        }
+        turn.result = core::unreadable_history_poison_turn(
+            turn.input, {batch.attempt_count, max_attempts,
+                         core::PoisonFailedDeserialization{batch.instance, batch.execution_id,
+                                                           *batch.history_error},
+                         *batch.history_error});
+        return turn;
+    }
     if (batch.attempt_count > max_attempts) {
         cache.drop(batch.instance);
         turn.result =
@@ -182,6 +205,10 @@ DecidedTurn decide(Handlers& handlers, core::StackPool& stacks, core::ResidentCa
 
 // Writes one decided turn in the caller's transaction (the wake-ups fire at its commit).
 void record(store::Store& store, const DecidedTurn& turn) {
+    if (turn.abandon_after_ms) {
+        store.abandon_orchestration_item(*turn.batch, *turn.abandon_after_ms, false);
+        return;
+    }
     if (turn.result.needs_full_history) {
         // The resident execution went away between fetch and turn: fetch again, with history.
         store.abandon_orchestration_item(*turn.batch, 0, true);
@@ -204,7 +231,7 @@ void record(store::Store& store, const DecidedTurn& turn) {
 // After the turn committed: its counts, and the trace lines its code wrote (once: a turn that
 // is not recorded runs again and writes them then).
 void count_recorded(const DecidedTurn& turn) {
-    if (!turn.result.handler_missing) {
+    if (!turn.result.handler_missing && !turn.abandon_after_ms) {
         count_outcome(turn.result);
     }
     for (const core::TraceLine& trace : turn.result.traces) {

@@ -242,7 +242,8 @@ DUROXIDE_SQL_FUNCTION(duroxide_store_enqueue_orchestrator) {
 
 // store_fetch_orchestration_items(lease_owner bigint, lock_timeout_ms int, max_items int)
 //   RETURNS TABLE (instance, lock_token, attempt_count, instance_exists, execution_id,
-//                  execution_status, owner_role, messages jsonb, history jsonb)
+//                  execution_status, owner_role, messages jsonb, history jsonb,
+//                  history_error text)
 DUROXIDE_SQL_FUNCTION(duroxide_store_fetch_orchestration_items) {
     const int64 owner = int64_arg(fcinfo, 0, "lease_owner");
     const int lock_timeout_ms = int_arg(fcinfo, 1, "lock_timeout_ms");
@@ -259,8 +260,8 @@ DUROXIDE_SQL_FUNCTION(duroxide_store_fetch_orchestration_items) {
     ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
     pg::call([fcinfo] { InitMaterializedSRF(fcinfo, 0); });
     for (const auto& batch : batches) {
-        Datum values[9];
-        bool nulls[9] = {};
+        Datum values[10];
+        bool nulls[10] = {};
         values[0] = text_datum(batch.instance);
         values[1] = text_datum(batch.lock_token);
         values[2] = Int32GetDatum(static_cast<int32>(batch.attempt_count));
@@ -272,6 +273,8 @@ DUROXIDE_SQL_FUNCTION(duroxide_store_fetch_orchestration_items) {
         values[6] = batch.owner_role ? ObjectIdGetDatum(std::stoul(*batch.owner_role)) : Datum(0);
         values[7] = jsonb_datum(codec::encode_work_items(batch.messages));
         values[8] = jsonb_datum(codec::encode_history(batch.history));
+        nulls[9] = !batch.history_error;
+        values[9] = batch.history_error ? text_datum(*batch.history_error) : Datum(0);
         pg::call([rsinfo, &values, &nulls] {
             tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
         });
@@ -341,15 +344,23 @@ DUROXIDE_SQL_FUNCTION(duroxide_store_renew_orchestration_item_lock) {
 }
 
 // store_fetch_work_item(lease_owner, lock_timeout_ms, session_owner, session_lock_timeout_ms,
-//   max_sessions) RETURNS TABLE (id, lock_token, attempt_count, work_item jsonb,
+//   max_sessions, tag_filter text) RETURNS TABLE (id, lock_token, attempt_count, work_item jsonb,
 //   session_continued, lost_session_race): no row when there is nothing to run; one row with
 //   only lost_session_race set when the item's session went to another owner meanwhile.
 DUROXIDE_SQL_FUNCTION(duroxide_store_fetch_work_item) {
     int64_arg(fcinfo, 0, "lease_owner");
     const int lock_timeout_ms = int_arg(fcinfo, 1, "lock_timeout_ms");
     const store::SessionOwner sessions = session_owner_args(fcinfo, 0, 2, 3, 4);
-    const store::WorkFetch fetch = with_store(
-        [&](store::Store& store) { return store.fetch_work_item(lock_timeout_ms, sessions); });
+    core::TagFilter tags;
+    try {
+        tags = core::parse_tag_filter(sql_api::required_text(fcinfo, 5, "tag_filter"));
+    } catch (const core::TagFilterError& e) {
+        throw pg::SqlError(ERRCODE_INVALID_PARAMETER_VALUE,
+                           std::string("invalid tag_filter: ") + e.what());
+    }
+    const store::WorkFetch fetch = with_store([&](store::Store& store) {
+        return store.fetch_work_item(lock_timeout_ms, sessions, tags);
+    });
     ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
     pg::call([fcinfo] { InitMaterializedSRF(fcinfo, 0); });
     if (!fetch.activity && !fetch.lost_session_race) {

@@ -212,7 +212,18 @@ std::vector<OrchestrationBatch> Store::fetch_orchestration_items(int64_t owner, 
             "WHERE i.instance_id = ANY ($1::text[]) ORDER BY i.instance_id, h.event_id",
             std::vector<SqlText>{text_array(unknown)}, kOneTextArray);
         for (const auto& row : history.rows) {
-            batches[index_of(*row[0])].history.push_back(codec::decode_event(*row[1]));
+            OrchestrationBatch& batch = batches[index_of(*row[0])];
+            if (batch.history_error) {
+                continue;
+            }
+            try {
+                batch.history.push_back(codec::decode_event(*row[1]));
+            } catch (const codec::CodecError& e) {
+                batch.history.clear();
+                batch.history_error = std::string("history of execution ") +
+                                      std::to_string(batch.execution_id) +
+                                      " does not decode: " + e.what();
+            }
         }
     }
     load_kv_snapshots(batches);
@@ -535,7 +546,8 @@ bool Store::renew_work_item_lock(const FetchedActivity& activity, int lock_timeo
     auto renewed =
         spi_.execute("UPDATE duroxide.worker_queue "
                      "SET locked_until = clock_timestamp() + $3::int * interval '1 millisecond' "
-                     "WHERE id = $1::bigint AND lock_token = $2 RETURNING 1",
+                     "WHERE id = $1::bigint AND lock_token = $2 "
+                     "  AND locked_until > clock_timestamp() RETURNING 1",
                      std::vector<SqlText>{std::to_string(activity.id), activity.lock_token,
                                           std::to_string(lock_timeout_ms)});
     return !renewed.rows.empty();

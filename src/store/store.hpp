@@ -32,6 +32,10 @@ struct OrchestrationBatch {
     uint64_t execution_id = 1;             // current execution
     std::string execution_status;          // "Running", "Completed", ... ("" when none yet)
     std::vector<core::Event> history;      // of the current execution
+    // A history row that does not decode: the history is left empty, the lock held and the
+    // attempt counted, so the dispatcher can back off and end the instance as poison
+    // (FailedDeserialization) instead of failing the fetch of the whole batch.
+    std::optional<std::string> history_error;
     // Not loaded because the dispatcher holds the execution resident and the store's last
     // event id is the one it knows (history_last_event_id).
     bool history_omitted = false;
@@ -130,7 +134,8 @@ public:
     // expired or the activity was cancelled (the caller's transaction must then roll back).
     void ack_work_item(const FetchedActivity& activity, const core::WorkItem& completion,
                        const SessionOwner& sessions);
-    // Extends the lease; false when it is no longer ours (cancelled or taken over).
+    // Extends the lease if it is still valid; false when it expired (even if nobody took it
+    // over), was taken over or the activity was cancelled.
     bool renew_work_item_lock(const FetchedActivity& activity, int lock_timeout_ms);
     // Releases the lease; the activity becomes visible after `delay_ms`. False when the lease
     // was no longer ours (nothing changed).

@@ -448,6 +448,22 @@ TEST(Replay, PoisonOfARunningExecutionCancelsItsActivitiesAndRunsNoCode) { // sc
                     .history_delta.empty());
 }
 
+TEST(Replay, UnreadableHistoryPoisonAppendsOneFailureWithTheSentinelId) {
+    TurnInput input{"inst", 3, {}, {WorkItem{work::ExternalRaised{"inst", "Go", ""}}}, 5000};
+    PoisonError poison{11, 10, PoisonFailedDeserialization{"inst", 3, "bad row"}, "bad row"};
+    auto result = unreadable_history_poison_turn(input, poison);
+    EXPECT_EQ(result.status, ExecutionStatus::Failed);
+    EXPECT_EQ(result.error, ErrorDetails{poison});
+    ASSERT_EQ(result.history_delta.size(), 1u);
+    EXPECT_EQ(result.history_delta[0].event_id, kUnreadableHistoryFailureEventId);
+    EXPECT_EQ(result.history_delta[0].execution_id, 3u);
+    EXPECT_EQ(std::get<events::OrchestrationFailed>(result.history_delta[0].kind).details,
+              ErrorDetails{poison});
+    EXPECT_TRUE(result.worker_items.empty());
+    EXPECT_TRUE(result.orchestrator_items.empty());
+    EXPECT_FALSE(result.orchestration_name); // the instance exists: nothing to create
+}
+
 TEST(Replay, APoisonedActivityFailsTheOrchestrationPastItsCatch) {
     Driver d;
     bool caught = false;

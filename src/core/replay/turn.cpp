@@ -1165,4 +1165,14 @@ TurnResult poison_turn(const OrchestrationRegistry& registry, const TurnInput& i
     return result;
 }
 
+TurnResult unreadable_history_poison_turn(const TurnInput& input, PoisonError poison) {
+    TurnResult result;
+    result.status = ExecutionStatus::Failed;
+    result.error = ErrorDetails{std::move(poison)};
+    result.output = result.error->display_message();
+    result.history_delta.push_back(make_event(input, kUnreadableHistoryFailureEventId, std::nullopt,
+                                              events::OrchestrationFailed{*result.error}));
+    return result;
+}
+
 } // namespace duroxide::core

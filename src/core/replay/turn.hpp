@@ -128,4 +128,13 @@ TurnResult run_turn(const OrchestrationRegistry& registry, StackPool& stacks,
 TurnResult poison_turn(const OrchestrationRegistry& registry, const TurnInput& input,
                        PoisonError poison);
 
+// The event id of the OrchestrationFailed that ends an execution whose history does not
+// decode (duroxide's sentinel): the real last id is unknown, and the ack only appends.
+inline constexpr uint64_t kUnreadableHistoryFailureEventId = 99999;
+
+// The turn for a batch whose history does not decode, fetched more than max_attempts times:
+// user code never runs; the execution fails with `poison` (FailedDeserialization) by appending
+// one OrchestrationFailed with the sentinel id. Open activities and a parent cannot be known.
+TurnResult unreadable_history_poison_turn(const TurnInput& input, PoisonError poison);
+
 } // namespace duroxide::core

@@ -568,11 +568,11 @@ CREATE FUNCTION duroxide_internal.store_fetch_orchestration_items(lease_owner bi
     lock_timeout_ms integer DEFAULT 30000, max_items integer DEFAULT 1)
     RETURNS TABLE (instance text, lock_token text, attempt_count integer, instance_exists boolean,
                    execution_id bigint, execution_status text, owner_role oid, messages jsonb,
-                   history jsonb, history_error text)
+                   history jsonb, history_error text, kv_snapshot jsonb)
     LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'duroxide_store_fetch_orchestration_items';
 COMMENT ON FUNCTION duroxide_internal.store_fetch_orchestration_items(bigint, integer, integer) IS
     'Internal: the store''s orchestration fetch (instance locks, claimed messages, history; '
-    'history_error when a history row does not decode).';
+    'history_error when a history row does not decode; kv_snapshot as key: value).';
 
 CREATE FUNCTION duroxide_internal.store_ack_orchestration_item(instance text, lock_token text,
     execution_id bigint DEFAULT 1, history_delta jsonb DEFAULT '[]', worker_items jsonb DEFAULT '[]',
@@ -664,3 +664,7 @@ COMMENT ON FUNCTION duroxide._delete_trees(text[]) IS
     'Internal: deletes the instance trees rooted at "roots" with their queued work and locks; returns the counts.';
 COMMENT ON FUNCTION duroxide._prunable(bigint, text, timestamptz, bigint, integer, timestamptz) IS
     'Internal: the rule of prune_executions, whether an execution may be pruned.';
+-- The activity fetch orders by (visible_at, id) (delayed activities bound its scan): the tag
+-- index follows that order.
+DROP INDEX duroxide.worker_queue_tag;
+CREATE INDEX worker_queue_tag ON duroxide.worker_queue (tag, visible_at, id) WHERE tag IS NOT NULL;

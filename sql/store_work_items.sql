@@ -36,6 +36,20 @@ SELECT pv.abandon_work('q5#2', delay_ms => 60000) AS abandoned;
 SELECT item FROM pv.fetch_work();
 SELECT count(*) AS nothing_else FROM pv.fetch_work();
 SELECT duroxide_internal.store_ms_until_next_visible('worker') BETWEEN 1 AND 60000 AS delayed_one_due_later;
+-- [queue 6] Delayed activities ahead in the queue do not hide a visible one behind them, and
+-- once due, a delayed activity comes in the order of the time it became visible.
+SELECT pv.reset();
+SELECT pv.create_instance('q6', activities => 3);
+SELECT item FROM pv.fetch_work();
+SELECT pv.abandon_work('q6#2', delay_ms => 300) AS abandoned;
+SELECT item FROM pv.fetch_work();
+SELECT pv.abandon_work('q6#3', delay_ms => 60000) AS abandoned;
+SELECT item FROM pv.fetch_work();
+SELECT pv.abandon_work('q6#4') AS abandoned;
+SELECT pg_sleep(0.5);
+SELECT item FROM pv.fetch_work();
+SELECT item FROM pv.fetch_work();
+SELECT count(*) AS the_long_delayed_one_waits FROM pv.fetch_work();
 
 -- == Lock expiration and renewal ==
 -- [leases 1] Renewal keeps a lease past its first timeout.
@@ -113,6 +127,14 @@ SELECT duroxide_internal.store_abandon_work_item(h.id, 'wrong') AS abandoned_wit
 SELECT * FROM pv.worker_queue;
 -- [abandon 3] The lease holder's abandon, twice: the second finds no lease.
 SELECT pv.abandon_work('b1#2') AS first, pv.abandon_work('b1#2') AS second;
+-- [abandon 4] Abandoned without a delay, an activity keeps its place: it comes before the
+-- activities enqueued after it.
+SELECT pv.reset();
+SELECT pv.create_instance('b4', activities => 3);
+SELECT item FROM pv.fetch_work();
+SELECT pv.abandon_work('b4#2') AS abandoned;
+SELECT item FROM pv.fetch_work();
+SELECT item FROM pv.fetch_work();
 
 -- == Cancellation (lock stealing) ==
 -- [cancellation 1] An ack's cancelled activities are deleted from the worker queue, the
@@ -159,3 +181,79 @@ SELECT pv.ack('k1', delta => jsonb_build_array(pv.completed('k1', 8)), status =>
 SELECT pv.try($$SELECT pv.ack_work('k1#4')$$);
 SELECT instance_id, activity_id FROM pv.worker_queue;
 SELECT pv.reset();
+
+-- == Tag filtering ==
+-- An instance that schedules activities 2 (untagged), 3 (gpu), 4 (cpu), 5 (untagged), 6 (gpu).
+CREATE FUNCTION pv.tagged_instance(instance text) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE tags text[] := ARRAY[NULL, 'gpu', 'cpu', NULL, 'gpu'];
+BEGIN
+    PERFORM pv.enqueue(pv.start(instance));
+    PERFORM pv.fetch();
+    PERFORM pv.ack(instance,
+        delta => jsonb_build_array(pv.started(instance)) ||
+                 (SELECT jsonb_agg(pv.scheduled(instance, i + 1) ORDER BY i) FROM generate_series(1, 5) i),
+        worker_items => (SELECT jsonb_agg(jsonb_set(pv.activity(instance, i + 1), '{ActivityExecute,tag}',
+                                                    coalesce(to_jsonb(tags[i]), 'null')) ORDER BY i)
+                           FROM generate_series(1, 5) i),
+        name => 'O');
+END $$;
+-- Fetches everything a filter admits (each lease kept); the items and their tags, in order.
+CREATE FUNCTION pv.drain(filter text, owner bigint DEFAULT -1) RETURNS text[] LANGUAGE plpgsql AS $$
+DECLARE got text[] := '{}'; f record;
+BEGIN
+    LOOP
+        SELECT * INTO f FROM pv.fetch_work(owner, tag_filter => filter);
+        EXIT WHEN NOT FOUND;
+        got := got || (f.item || coalesce(':' || (SELECT work_item->'ActivityExecute'->>'tag'
+                                                     FROM pv.held WHERE kind = 'work' AND key = f.item), ''));
+    END LOOP;
+    RETURN got;
+END $$;
+-- [tags 1] The default filter takes untagged activities only.
+SELECT pv.reset();
+SELECT pv.tagged_instance('t1');
+SELECT tag, count(*) FROM duroxide.worker_queue GROUP BY tag ORDER BY tag;
+SELECT pv.drain('default') AS default_only;
+-- [tags 2] tags:gpu takes the gpu ones only, oldest first.
+SELECT pv.reset();
+SELECT pv.tagged_instance('t2');
+SELECT pv.drain('tags:gpu') AS gpu_only;
+-- [tags 3] Several tags: any of them, never the untagged ones.
+SELECT pv.reset();
+SELECT pv.tagged_instance('t3');
+SELECT pv.drain('tags:cpu,gpu') AS cpu_or_gpu;
+-- [tags 4] default,gpu: untagged ones and gpu ones, in queue order; cpu stays queued.
+SELECT pv.reset();
+SELECT pv.tagged_instance('t4');
+SELECT pv.drain('default,gpu') AS default_and_gpu;
+SELECT activity_id, tag FROM duroxide.worker_queue WHERE lock_token IS NULL;
+-- [tags 5] any takes every activity.
+SELECT pv.reset();
+SELECT pv.tagged_instance('t5');
+SELECT pv.drain('any') AS any;
+-- [tags 6] none takes nothing and changes nothing (no lease, no attempt).
+SELECT pv.reset();
+SELECT pv.tagged_instance('t6');
+SELECT pv.drain('none') AS none;
+SELECT count(*) FILTER (WHERE lock_token IS NOT NULL) AS leased, sum(attempt_count) AS attempts
+  FROM duroxide.worker_queue;
+-- [tags 7] A tag that no worker's filter names is never fetched (starvation is the user's to
+-- avoid with a timer), whatever the other filters take.
+SELECT pv.reset();
+SELECT pv.tagged_instance('t7');
+SELECT pv.drain('default,gpu') AS first_worker, pv.drain('tags:tpu', -2) AS tpu_worker;
+SELECT activity_id, tag, lock_token IS NULL AS waiting FROM duroxide.worker_queue
+ WHERE tag = 'cpu';
+-- [tags 8] The tag survives abandon and refetch, and an ack's completion carries the activity
+-- back to its orchestration whatever its tag.
+SELECT pv.reset();
+SELECT pv.tagged_instance('t8');
+SELECT pv.drain('tags:cpu') AS cpu;
+SELECT pv.abandon_work('t8#4') AS abandoned;
+SELECT pv.drain('default,gpu', -2) AS other_filters_leave_it;
+SELECT pv.drain('tags:cpu') AS cpu_again;
+SELECT pv.ack_work('t8#4', 'tagged-result');
+SELECT instance, messages FROM pv.fetch();
+-- [tags 9] A filter that is not one is refused.
+SELECT pv.try($$SELECT * FROM duroxide_internal.store_fetch_work_item(-1, tag_filter => 'tags:')$$);
+SELECT pv.try($$SELECT * FROM duroxide_internal.store_fetch_work_item(-1, tag_filter => 'sometimes')$$);

@@ -2,7 +2,7 @@
 # Store operations on 100 000 queued rows (docs/performance.md). Not a test: prints figures.
 # Runs against the server in PGHOST/PGPORT (e.g. scripts/pg-cluster.sh start/env): makes a
 # database duroxide_store_ops that duroxide's workers do not serve, fills the orchestrator
-# queue with 100 000 starts and the worker queue with 100 000 activities, prints the EXPLAIN
+# queue with 100 000 starts and the worker queue with 100 000 activities (and 1 000 tagged), prints the EXPLAIN
 # ANALYZE of every fetch and ack statement, then times fetch+ack of each kind with pgbench
 # over the store probes (duroxide_internal), with synchronous_commit on and off.
 #
@@ -24,6 +24,11 @@ INSERT INTO duroxide.worker_queue (work_item, instance_id, execution_id, activit
 SELECT jsonb_build_object('ActivityExecute', jsonb_build_object('instance', 'act-' || n, 'execution_id', 1,
        'id', 2, 'name', 'A', 'input', ''))::text, 'act-' || n, 1, 2
   FROM generate_series(1, $ROWS) n;
+-- and a few tagged ones, for the plans of a tag-filtered fetch
+INSERT INTO duroxide.worker_queue (work_item, instance_id, execution_id, activity_id, tag)
+SELECT jsonb_build_object('ActivityExecute', jsonb_build_object('instance', 'gpu-' || n, 'execution_id', 1,
+       'id', 2, 'name', 'A', 'input', '', 'tag', 'gpu'))::text, 'gpu-' || n, 1, 2, 'gpu'
+  FROM generate_series(1, $ROWS / 100) n;
 VACUUM ANALYZE duroxide.orchestrator_queue; VACUUM ANALYZE duroxide.worker_queue;
 SQL
 echo "== plans with $ROWS pending rows in each queue"
@@ -35,11 +40,14 @@ UPDATE duroxide.worker_queue SET visible_at = clock_timestamp() + interval '1 ho
 INSERT INTO duroxide.worker_queue (work_item, instance_id, execution_id, activity_id)
 VALUES (jsonb_build_object('ActivityExecute', jsonb_build_object('instance', 'last', 'execution_id', 1,
         'id', 2, 'name', 'A', 'input', ''))::text, 'last', 1, 2);
+INSERT INTO duroxide.worker_queue (work_item, instance_id, execution_id, activity_id, tag)
+VALUES (jsonb_build_object('ActivityExecute', jsonb_build_object('instance', 'last-gpu', 'execution_id', 1,
+        'id', 2, 'name', 'A', 'input', '', 'tag', 'gpu'))::text, 'last-gpu', 1, 2, 'gpu');
 VACUUM ANALYZE duroxide.orchestrator_queue; VACUUM ANALYZE duroxide.worker_queue;
 SQL
 psql -X -q -d "$DB" -f "$HERE/explain.sql" | grep -E '^==|Execution Time|Rows Removed'
 psql -X -q -d "$DB" <<SQL
-DELETE FROM duroxide.worker_queue WHERE instance_id = 'last';
+DELETE FROM duroxide.worker_queue WHERE instance_id IN ('last', 'last-gpu');
 UPDATE duroxide.orchestrator_queue SET visible_at = clock_timestamp() - interval '1 hour';
 UPDATE duroxide.worker_queue SET visible_at = clock_timestamp() - interval '1 hour';
 VACUUM ANALYZE duroxide.orchestrator_queue; VACUUM ANALYZE duroxide.worker_queue;

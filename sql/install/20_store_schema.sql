@@ -89,8 +89,9 @@ CREATE INDEX worker_queue_visible ON duroxide.worker_queue (visible_at, id);
 
 CREATE INDEX worker_queue_activity ON duroxide.worker_queue (instance_id, execution_id, activity_id);
 
--- Fetches of workers with a tag filter (tagged activities are few: untagged rows are left out).
-CREATE INDEX worker_queue_tag ON duroxide.worker_queue (tag, id) WHERE tag IS NOT NULL;
+-- Fetches of workers with a tag filter (tagged activities are few: untagged rows are left out),
+-- in the fetch's (visible_at, id) order.
+CREATE INDEX worker_queue_tag ON duroxide.worker_queue (tag, visible_at, id) WHERE tag IS NOT NULL;
 
 -- Whether `owner` is the owner id of a live duroxide worker of this database.
 CREATE FUNCTION duroxide._lock_holder_alive(owner bigint) RETURNS boolean

@@ -25,11 +25,11 @@ CREATE FUNCTION duroxide_internal.store_fetch_orchestration_items(lease_owner bi
     lock_timeout_ms integer DEFAULT 30000, max_items integer DEFAULT 1)
     RETURNS TABLE (instance text, lock_token text, attempt_count integer, instance_exists boolean,
                    execution_id bigint, execution_status text, owner_role oid, messages jsonb,
-                   history jsonb, history_error text)
+                   history jsonb, history_error text, kv_snapshot jsonb)
     LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'duroxide_store_fetch_orchestration_items';
 COMMENT ON FUNCTION duroxide_internal.store_fetch_orchestration_items(bigint, integer, integer) IS
     'Internal: the store''s orchestration fetch (instance locks, claimed messages, history; '
-    'history_error when a history row does not decode).';
+    'history_error when a history row does not decode; kv_snapshot as key: value).';
 
 CREATE FUNCTION duroxide_internal.store_ack_orchestration_item(instance text, lock_token text,
     execution_id bigint DEFAULT 1, history_delta jsonb DEFAULT '[]', worker_items jsonb DEFAULT '[]',

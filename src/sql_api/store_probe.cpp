@@ -19,6 +19,8 @@
 #include "store/store.hpp"
 
 #include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include <optional>
 #include <string>
@@ -54,6 +56,19 @@ std::string json_arg(FunctionCallInfo fcinfo, int n, std::string_view what) {
 Datum jsonb_datum(const std::string& json) {
     return pg::call(
         [&json] { return DirectFunctionCall1(jsonb_in, CStringGetDatum(json.c_str())); });
+}
+
+// A fetch's KV snapshot as a JSON object of key: value.
+std::string kv_snapshot_json(const core::KvSnapshot& snapshot) {
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+    writer.StartObject();
+    for (const auto& [key, entry] : snapshot) {
+        writer.Key(key.c_str(), static_cast<rapidjson::SizeType>(key.size()));
+        writer.String(entry.value.c_str(), static_cast<rapidjson::SizeType>(entry.value.size()));
+    }
+    writer.EndObject();
+    return buffer.GetString();
 }
 
 int64 int64_arg(FunctionCallInfo fcinfo, int n, std::string_view what) {
@@ -243,7 +258,7 @@ DUROXIDE_SQL_FUNCTION(duroxide_store_enqueue_orchestrator) {
 // store_fetch_orchestration_items(lease_owner bigint, lock_timeout_ms int, max_items int)
 //   RETURNS TABLE (instance, lock_token, attempt_count, instance_exists, execution_id,
 //                  execution_status, owner_role, messages jsonb, history jsonb,
-//                  history_error text)
+//                  history_error text, kv_snapshot jsonb)
 DUROXIDE_SQL_FUNCTION(duroxide_store_fetch_orchestration_items) {
     const int64 owner = int64_arg(fcinfo, 0, "lease_owner");
     const int lock_timeout_ms = int_arg(fcinfo, 1, "lock_timeout_ms");
@@ -260,8 +275,8 @@ DUROXIDE_SQL_FUNCTION(duroxide_store_fetch_orchestration_items) {
     ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
     pg::call([fcinfo] { InitMaterializedSRF(fcinfo, 0); });
     for (const auto& batch : batches) {
-        Datum values[10];
-        bool nulls[10] = {};
+        Datum values[11];
+        bool nulls[11] = {};
         values[0] = text_datum(batch.instance);
         values[1] = text_datum(batch.lock_token);
         values[2] = Int32GetDatum(static_cast<int32>(batch.attempt_count));
@@ -275,6 +290,7 @@ DUROXIDE_SQL_FUNCTION(duroxide_store_fetch_orchestration_items) {
         values[8] = jsonb_datum(codec::encode_history(batch.history));
         nulls[9] = !batch.history_error;
         values[9] = batch.history_error ? text_datum(*batch.history_error) : Datum(0);
+        values[10] = jsonb_datum(kv_snapshot_json(batch.kv_snapshot));
         pg::call([rsinfo, &values, &nulls] {
             tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
         });

@@ -431,7 +431,7 @@ WorkFetch Store::fetch_work_item(int lock_timeout_ms, const SessionOwner& sessio
                     "continued "
                     "  FROM duroxide.worker_queue w "
                     "  LEFT JOIN duroxide.session_locks s ON s.session_id = w.session_id "
-                    "  WHERE w.visible_at <= clock_timestamp() AND ") +
+                    "  WHERE w.visible_at <= (SELECT clock_timestamp()) AND ") +
             tag_predicate(tags.mode) +
             " "
             "    AND (w.lock_token IS NULL OR " LEASE_IS_FREE(
@@ -443,7 +443,7 @@ WorkFetch Store::fetch_work_item(int lock_timeout_ms, const SessionOwner& sessio
                               "        AND (SELECT count(*) FROM duroxide.session_locks o WHERE "
                               "o.owner_id = $3 "
                               "             AND o.locked_until > clock_timestamp()) < $4::int)) "
-                              "  ORDER BY w.id LIMIT 1 FOR UPDATE OF w SKIP LOCKED) "
+                              "  ORDER BY w.visible_at, w.id LIMIT 1 FOR UPDATE OF w SKIP LOCKED) "
                               "UPDATE duroxide.worker_queue q SET lock_token = "
                               "gen_random_uuid()::text, "
                               "  locked_until = clock_timestamp() + $1::int * interval '1 "
@@ -558,7 +558,9 @@ bool Store::abandon_work_item(const FetchedActivity& activity, int64_t delay_ms,
     return spi_.execute(
                    "UPDATE duroxide.worker_queue SET lock_token = NULL, locked_until = NULL, "
                    "  locked_by = NULL, "
-                   "  visible_at = clock_timestamp() + $3::bigint * interval '1 millisecond', "
+                   "  visible_at = CASE WHEN $3::bigint > 0 "
+                   "    THEN clock_timestamp() + $3::bigint * interval '1 millisecond' "
+                   "    ELSE visible_at END, "
                    "  attempt_count = CASE WHEN $4::boolean THEN greatest(attempt_count - 1, 0) "
                    "    ELSE attempt_count END "
                    "WHERE id = $1::bigint AND lock_token = $2",

@@ -125,6 +125,8 @@ public:
     bool renew_orchestration_item_lock(const OrchestrationBatch& batch, int lock_timeout_ms);
 
     // Leases the oldest visible, unleased activity (attempt_count + 1) that this worker may
+    // run, in (visible_at, id) order with the time taken once, so that delayed activities
+    // bound the index scan instead of being read on every fetch; undelayed ones are FIFO.
     // run: no session, a session it owns, or a claimable one (unowned, expired, or its owner
     // gone) while it owns fewer than max_sessions; the session is claimed with it.
     // Only activities whose tag `tags` admits are taken (none for TagFilter::Mode::None).
@@ -137,8 +139,9 @@ public:
     // Extends the lease if it is still valid; false when it expired (even if nobody took it
     // over), was taken over or the activity was cancelled.
     bool renew_work_item_lock(const FetchedActivity& activity, int lock_timeout_ms);
-    // Releases the lease; the activity becomes visible after `delay_ms`. False when the lease
-    // was no longer ours (nothing changed).
+    // Releases the lease; the activity becomes visible after `delay_ms` (without a delay it
+    // keeps its visible_at, hence its place in the queue). False when the lease was no longer
+    // ours (nothing changed).
     bool abandon_work_item(const FetchedActivity& activity, int64_t delay_ms, bool ignore_attempt);
 
     // Renews the leases of this process's sessions that saw activity within `idle_timeout_ms`

@@ -3,11 +3,16 @@
 // plays the dispatcher (calling the real core::run_turn, with continue-as-new and
 // sub-orchestration routing as the store does) and activity workers with tag filters (calling
 // the real core::run_activity). Time is virtual: when nothing is visible the clock jumps to
-// the next timer. Nothing here is PostgreSQL; it mirrors what src/store and src/runtime do.
+// the next timer. Nothing here is PostgreSQL; it mirrors what src/store and src/runtime do:
+// attempt counting with the unregistered-handler backoff and poison after max_attempts, the
+// instance's custom status (set from the last CustomStatusUpdated of an ack) and its
+// key-value store (kv_store from ended executions, kv_delta from the current one).
 #pragma once
 
+#include "core/codec/json_codec.hpp"
 #include "core/engine/activity_runner.hpp"
 #include "core/replay/turn.hpp"
+#include "core/retry/timing.hpp"
 #include "core/routing/tag_filter.hpp"
 #include "duroxide/registry.hpp"
 
@@ -32,6 +37,8 @@ struct MemoryInstance {
     std::string name, version;
     std::optional<std::string> parent;
     std::vector<MemoryExecution> executions; // oldest first; the last is current
+    std::optional<std::string> custom_status;
+    uint64_t custom_status_version = 0; // +1 per ack whose delta updates it
 
     const MemoryExecution& current() const { return executions.back(); }
 };
@@ -50,6 +57,13 @@ public:
     std::map<std::string, MemoryInstance> instances;
     uint64_t now_ms = 1'000'000;
     std::size_t turns = 0;
+    // A message fetched more than max_attempts times is poison; a missing handler gives its
+    // message back for unregistered_backoff(attempt, base) (fast here; 1 s in the runtime).
+    uint32_t max_attempts = 10;
+    uint64_t unregistered_backoff_base_ms = 10;
+    // An activity named here takes that long: its worker item is only taken once the time has
+    // passed, so a timer can win a race against it (and the turn steal its worker item).
+    std::map<std::string, uint64_t> activity_duration_ms;
 
     void start(const std::string& instance, const std::string& name, const std::string& input,
                std::optional<std::string> version = std::nullopt) {
@@ -87,6 +101,11 @@ public:
             for (const auto& message : orchestrator_queue_) {
                 if (message.visible_at > now_ms) {
                     next = std::min(next.value_or(message.visible_at), message.visible_at);
+                }
+            }
+            for (const auto& activity : worker_queue_) {
+                if (activity.visible_at > now_ms) {
+                    next = std::min(next.value_or(activity.visible_at), activity.visible_at);
                 }
             }
             if (!next || *next > deadline) {
@@ -127,6 +146,27 @@ public:
         return out;
     }
 
+    // The instance's key-value store as a client reads it: kv_store (what ended executions
+    // left) with the current execution's changes (kv_delta) over it.
+    std::optional<std::string> kv_value(const std::string& instance, const std::string& key) const {
+        core::KvSnapshot kv;
+        for (const auto& execution : instances.at(instance).executions) {
+            apply_kv_events(kv, execution.history);
+        }
+        auto it = kv.find(key);
+        return it == kv.end() ? std::nullopt : std::optional<std::string>(it->second.value);
+    }
+
+    // As a store whose fetch counted `attempts` already: the next fetch of the instance's
+    // queued messages is attempt `attempts + 1`.
+    void set_attempts(const std::string& instance, uint32_t attempts) {
+        for (auto& message : orchestrator_queue_) {
+            if (message.instance == instance) {
+                message.attempts = attempts;
+            }
+        }
+    }
+
     std::size_t worker_queue_size() const { return worker_queue_.size(); }
     std::size_t orchestrator_queue_size() const { return orchestrator_queue_.size(); }
 
@@ -136,7 +176,31 @@ private:
         core::WorkItem item;
         uint64_t visible_at = 0;
         uint64_t sequence = 0;
+        uint32_t attempts = 0; // fetches so far
     };
+    struct QueuedActivity {
+        core::work::ActivityExecute item;
+        uint64_t visible_at = 0;
+        uint32_t attempts = 0;
+    };
+
+    static void apply_kv_events(core::KvSnapshot& kv, const std::vector<core::Event>& events) {
+        for (const auto& event : events) {
+            if (auto* set = std::get_if<core::events::KeyValueSet>(&event.kind)) {
+                kv[set->key] = {set->value, set->last_updated_at_ms};
+            } else if (auto* cleared = std::get_if<core::events::KeyValueCleared>(&event.kind)) {
+                kv.erase(cleared->key);
+            } else if (std::holds_alternative<core::events::KeyValuesCleared>(event.kind)) {
+                kv.clear();
+            }
+        }
+    }
+
+    uint64_t backoff_ms(uint32_t attempt) const {
+        return static_cast<uint64_t>(
+            core::unregistered_backoff(attempt, core::Millis(unregistered_backoff_base_ms))
+                .count());
+    }
 
     void enqueue(core::WorkItem item) {
         uint64_t visible_at = now_ms;
@@ -160,14 +224,20 @@ private:
             return false;
         }
         const std::string instance = oldest->instance;
-        std::vector<core::WorkItem> messages;
+        std::vector<QueuedMessage> batch;
         std::erase_if(orchestrator_queue_, [&](const QueuedMessage& message) {
             if (message.instance == instance && message.visible_at <= now_ms) {
-                messages.push_back(message.item);
+                batch.push_back(message);
                 return true;
             }
             return false;
         });
+        uint32_t attempt = 0; // the store counts a fetch on every message it locks
+        std::vector<core::WorkItem> messages;
+        for (auto& message : batch) {
+            attempt = std::max(attempt, ++message.attempts);
+            messages.push_back(message.item);
+        }
         auto existing = instances.find(instance);
         core::TurnInput input{instance, 1, {}, messages, now_ms};
         if (existing != instances.end()) {
@@ -177,11 +247,32 @@ private:
             if (current.status == "ContinuedAsNew") {
                 continue_as_new(input, messages);
             }
+            for (const auto& earlier : existing->second.executions) {
+                if (earlier.execution_id < input.execution_id) {
+                    apply_kv_events(input.kv_snapshot, earlier.history);
+                }
+            }
+        }
+        if (attempt > max_attempts) {
+            std::string json = "[";
+            for (std::size_t i = 0; i < messages.size(); ++i) {
+                json += (i ? "," : "") + core::codec::encode(messages[i]);
+            }
+            record(input,
+                   core::poison_turn(orchestrations, input,
+                                     {attempt, max_attempts,
+                                      core::PoisonOrchestration{instance, input.execution_id},
+                                      json + "]"}));
+            return true;
         }
         const core::TurnResult result = core::run_turn(orchestrations, stacks_, input);
         ++turns;
-        if (result.handler_missing) {
-            throw std::runtime_error("memory runtime: no handler for a turn of " + instance);
+        if (result.handler_missing) { // abandoned with backoff; the attempts stay counted
+            for (auto& message : batch) {
+                message.visible_at = now_ms + backoff_ms(attempt);
+                orchestrator_queue_.push_back(std::move(message));
+            }
+            return true;
         }
         record(input, result);
         return true;
@@ -245,11 +336,23 @@ private:
             execution.output = result.output;
             execution.error = result.error;
         }
+        for (auto it = result.history_delta.rbegin(); it != result.history_delta.rend(); ++it) {
+            if (auto* status = std::get_if<core::events::CustomStatusUpdated>(&it->kind)) {
+                instance.custom_status = status->status;
+                ++instance.custom_status_version;
+                break;
+            }
+        }
         for (const auto& item : result.worker_items) {
-            worker_queue_.push_back(std::get<core::work::ActivityExecute>(item.kind));
+            const auto& execute = std::get<core::work::ActivityExecute>(item.kind);
+            auto duration = activity_duration_ms.find(execute.name);
+            worker_queue_.push_back(
+                {execute, now_ms + (duration == activity_duration_ms.end() ? 0 : duration->second),
+                 0});
         }
         for (const auto& cancelled : result.cancelled_activities) {
-            std::erase_if(worker_queue_, [&](const core::work::ActivityExecute& execute) {
+            std::erase_if(worker_queue_, [&](const QueuedActivity& queued) {
+                const auto& execute = queued.item;
                 return execute.instance == cancelled.instance &&
                        execute.execution_id == cancelled.execution_id &&
                        execute.id == cancelled.activity_id;
@@ -264,19 +367,33 @@ private:
     bool run_one_activity() {
         for (std::size_t w = 0; w < workers.size(); ++w) {
             MemoryWorker& worker = workers[(next_worker_ + w) % workers.size()];
-            auto it = std::find_if(worker_queue_.begin(), worker_queue_.end(),
-                                   [&](const core::work::ActivityExecute& execute) {
-                                       return worker.filter.admits(execute.tag);
-                                   });
+            auto it = std::find_if(
+                worker_queue_.begin(), worker_queue_.end(), [&](const QueuedActivity& queued) {
+                    return queued.visible_at <= now_ms && worker.filter.admits(queued.item.tag);
+                });
             if (it == worker_queue_.end()) {
                 continue;
             }
-            const core::work::ActivityExecute execute = *it;
+            QueuedActivity queued = *it;
             worker_queue_.erase(it);
             next_worker_ = (next_worker_ + w + 1) % workers.size();
+            const core::work::ActivityExecute& execute = queued.item;
+            const uint32_t attempt = ++queued.attempts;
+            if (attempt > max_attempts) {
+                enqueue({core::work::ActivityFailed{
+                    execute.instance, execute.execution_id, execute.id,
+                    core::ErrorDetails{core::PoisonError{
+                        attempt, max_attempts,
+                        core::PoisonActivity{execute.instance, execute.execution_id, execute.name,
+                                             execute.id},
+                        core::codec::encode(core::WorkItem{execute})}}}});
+                return true;
+            }
             const ActivityFn* handler = activities.find(execute.name);
-            if (handler == nullptr) {
-                throw std::runtime_error("memory runtime: no activity " + execute.name);
+            if (handler == nullptr) { // abandoned with backoff, as the worker does
+                queued.visible_at = now_ms + backoff_ms(attempt);
+                worker_queue_.push_back(std::move(queued));
+                return true;
             }
             worker.ran.push_back(execute.name + ":" + execute.instance);
             enqueue(core::run_activity(*handler, execute, {worker.id, &states_, {}}));
@@ -288,7 +405,7 @@ private:
     core::StackPool stacks_{64 * 1024};
     core::SessionStates states_;
     std::vector<QueuedMessage> orchestrator_queue_;
-    std::vector<core::work::ActivityExecute> worker_queue_;
+    std::vector<QueuedActivity> worker_queue_;
     uint64_t next_sequence_ = 0;
     std::size_t next_worker_ = 0;
 };

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <memory>
 
 using namespace duroxide;
 using duroxide::testing::MemoryRuntime;
@@ -35,6 +36,10 @@ void register_samples(MemoryRuntime& rt) {
     });
     auto& o = rt.orchestrations;
     o.register_orchestration("HelloWorld", [](OrchestrationContext& ctx, const std::string& in) {
+        ctx.schedule_activity("Hello", "Rust").value();
+        return ctx.schedule_activity("Hello", in).value();
+    });
+    o.register_orchestration("Greet", [](OrchestrationContext& ctx, const std::string& in) {
         return ctx.schedule_activity("Hello", in).value();
     });
     o.register_orchestration("Loop", [](OrchestrationContext& ctx, const std::string& in) {
@@ -91,8 +96,8 @@ void register_samples(MemoryRuntime& rt) {
         return "parent:" + ctx.schedule_sub_orchestration("ChildUpper", in).value();
     });
     o.register_orchestration("Coordinator", [](OrchestrationContext& ctx, const std::string&) {
-        ctx.schedule_orchestration("HelloWorld", "W1", "A");
-        ctx.schedule_orchestration("HelloWorld", "W2", "B");
+        ctx.schedule_orchestration("Greet", "W1", "A");
+        ctx.schedule_orchestration("Greet", "W2", "B");
         return std::string("scheduled");
     });
     o.register_orchestration("Counter", [](OrchestrationContext& ctx, const std::string& in) {
@@ -132,9 +137,20 @@ TEST_F(Scenarios, HelloWorld) { // 1
     const auto& done = rt.finish("inst-sample-hello-1");
     EXPECT_EQ(done.status, "Completed");
     EXPECT_EQ(done.output, "Hello, World!");
-    EXPECT_EQ(rt.shape("inst-sample-hello-1"), "1 OrchestrationStarted, 2 ActivityScheduled, "
-                                               "3 ActivityCompleted<2, 4 OrchestrationCompleted");
+    EXPECT_EQ(rt.shape("inst-sample-hello-1"),
+              "1 OrchestrationStarted, 2 ActivityScheduled, 3 ActivityCompleted<2, "
+              "4 ActivityScheduled, 5 ActivityCompleted<4, 6 OrchestrationCompleted");
+    const auto& history = rt.instances.at("inst-sample-hello-1").current().history;
+    const auto& started = std::get<core::events::OrchestrationStarted>(history[0].kind);
+    EXPECT_EQ(started.name, "HelloWorld");
+    EXPECT_EQ(started.version, "1.0.0");
+    EXPECT_EQ(started.input, "World");
+    EXPECT_EQ(std::get<core::events::ActivityScheduled>(history[1].kind).input, "Rust");
+    EXPECT_EQ(std::get<core::events::ActivityCompleted>(history[2].kind).result, "Hello, Rust!");
+    EXPECT_EQ(std::get<core::events::ActivityScheduled>(history[3].kind).input, "World");
     EXPECT_EQ(rt.worker_queue_size(), 0u);
+    EXPECT_EQ(rt.orchestrator_queue_size(), 0u);
+    EXPECT_EQ(rt.instances.at("inst-sample-hello-1").executions.size(), 1u);
 }
 
 TEST_F(Scenarios, Loop) { // 3
@@ -300,7 +316,7 @@ TEST_F(Scenarios, TagRouting) { // 24
                               "4 TimerFired<3, 5 ActivityCancelRequested<2, "
                               "6 OrchestrationCompleted");
     EXPECT_EQ(rt.worker_queue_size(), 0u); // the starved activity was cancelled
-    rt.start("hello", "HelloWorld", "x");
+    rt.start("hello", "Greet", "x");
     EXPECT_EQ(rt.finish("hello").output, "Hello, x!");
     EXPECT_EQ(rt.workers[0].ran, std::vector<std::string>{"Hello:hello"});
     EXPECT_EQ(rt.workers[1].ran, std::vector<std::string>{"Where:gpu"});
@@ -311,13 +327,353 @@ TEST_F(Scenarios, TagRouting) { // 24
 }
 
 TEST_F(Scenarios, DuplicateStartRunsOnce) { // 25
-    rt.start("dup", "HelloWorld", "once");
-    rt.start("dup", "HelloWorld", "twice");
+    rt.start("dup", "Greet", "once");
+    rt.start("dup", "Greet", "twice");
     EXPECT_EQ(rt.finish("dup").output, "Hello, once!");
-    rt.start("dup", "HelloWorld", "again");
+    rt.start("dup", "Greet", "again");
     rt.run();
     EXPECT_EQ(rt.instances.at("dup").executions.size(), 1u);
     EXPECT_EQ(rt.shape("dup"), "1 OrchestrationStarted, 2 ActivityScheduled, "
                                "3 ActivityCompleted<2, 4 OrchestrationCompleted");
     EXPECT_EQ(rt.orchestrator_queue_size(), 0u);
+}
+
+TEST_F(Scenarios, Branching) { // 2
+    rt.activities.register_activity("GetFlag",
+                                    [](ActivityContext&, const std::string& flag) { return flag; });
+    rt.activities.register_activity(
+        "SayYes", [](ActivityContext&, const std::string&) { return std::string("picked_yes"); });
+    rt.activities.register_activity(
+        "SayNo", [](ActivityContext&, const std::string&) { return std::string("picked_no"); });
+    rt.orchestrations.register_orchestration(
+        "Branch", [](OrchestrationContext& ctx, const std::string& in) {
+            const std::string flag = ctx.schedule_activity("GetFlag", in).value();
+            return ctx.schedule_activity(flag == "yes" ? "SayYes" : "SayNo", "").value();
+        });
+    rt.start("yes", "Branch", "yes");
+    rt.start("no", "Branch", "no");
+    EXPECT_EQ(rt.finish("yes").output, "picked_yes");
+    EXPECT_EQ(rt.finish("no").output, "picked_no");
+    EXPECT_EQ(rt.shape("yes"), "1 OrchestrationStarted, 2 ActivityScheduled, "
+                               "3 ActivityCompleted<2, 4 ActivityScheduled, "
+                               "5 ActivityCompleted<4, 6 OrchestrationCompleted");
+    const auto& history = rt.instances.at("yes").current().history;
+    EXPECT_EQ(std::get<core::events::ActivityScheduled>(history[3].kind).name, "SayYes");
+}
+
+TEST_F(Scenarios, TimeoutRaceTimerWins) { // 8
+    rt.activities.register_activity(
+        "LongOp", [](ActivityContext&, const std::string&) { return std::string("slow"); });
+    rt.activity_duration_ms["LongOp"] = 500;
+    rt.orchestrations.register_orchestration(
+        "Race", [](OrchestrationContext& ctx, const std::string&) {
+            const DurableFuture race[] = {ctx.schedule_activity("LongOp", ""),
+                                          ctx.schedule_timer(milliseconds(100))};
+            if (ctx.select(race) == 1) {
+                throw std::runtime_error("timeout");
+            }
+            return race[0].value();
+        });
+    rt.start("race", "Race", "");
+    const uint64_t started = rt.now_ms;
+    const auto& done = rt.finish("race");
+    EXPECT_EQ(done.status, "Failed");
+    EXPECT_EQ(done.output, "timeout");
+    EXPECT_EQ(rt.now_ms, started + 100);
+    EXPECT_EQ(rt.shape("race"), "1 OrchestrationStarted, 2 ActivityScheduled, 3 TimerCreated, "
+                                "4 TimerFired<3, 5 ActivityCancelRequested<2, "
+                                "6 OrchestrationFailed");
+    const auto& history = rt.instances.at("race").current().history;
+    EXPECT_EQ(std::get<core::events::ActivityCancelRequested>(history[4].kind).reason,
+              "dropped_future");
+    EXPECT_EQ(rt.worker_queue_size(), 0u); // its worker item was stolen before it ran
+    rt.run();
+    EXPECT_TRUE(rt.workers[0].ran.empty());
+}
+
+namespace {
+// Fails its first `failures` calls with "attempt k", then returns "ok after k".
+ActivityFn flaky(std::shared_ptr<int> calls, int failures) {
+    return [calls, failures](ActivityContext&, const std::string&) -> std::string {
+        const int call = ++*calls;
+        if (call <= failures) {
+            throw std::runtime_error("attempt " + std::to_string(call));
+        }
+        return "ok after " + std::to_string(call);
+    };
+}
+} // namespace
+
+TEST_F(Scenarios, RetryWithBackoff) { // 17
+    auto calls = std::make_shared<int>(0);
+    rt.activities.register_activity("Flaky", flaky(calls, 2));
+    rt.orchestrations.register_orchestration(
+        "Retry", [](OrchestrationContext& ctx, const std::string& in) {
+            RetryPolicy policy(static_cast<uint32_t>(std::stoi(in)));
+            policy.with_backoff(BackoffStrategy{FixedBackoff{milliseconds(50)}});
+            return ctx.schedule_activity_with_retry("Flaky", "job", policy).value();
+        });
+    rt.start("retry", "Retry", "3");
+    const uint64_t started = rt.now_ms;
+    const auto& done = rt.finish("retry");
+    EXPECT_EQ(done.status, "Completed");
+    EXPECT_EQ(done.output, "ok after 3");
+    EXPECT_EQ(rt.now_ms, started + 100); // two backoffs of 50 ms
+    EXPECT_EQ(rt.shape("retry"),
+              "1 OrchestrationStarted, 2 ActivityScheduled, 3 ActivityFailed<2, "
+              "4 TimerCreated, 5 TimerFired<4, 6 ActivityScheduled, 7 ActivityFailed<6, "
+              "8 TimerCreated, 9 TimerFired<8, 10 ActivityScheduled, 11 ActivityCompleted<10, "
+              "12 OrchestrationCompleted");
+    for (std::size_t i : {1u, 5u, 9u}) {
+        const auto& scheduled = std::get<core::events::ActivityScheduled>(
+            rt.instances.at("retry").current().history[i].kind);
+        EXPECT_EQ(scheduled.name, "Flaky");
+        EXPECT_EQ(scheduled.input, "job");
+    }
+}
+
+TEST_F(Scenarios, RetryExhaustionFailsWithTheLastError) { // 17
+    auto calls = std::make_shared<int>(0);
+    rt.activities.register_activity("Flaky", flaky(calls, 100));
+    rt.orchestrations.register_orchestration("Retry", [](OrchestrationContext& ctx,
+                                                         const std::string&) {
+        RetryPolicy policy(3);
+        policy.with_backoff(BackoffStrategy{LinearBackoff{milliseconds(10), milliseconds(1000)}});
+        return ctx.schedule_activity_with_retry("Flaky", "", policy).value();
+    });
+    rt.start("exhausted", "Retry", "");
+    const uint64_t started = rt.now_ms;
+    const auto& done = rt.finish("exhausted");
+    EXPECT_EQ(done.status, "Failed");
+    EXPECT_EQ(done.output, "attempt 3");
+    EXPECT_EQ(*calls, 3);
+    EXPECT_EQ(rt.now_ms, started + 10 + 20); // linear: 10 ms after attempt 1, 20 after 2
+    EXPECT_EQ(rt.shape("exhausted"),
+              "1 OrchestrationStarted, 2 ActivityScheduled, 3 ActivityFailed<2, "
+              "4 TimerCreated, 5 TimerFired<4, 6 ActivityScheduled, 7 ActivityFailed<6, "
+              "8 TimerCreated, 9 TimerFired<8, 10 ActivityScheduled, 11 ActivityFailed<10, "
+              "12 OrchestrationFailed");
+}
+
+TEST_F(Scenarios, RetryPerAttemptTimeoutStopsRetrying) { // 17
+    rt.activities.register_activity(
+        "LongOp", [](ActivityContext&, const std::string&) { return std::string("slow"); });
+    rt.activity_duration_ms["LongOp"] = 500;
+    rt.orchestrations.register_orchestration(
+        "Retry", [](OrchestrationContext& ctx, const std::string&) {
+            const RetryPolicy policy = RetryPolicy(3).with_timeout(milliseconds(100));
+            return ctx.schedule_activity_with_retry("LongOp", "", policy).value();
+        });
+    rt.start("timeout", "Retry", "");
+    const auto& done = rt.finish("timeout");
+    EXPECT_EQ(done.status, "Failed");
+    EXPECT_EQ(done.output, "timeout: activity timed out");
+    EXPECT_EQ(rt.shape("timeout"), "1 OrchestrationStarted, 2 ActivityScheduled, "
+                                   "3 TimerCreated, 4 TimerFired<3, "
+                                   "5 ActivityCancelRequested<2, 6 OrchestrationFailed");
+    EXPECT_EQ(rt.worker_queue_size(), 0u);
+}
+
+TEST_F(Scenarios, CustomStatusVersions) { // 18
+    rt.orchestrations.register_orchestration(
+        "Status", [](OrchestrationContext& ctx, const std::string&) {
+            ctx.set_custom_status("v1");
+            ctx.schedule_activity("Hello", "status").value();
+            ctx.set_custom_status("v2");
+            ctx.set_custom_status("v3-not-yet"); // the last of a turn is what the ack keeps
+            ctx.set_custom_status("v2");
+            return *ctx.get_custom_status();
+        });
+    rt.start("status", "Status", "");
+    rt.run([&] { return rt.instances.count("status") != 0; });
+    const auto& instance = rt.instances.at("status");
+    EXPECT_EQ(instance.current().status, "Running");
+    EXPECT_EQ(instance.custom_status, std::optional<std::string>("v1"));
+    EXPECT_EQ(instance.custom_status_version, 1u); // wait_for_status_change(.., 0) wakes here
+    EXPECT_EQ(rt.finish("status").output, "v2");
+    EXPECT_EQ(instance.custom_status, std::optional<std::string>("v2"));
+    EXPECT_EQ(instance.custom_status_version, 2u); // once per ack, not per call
+    EXPECT_EQ(rt.shape("status"), "1 OrchestrationStarted, 2 CustomStatusUpdated, "
+                                  "3 ActivityScheduled, 4 ActivityCompleted<3, "
+                                  "5 CustomStatusUpdated, 6 CustomStatusUpdated, "
+                                  "7 CustomStatusUpdated, 8 OrchestrationCompleted");
+}
+
+TEST_F(Scenarios, CustomStatusOverTheLimitFails) { // 18
+    rt.orchestrations.register_orchestration(
+        "BigStatus", [](OrchestrationContext& ctx, const std::string& in) {
+            ctx.set_custom_status(std::string(256 * 1024, 'a')); // at the limit: allowed
+            try {
+                ctx.set_custom_status(std::string(256 * 1024 + std::stoul(in), 'b'));
+            } catch (...) { // catching does not save it
+            }
+            return std::string("unexpected");
+        });
+    rt.start("big", "BigStatus", "1");
+    const auto& done = rt.finish("big");
+    EXPECT_EQ(done.status, "Failed");
+    ASSERT_TRUE(done.error.has_value());
+    EXPECT_EQ(done.error->category(), std::string("application"));
+    EXPECT_NE(done.output.find("custom status of 262145 bytes exceeds"), std::string::npos)
+        << done.output;
+    EXPECT_EQ(rt.shape("big"),
+              "1 OrchestrationStarted, 2 CustomStatusUpdated, 3 OrchestrationFailed");
+}
+
+TEST_F(Scenarios, KvRequestResponse) { // 19
+    rt.orchestrations.register_orchestration(
+        "KvServer", [](OrchestrationContext& ctx, const std::string& in) {
+            ctx.set_kv_value("request", in);
+            ctx.set_kv_value("response", ctx.schedule_activity("Upper", in).value());
+            ctx.set_kv_value("request", "served");
+            return ctx.schedule_wait("Done").value();
+        });
+    rt.start("kv", "KvServer", "ping");
+    rt.run([&] { return rt.instances.count("kv") != 0; }); // the first turn's ack
+    EXPECT_EQ(rt.kv_value("kv", "request"), std::optional<std::string>("ping"));
+    EXPECT_EQ(rt.kv_value("kv", "response"), std::nullopt);
+    rt.run();
+    EXPECT_EQ(rt.instances.at("kv").current().status, "Running");
+    EXPECT_EQ(rt.kv_value("kv", "response"), std::optional<std::string>("PING"));
+    EXPECT_EQ(rt.kv_value("kv", "request"), std::optional<std::string>("served"));
+    rt.raise_event("kv", "Done", "bye");
+    EXPECT_EQ(rt.finish("kv").output, "bye");
+    EXPECT_EQ(rt.shape("kv"), "1 OrchestrationStarted, 2 KeyValueSet, 3 ActivityScheduled, "
+                              "4 ActivityCompleted<3, 5 KeyValueSet, 6 KeyValueSet, "
+                              "7 ExternalSubscribed, 8 ExternalEvent, 9 OrchestrationCompleted");
+}
+
+TEST_F(Scenarios, KvReadModifyWriteAcrossActivitiesAndContinueAsNew) { // 19
+    rt.activities.register_activity("Increment", [](ActivityContext&, const std::string& n) {
+        return std::to_string(std::stoi(n) + 1);
+    });
+    rt.orchestrations.register_orchestration(
+        "KvCounter", [](OrchestrationContext& ctx, const std::string& in) {
+            for (int i = 0; i < 2; ++i) {
+                const std::string current = ctx.get_kv_value("counter").value_or("0");
+                ctx.set_kv_value("counter", ctx.schedule_activity("Increment", current).value());
+            }
+            if (in == "first") {
+                ctx.set_kv_value("scratch", "x");
+                ctx.continue_as_new("second");
+            }
+            ctx.clear_kv_value("scratch");
+            return ctx.get_kv_value("counter").value_or("missing") + "/" +
+                   std::to_string(ctx.get_kv_length());
+        });
+    rt.start("rmw", "KvCounter", "first");
+    const auto& done = rt.finish("rmw");
+    EXPECT_EQ(done.status, "Completed");
+    EXPECT_EQ(done.output, "4/1"); // the second execution started from the first one's kv_store
+    EXPECT_EQ(rt.instances.at("rmw").executions.size(), 2u);
+    EXPECT_EQ(rt.kv_value("rmw", "counter"), std::optional<std::string>("4"));
+    EXPECT_EQ(rt.kv_value("rmw", "scratch"), std::nullopt);
+    EXPECT_EQ(rt.shape("rmw", 1), "1 OrchestrationStarted, 2 ActivityScheduled, "
+                                  "3 ActivityCompleted<2, 4 KeyValueSet, 5 ActivityScheduled, "
+                                  "6 ActivityCompleted<5, 7 KeyValueSet, 8 KeyValueSet, "
+                                  "9 OrchestrationContinuedAsNew");
+    EXPECT_EQ(rt.shape("rmw", 2), "1 OrchestrationStarted, 2 ActivityScheduled, "
+                                  "3 ActivityCompleted<2, 4 KeyValueSet, 5 ActivityScheduled, "
+                                  "6 ActivityCompleted<5, 7 KeyValueSet, 8 KeyValueCleared, "
+                                  "9 OrchestrationCompleted");
+    const auto& second = rt.instances.at("rmw").executions[1].history;
+    EXPECT_EQ(std::get<core::events::ActivityScheduled>(second[1].kind).input, "2");
+}
+
+namespace {
+const core::PoisonError& poison_of(const duroxide::testing::MemoryExecution& execution) {
+    if (!execution.error || !std::holds_alternative<core::PoisonError>(execution.error->value)) {
+        throw std::runtime_error("not a poison failure: " + execution.output);
+    }
+    return std::get<core::PoisonError>(execution.error->value);
+}
+} // namespace
+
+TEST_F(Scenarios, PoisonUnknownOrchestrationAndVersion) { // 20
+    rt.max_attempts = 3;
+    rt.start("nope", "NotRegistered", "");
+    const uint64_t started = rt.now_ms;
+    const auto& nope = rt.finish("nope");
+    EXPECT_EQ(nope.status, "Failed");
+    const auto& poison = poison_of(nope);
+    EXPECT_EQ(poison.attempt_count, 4u);
+    EXPECT_EQ(poison.max_attempts, 3u);
+    EXPECT_EQ(poison.message_type, core::PoisonMessageType(core::PoisonOrchestration{"nope", 1}));
+    EXPECT_EQ(nope.error->category(), std::string("poison"));
+    EXPECT_EQ(rt.now_ms, started + 10 + 20 + 40); // the unregistered backoff of attempts 1-3
+    EXPECT_EQ(rt.shape("nope"), "1 OrchestrationStarted, 2 OrchestrationFailed");
+
+    rt.start("v9", "Versioned", "", "9.0.0");
+    const auto& v9 = rt.finish("v9");
+    EXPECT_EQ(v9.status, "Failed");
+    EXPECT_EQ(poison_of(v9).attempt_count, 4u);
+    EXPECT_EQ(rt.shape("v9"), "1 OrchestrationStarted, 2 OrchestrationFailed");
+}
+
+TEST_F(Scenarios, PoisonUnknownActivity) { // 20
+    rt.max_attempts = 3;
+    rt.orchestrations.register_orchestration(
+        "CallsMissing", [](OrchestrationContext& ctx, const std::string&) {
+            auto outcome = ctx.schedule_activity("Missing", "in").get();
+            return outcome.ok() ? std::string("ran") : "handled:" + outcome.error();
+        });
+    rt.start("missing", "CallsMissing", "");
+    const auto& done = rt.finish("missing");
+    EXPECT_EQ(done.status, "Failed"); // code never sees a poison failure: it cannot handle it
+    const auto& poison = poison_of(done);
+    EXPECT_EQ(poison.attempt_count, 4u);
+    EXPECT_EQ(poison.message_type,
+              core::PoisonMessageType(core::PoisonActivity{"missing", 1, "Missing", 2}));
+    EXPECT_EQ(rt.shape("missing"), "1 OrchestrationStarted, 2 ActivityScheduled, "
+                                   "3 ActivityFailed<2, 4 OrchestrationFailed");
+    EXPECT_EQ(rt.worker_queue_size(), 0u);
+}
+
+TEST_F(Scenarios, PoisonOrchestrationBatchNeverRunsUserCode) { // 21
+    auto runs = std::make_shared<int>(0);
+    rt.orchestrations.register_orchestration(
+        "Counted", [runs](OrchestrationContext& ctx, const std::string& in) {
+            ++*runs;
+            return ctx.schedule_activity("Hello", in).value();
+        });
+    rt.start("p21", "Counted", "x");
+    rt.set_attempts("p21", 10); // this fetch is attempt 11 of 10
+    const auto& done = rt.finish("p21");
+    EXPECT_EQ(done.status, "Failed");
+    EXPECT_EQ(*runs, 0);
+    const auto& poison = poison_of(done);
+    EXPECT_EQ(poison.attempt_count, 11u);
+    EXPECT_EQ(poison.max_attempts, 10u);
+    EXPECT_EQ(poison.message_type, core::PoisonMessageType(core::PoisonOrchestration{"p21", 1}));
+    const core::WorkItem start{core::work::StartOrchestration{"p21", "Counted", "x", std::nullopt,
+                                                              std::nullopt, std::nullopt, 1}};
+    EXPECT_EQ(poison.message, "[" + core::codec::encode(start) + "]");
+    EXPECT_EQ(rt.shape("p21"), "1 OrchestrationStarted, 2 OrchestrationFailed");
+    EXPECT_EQ(rt.worker_queue_size(), 0u);
+}
+
+TEST_F(Scenarios, CodeSwapIsNondeterminism) { // 22
+    rt.activities.register_activity("A1",
+                                    [](ActivityContext&, const std::string& in) { return in; });
+    rt.activities.register_activity("B1",
+                                    [](ActivityContext&, const std::string& in) { return in; });
+    rt.orchestrations.register_orchestration("Swap",
+                                             [](OrchestrationContext& ctx, const std::string&) {
+                                                 return ctx.schedule_activity("A1", "foo").value();
+                                             });
+    rt.start("swap", "Swap", "");
+    rt.run([&] { return rt.instances.count("swap") != 0; }); // A1 scheduled, not yet run
+    ASSERT_EQ(rt.worker_queue_size(), 1u);
+    rt.orchestrations = OrchestrationRegistry{};
+    rt.orchestrations.register_orchestration("Swap",
+                                             [](OrchestrationContext& ctx, const std::string&) {
+                                                 return ctx.schedule_activity("B1", "bar").value();
+                                             });
+    const auto& done = rt.finish("swap"); // the completion for A1 replays the new code
+    EXPECT_EQ(done.status, "Failed");
+    ASSERT_TRUE(done.error.has_value());
+    EXPECT_EQ(done.error->category(), std::string("configuration"));
+    EXPECT_EQ(done.output.rfind("nondeterministic:", 0), 0u) << done.output;
+    EXPECT_EQ(rt.shape("swap"), "1 OrchestrationStarted, 2 ActivityScheduled, "
+                                "3 ActivityCompleted<2, 4 OrchestrationFailed");
 }

@@ -244,10 +244,11 @@ public:
 
     void set_custom_status(std::string_view status) override {
         if (status.size() > kMaxCustomStatusBytes) {
-            // A limit violation fails the execution (reference §4.13); the code cannot catch it.
-            throw SystemFailureSignal{ErrorDetails::orchestration_failed(
+            // As a KV limit (reference §4.13): the execution fails even if the code catches.
+            limit_failure_ = ErrorDetails::orchestration_failed(
                 "custom status of " + std::to_string(status.size()) +
-                " bytes exceeds the limit of " + std::to_string(kMaxCustomStatusBytes) + " bytes")};
+                " bytes exceeds the limit of " + std::to_string(kMaxCustomStatusBytes) + " bytes");
+            throw SystemFailureSignal{*limit_failure_};
         }
         schedule(events::CustomStatusUpdated{std::string(status)});
         custom_status_ = std::string(status);
@@ -262,8 +263,8 @@ public:
     void set_kv_value(std::string_view key, std::string_view value) override {
         if (auto problem = kv_.limit_problem(key, value)) {
             // Kept as well as thrown: code that catches everything still fails.
-            kv_failure_ = ErrorDetails::orchestration_failed(*problem);
-            throw SystemFailureSignal{*kv_failure_};
+            limit_failure_ = ErrorDetails::orchestration_failed(*problem);
+            throw SystemFailureSignal{*limit_failure_};
         }
         schedule(events::KeyValueSet{std::string(key), std::string(value), input_->now_ms});
         // A replayed set keeps the time it was first recorded at.
@@ -285,7 +286,7 @@ public:
         schedule(events::KeyValuesCleared{});
         kv_.clear_all();
     }
-    const std::optional<ErrorDetails>& kv_failure() const { return kv_failure_; }
+    const std::optional<ErrorDetails>& limit_failure() const { return limit_failure_; }
     std::size_t prune_kv_values_updated_before(uint64_t cutoff_ms) override {
         const std::vector<std::string> keys = kv_.prunable(cutoff_ms);
         for (const std::string& key : keys) {
@@ -618,7 +619,7 @@ private:
     uint64_t next_event_id_ = 1;
     uint64_t new_id_ = 0;
     KvState kv_;
-    std::optional<ErrorDetails> kv_failure_; // a limit the code broke
+    std::optional<ErrorDetails> limit_failure_; // a limit the code broke
 };
 
 Event make_event(const TurnInput& input, uint64_t id, std::optional<uint64_t> source,
@@ -791,8 +792,8 @@ private:
             }
             failure = ErrorDetails::application(AppPanicked{}, "unknown exception");
         }
-        if (turn_.kv_failure() && !failure) {
-            failure = turn_.kv_failure();
+        if (turn_.limit_failure() && !failure) {
+            failure = turn_.limit_failure();
         }
     }
 

@@ -192,6 +192,10 @@ public:
 
     // Ends this execution and starts the next one with `input`; does not return.
     [[noreturn]] virtual void continue_as_new(std::string_view input) = 0;
+    // The same, with the next execution running `version` of this orchestration (it must be
+    // registered then) instead of the one the version policy picks.
+    [[noreturn]] virtual void continue_as_new_versioned(std::string_view version,
+                                                        std::string_view input) = 0;
 
     // Suspends until `future` completes.
     virtual Outcome await(const DurableFuture& future) = 0;

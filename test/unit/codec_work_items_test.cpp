@@ -95,6 +95,10 @@ TEST(ErrorDetailsCodec, EveryVariantRoundTripsWithCategoryAndDisplay) {
     const std::vector<Case> cases = {
         {R"({"Infrastructure":{"operation":"ack","message":"lock lost","retryable":true}})",
          "infrastructure", "infrastructure:ack: lock lost", true},
+        {R"({"Infrastructure":{"operation":"decode","message":"bad","retryable":false}})",
+         "infrastructure", "infrastructure:decode: bad", false},
+        {R"({"Application":{"kind":"ActivityFailed","message":"busy","retryable":true}})",
+         "application", "busy", true},
         {R"({"Configuration":{"kind":"Nondeterminism","resource":"","message":"schedule mismatch"}})",
          "configuration", "nondeterministic: schedule mismatch", false},
         {R"({"Configuration":{"kind":"Nondeterminism","resource":"A1","message":null}})",

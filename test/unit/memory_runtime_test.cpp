@@ -677,3 +677,28 @@ TEST_F(Scenarios, CodeSwapIsNondeterminism) { // 22
     EXPECT_EQ(rt.shape("swap"), "1 OrchestrationStarted, 2 ActivityScheduled, "
                                 "3 ActivityCompleted<2, 4 OrchestrationFailed");
 }
+
+TEST_F(Scenarios, ContinueAsNewUpgradesOrStaysPinned) { // 15 (continue-as-new)
+    rt.orchestrations.register_orchestration(
+        "Upgrading", [](OrchestrationContext& ctx, const std::string& in) {
+            if (in == "state") {
+                ctx.continue_as_new("v1:state"); // the next execution takes the latest
+            }
+            if (in == "stay") {
+                ctx.continue_as_new_versioned("1.0.0", "stayed");
+            }
+            return "v1:" + in;
+        });
+    rt.orchestrations.register_versioned(
+        "Upgrading", "2.0.0",
+        [](OrchestrationContext&, const std::string& in) { return "upgraded:" + in; });
+    rt.start("up", "Upgrading", "state", "1.0.0");
+    rt.start("pinned", "Upgrading", "stay", "1.0.0");
+    EXPECT_EQ(rt.finish("up").output, "upgraded:v1:state");
+    EXPECT_EQ(rt.instances.at("up").executions.size(), 2u);
+    EXPECT_EQ(rt.instances.at("up").version, "2.0.0");
+    EXPECT_EQ(rt.finish("pinned").output, "v1:stayed");
+    EXPECT_EQ(rt.instances.at("pinned").version, "1.0.0");
+    const auto& second = rt.instances.at("pinned").executions.at(1).history.front();
+    EXPECT_EQ(std::get<core::events::OrchestrationStarted>(second.kind).version, "1.0.0");
+}

@@ -23,6 +23,7 @@ namespace replay_detail {
 // catching std::exception cannot swallow it.
 struct ContinueAsNewSignal {
     std::string input;
+    std::optional<std::string> version; // none: the next execution's policy picks
 };
 struct NondeterminismSignal {
     std::string message;
@@ -296,7 +297,11 @@ public:
     }
 
     [[noreturn]] void continue_as_new(std::string_view input) override {
-        throw ContinueAsNewSignal{std::string(input)};
+        throw ContinueAsNewSignal{std::string(input), std::nullopt};
+    }
+    [[noreturn]] void continue_as_new_versioned(std::string_view version,
+                                                std::string_view input) override {
+        throw ContinueAsNewSignal{std::string(input), std::string(version)};
     }
 
     Outcome await(const DurableFuture& future) override {
@@ -771,7 +776,7 @@ public:
     uint64_t execution_id() const { return execution_id_; }
 
     std::optional<ErrorDetails> failure;
-    std::optional<std::string> output, next_input;
+    std::optional<std::string> output, next_input, next_version;
     std::optional<std::string> cancel_reason;
 
 private:
@@ -780,6 +785,7 @@ private:
             output = handler_(turn_, started_.input);
         } catch (const ContinueAsNewSignal& signal) {
             next_input = signal.input;
+            next_version = signal.version;
         } catch (const NondeterminismSignal& signal) {
             failure = ErrorDetails::nondeterminism(signal.message);
         } catch (const SystemFailureSignal& signal) {
@@ -914,9 +920,9 @@ bool finish_turn(const TurnInput& input, TurnResult& result, ResidentExecution& 
     case ExecutionStatus::ContinuedAsNew:
         result.history_delta.push_back(make_event(
             input, next_id, std::nullopt, events::OrchestrationContinuedAsNew{result.output}));
-        result.orchestrator_items.push_back(
-            {work::ContinueAsNew{input.instance, started.name, result.output, std::nullopt,
-                                 turn.unconsumed_messages(), turn.get_custom_status()}});
+        result.orchestrator_items.push_back({work::ContinueAsNew{
+            input.instance, started.name, result.output, execution.next_version,
+            turn.unconsumed_messages(), turn.get_custom_status()}});
         break;
     case ExecutionStatus::Running:
         break;

@@ -702,3 +702,23 @@ TEST_F(Scenarios, ContinueAsNewUpgradesOrStaysPinned) { // 15 (continue-as-new)
     const auto& second = rt.instances.at("pinned").executions.at(1).history.front();
     EXPECT_EQ(std::get<core::events::OrchestrationStarted>(second.kind).version, "1.0.0");
 }
+
+TEST_F(Scenarios, UserExceptionsFailWithTheirKind) {
+    rt.orchestrations.register_orchestration(
+        "ThrowsStd", [](OrchestrationContext&, const std::string&) -> std::string {
+            throw std::invalid_argument("bad input");
+        });
+    rt.orchestrations.register_orchestration(
+        "ThrowsInt", [](OrchestrationContext&, const std::string&) -> std::string { throw 42; });
+    rt.start("std", "ThrowsStd", "");
+    rt.start("int", "ThrowsInt", "");
+    const auto& failed = rt.finish("std");
+    ASSERT_TRUE(failed.error.has_value());
+    EXPECT_EQ(*failed.error, core::ErrorDetails::orchestration_failed("bad input"));
+    const auto& panicked = rt.finish("int");
+    ASSERT_TRUE(panicked.error.has_value());
+    EXPECT_EQ(*panicked.error,
+              core::ErrorDetails::application(core::AppPanicked{}, "unknown exception"));
+    EXPECT_EQ(panicked.output, "orchestration panicked: unknown exception");
+    EXPECT_EQ(rt.shape("int"), "1 OrchestrationStarted, 2 OrchestrationFailed");
+}

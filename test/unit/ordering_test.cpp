@@ -1,7 +1,7 @@
 // select / join over 2, 3 and N futures under every completion order, and the checks on
 // what a turn is given: completions that name no schedule (or one of another kind) and code
 // that reorders its schedule calls are nondeterminism; duplicates and other executions'
-// completions are dropped; a finished history decides nothing when run again.
+// completions are dropped; a finished history decides nothing when run again; is_replaying.
 #include "core/replay/turn.hpp"
 #include "duroxide/orchestration_context.hpp"
 
@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <memory>
 #include <numeric>
 
 using namespace duroxide;
@@ -250,4 +251,25 @@ TEST(Ordering, DuplicateAndOtherExecutionCompletionsAreDropped) {
     EXPECT_EQ(t.last.status, ExecutionStatus::Completed);
     EXPECT_EQ(t.last.output, "r0|r1");
     EXPECT_EQ(t.completion_order(), (std::vector<uint64_t>{ids[0], ids[1]}));
+}
+
+TEST(Ordering, IsReplayingHoldsOnlyWhileTheCodeRetracesHistory) {
+    Turns t;
+    auto seen = std::make_shared<std::vector<bool>>();
+    t.registry.register_orchestration("Two", [seen](OrchestrationContext& ctx, const std::string&) {
+        seen->push_back(ctx.is_replaying());
+        ctx.schedule_activity("A", "1").get();
+        seen->push_back(ctx.is_replaying());
+        ctx.schedule_activity("A", "2").get();
+        return std::string("done");
+    });
+    const auto first = activity_ids(t.start("Two", ""));
+    EXPECT_EQ(*seen, std::vector<bool>{false}); // a first run is not a replay
+    seen->clear();
+    const auto second = activity_ids(t.turn({completed(first.at(0), "a")}));
+    EXPECT_EQ(*seen, (std::vector<bool>{true, false})); // past the recorded schedules: live
+    seen->clear();
+    t.turn({completed(second.at(0), "b")});
+    EXPECT_EQ(*seen, (std::vector<bool>{true, true}));
+    EXPECT_EQ(t.last.status, ExecutionStatus::Completed);
 }

@@ -722,3 +722,64 @@ TEST_F(Scenarios, UserExceptionsFailWithTheirKind) {
     EXPECT_EQ(panicked.output, "orchestration panicked: unknown exception");
     EXPECT_EQ(rt.shape("int"), "1 OrchestrationStarted, 2 OrchestrationFailed");
 }
+
+TEST_F(Scenarios, VersionedAndNamedChildren) { // 12, 13 with versions and explicit ids
+    rt.orchestrations.register_orchestration(
+        "Picker", [](OrchestrationContext& ctx, const std::string&) {
+            const std::string pinned =
+                ctx.schedule_sub_orchestration("Versioned", "", std::string_view("kid-v1"),
+                                               std::string_view("1.0.0"))
+                    .value();
+            const std::string latest = ctx.schedule_sub_orchestration("Versioned", "").value();
+            ctx.schedule_orchestration("Versioned", "detached-v1", "", std::string_view("1.0.0"));
+            return pinned + "," + latest;
+        });
+    rt.start("picker", "Picker", "");
+    EXPECT_EQ(rt.finish("picker").output, "v1,v2");
+    EXPECT_EQ(rt.instances.at("kid-v1").version, "1.0.0");
+    EXPECT_EQ(rt.instances.at("kid-v1").parent, std::optional<std::string>("picker"));
+    EXPECT_EQ(rt.instances.at("picker::sub::4").version, "2.0.0"); // auto id: its event id
+    EXPECT_EQ(rt.finish("detached-v1").output, "v1");
+    EXPECT_EQ(rt.instances.at("detached-v1").parent, std::nullopt);
+    EXPECT_EQ(rt.shape("picker"), "1 OrchestrationStarted, 2 SubOrchestrationScheduled, "
+                                  "3 SubOrchestrationCompleted<2, 4 SubOrchestrationScheduled, "
+                                  "5 SubOrchestrationCompleted<4, 6 OrchestrationChained, "
+                                  "7 OrchestrationCompleted");
+}
+
+TEST_F(Scenarios, ChildFanOutAndChain) { // 12
+    rt.activities.register_activity("Add", [](ActivityContext&, const std::string& in) {
+        const auto comma = in.find(',');
+        return std::to_string(std::stoi(in.substr(0, comma)) + std::stoi(in.substr(comma + 1)));
+    });
+    rt.orchestrations.register_orchestration("Sum",
+                                             [](OrchestrationContext& ctx, const std::string& in) {
+                                                 return ctx.schedule_activity("Add", in).value();
+                                             });
+    rt.orchestrations.register_orchestration(
+        "FanOutChildren", [](OrchestrationContext& ctx, const std::string&) {
+            const DurableFuture children[] = {ctx.schedule_sub_orchestration("Sum", "1,2"),
+                                              ctx.schedule_sub_orchestration("Sum", "3,4")};
+            int total = 0;
+            for (const auto& outcome : ctx.join(children)) {
+                total += std::stoi(outcome.value());
+            }
+            return "total=" + std::to_string(total);
+        });
+    rt.orchestrations.register_orchestration(
+        "Leaf", [](OrchestrationContext&, const std::string& in) { return in + "x"; });
+    rt.orchestrations.register_orchestration(
+        "Mid", [](OrchestrationContext& ctx, const std::string& in) {
+            return ctx.schedule_sub_orchestration("Leaf", in).value() + "-mid";
+        });
+    rt.orchestrations.register_orchestration(
+        "Root", [](OrchestrationContext& ctx, const std::string& in) {
+            return "root:" + ctx.schedule_sub_orchestration("Mid", in).value();
+        });
+    rt.start("fan-kids", "FanOutChildren", "");
+    rt.start("root", "Root", "a");
+    EXPECT_EQ(rt.finish("fan-kids").output, "total=10");
+    EXPECT_EQ(rt.finish("root").output, "root:ax-mid");
+    EXPECT_EQ(rt.instances.at("root::sub::2::sub::2").parent,
+              std::optional<std::string>("root::sub::2"));
+}

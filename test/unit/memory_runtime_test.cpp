@@ -783,3 +783,29 @@ TEST_F(Scenarios, ChildFanOutAndChain) { // 12
     EXPECT_EQ(rt.instances.at("root::sub::2::sub::2").parent,
               std::optional<std::string>("root::sub::2"));
 }
+
+TEST_F(Scenarios, ATerminalTurnCancelsOpenChildrenAndActivities) {
+    rt.activities.register_activity(
+        "LongOp", [](ActivityContext&, const std::string&) { return std::string("slow"); });
+    rt.activity_duration_ms["LongOp"] = 500;
+    rt.orchestrations.register_orchestration("Walks",
+                                             [](OrchestrationContext& ctx, const std::string&) {
+                                                 ctx.schedule_sub_orchestration("WaitsForGo", "");
+                                                 ctx.schedule_activity("LongOp", "");
+                                                 return std::string("done"); // neither is awaited
+                                             });
+    rt.start("walks", "Walks", "");
+    EXPECT_EQ(rt.finish("walks").output, "done");
+    EXPECT_EQ(rt.shape("walks"), "1 OrchestrationStarted, 2 SubOrchestrationScheduled, "
+                                 "3 ActivityScheduled, 4 SubOrchestrationCancelRequested<2, "
+                                 "5 ActivityCancelRequested<3, 6 OrchestrationCompleted");
+    const auto& child = rt.finish("walks::sub::2");
+    EXPECT_EQ(child.status, "Failed");
+    EXPECT_EQ(child.output, "canceled: parent terminated");
+    const auto& history = rt.instances.at("walks").current().history;
+    EXPECT_EQ(std::get<core::events::ActivityCancelRequested>(history[4].kind).reason,
+              "orchestration_terminal_completed");
+    EXPECT_EQ(rt.worker_queue_size(), 0u);
+    rt.run();
+    EXPECT_TRUE(rt.workers[0].ran.empty());
+}

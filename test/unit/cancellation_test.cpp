@@ -58,19 +58,10 @@ struct Instance {
     std::vector<std::string> breadcrumbs() const {
         std::vector<std::string> out;
         for (const auto& event : history) {
-            std::visit(
-                [&](const auto& kind) {
-                    using K = std::decay_t<decltype(kind)>;
-                    if constexpr (std::is_same_v<K, events::ActivityCancelRequested> ||
-                                  std::is_same_v<K, events::SubOrchestrationCancelRequested> ||
-                                  std::is_same_v<K, events::ExternalSubscribedCancelled> ||
-                                  std::is_same_v<K, events::QueueSubscriptionCancelled>) {
-                        out.push_back(std::string(event.type_name()) + "<" +
-                                      std::to_string(event.source_event_id.value_or(0)) + ":" +
-                                      kind.reason);
-                    }
-                },
-                event.kind);
+            if (const std::string* reason = event.cancellation_reason()) {
+                out.push_back(std::string(event.type_name()) + "<" +
+                              std::to_string(event.source_event_id.value_or(0)) + ":" + *reason);
+            }
         }
         return out;
     }

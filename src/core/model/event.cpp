@@ -1,6 +1,7 @@
 #include "core/model/event.hpp"
 
 #include <array>
+#include <type_traits>
 
 namespace duroxide::core {
 
@@ -48,6 +49,22 @@ bool Event::is_terminal() const {
     return std::holds_alternative<events::OrchestrationCompleted>(kind) ||
            std::holds_alternative<events::OrchestrationFailed>(kind) ||
            std::holds_alternative<events::OrchestrationContinuedAsNew>(kind);
+}
+
+const std::string* Event::cancellation_reason() const {
+    return std::visit(
+        [](const auto& k) -> const std::string* {
+            using K = std::decay_t<decltype(k)>;
+            if constexpr (std::is_same_v<K, events::ActivityCancelRequested> ||
+                          std::is_same_v<K, events::SubOrchestrationCancelRequested> ||
+                          std::is_same_v<K, events::ExternalSubscribedCancelled> ||
+                          std::is_same_v<K, events::QueueSubscriptionCancelled>) {
+                return &k.reason;
+            } else {
+                return nullptr;
+            }
+        },
+        kind);
 }
 
 } // namespace duroxide::core

@@ -157,6 +157,10 @@ struct Event {
 
     // Completed, Failed or ContinuedAsNew: the execution is over.
     bool is_terminal() const;
+    // The reason of a cancellation breadcrumb (ActivityCancelRequested,
+    // SubOrchestrationCancelRequested, ExternalSubscribedCancelled, QueueSubscriptionCancelled);
+    // nullptr for every other kind.
+    const std::string* cancellation_reason() const;
     // The JSON "type" tag, e.g. "ActivityScheduled", "ExternalSubscribedPersistent".
     const char* type_name() const;
     DUROXIDE_EQ(Event);

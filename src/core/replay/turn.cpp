@@ -492,18 +492,7 @@ private:
 
     // A cancellation breadcrumb of history: a cancelled wait takes no later event.
     void index_cancel(const Event& event, std::size_t position) {
-        const std::string* reason = nullptr;
-        std::visit(
-            [&](const auto& kind) {
-                using K = std::decay_t<decltype(kind)>;
-                if constexpr (std::is_same_v<K, events::ActivityCancelRequested> ||
-                              std::is_same_v<K, events::SubOrchestrationCancelRequested> ||
-                              std::is_same_v<K, events::ExternalSubscribedCancelled> ||
-                              std::is_same_v<K, events::QueueSubscriptionCancelled>) {
-                    reason = &kind.reason;
-                }
-            },
-            event.kind);
+        const std::string* reason = event.cancellation_reason();
         if (reason == nullptr || !event.source_event_id) {
             return;
         }

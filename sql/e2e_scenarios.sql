@@ -180,3 +180,32 @@ SELECT (SELECT count(*) FROM duroxide.instances WHERE pg_temp.named(instance_id)
        (SELECT count(*) FROM duroxide.history WHERE pg_temp.named(instance_id)) - events
            AS new_events
   FROM written_before;
+
+-- The resident cache's memory bound (duroxide.resident_cache_memory): with 1 kB, two waiting
+-- executions cannot both stay resident, so one is evicted and replays on its next turn; both
+-- complete as they would have.
+SELECT duroxide.register_plugin('duroxide_sample') > 0 AS registered;
+ALTER SYSTEM SET duroxide.resident_cache_memory = '1kB';
+SELECT pg_reload_conf();
+SELECT pg_sleep(0.5);
+CREATE TEMP TABLE evictions_before AS
+    SELECT value FROM duroxide.metrics WHERE metric = 'resident_cache_evictions';
+SELECT duroxide.start_orchestration(id, 'WaitForGo', '') FROM unnest(ARRAY['mem-a', 'mem-b']) AS id;
+DO $$
+BEGIN
+    FOR i IN 1..1000 LOOP
+        EXIT WHEN (SELECT count(*) FROM duroxide.history WHERE event_type = 'ExternalSubscribed'
+                     AND instance_id IN ('mem-a', 'mem-b')) = 2;
+        PERFORM pg_sleep(0.01);
+    END LOOP;
+END
+$$;
+SELECT duroxide.raise_event(id, 'Go', 'x') FROM unnest(ARRAY['mem-a', 'mem-b']) AS id;
+SELECT d.id, w.status, w.output
+  FROM unnest(ARRAY['mem-a', 'mem-b']) AS d(id)
+ CROSS JOIN LATERAL duroxide.wait_for_orchestration(d.id, '30 s') w ORDER BY d.id;
+SELECT m.value - b.value >= 1 AS evicted_by_memory
+  FROM duroxide.metrics m, evictions_before b WHERE m.metric = 'resident_cache_evictions';
+ALTER SYSTEM RESET duroxide.resident_cache_memory;
+SELECT pg_reload_conf();
+SELECT duroxide.unregister_plugin('duroxide_sample');

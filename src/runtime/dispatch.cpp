@@ -335,7 +335,8 @@ WorkOutcome run_orchestration_turns(Handlers& handlers, core::StackPool& stacks,
             if (handlers.refresh(spi)) {
                 cache.clear(); // new plugin code: replay from history
             }
-            cache.set_capacity(static_cast<std::size_t>(settings.resident_cache_size));
+            cache.set_limits(static_cast<std::size_t>(settings.resident_cache_size),
+                             static_cast<std::size_t>(settings.resident_cache_memory_kb) * 1024);
             batches = store.fetch_orchestration_items(
                 my_lease_owner(), settings.orchestration_lock_timeout_ms, settings.dispatch_batch,
                 [&cache](const std::string& instance,
@@ -366,6 +367,7 @@ WorkOutcome run_orchestration_turns(Handlers& handlers, core::StackPool& stacks,
         turns.push_back(decide(handlers, stacks, cache, batch));
     }
     renewal.renew_if_due();
+    cache.trim(); // the turns grew the executions they kept
     metrics::add(metrics::Counter::ResidentCacheEvictions, cache.evictions() - evictions_before);
     // All turns in one transaction: one commit (one WAL flush) for the whole batch.
     bool recorded = false;

@@ -128,6 +128,14 @@ void define_gucs() {
         "A resident execution's next turn resumes its suspended code instead of replaying its "
         "whole history; 0 replays every turn. Each one holds its history and a fiber stack.",
         &settings.resident_cache_size, 1000, 0, 1000000, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable(
+        "duroxide.resident_cache_memory",
+        "Memory the resident executions of a dispatcher may take, estimated.",
+        "Each resident execution counts its fiber stack and its history (encoded size); past "
+        "this the least recently used are evicted (their next turn replays). 0: only "
+        "duroxide.resident_cache_size bounds them.",
+        &settings.resident_cache_memory_kb, 512 * 1024, 0, INT_MAX, PGC_SIGHUP, GUC_UNIT_KB,
+        nullptr, nullptr, nullptr);
     DefineCustomIntVariable("duroxide.fiber_stack_size",
                             "Stack size of each orchestration and activity fiber.", nullptr,
                             &settings.fiber_stack_kb, 256, 64, 16 * 1024, PGC_SIGHUP, GUC_UNIT_KB,

@@ -17,6 +17,7 @@ struct Settings {
     int dispatch_batch = 16;                   // instances a dispatcher takes per fetch
     int activity_batch = 8;                    // completions an activity worker records at once
     int resident_cache_size = 1000;            // executions a dispatcher keeps between turns
+    int resident_cache_memory_kb = 512 * 1024; // their estimated memory at most; 0: no bound
     int fiber_stack_kb = 256;                  // orchestration / activity fiber stack size
     int max_payload_kb = 3072;                 // largest input / output / event payload accepted
     char* plugin_directories = nullptr;   // directories besides $libdir that plugins may load from

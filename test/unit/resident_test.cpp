@@ -383,3 +383,42 @@ TEST(ResidentCache, EvictingAHeldExecutionUnwindsItsFiberAndCounts) {
     EXPECT_EQ(cache.evictions(), 1u);
     EXPECT_EQ(cache.find("a"), nullptr);
 }
+
+TEST(ResidentCache, AMemoryBoundEvictsTheLeastRecentlyUsedOnceTheTurnsHaveGrownThem) {
+    OrchestrationRegistry registry;
+    StackPool stacks(64 * 1024);
+    registry.register_orchestration("Waits", [](OrchestrationContext& ctx, const std::string&) {
+        return ctx.schedule_wait("never").value();
+    });
+    const auto wait_in = [&](ResidentCache& cache, const std::string& instance) {
+        TurnInput input{instance, 1, {}, {}, 1000};
+        input.messages = {
+            WorkItem{work::StartOrchestration{instance, "Waits", std::string(4000, 'x'),
+                                              std::nullopt, std::nullopt, std::nullopt, 1}}};
+        run_turn(registry, stacks, input, cache.slot(instance));
+        cache.trim();
+    };
+    // Each held execution counts its stack and its history (the 4 KB input among it).
+    ResidentCache unbounded(10);
+    wait_in(unbounded, "a");
+    const std::size_t one = unbounded.footprint_bytes();
+    EXPECT_GT(one, stacks.stack_size() + 4000);
+    EXPECT_LT(one, stacks.stack_size() + 8000);
+
+    // Room for two: the third evicts the least recently used, the count bound never bites.
+    ResidentCache cache(10, 2 * one + one / 2);
+    wait_in(cache, "a");
+    wait_in(cache, "b");
+    cache.slot("a"); // a is now the most recent
+    wait_in(cache, "c");
+    EXPECT_EQ(cache.size(), 2u);
+    EXPECT_EQ(cache.evictions(), 1u);
+    EXPECT_EQ(cache.find("b"), nullptr);
+    EXPECT_NE(cache.find("a"), nullptr);
+    EXPECT_NE(cache.find("c"), nullptr);
+    EXPECT_LE(cache.footprint_bytes(), 2 * one + one / 2);
+    // A bound below one execution still keeps the most recent one.
+    cache.set_limits(10, 1);
+    EXPECT_EQ(cache.size(), 1u);
+    EXPECT_NE(cache.find("c"), nullptr);
+}

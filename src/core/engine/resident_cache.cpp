@@ -1,5 +1,7 @@
 #include "core/engine/resident_cache.hpp"
 
+#include <algorithm>
+
 namespace duroxide::core {
 
 ResidentSlot* ResidentCache::slot(const std::string& instance) {
@@ -38,17 +40,36 @@ void ResidentCache::clear() {
 }
 
 void ResidentCache::set_capacity(std::size_t capacity) {
+    set_limits(capacity, max_bytes_);
+}
+
+void ResidentCache::set_limits(std::size_t capacity, std::size_t max_bytes) {
     capacity_ = capacity;
+    max_bytes_ = max_bytes;
     trim();
 }
 
+std::size_t ResidentCache::footprint_bytes() const {
+    std::size_t total = 0;
+    for (const auto& [instance, entry] : slots_) {
+        total += entry.slot.footprint_bytes;
+    }
+    return total;
+}
+
 void ResidentCache::trim() {
-    while (slots_.size() > capacity_ && !order_.empty()) {
+    std::size_t bytes = max_bytes_ > 0 ? footprint_bytes() : 0;
+    // The most recently used slot stays even alone over the memory bound: it is the one the
+    // caller is about to use (slot()), or the smallest eviction that leaves any cache at all.
+    while (!order_.empty() && (slots_.size() > capacity_ ||
+                               (max_bytes_ > 0 && bytes > max_bytes_ && slots_.size() > 1))) {
         const std::string victim = order_.back();
         order_.pop_back();
-        if (slots_.at(victim).slot.holds()) {
+        Entry& entry = slots_.at(victim);
+        if (entry.slot.holds()) {
             ++evictions_;
         }
+        bytes -= std::min(bytes, entry.slot.footprint_bytes);
         slots_.erase(victim); // a suspended fiber is unwound here
     }
 }

@@ -1,5 +1,6 @@
 // The dispatcher's resident cache: executions kept between turns (core/replay ResidentSlot),
-// one per instance, least recently used evicted first. Pure C++; one per dispatcher process.
+// one per instance, least recently used evicted first, bounded by a count and by the slots'
+// estimated memory. Pure C++; one per dispatcher process.
 #pragma once
 
 #include "core/replay/turn.hpp"
@@ -13,7 +14,9 @@ namespace duroxide::core {
 
 class ResidentCache {
 public:
-    explicit ResidentCache(std::size_t capacity) : capacity_(capacity) {}
+    // `max_bytes` bounds the summed footprint_bytes of the slots; 0: no memory bound.
+    explicit ResidentCache(std::size_t capacity, std::size_t max_bytes = 0)
+        : capacity_(capacity), max_bytes_(max_bytes) {}
 
     // The slot of `instance` (created empty when absent), marked most recently used. Evicts the
     // least recently used slot when over capacity; nullptr when the cache is disabled (0).
@@ -23,14 +26,18 @@ public:
     void drop(const std::string& instance);
     void clear();
     void set_capacity(std::size_t capacity);
+    void set_limits(std::size_t capacity, std::size_t max_bytes);
+    // Evicts least recently used slots while over the count or the memory bound (slots grow
+    // during turns: call it after them).
+    void trim();
 
     std::size_t size() const { return slots_.size(); }
     std::size_t evictions() const { return evictions_; }
+    std::size_t footprint_bytes() const;
 
 private:
-    void trim();
-
     std::size_t capacity_;
+    std::size_t max_bytes_;
     std::size_t evictions_ = 0;
     std::list<std::string> order_; // most recently used first
     struct Entry {

@@ -1,5 +1,6 @@
 #include "core/replay/turn.hpp"
 
+#include "core/codec/json_codec.hpp"
 #include "core/fiber/fiber.hpp"
 #include "core/model/limits.hpp"
 #include "core/replay/kv_state.hpp"
@@ -761,6 +762,14 @@ public:
 
     Turn& turn() { return turn_; }
     Fiber& fiber() { return fiber_; }
+    // The encoded size of its history, counting only the events added since the last call.
+    std::size_t history_bytes() {
+        const std::vector<Event>& history = turn_.history_for_append();
+        for (; counted_events_ < history.size(); ++counted_events_) {
+            history_bytes_ += codec::encode(history[counted_events_]).size();
+        }
+        return history_bytes_;
+    }
     const events::OrchestrationStarted& started() const { return started_; }
     uint64_t execution_id() const { return execution_id_; }
 
@@ -797,6 +806,8 @@ private:
     Turn turn_;
     Fiber fiber_;
     uint64_t execution_id_;
+    std::size_t counted_events_ = 0;
+    std::size_t history_bytes_ = 0;
 };
 
 namespace {
@@ -921,12 +932,14 @@ bool finish_turn(const TurnInput& input, TurnResult& result, ResidentExecution& 
 }
 
 // Keeps a still-running execution in `slot` (its new events become its history), or drops it.
-void keep_or_drop(ResidentSlot* slot, std::unique_ptr<ResidentExecution> execution, bool running) {
+void keep_or_drop(ResidentSlot* slot, std::unique_ptr<ResidentExecution> execution, bool running,
+                  std::size_t stack_bytes) {
     if (slot == nullptr) {
         return; // destroyed here: a suspended fiber is unwound
     }
     if (running && !execution->fiber().finished()) {
         execution->turn().keep_new_events();
+        slot->footprint_bytes = stack_bytes + execution->history_bytes();
         slot->execution = std::move(execution);
         slot->last_event_id = slot->execution->turn().last_event_id();
         slot->execution_id = slot->execution->execution_id();
@@ -936,7 +949,7 @@ void keep_or_drop(ResidentSlot* slot, std::unique_ptr<ResidentExecution> executi
 }
 
 // The turn of a resident execution: only this turn's messages are new; the code resumes.
-TurnResult resume_turn(const TurnInput& input, ResidentSlot& slot) {
+TurnResult resume_turn(const TurnInput& input, ResidentSlot& slot, std::size_t stack_bytes) {
     TurnResult result;
     result.resumed = true;
     std::unique_ptr<ResidentExecution> execution = std::move(slot.execution);
@@ -960,7 +973,7 @@ TurnResult resume_turn(const TurnInput& input, ResidentSlot& slot) {
         execution->fiber().resume();
     }
     const bool running = finish_turn(input, result, *execution);
-    keep_or_drop(&slot, std::move(execution), running);
+    keep_or_drop(&slot, std::move(execution), running, stack_bytes);
     return result;
 }
 
@@ -1016,6 +1029,7 @@ void ResidentSlot::clear() {
     execution.reset();
     execution_id = 0;
     last_event_id = 0;
+    footprint_bytes = 0;
 }
 
 TurnResult run_turn(const OrchestrationRegistry& registry, StackPool& stacks,
@@ -1023,7 +1037,7 @@ TurnResult run_turn(const OrchestrationRegistry& registry, StackPool& stacks,
     if (slot != nullptr && slot->execution) {
         if (slot->execution_id == input.execution_id &&
             slot->last_event_id == input.persisted_last_event_id()) {
-            return resume_turn(input, *slot);
+            return resume_turn(input, *slot, stacks.stack_size());
         }
         slot->clear(); // history moved on elsewhere: replay
     }
@@ -1107,7 +1121,7 @@ TurnResult run_turn(const OrchestrationRegistry& registry, StackPool& stacks,
         }
     }
     const bool running = finish_turn(input, result, *execution);
-    keep_or_drop(slot, std::move(execution), running && !bad_completion);
+    keep_or_drop(slot, std::move(execution), running && !bad_completion, stacks.stack_size());
     return result;
 }
 

@@ -114,6 +114,9 @@ struct ResidentSlot {
     std::unique_ptr<ResidentExecution> execution;
     uint64_t execution_id = 0;
     uint64_t last_event_id = 0; // of the history the held execution has seen
+    // What the held execution costs in memory, roughly: its fiber stack and its history (as
+    // encoded JSON). Counted as events are added, so a turn costs what is new.
+    std::size_t footprint_bytes = 0;
 };
 
 // With `slot`, a matching resident execution is resumed, and an execution left waiting is

@@ -16,16 +16,20 @@ namespace duroxide::pg {
 
 namespace {
 
-// Runs `body` with sequential scans (and JIT) disabled for the planner. Every duroxide statement is
-// an index lookup on tables that grow and shrink by thousands of rows between two autovacuum
-// analyses; a plan made while a queue was nearly empty would otherwise scan it whole once it
-// is large. The setting is restored when `body` returns, and by transaction or
-// subtransaction abort when it raises.
+// Runs `body` with sequential and bitmap scans (and JIT) disabled for the planner. Every
+// duroxide statement is an index lookup on tables that grow and shrink by thousands of rows
+// between two autovacuum analyses; a plan made while a queue was nearly empty would otherwise
+// scan it whole once it is large. Bitmap scans for the same reason: made on an empty worker
+// queue, the activity fetch's plan read every visible row and sorted them to take the first
+// (O(queue) per fetch) instead of walking its (visible_at, id) index in order. The settings
+// are restored when `body` returns, and by transaction or subtransaction abort when it raises.
 template <typename Body>
 auto with_index_plans(Body&& body) {
     const int nest_level = NewGUCNestLevel();
     (void)set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
                             true, 0, false);
+    (void)set_config_option("enable_bitmapscan", "off", PGC_USERSET, PGC_S_SESSION,
+                            GUC_ACTION_SAVE, true, 0, false);
     // The disabled scans' cost would otherwise make every tiny statement look worth compiling.
     (void)set_config_option("jit", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
                             false);

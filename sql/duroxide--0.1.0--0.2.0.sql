@@ -668,3 +668,7 @@ COMMENT ON FUNCTION duroxide._prunable(bigint, text, timestamptz, bigint, intege
 -- index follows that order.
 DROP INDEX duroxide.worker_queue_tag;
 CREATE INDEX worker_queue_tag ON duroxide.worker_queue (tag, visible_at, id) WHERE tag IS NOT NULL;
+
+-- Each execution records the duroxide library that started it; a dispatcher skips executions
+-- of a newer library (after a downgrade they wait for it instead of running under older code).
+ALTER TABLE duroxide.executions ADD COLUMN duroxide_version_num integer;

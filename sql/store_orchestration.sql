@@ -326,3 +326,26 @@ SELECT instance, instance_exists, messages FROM pv.fetch();
 SELECT pv.abandon('ghost-2');
 SELECT kind FROM pv.orchestrator_queue;
 SELECT pv.reset();
+
+-- == Version filter ==
+-- [versions 1] An execution records the duroxide library that started it (as
+-- major * 1000000 + minor * 1000 + patch, here the extension's version).
+SELECT pv.enqueue(pv.start('ver-old')), pv.enqueue(pv.start('ver-new'));
+SELECT instance FROM pv.fetch(max_items => 2) ORDER BY 1;
+SELECT pv.ack('ver-old', delta => jsonb_build_array(pv.started('ver-old')), name => 'O');
+SELECT pv.ack('ver-new', delta => jsonb_build_array(pv.started('ver-new')), name => 'O');
+SELECT e.instance_id, e.duroxide_version_num = split_part(x.extversion, '.', 1)::int * 1000000
+           + split_part(x.extversion, '.', 2)::int * 1000 + split_part(x.extversion, '.', 3)::int
+           AS started_by_this_library
+  FROM duroxide.executions e, pg_extension x WHERE x.extname = 'duroxide' ORDER BY 1;
+-- [versions 2] An instance whose current execution a newer library started is not fetched
+-- (it waits for that library: the filter applies before locking); one of this library is, and
+-- so is one recorded before executions kept their version (NULL).
+UPDATE duroxide.executions SET duroxide_version_num = 99000000 WHERE instance_id = 'ver-new';
+SELECT pv.enqueue(pv.raised('ver-old', 'go')), pv.enqueue(pv.raised('ver-new', 'go'));
+SELECT instance FROM pv.fetch(max_items => 2);
+SELECT count(*) AS locks_on_newer FROM duroxide.instance_locks WHERE instance_id = 'ver-new';
+SELECT pv.abandon('ver-old');
+UPDATE duroxide.executions SET duroxide_version_num = NULL WHERE instance_id = 'ver-new';
+SELECT instance FROM pv.fetch(max_items => 2) ORDER BY 1;
+SELECT pv.reset();

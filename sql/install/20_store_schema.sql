@@ -33,6 +33,9 @@ CREATE TABLE duroxide.executions (
     error         text,   -- ErrorDetails JSON of a failed execution
     started_at    timestamptz NOT NULL DEFAULT clock_timestamp(),
     completed_at  timestamptz,
+    -- The duroxide library that started it (major * 1000000 + minor * 1000 + patch); NULL for
+    -- executions recorded by 0.1.0. A dispatcher does not run an execution of a newer library.
+    duroxide_version_num integer,
     PRIMARY KEY (instance_id, execution_id)
 );
 

@@ -1,6 +1,8 @@
 #include "store/store.hpp"
 
 #include "core/codec/json_codec.hpp"
+#include "duroxide/semver.hpp"
+#include "duroxide/version.hpp"
 #include "pg/guard.hpp"
 
 #include <algorithm>
@@ -17,6 +19,15 @@ namespace codec = core::codec;
 // Parameter types of statements that compare a column with an array row by row.
 const Oid kOneTextArray[] = {TEXTARRAYOID};
 const Oid kTwoTextArrays[] = {TEXTARRAYOID, TEXTARRAYOID};
+
+// This library's version as executions record it: major * 1000000 + minor * 1000 + patch.
+const std::string& library_version_num() {
+    static const std::string num = [] {
+        const Semver v = Semver::parse(kLibraryVersion);
+        return std::to_string(uint64_t{v.major} * 1000000 + v.minor * 1000 + v.patch);
+    }();
+    return num;
+}
 
 const char* status_name(core::ExecutionStatus status) {
     switch (status) {
@@ -81,16 +92,22 @@ std::optional<std::string> Store::instance_owner(const std::string& instance) {
 std::vector<OrchestrationBatch> Store::fetch_orchestration_items(int64_t owner, int lock_timeout_ms,
                                                                  int max_items,
                                                                  const ResidentLookup& resident) {
-    // Candidates: the instances of the oldest visible messages, not locked by a live holder.
-    // The time is an InitPlan, so that it bounds the index scan: compared row by row, a queue
-    // of delayed messages (timers) was read whole by every fetch (docs/performance.md).
-    auto candidates = spi_.execute("SELECT q.instance_id FROM duroxide.orchestrator_queue q "
-                                   "WHERE q.visible_at <= (SELECT clock_timestamp()) "
-                                   "  AND NOT EXISTS (SELECT 1 FROM duroxide.instance_locks l "
-                                   "    WHERE l.instance_id = q.instance_id AND NOT " LEASE_IS_FREE(
-                                       "l") ") "
-                                            "ORDER BY q.visible_at, q.id LIMIT $1::int",
-                                   std::vector<SqlText>{std::to_string(max_items * 4)});
+    // Candidates: the instances of the oldest visible messages, not locked by a live holder,
+    // whose current execution was not started by a newer duroxide than this library (after a
+    // downgrade such an instance waits for it rather than run under older code; reference
+    // §3.5's version filter, applied before locking). The time is an InitPlan, so that it
+    // bounds the index scan: compared row by row, a queue of delayed messages (timers) was
+    // read whole by every fetch (docs/performance.md).
+    auto candidates = spi_.execute(
+        "SELECT q.instance_id FROM duroxide.orchestrator_queue q "
+        "WHERE q.visible_at <= (SELECT clock_timestamp()) "
+        "  AND NOT EXISTS (SELECT 1 FROM duroxide.instance_locks l "
+        "    WHERE l.instance_id = q.instance_id AND NOT " LEASE_IS_FREE("l") ") "
+        "  AND NOT EXISTS (SELECT 1 FROM duroxide.instances i JOIN duroxide.executions e "
+        "      ON e.instance_id = i.instance_id AND e.execution_id = i.current_execution_id "
+        "    WHERE i.instance_id = q.instance_id AND e.duroxide_version_num > $2::int) "
+        "ORDER BY q.visible_at, q.id LIMIT $1::int",
+        std::vector<SqlText>{std::to_string(max_items * 4), library_version_num()});
     std::vector<std::string> wanted;
     for (const auto& row : candidates.rows) {
         if (std::find(wanted.begin(), wanted.end(), *row[0]) == wanted.end() &&
@@ -258,9 +275,10 @@ void Store::ack_orchestration_item(const OrchestrationBatch& batch, uint64_t exe
                      std::vector<SqlText>{batch.instance, *turn.orchestration_name,
                                           turn.orchestration_version, execution,
                                           turn.parent_instance, batch.owner_role});
-        spi_.execute("INSERT INTO duroxide.executions (instance_id, execution_id) "
-                     "VALUES ($1, $2::bigint) ON CONFLICT DO NOTHING",
-                     std::vector<SqlText>{batch.instance, execution});
+        spi_.execute("INSERT INTO duroxide.executions (instance_id, execution_id, "
+                     "  duroxide_version_num) "
+                     "VALUES ($1, $2::bigint, $3::int) ON CONFLICT DO NOTHING",
+                     std::vector<SqlText>{batch.instance, execution, library_version_num()});
     }
     std::optional<std::optional<std::string>> custom_status;
     std::vector<std::string> ids, types, data;

@@ -14,8 +14,6 @@ namespace {
 
 using pg::SqlText;
 
-const Oid kOneTextArray[] = {TEXTARRAYOID};
-
 } // namespace
 
 void Store::load_kv_snapshots(std::vector<OrchestrationBatch>& batches) {

@@ -16,8 +16,7 @@ namespace {
 using pg::SqlText;
 namespace codec = core::codec;
 
-// Parameter types of statements that compare a column with an array row by row.
-const Oid kOneTextArray[] = {TEXTARRAYOID};
+// Parameter types of statements with two text[] parameters (see text_array).
 const Oid kTwoTextArrays[] = {TEXTARRAYOID, TEXTARRAYOID};
 
 // This library's version as executions record it: major * 1000000 + minor * 1000 + patch.

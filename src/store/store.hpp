@@ -83,6 +83,9 @@ enum class Queue { Orchestrator, Worker };
 
 // A PostgreSQL text[] literal of `values` (for $n::text[] parameters).
 std::string text_array(const std::vector<std::string>& values);
+// Parameter types of a statement whose only parameter is such an array (store.cpp and
+// kv_store.cpp both compare a column with one row by row).
+inline constexpr Oid kOneTextArray[] = {TEXTARRAYOID};
 
 class Store {
 public:

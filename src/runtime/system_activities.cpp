@@ -4,6 +4,7 @@
 #include "duroxide/registry.hpp"
 #include "pg/guard.hpp"
 #include "runtime/gucs.hpp"
+#include "runtime/instance_isolation.hpp"
 
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
@@ -14,7 +15,6 @@
 
 extern "C" {
 #include "miscadmin.h"
-#include "utils/acl.h"
 }
 
 namespace duroxide::runtime {
@@ -48,26 +48,17 @@ std::string utc_now_ms() {
 }
 
 // Whether an orchestration owned by `caller` may read the instance owned by `target` (none:
-// the instance does not exist or records no owner): the per-role isolation of the SQL API
-// (sql_api/access.hpp), applied to the role that started the orchestration.
+// the instance does not exist or records no owner): the per-role isolation of the SQL API,
+// applied to the role that started the orchestration. An orchestration without a recorded
+// owner reads nothing while isolation is on.
 bool owner_may_read(const std::optional<std::string>& caller,
                     const std::optional<std::string>& target) {
-    if (!settings.isolate_instances || (caller && caller == target)) {
-        return true;
-    }
     if (!caller) {
-        return false;
+        return !settings.isolate_instances;
     }
-    const Oid caller_oid = static_cast<Oid>(std::stoul(*caller));
-    const Oid target_oid = target ? static_cast<Oid>(std::stoul(*target)) : InvalidOid;
-    return pg::call([caller_oid, target_oid] {
-        if (superuser_arg(caller_oid)) {
-            return true;
-        }
-        const Oid admin = get_role_oid("duroxide_admin", true);
-        return (OidIsValid(admin) && has_privs_of_role(caller_oid, admin)) ||
-               (OidIsValid(target_oid) && has_privs_of_role(caller_oid, target_oid));
-    });
+    const std::optional<Oid> target_oid =
+        target ? std::optional<Oid>(static_cast<Oid>(std::stoul(*target))) : std::nullopt;
+    return role_may_access_instance(static_cast<Oid>(std::stoul(*caller)), target_oid);
 }
 
 std::string get_kv_value(store::Store& store, const core::work::ActivityExecute& item) {

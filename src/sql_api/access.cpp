@@ -2,11 +2,10 @@
 
 #include "pg/guard.hpp"
 #include "pg/sql_error.hpp"
-#include "runtime/gucs.hpp"
+#include "runtime/instance_isolation.hpp"
 
 extern "C" {
 #include "miscadmin.h"
-#include "utils/acl.h"
 }
 
 namespace duroxide::sql_api {
@@ -16,20 +15,7 @@ Oid calling_role() {
 }
 
 bool may_access(std::optional<Oid> owner) {
-    if (!runtime::settings.isolate_instances) {
-        return true;
-    }
-    const Oid caller = calling_role();
-    return pg::call([caller, owner] {
-        if (superuser_arg(caller)) {
-            return true;
-        }
-        const Oid admin = get_role_oid("duroxide_admin", true);
-        if (OidIsValid(admin) && has_privs_of_role(caller, admin)) {
-            return true;
-        }
-        return owner.has_value() && OidIsValid(*owner) && has_privs_of_role(caller, *owner);
-    });
+    return runtime::role_may_access_instance(calling_role(), owner);
 }
 
 void check_instance_access(const std::string& instance, const std::optional<std::string>& owner) {

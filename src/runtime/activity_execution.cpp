@@ -3,6 +3,7 @@
 #include "core/engine/activity_fiber.hpp"
 #include "pg/guard.hpp"
 #include "pg/transaction.hpp"
+#include "runtime/activity_outcomes.hpp"
 #include "runtime/gucs.hpp"
 #include "runtime/metrics.hpp"
 #include "runtime/unit_of_work.hpp"
@@ -20,15 +21,8 @@ namespace duroxide::runtime {
 
 namespace {
 
-constexpr int64_t kRetryAfterFailureMs = 1000;
-
 void log_line(int elevel, const std::string& message) {
     pg::call([elevel, &message] { ereport(elevel, (errmsg_internal("%s", message.c_str()))); });
-}
-
-std::string label(const core::work::ActivityExecute& item) {
-    return "activity " + item.name + " #" + std::to_string(item.id) + " of \"" + item.instance +
-           "\"";
 }
 
 // Fiber stacks of activities: one pool for the worker process.
@@ -190,20 +184,6 @@ private:
     Oid run_as_ = InvalidOid;
 };
 
-// The worker failed around the activity (a store or host error, not the activity's own
-// failure): the attempt is given back, and counts toward poison.
-void give_back(const store::FetchedActivity& fetched, const std::string& why) {
-    metrics::add(metrics::Counter::ActivitiesFailedInfrastructure);
-    log_line(WARNING, "duroxide: " + label(fetched.item) + " given back: " + why);
-    pg::WorkerTransaction transaction("duroxide: abandoning an activity");
-    {
-        pg::SpiConnection spi;
-        begin_unit(spi, Commit::Durable);
-        store::Store(spi).abandon_work_item(fetched, kRetryAfterFailureMs, false);
-    }
-    transaction.commit();
-}
-
 } // namespace
 
 PluginActivityOutcome run_plugin_activity(const ActivityFn& handler,
@@ -221,7 +201,7 @@ PluginActivityOutcome run_plugin_activity(const ActivityFn& handler,
         if (run.outcome != core::ActivityRun::Outcome::Finished) {
             host.roll_back();
             metrics::add(metrics::Counter::ActivitiesCancelled);
-            log_line(LOG, "duroxide: " + label(fetched.item) +
+            log_line(LOG, "duroxide: " + activity_message_label(fetched.item) +
                               (run.outcome == core::ActivityRun::Outcome::Unwound
                                    ? " was cancelled and unwound after its grace period"
                                    : " was cancelled") +
@@ -247,7 +227,7 @@ PluginActivityOutcome run_plugin_activity(const ActivityFn& handler,
     } catch (const std::exception& e) {
         failure = e.what(); // the host (and its transaction) are gone now
     }
-    give_back(fetched, failure);
+    give_back_activity(fetched, failure);
     return outcome;
 }
 

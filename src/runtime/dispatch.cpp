@@ -10,6 +10,7 @@
 #include "pg/guard.hpp"
 #include "pg/transaction.hpp"
 #include "runtime/activity_execution.hpp"
+#include "runtime/activity_outcomes.hpp"
 #include "runtime/gucs.hpp"
 #include "runtime/metrics.hpp"
 #include "runtime/sessions.hpp"
@@ -127,8 +128,6 @@ void report_failure(const std::string& what) {
     const std::string message = std::string("duroxide: a turn could not be recorded: ") + what;
     pg::call([&message] { ereport(WARNING, (errmsg_internal("%s", message.c_str()))); });
 }
-
-constexpr int64_t kRetryAfterFailureMs = 1000;
 
 // Whether waiters on the instance's status have something to see after this turn.
 bool changes_status(const core::TurnResult& result) {
@@ -406,20 +405,24 @@ WorkOutcome run_orchestration_turns(Handlers& handlers, core::StackPool& stacks,
 
 namespace {
 
-std::string activity_label(const core::work::ActivityExecute& item) {
+// The trace form (operations.md), unquoted like the orchestration traces; log messages use
+// activity_message_label.
+std::string activity_trace_label(const core::work::ActivityExecute& item) {
     return "activity " + item.name + " #" + std::to_string(item.id) + " of " + item.instance;
 }
 
 // The current work shown in duroxide.runtime_status.
 std::string describe_activity(const core::work::ActivityExecute& item) {
-    return activity_label(item) + (item.session_id ? " (session " + *item.session_id + ")" : "") +
+    return activity_trace_label(item) +
+           (item.session_id ? " (session " + *item.session_id + ")" : "") +
            (item.tag ? " (tag " + *item.tag + ")" : "");
 }
 
 void trace_activity(const core::work::ActivityExecute& item, TraceLevel level,
                     std::string_view message) {
     write_trace(level,
-                activity_label(item) + " (execution " + std::to_string(item.execution_id) + ")",
+                activity_trace_label(item) + " (execution " + std::to_string(item.execution_id) +
+                    ")",
                 message);
 }
 
@@ -567,16 +570,8 @@ void record_alone(PendingActivity& pending) {
         report_discarded(e.what());
     } catch (const std::exception& e) {
         // Not the activity's own failure (that is its completion): its SQL function is gone,
-        // or the store failed. The attempt is given back and counts toward poison.
-        metrics::add(metrics::Counter::ActivitiesFailedInfrastructure);
-        report_failure(e.what());
-        pg::WorkerTransaction transaction("duroxide: abandoning an activity");
-        {
-            pg::SpiConnection spi;
-            begin_unit(spi, Commit::Durable);
-            store::Store(spi).abandon_work_item(pending.fetched, kRetryAfterFailureMs, false);
-        }
-        transaction.commit();
+        // or the store failed.
+        give_back_activity(pending.fetched, e.what());
     }
 }
 

@@ -124,7 +124,7 @@ void report_discarded(const std::string& what) {
     pg::call([&message] { ereport(LOG, (errmsg_internal("%s", message.c_str()))); });
 }
 
-void report_failure(const std::string& what) {
+void report_turn_not_recorded(const std::string& what) {
     const std::string message = std::string("duroxide: a turn could not be recorded: ") + what;
     pg::call([&message] { ereport(WARNING, (errmsg_internal("%s", message.c_str()))); });
 }
@@ -260,7 +260,7 @@ void record_alone(const DecidedTurn& turn) {
     } catch (const std::exception& e) {
         // Not recorded (say, a history or queue write failed): give the instance back with a
         // delay; its messages keep the attempt, so a turn that always fails ends as poison.
-        report_failure(e.what());
+        report_turn_not_recorded(e.what());
         pg::WorkerTransaction transaction("duroxide: abandoning an orchestration turn");
         {
             pg::SpiConnection spi;
@@ -307,7 +307,10 @@ public:
             transaction.commit();
         } catch (const std::exception& e) {
             // The turns go on; an ack whose lock ran out reports it and is run again.
-            report_failure(std::string("renewing the batch's instance locks: ") + e.what());
+            const std::string message =
+                std::string("duroxide: the instance locks of a batch could not be renewed: ") +
+                e.what();
+            pg::call([&message] { ereport(WARNING, (errmsg_internal("%s", message.c_str()))); });
             return;
         }
         metrics::add(metrics::Counter::LockRenewals, renewed);

@@ -36,11 +36,14 @@ SELECT event_id, event_type, event->>'name' AS name, event->>'tag' AS tag,
   FROM duroxide.read_history('tag-starved');
 SELECT count(*) AS starved_rows_left FROM duroxide.worker_queue WHERE instance_id = 'tag-starved';
 
--- A tag over 256 bytes fails the orchestration; 256 bytes is accepted.
+-- A tag over 256 bytes fails the orchestration; 256 bytes is accepted. So does a tag no
+-- worker filter could name (a blank, ',', ';' or '=' in it): only an `any` worker would run it.
 SELECT duroxide.start_orchestration('tag-too-long', 'TagRoute', repeat('t', 257) || '|60000');
 SELECT duroxide.start_orchestration('tag-longest', 'TagRoute', repeat('t', 256) || '|300');
+SELECT duroxide.start_orchestration('tag-blank', 'TagRoute', 'gpu |60000');
+SELECT duroxide.start_orchestration('tag-comma', 'TagRoute', 'a,b|60000');
 SELECT id, w.status, w.output, w.error->'Application'->>'message' AS error_message
-  FROM unnest(ARRAY['tag-too-long', 'tag-longest']) AS id,
+  FROM unnest(ARRAY['tag-too-long', 'tag-longest', 'tag-blank', 'tag-comma']) AS id,
        LATERAL duroxide.wait_for_orchestration(id, '30 s') w;
 
 -- Invalid filters are refused with the reason.

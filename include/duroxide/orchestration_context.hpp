@@ -58,9 +58,9 @@ class OrchestrationContext;
 struct ActivityOptions {
     // Pins the activity to the activity worker that owns this session.
     std::optional<std::string> session_id;
-    // Only activity workers whose tag filter admits this tag run the activity (at most 256
-    // bytes; a longer tag fails the orchestration). Without one, workers with the default
-    // filter run it. See duroxide.worker_tag_filter.
+    // Only activity workers whose tag filter admits this tag run the activity (1 to 256 bytes
+    // without blanks, ',', ';' or '='; any other tag fails the orchestration). Without one,
+    // workers with the default filter run it. See duroxide.worker_tag_filter.
     std::optional<std::string> tag;
 };
 

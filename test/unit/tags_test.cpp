@@ -137,6 +137,48 @@ TEST(Tags, ATagOverTheLimitFailsTheOrchestration) {
     EXPECT_EQ(at_limit.worker_items.size(), 1u);
 }
 
+TEST(Tags, ATagNameIsNonEmptyAndFreeOfTheFilterSeparators) {
+    for (const std::string& name : std::vector<std::string>{"gpu", "GPU-1", "io.fast", "n_2:x",
+                                                            std::string(kMaxTagNameBytes, 't')}) {
+        EXPECT_FALSE(tag_name_problem(name).has_value()) << name;
+    }
+    EXPECT_EQ(tag_name_problem(""), "tag is empty");
+    EXPECT_EQ(tag_name_problem(std::string(kMaxTagNameBytes + 1, 't')),
+              "tag of 257 bytes exceeds the limit of 256 bytes");
+    for (const std::string name : {"gpu ", " gpu", "a b", "a\tb", "a\nb", "a,b", "a;b", "a=b"}) {
+        EXPECT_EQ(tag_name_problem(name), "tag \"" + name + "\" contains a blank, ',', ';' or '='");
+    }
+}
+
+// Such a tag would be accepted by the schedule call but could be named in no worker's filter:
+// only an `any` worker would ever run the activity. It fails the orchestration instead, like
+// an over-long tag.
+TEST(Tags, ATagNoFilterCanNameFailsTheOrchestration) {
+    std::string tag;
+    OrchestrationRegistry registry;
+    registry.register_orchestration("Bad", [&tag](OrchestrationContext& ctx, const std::string&) {
+        try {
+            return ctx.schedule_activity_with_tag("Render", "frame", tag).value();
+        } catch (const std::exception&) {
+            return std::string("caught"); // not reached: not a std::exception
+        }
+    });
+    StackPool stacks(64 * 1024);
+    for (const std::string bad : {"", "gpu ", "a,b", "a;b", "a=b"}) {
+        tag = bad;
+        const TurnResult failed = first_turn(registry, stacks, "Bad");
+        EXPECT_EQ(failed.status, ExecutionStatus::Failed) << bad;
+        EXPECT_EQ(failed.output, "activity " + *tag_name_problem(bad)) << bad;
+        ASSERT_TRUE(failed.error.has_value()) << bad;
+        EXPECT_TRUE(std::holds_alternative<ApplicationError>(failed.error->value)) << bad;
+        EXPECT_TRUE(failed.worker_items.empty()) << bad;
+    }
+    tag = "gpu";
+    const TurnResult scheduled = first_turn(registry, stacks, "Bad");
+    EXPECT_EQ(scheduled.status, ExecutionStatus::Running);
+    EXPECT_EQ(scheduled.worker_items.size(), 1u);
+}
+
 TEST(Tags, EveryRetryAttemptCarriesTheTag) {
     OrchestrationRegistry registry;
     registry.register_orchestration("Retry", [](OrchestrationContext& ctx, const std::string&) {
@@ -188,13 +230,15 @@ TEST(TagFilter, RefusesWhatIsNotAFilter) {
     const std::vector<std::pair<std::string, std::string>> cases = {
         {"", "is not a tag filter"},
         {"gpu", "is not a tag filter"},
-        {"tags:", "empty tag name"},
-        {"tags:a,,b", "empty tag name"},
-        {"default,", "empty tag name"},
+        {"tags:", "tag is empty"},
+        {"tags:a,,b", "tag is empty"},
+        {"default,", "tag is empty"},
         {"tags:a,b,c,d,e,f", "6 tags given, at most 5"},
-        {"tags:" + std::string(kMaxTagNameBytes + 1, 'x'), "longer than 256 bytes"},
-        {"tags:a b", "contains a blank"},
-        {"tags:a=b", "contains a blank, ';' or '='"},
+        {"tags:" + std::string(kMaxTagNameBytes + 1, 'x'),
+         "tag of 257 bytes exceeds the limit of 256 bytes"},
+        {"tags:a b", "tag \"a b\" contains a blank"},
+        {"tags:a=b", "tag \"a=b\" contains a blank, ',', ';' or '='"},
+        {"tags:gpu\tio", "tag \"gpu\tio\" contains a blank"},
     };
     for (const auto& [text, message] : cases) {
         try {

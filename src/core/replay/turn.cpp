@@ -4,6 +4,7 @@
 #include "core/fiber/fiber.hpp"
 #include "core/model/limits.hpp"
 #include "core/replay/kv_state.hpp"
+#include "core/routing/tag_filter.hpp"
 #include "duroxide/orchestration_context.hpp"
 
 #include <algorithm>
@@ -158,11 +159,13 @@ public:
     using OrchestrationContext::schedule_activity;
     DurableFuture schedule_activity(std::string_view name, std::string_view input,
                                     const ActivityOptions& options) override {
-        if (options.tag && options.tag->size() > kMaxTagNameBytes) {
+        if (options.tag) {
             // A limit violation fails the execution (reference §4.13); the code cannot catch it.
-            throw SystemFailureSignal{ErrorDetails::orchestration_failed(
-                "activity tag of " + std::to_string(options.tag->size()) +
-                " bytes exceeds the limit of " + std::to_string(kMaxTagNameBytes) + " bytes")};
+            // So does a tag no worker filter could name: only an `any` worker would run it.
+            if (const auto problem = tag_name_problem(*options.tag)) {
+                throw SystemFailureSignal{
+                    ErrorDetails::orchestration_failed("activity " + *problem)};
+            }
         }
         events::ActivityScheduled scheduled{std::string(name), std::string(input),
                                             options.session_id, options.tag};

@@ -32,19 +32,8 @@ std::vector<std::string> parse_tags(std::string_view list) {
     for (;;) {
         const std::size_t comma = list.find(',');
         const std::string_view name = trim(list.substr(0, comma));
-        if (name.empty()) {
-            throw TagFilterError("empty tag name");
-        }
-        if (name.size() > kMaxTagNameBytes) {
-            throw TagFilterError("tag \"" + std::string(name.substr(0, 32)) +
-                                 "...\" is longer than " + std::to_string(kMaxTagNameBytes) +
-                                 " bytes");
-        }
-        for (char c : name) {
-            if (c == ';' || c == '=' || std::isspace(static_cast<unsigned char>(c))) {
-                throw TagFilterError("tag \"" + std::string(name) +
-                                     "\" contains a blank, ';' or '='");
-            }
+        if (const auto problem = tag_name_problem(name)) {
+            throw TagFilterError(*problem);
         }
         if (std::find(tags.begin(), tags.end(), name) == tags.end()) {
             tags.emplace_back(name);
@@ -62,6 +51,23 @@ std::vector<std::string> parse_tags(std::string_view list) {
 }
 
 } // namespace
+
+std::optional<std::string> tag_name_problem(std::string_view name) {
+    if (name.empty()) {
+        return "tag is empty";
+    }
+    if (name.size() > kMaxTagNameBytes) {
+        return "tag of " + std::to_string(name.size()) + " bytes exceeds the limit of " +
+               std::to_string(kMaxTagNameBytes) + " bytes";
+    }
+    const bool has_separator = std::any_of(name.begin(), name.end(), [](char c) {
+        return c == ',' || c == ';' || c == '=' || std::isspace(static_cast<unsigned char>(c));
+    });
+    if (has_separator) {
+        return "tag \"" + std::string(name) + "\" contains a blank, ',', ';' or '='";
+    }
+    return std::nullopt;
+}
 
 bool TagFilter::admits(const std::optional<std::string>& tag) const {
     switch (mode) {

@@ -28,14 +28,21 @@ struct TagFilter {
     bool operator==(const TagFilter&) const = default;
 };
 
+// Why `name` cannot be an activity tag, or nullopt when it can: a tag is 1 to
+// kMaxTagNameBytes bytes without blanks, ',', ';' or '=' (the separators of the filter
+// settings), so that every tag an orchestration schedules can be named in a worker's filter.
+// Checked when an activity is scheduled and when a filter setting is parsed; the message
+// starts with "tag".
+std::optional<std::string> tag_name_problem(std::string_view name);
+
 // A setting value that is not a tag filter; the message says what is wrong.
 struct TagFilterError : std::invalid_argument {
     using std::invalid_argument::invalid_argument;
 };
 
 // Parses "default" | "any" | "none" | "tags:<t>[,<t>...]" | "default,<t>[,<t>...]" (case
-// matters for tags, not for the keywords; blanks around names are ignored). A tag is 1 to
-// kMaxTagNameBytes bytes without ',', ';', '=' or blanks; at most kMaxWorkerTags tags.
+// matters for tags, not for the keywords; blanks around names are ignored). Each tag passes
+// tag_name_problem; at most kMaxWorkerTags tags.
 TagFilter parse_tag_filter(std::string_view text);
 
 // Parses the per-worker overrides "<index>=<filter>[;<index>=<filter>...]" (blank: none);

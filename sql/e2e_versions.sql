@@ -45,4 +45,17 @@ SELECT count(*) AS policies_visible FROM duroxide.version_policies;
 RESET ROLE;
 DROP ROLE ver_user;
 
+-- An administrator writes the table only through set_version_policy (SECURITY DEFINER), which
+-- records the calling role; direct writes would skip its version check and are refused.
+CREATE ROLE ver_admin IN ROLE duroxide_admin;
+SET ROLE ver_admin;
+SELECT duroxide.set_version_policy('Versioned', '2.0.0');
+INSERT INTO duroxide.version_policies (orchestration, version, set_by)
+VALUES ('HelloWorld', '9.9.9', 'ver_admin');
+UPDATE duroxide.version_policies SET version = '9.9.9';
+SELECT orchestration, version, set_by::text FROM duroxide.version_policies;
+RESET ROLE;
+SELECT duroxide.set_version_policy('Versioned', NULL);
+DROP ROLE ver_admin;
+
 SELECT duroxide.unregister_plugin('duroxide_sample');

@@ -139,10 +139,17 @@ COMMENT ON TABLE duroxide.version_policies IS
     'Version policies set with duroxide.set_version_policy (version NULL: the latest registered).';
 REVOKE ALL ON duroxide.version_policies FROM PUBLIC;
 GRANT SELECT ON duroxide.version_policies TO duroxide_admin, duroxide_user;
-GRANT INSERT, UPDATE ON duroxide.version_policies TO duroxide_admin;
 
+-- The role a call acts for: inside a SECURITY DEFINER function current_user is the owner; this
+-- is the session's current role (after SET ROLE) that called it (src/sql_api/access.hpp).
+CREATE FUNCTION duroxide._calling_role() RETURNS regrole
+    LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'duroxide_calling_role';
+REVOKE ALL ON FUNCTION duroxide._calling_role() FROM PUBLIC;
+
+-- SECURITY DEFINER: no role may write version_policies directly, so every row is validated
+-- here (EXECUTE is for duroxide_admin only).
 CREATE FUNCTION duroxide.set_version_policy(orchestration text, version text) RETURNS void
-    LANGUAGE plpgsql VOLATILE
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
@@ -167,7 +174,7 @@ BEGIN
             USING ERRCODE = 'undefined_object', DETAIL = 'Registered versions: ' || registered || '.';
     END IF;
     INSERT INTO duroxide.version_policies AS p (orchestration, version, set_by)
-    VALUES (orchestration, version, current_user::regrole)
+    VALUES (orchestration, version, duroxide._calling_role())
     ON CONFLICT ON CONSTRAINT version_policies_pkey DO UPDATE
        SET version = excluded.version, set_by = excluded.set_by, set_at = clock_timestamp();
 END

@@ -2,6 +2,8 @@
 -- other function of the extension (not part of the API; not granted to the roles).
 COMMENT ON FUNCTION duroxide._may_access(oid) IS
     'Internal: whether the calling role may reach an instance owned by "owner" (instance isolation).';
+COMMENT ON FUNCTION duroxide._calling_role() IS
+    'Internal: the role a SECURITY DEFINER function was called by (the session''s current role).';
 COMMENT ON FUNCTION duroxide._status_change_count() IS
     'Internal: the count of committed status changes, read by the waits before they sleep.';
 COMMENT ON FUNCTION duroxide._await_status_change(bigint, integer) IS

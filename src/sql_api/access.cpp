@@ -36,3 +36,9 @@ DUROXIDE_SQL_FUNCTION(duroxide_may_access) {
         PG_ARGISNULL(0) ? std::nullopt : std::optional<Oid>(PG_GETARG_OID(0));
     PG_RETURN_BOOL(duroxide::sql_api::may_access(owner));
 }
+
+// duroxide._calling_role() → regrole, for the SECURITY DEFINER functions written in SQL that
+// record who called them (current_user there is their owner).
+DUROXIDE_SQL_FUNCTION(duroxide_calling_role) {
+    PG_RETURN_OID(duroxide::sql_api::calling_role());
+}

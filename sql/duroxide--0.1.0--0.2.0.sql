@@ -672,6 +672,7 @@ CREATE INDEX worker_queue_tag ON duroxide.worker_queue (tag, visible_at, id) WHE
 -- Each execution records the duroxide library that started it; a dispatcher skips executions
 -- of a newer library (after a downgrade they wait for it instead of running under older code).
 ALTER TABLE duroxide.executions ADD COLUMN duroxide_version_num integer;
+
 -- version_policies is written only through set_version_policy, which validates the version:
 -- the function runs as its owner (SECURITY DEFINER) and records the calling role
 -- (duroxide._calling_role(); current_user there is the owner); admins keep SELECT on the

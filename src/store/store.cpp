@@ -101,11 +101,13 @@ std::vector<OrchestrationBatch> Store::fetch_orchestration_items(int64_t owner, 
         "SELECT q.instance_id FROM duroxide.orchestrator_queue q "
         "WHERE q.visible_at <= (SELECT clock_timestamp()) "
         "  AND NOT EXISTS (SELECT 1 FROM duroxide.instance_locks l "
-        "    WHERE l.instance_id = q.instance_id AND NOT " LEASE_IS_FREE("l") ") "
-        "  AND NOT EXISTS (SELECT 1 FROM duroxide.instances i JOIN duroxide.executions e "
-        "      ON e.instance_id = i.instance_id AND e.execution_id = i.current_execution_id "
-        "    WHERE i.instance_id = q.instance_id AND e.duroxide_version_num > $2::int) "
-        "ORDER BY q.visible_at, q.id LIMIT $1::int",
+        "    WHERE l.instance_id = q.instance_id AND NOT " LEASE_IS_FREE(
+            "l") ") "
+                 "  AND NOT EXISTS (SELECT 1 FROM duroxide.instances i JOIN duroxide.executions e "
+                 "      ON e.instance_id = i.instance_id AND e.execution_id = "
+                 "i.current_execution_id "
+                 "    WHERE i.instance_id = q.instance_id AND e.duroxide_version_num > $2::int) "
+                 "ORDER BY q.visible_at, q.id LIMIT $1::int",
         std::vector<SqlText>{std::to_string(max_items * 4), library_version_num()});
     std::vector<std::string> wanted;
     for (const auto& row : candidates.rows) {

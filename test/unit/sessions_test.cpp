@@ -140,11 +140,16 @@ TEST(Sessions, AnIdleTimeoutShorterThanActivityRenewalIsReplaced) {
         validate_session_timings(milliseconds(30000), milliseconds(300000), milliseconds(300000));
     EXPECT_FALSE(fine.warning.has_value());
     EXPECT_EQ(fine.idle_timeout, milliseconds(300000));
-    // worker_lock_timeout 300 s renews every 270 s: a 60 s idle timeout is unsafe.
+    // The worker renews an activity lease after half of it: worker_lock_timeout 300 s renews
+    // every 150 s, so a 200 s idle timeout is safe and a 60 s one is not.
+    const auto longer =
+        validate_session_timings(milliseconds(30000), milliseconds(200000), milliseconds(300000));
+    EXPECT_FALSE(longer.warning.has_value());
+    EXPECT_EQ(longer.idle_timeout, milliseconds(200000));
     const auto unsafe =
         validate_session_timings(milliseconds(30000), milliseconds(60000), milliseconds(300000));
     ASSERT_TRUE(unsafe.warning.has_value());
-    EXPECT_EQ(unsafe.idle_timeout, milliseconds(270000 + 30000));
+    EXPECT_EQ(unsafe.idle_timeout, milliseconds(150000 + 30000));
     EXPECT_NE(unsafe.warning->find("duroxide.session_idle_timeout"), std::string::npos);
 }
 

@@ -1,12 +1,10 @@
 #include "core/sessions/session_timing.hpp"
 
+#include "core/engine/activity_fiber.hpp"
+
 #include <algorithm>
 
 namespace duroxide::core {
-
-namespace {
-constexpr milliseconds kActivityLockRenewalBuffer{30'000};
-}
 
 milliseconds renewal_interval(milliseconds timeout, milliseconds buffer) {
     const milliseconds interval =
@@ -18,8 +16,7 @@ SessionTimings validate_session_timings(milliseconds session_lock_timeout,
                                         milliseconds session_idle_timeout,
                                         milliseconds worker_lock_timeout) {
     SessionTimings timings{session_lock_timeout, session_idle_timeout, std::nullopt};
-    const milliseconds activity_renewal =
-        renewal_interval(worker_lock_timeout, kActivityLockRenewalBuffer);
+    const milliseconds activity_renewal = renewal_interval(worker_lock_timeout);
     if (session_idle_timeout <= activity_renewal) {
         timings.idle_timeout = activity_renewal + session_lock_timeout;
         timings.warning = "duroxide.session_idle_timeout (" +

@@ -13,6 +13,14 @@ using std::chrono::milliseconds;
 // half the timeout below that; never under one second.
 milliseconds renewal_interval(milliseconds timeout, milliseconds buffer);
 
+// How often a session lease of `lock_timeout` is renewed (duroxide's 5 s buffer): by the
+// worker's session upkeep between activities, and by a running session activity at its
+// suspension points.
+inline constexpr milliseconds kSessionRenewalBuffer{5000};
+inline milliseconds session_renewal_interval(milliseconds lock_timeout) {
+    return renewal_interval(lock_timeout, kSessionRenewalBuffer);
+}
+
 struct SessionTimings {
     milliseconds lock_timeout;
     milliseconds idle_timeout;
@@ -20,9 +28,10 @@ struct SessionTimings {
     std::optional<std::string> warning;
 };
 
-// The idle timeout must outlast the renewal period of an activity lease (worker_lock_timeout
-// with a 30 s buffer), or a session would be unpinned while its activity still runs: a shorter
-// one is replaced by that period plus the session lock timeout, with a warning.
+// The idle timeout must outlast the renewal period of an activity lease (half of
+// worker_lock_timeout, as the activity worker renews it), or a session would be unpinned while
+// its activity still runs: a shorter one is replaced by that period plus the session lock
+// timeout, with a warning.
 SessionTimings validate_session_timings(milliseconds session_lock_timeout,
                                         milliseconds session_idle_timeout,
                                         milliseconds worker_lock_timeout);

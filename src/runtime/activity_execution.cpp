@@ -6,6 +6,7 @@
 #include "runtime/activity_outcomes.hpp"
 #include "runtime/gucs.hpp"
 #include "runtime/metrics.hpp"
+#include "runtime/sessions.hpp"
 #include "runtime/unit_of_work.hpp"
 #include "runtime/wakeup.hpp"
 
@@ -37,8 +38,9 @@ core::StackPool& activity_stacks() {
 class WorkerHost final : public core::ActivityHost {
 public:
     WorkerHost(const store::FetchedActivity& fetched, const store::SessionOwner& session_owner,
-               const std::function<void()>& record_held)
-        : fetched_(fetched), session_owner_(session_owner), record_held_(record_held),
+               SessionKeeper& sessions, const std::function<void()>& record_held)
+        : fetched_(fetched), session_owner_(session_owner), sessions_(sessions),
+          record_held_(record_held),
           renewal_(core::SteadyClock::now(), core::renewal_interval(lease())),
           check_(core::SteadyClock::now(), core::lease_check_interval(lease())) {}
 
@@ -81,7 +83,13 @@ public:
         }
         const auto now = core::SteadyClock::now();
         const bool renew = renewal_.due(now) && !transaction_;
-        if (!renew && !check_.due(now)) {
+        // The session leases are renewed on the schedule of the worker's session upkeep, which
+        // cannot run now; a session activity's also with its own lease, for session leases as
+        // short as the one-second minimum that the upkeep's schedule (never under a second)
+        // would leave without slack.
+        const bool renew_sessions =
+            !transaction_ && (sessions_.renewal_due() || (renew && fetched_.item.session_id));
+        if (!renew && !renew_sessions && !check_.due(now)) {
             return true;
         }
         bool held;
@@ -90,18 +98,17 @@ public:
             // the lease is still ours (a cancellation deletes the row; an expiry shows).
             held = store::Store(*spi_).holds_work_item_lease(fetched_);
         } else {
-            pg::WorkerTransaction unit(renew ? "duroxide: renewing an activity lease"
-                                             : "duroxide: checking an activity lease");
+            pg::WorkerTransaction unit(renew            ? "duroxide: renewing an activity lease"
+                                       : renew_sessions ? "duroxide: renewing session leases"
+                                                        : "duroxide: checking an activity lease");
             {
                 pg::SpiConnection spi;
                 begin_unit(spi, Commit::Relaxed);
                 store::Store store(spi);
-                if (!renew) {
-                    held = store.holds_work_item_lease(fetched_);
-                } else if ((held = store.renew_work_item_lock(fetched_,
-                                                              settings.worker_lock_timeout_ms)) &&
-                           fetched_.item.session_id) {
-                    store.renew_sessions(session_owner_, settings.session_idle_timeout_ms);
+                held = renew ? store.renew_work_item_lock(fetched_, settings.worker_lock_timeout_ms)
+                             : store.holds_work_item_lease(fetched_);
+                if (held && renew_sessions) {
+                    sessions_.renew_for_running_activity(store, fetched_, false);
                 }
             }
             unit.commit();
@@ -139,6 +146,9 @@ private:
     // Opens the activity's transaction at its first statement, and finds the role to run as.
     void open() {
         if (!transaction_) {
+            if (fetched_.item.session_id) {
+                hold_session_through_lease();
+            }
             transaction_.emplace("duroxide: activity " + fetched_.item.name);
             spi_.emplace();
             begin_unit(*spi_, Commit::Durable);
@@ -158,6 +168,24 @@ private:
         warn_if_superuser();
     }
 
+    // From the first statement on, the activity's transaction stays open until its completion
+    // commits, and a backend runs one transaction at a time: no lease renewal can commit until
+    // then (the activity's own lease is only checked). So the session is held now, in a short
+    // transaction before the activity's opens, until the activity's lease ends: past that the
+    // activity cannot complete anyway. Nothing writes the session row while the activity's
+    // transaction is open (it may lock that row itself, e.g. a statement releasing the
+    // session), so there is no waiting on it either.
+    void hold_session_through_lease() {
+        pg::WorkerTransaction unit("duroxide: holding a session for an activity");
+        {
+            pg::SpiConnection spi;
+            begin_unit(spi, Commit::Relaxed);
+            store::Store store(spi);
+            sessions_.renew_for_running_activity(store, fetched_, true);
+        }
+        unit.commit();
+    }
+
     // Said once per worker process and role: a superuser's statements can do anything.
     void warn_if_superuser() const {
         static std::set<Oid> warned;
@@ -175,6 +203,7 @@ private:
 
     const store::FetchedActivity& fetched_;
     const store::SessionOwner& session_owner_;
+    SessionKeeper& sessions_;
     std::function<void()> record_held_; // until called once
     core::LeaseSchedule renewal_;       // extends the lease
     core::LeaseSchedule check_;         // only looks whether it is still ours (cancellation)
@@ -189,12 +218,13 @@ private:
 PluginActivityOutcome run_plugin_activity(const ActivityFn& handler,
                                           const store::FetchedActivity& fetched,
                                           const store::SessionOwner& session_owner,
+                                          SessionKeeper& sessions,
                                           const core::ActivityEnvironment& environment,
                                           const std::function<void()>& record_held) {
     PluginActivityOutcome outcome;
     std::string failure;
     try {
-        WorkerHost host(fetched, session_owner, record_held);
+        WorkerHost host(fetched, session_owner, sessions, record_held);
         core::ActivityRun run = core::run_activity_on_fiber(
             handler, fetched.item, environment, activity_stacks(), host,
             std::chrono::milliseconds(settings.activity_cancellation_grace_period_ms));

@@ -12,6 +12,8 @@
 
 namespace duroxide::runtime {
 
+class SessionKeeper;
+
 struct PluginActivityOutcome {
     // The completion left to record with the worker's batch (the activity ran no statement,
     // or failed and its statements were rolled back).
@@ -22,12 +24,14 @@ struct PluginActivityOutcome {
     // failed and gave the activity back.
 };
 
-// `record_held` records the completions the worker holds unrecorded; it is called (with no
-// transaction open) at the activity's first suspension point, so that an activity that runs
-// long does not let their leases run out.
+// `sessions` renews the worker's session leases while the activity runs (the session upkeep
+// cannot run meanwhile). `record_held` records the completions the worker holds unrecorded; it is
+// called (with no transaction open) at the activity's first suspension point, so that an activity
+// that runs long does not let their leases run out.
 PluginActivityOutcome run_plugin_activity(const ActivityFn& handler,
                                           const store::FetchedActivity& fetched,
                                           const store::SessionOwner& session_owner,
+                                          SessionKeeper& sessions,
                                           const core::ActivityEnvironment& environment,
                                           const std::function<void()>& record_held);
 

@@ -499,7 +499,7 @@ std::optional<PendingActivity> fetch_and_run(Handlers& handlers, SessionKeeper& 
         const auto started = std::chrono::steady_clock::now();
         report_current_work(describe_activity(item));
         PluginActivityOutcome run = run_plugin_activity(
-            *handler, pending.fetched, pending.session_owner,
+            *handler, pending.fetched, pending.session_owner, sessions,
             {sessions.owner_id(), &sessions.states(), trace_activity}, record_held);
         report_current_work("");
         pending.completion = std::move(run.to_record);

@@ -15,7 +15,6 @@ namespace duroxide::runtime {
 namespace {
 
 using std::chrono::milliseconds;
-constexpr milliseconds kSessionRenewalBuffer{5000};
 
 std::string make_owner_id(unsigned database_oid, int worker_index) {
     const std::string node = settings.worker_node_id != nullptr && *settings.worker_node_id != '\0'
@@ -37,7 +36,7 @@ SessionKeeper::SessionKeeper(unsigned database_oid, int worker_index)
 
 store::SessionOwner SessionKeeper::owner() const {
     return {owner_id_, my_lease_owner(), static_cast<int>(timings_.lock_timeout.count()),
-            settings.max_sessions_per_worker};
+            settings.max_sessions_per_worker, static_cast<int>(timings_.idle_timeout.count())};
 }
 
 void SessionKeeper::apply_settings() {
@@ -61,9 +60,8 @@ void SessionKeeper::fetched(const store::FetchedActivity& activity) {
         // A claim: count it now and renew from here on.
         ++owned_;
         report_sessions_owned(owned_);
-        next_renewal_ =
-            std::min(next_renewal_, Clock::now() + core::renewal_interval(timings_.lock_timeout,
-                                                                          kSessionRenewalBuffer));
+        next_renewal_ = std::min(
+            next_renewal_, Clock::now() + core::session_renewal_interval(timings_.lock_timeout));
     }
 }
 
@@ -77,6 +75,20 @@ std::optional<long> SessionKeeper::ms_until_due() const {
     }
     const auto wait = std::chrono::duration_cast<milliseconds>(due - Clock::now()).count();
     return std::max<long>(wait, 0);
+}
+
+void SessionKeeper::renew_for_running_activity(store::Store& store,
+                                               const store::FetchedActivity& running,
+                                               bool through_activity_lease) {
+    const store::SessionOwner sessions = owner();
+    // The owned list is left to maintain() after the activity: dropping session state now
+    // could pull the running activity's own state from under it.
+    store.renew_sessions(sessions, sessions.idle_timeout_ms);
+    if (running.item.session_id) {
+        // After renew_sessions, which would cut a longer hold back to the session lock timeout.
+        store.keep_activity_session(running, sessions, through_activity_lease);
+    }
+    next_renewal_ = Clock::now() + core::session_renewal_interval(timings_.lock_timeout);
 }
 
 void SessionKeeper::sync(const std::vector<std::string>& owned) {
@@ -111,7 +123,7 @@ void SessionKeeper::maintain() {
         transaction.commit();
     }
     sync(owned);
-    next_renewal_ = now + core::renewal_interval(timings_.lock_timeout, kSessionRenewalBuffer);
+    next_renewal_ = now + core::session_renewal_interval(timings_.lock_timeout);
     if (cleanup) {
         next_cleanup_ = now + milliseconds(settings.session_cleanup_interval_ms);
     }

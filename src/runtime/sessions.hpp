@@ -35,6 +35,15 @@ public:
     // Milliseconds until maintain() has something to do; nullopt when nothing is scheduled.
     std::optional<long> ms_until_due() const;
 
+    // A running plugin activity keeps maintain() from running: at its suspension points it asks
+    // whether the session leases are due for renewal (on maintain()'s schedule) and renews them
+    // in its own short transaction. That renewal also marks the session of `running` (if any)
+    // as in use, so that the idle rule does not drop it, and with `through_activity_lease`
+    // holds it at least until the activity's lease ends.
+    bool renewal_due() const { return has_sessions() && Clock::now() >= next_renewal_; }
+    void renew_for_running_activity(store::Store& store, const store::FetchedActivity& running,
+                                    bool through_activity_lease);
+
     // A session activity was fetched: a newly claimed session starts with no state (a
     // leftover from an earlier ownership is dropped).
     void fetched(const store::FetchedActivity& activity);

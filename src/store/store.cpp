@@ -571,6 +571,23 @@ uint64_t Store::cleanup_orphaned_sessions() {
         .processed;
 }
 
+void Store::keep_activity_session(const FetchedActivity& activity, const SessionOwner& sessions,
+                                  bool to_activity_lease_end) {
+    // greatest() skips the NULL of the activity's lease when it is not asked for or is gone.
+    spi_.execute("UPDATE duroxide.session_locks s SET last_activity_at = clock_timestamp(), "
+                 "  locked_until = greatest(s.locked_until, "
+                 "    clock_timestamp() + $4::int * interval '1 millisecond', "
+                 "    (SELECT w.locked_until FROM duroxide.worker_queue w "
+                 "      WHERE $7::boolean AND w.id = $5::bigint AND w.lock_token = $6)) "
+                 "WHERE s.session_id = $1 AND s.owner_id = $2 AND s.locked_by = $3::bigint "
+                 "  AND s.locked_until > clock_timestamp()",
+                 std::vector<SqlText>{*activity.item.session_id, sessions.owner_id,
+                                      std::to_string(sessions.lease_owner),
+                                      std::to_string(sessions.lock_timeout_ms),
+                                      std::to_string(activity.id), activity.lock_token,
+                                      to_activity_lease_end ? "true" : "false"});
+}
+
 bool Store::renew_work_item_lock(const FetchedActivity& activity, int lock_timeout_ms) {
     auto renewed =
         spi_.execute("UPDATE duroxide.worker_queue "

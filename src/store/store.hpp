@@ -63,7 +63,8 @@ struct SessionOwner {
     std::string owner_id;    // stable: node id, database, worker index
     int64_t lease_owner = 0; // this process (liveness)
     int lock_timeout_ms = 30000;
-    int max_sessions = 10; // sessions it may own; at the limit it claims no new one
+    int max_sessions = 10;        // sessions it may own; at the limit it claims no new one
+    int idle_timeout_ms = 300000; // validated: sessions idle longer are no longer renewed
 };
 
 struct WorkFetch {
@@ -153,6 +154,12 @@ public:
     // Deletes sessions whose lease ran out or whose owner is gone and that have no queued
     // activity; returns how many.
     uint64_t cleanup_orphaned_sessions();
+    // The session of a running activity (`activity` must have one) is in use: marks it active
+    // and extends its lease to now + the session lock timeout, or to the end of the activity's
+    // lease when `to_activity_lease_end` and that is later. Only while `sessions` still holds
+    // it; does nothing otherwise.
+    void keep_activity_session(const FetchedActivity& activity, const SessionOwner& sessions,
+                               bool to_activity_lease_end);
 
     // ctx.sql() of plugin activities (runtime/activity_execution.cpp).
     // Whether the lease is still ours and unexpired; reads only, so that a worker whose

@@ -3,8 +3,9 @@
 # SetThenShow, SqlValue): the activity's writes commit exactly with its completion, once after
 # success, never after a failure, never for a run whose lease was lost mid-activity; a
 # heartbeating activity outlives many lease timeouts without being run twice (and keeps its
-# session's lease); a cancelled activity stops and records nothing, and one that ignores its
-# cancellation is unwound after the grace period; completions held for a batch are recorded
+# session's lease, also one much shorter than its own, so that the session's next activity
+# waits for it on the same worker); a cancelled activity stops and records nothing, and one
+# that ignores its cancellation is unwound after the grace period; completions held for a batch are recorded
 # when a long activity after them first suspends; statements run as the role that registered
 # the plugin, and a SET does not outlive its statement.
 use strict;
@@ -12,6 +13,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use Time::HiRes qw(usleep);
 
 my $node = PostgreSQL::Test::Cluster->new('activity_sql');
 $node->init;
@@ -221,6 +223,52 @@ ok($node->poll_query_until('postgres',
 $node->safe_psql('postgres', "SELECT duroxide.cancel_instance('cancel-2', 'stop')");
 ok($node->wait_for_log(qr/HeartbeatFor #\d+ of "cancel-2" was cancelled: nothing is recorded/,
         $log_offset), 'long lease: the cancelled activity stopped long before a renewal');
+
+# --- a long session activity keeps its session on its worker, at realistic ratios: the session
+# lease (2 s) is far shorter than the activity's (6 s, renewed after 3 s). Another activity of
+# the session, queued when the session's lease would have run out without renewals, waits for
+# the first and runs after it on the same worker; the session is never claimed anew meanwhile.
+$node->append_conf('postgresql.conf', qq{
+duroxide.activity_workers = 2
+duroxide.worker_lock_timeout = '6s'
+duroxide.session_lock_timeout = '2s'
+});
+$node->restart;
+$node->safe_psql('postgres', q{
+SELECT duroxide.start_orchestration('pin-1', 'CallOnSession', 's-pin:HeartbeatFor:5000')
+});
+ok($node->poll_query_until('postgres',
+        "SELECT count(*) = 1 FROM duroxide.sessions WHERE session_id = 's-pin' AND worker_pid IS NOT NULL"),
+    'pinned: the long activity claimed its session');
+my $session_row = "SELECT owner_id || ' ' || worker_pid || ' ' || claimed_at FROM duroxide.sessions "
+    . "WHERE session_id = 's-pin'";
+my $claim = $node->safe_psql('postgres', $session_row);
+my ($owner_pid) = $claim =~ /^\S+ (\d+) /;
+ok($node->poll_query_until('postgres',
+        "SELECT clock_timestamp() > claimed_at + interval '2.5 s' FROM duroxide.session_locks "
+      . "WHERE session_id = 's-pin'"), 'pinned: past the session lease');
+$node->safe_psql('postgres', q{
+SELECT duroxide.start_orchestration('pin-2', 'CallOnSession',
+    's-pin:SqlValue:SELECT nextval(''long_runs'') || ''@'' || pg_backend_pid()')
+});
+# Every claim of the session seen until the second activity is done (a new claim, even by the
+# same worker, changes claimed_at).
+my %claims = ($claim => 1);
+for (my $look = 0; $look < 3000; $look++) {
+    my ($row, $done) = split /\|/, $node->safe_psql('postgres',
+        "SELECT coalesce(($session_row), '') || '|' || (status IN ('Completed', 'Failed')) "
+      . "FROM duroxide.get_orchestration_status('pin-2')");
+    $claims{$row} = 1 if $row ne '';
+    last if $done eq 't';
+    usleep(50_000);
+}
+ok(wait_status('pin-1', 'Completed'), 'pinned: the long activity completes');
+ok(wait_status('pin-2', 'Completed'), 'pinned: the activity queued behind it completes');
+is(join(', ', sort keys %claims), $claim, 'pinned: the session was never claimed anew');
+my ($first_run) = status_of('pin-1') =~ /^Completed runs (\d+)$/;
+ok(defined $first_run, 'pinned: the long activity ran to its end once');
+is(status_of('pin-2'), 'Completed ' . ($first_run + 1) . '@' . $owner_pid,
+    'pinned: the second activity ran after the first ended, on the session\'s worker');
 
 $node->stop;
 done_testing();

@@ -284,7 +284,7 @@ GRANT SELECT ON duroxide.system_metrics TO duroxide_admin;
 ALTER FUNCTION duroxide.register_plugin(text) SET search_path = pg_catalog, pg_temp;
 
 -- Activity tags: fetches of workers with a tag filter.
-CREATE INDEX worker_queue_tag ON duroxide.worker_queue (tag, id) WHERE tag IS NOT NULL;
+CREATE INDEX worker_queue_tag ON duroxide.worker_queue (tag, visible_at, id) WHERE tag IS NOT NULL;
 
 -- duroxide.runtime_status shows each activity worker's tag filter.
 DROP VIEW duroxide.runtime_status;
@@ -326,10 +326,9 @@ COMMENT ON TABLE duroxide.version_policies IS
     'Version policies set with duroxide.set_version_policy (version NULL: the latest registered).';
 REVOKE ALL ON duroxide.version_policies FROM PUBLIC;
 GRANT SELECT ON duroxide.version_policies TO duroxide_admin, duroxide_user;
-GRANT INSERT, UPDATE ON duroxide.version_policies TO duroxide_admin;
 
 CREATE FUNCTION duroxide.set_version_policy(orchestration text, version text) RETURNS void
-    LANGUAGE plpgsql VOLATILE
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
@@ -354,7 +353,7 @@ BEGIN
             USING ERRCODE = 'undefined_object', DETAIL = 'Registered versions: ' || registered || '.';
     END IF;
     INSERT INTO duroxide.version_policies AS p (orchestration, version, set_by)
-    VALUES (orchestration, version, current_user::regrole)
+    VALUES (orchestration, version, duroxide._calling_role())
     ON CONFLICT ON CONSTRAINT version_policies_pkey DO UPDATE
        SET version = excluded.version, set_by = excluded.set_by, set_at = clock_timestamp();
 END
@@ -664,53 +663,14 @@ COMMENT ON FUNCTION duroxide._delete_trees(text[]) IS
     'Internal: deletes the instance trees rooted at "roots" with their queued work and locks; returns the counts.';
 COMMENT ON FUNCTION duroxide._prunable(bigint, text, timestamptz, bigint, integer, timestamptz) IS
     'Internal: the rule of prune_executions, whether an execution may be pruned.';
--- The activity fetch orders by (visible_at, id) (delayed activities bound its scan): the tag
--- index follows that order.
-DROP INDEX duroxide.worker_queue_tag;
-CREATE INDEX worker_queue_tag ON duroxide.worker_queue (tag, visible_at, id) WHERE tag IS NOT NULL;
 
 -- Each execution records the duroxide library that started it; a dispatcher skips executions
 -- of a newer library (after a downgrade they wait for it instead of running under older code).
 ALTER TABLE duroxide.executions ADD COLUMN duroxide_version_num integer;
 
--- version_policies is written only through set_version_policy, which validates the version:
--- the function runs as its owner (SECURITY DEFINER) and records the calling role
--- (duroxide._calling_role(); current_user there is the owner); admins keep SELECT on the
--- table, not INSERT or UPDATE.
+-- The role that called a SECURITY DEFINER function (set_version_policy records it).
 CREATE FUNCTION duroxide._calling_role() RETURNS regrole
     LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'duroxide_calling_role';
 REVOKE ALL ON FUNCTION duroxide._calling_role() FROM PUBLIC;
 COMMENT ON FUNCTION duroxide._calling_role() IS
     'Internal: the role a SECURITY DEFINER function was called by (the session''s current role).';
-CREATE OR REPLACE FUNCTION duroxide.set_version_policy(orchestration text, version text) RETURNS void
-    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
-AS $fn$
-DECLARE
-    registered text;
-BEGIN
-    IF orchestration IS NULL THEN
-        RAISE EXCEPTION 'orchestration must not be null' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    SELECT string_agg(h.version, ', ' ORDER BY string_to_array(h.version, '.')::int[])
-      INTO registered
-      FROM duroxide.plugin_handlers h
-     WHERE h.kind = 'orchestration' AND h.name = set_version_policy.orchestration;
-    IF registered IS NULL THEN
-        RAISE EXCEPTION 'orchestration "%" is not registered', orchestration
-            USING ERRCODE = 'undefined_object';
-    END IF;
-    IF version IS NOT NULL AND NOT EXISTS (
-            SELECT 1 FROM duroxide.plugin_handlers h
-             WHERE h.kind = 'orchestration' AND h.name = set_version_policy.orchestration
-               AND h.version = set_version_policy.version) THEN
-        RAISE EXCEPTION 'version "%" of orchestration "%" is not registered', version, orchestration
-            USING ERRCODE = 'undefined_object', DETAIL = 'Registered versions: ' || registered || '.';
-    END IF;
-    INSERT INTO duroxide.version_policies AS p (orchestration, version, set_by)
-    VALUES (orchestration, version, duroxide._calling_role())
-    ON CONFLICT ON CONSTRAINT version_policies_pkey DO UPDATE
-       SET version = excluded.version, set_by = excluded.set_by, set_at = clock_timestamp();
-END
-$fn$;
-REVOKE INSERT, UPDATE ON duroxide.version_policies FROM duroxide_admin;

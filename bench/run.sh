@@ -52,7 +52,7 @@ export BENCH_WORKLOADS="$workloads" BENCH_N="$n" BENCH_CONCURRENCY="$concurrency
 
 scripts/install-deps.sh >/dev/null
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-{ make -j2 && $SUDO make install && make -C bench/plugin && $SUDO make -C bench/plugin install; } \
+{ make -j2 && $SUDO make install && make -C bench/plugin install; } \
     >${TMPDIR:-/tmp}/duroxide-bench-build.log 2>&1 || { tail -n 30 ${TMPDIR:-/tmp}/duroxide-bench-build.log; exit 1; }
 mkdir -p "$(dirname "$csv")"
 

@@ -8,6 +8,10 @@
 #        create a cluster in a fresh temp directory, run CMD with PGHOST/PGPORT/PGUSER/
 #        PGDATABASE/DUROXIDE_PGDATA set, then stop and delete it, whatever happens (trap).
 #
+# Plugins: the clusters list DUROXIDE_PLUGIN_DIR (default: build/plugins of this checkout, where
+# the demo, test and benchmark plugins' `make install` puts them) in duroxide.plugin_directories,
+# so that no test plugin has to be installed into the server's $libdir.
+#
 # initdb refuses to run as root, so when run as root the server runs as the unprivileged OS
 # user "postgres" (created by the Debian packages) or, failing that, a "duroxide" user that
 # this script creates. The server listens on 127.0.0.1 and a Unix socket inside DIR.
@@ -19,6 +23,8 @@ PG_BIN="${PG_BIN:-$( (pg_config --bindir 2>/dev/null) || echo "/usr/lib/postgres
 [ -x "$PG_BIN/initdb" ] || PG_BIN="/usr/lib/postgresql/${PG_MAJOR}/bin"
 
 die() { echo "pg-cluster: $*" >&2; exit 1; }
+TOP="$(cd "$(dirname "$0")/.." && pwd)"
+PLUGIN_DIR="${DUROXIDE_PLUGIN_DIR:-$TOP/build/plugins}"
 [ -x "$PG_BIN/initdb" ] || die "initdb not found in $PG_BIN: run scripts/install-deps.sh"
 
 server_user() {
@@ -66,6 +72,7 @@ cmd_start() {
             echo "max_worker_processes = 32"
             echo "log_min_messages = info"
             echo "lc_messages = 'C'"
+            if [ -d "$PLUGIN_DIR" ]; then echo "duroxide.plugin_directories = '$PLUGIN_DIR'"; fi
             for line in "${EXTRA_CONF[@]}"; do echo "$line"; done
         } >>"$dir/data/postgresql.conf"
     fi

@@ -1,17 +1,22 @@
 -- Registering plugins: loading, ABI check, catalog of handlers, conflicts, security.
 \set SHOW_CONTEXT never
--- Errors that name the library directory show it as $libdir, so the expected output does not
--- depend on where PostgreSQL is installed.
+-- Errors that name the library directory show it as $libdir, and the test plugins' directory
+-- (duroxide.plugin_directories of the test cluster: the test plugins are never installed into
+-- $libdir) as $plugin_dir, so the expected output does not depend on where PostgreSQL or the
+-- checkout is.
 CREATE FUNCTION pg_temp.libdir_masked(call text) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     libdir text := (SELECT setting FROM pg_config WHERE name = 'PKGLIBDIR');
+    plugin_dir text := coalesce(nullif(current_setting('duroxide.plugin_directories', true), ''),
+                                '$plugin_dir');
     msg text; det text; hint text;
 BEGIN
     EXECUTE call;
 EXCEPTION WHEN OTHERS THEN
     GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
-    RAISE EXCEPTION USING ERRCODE = SQLSTATE, MESSAGE = replace(msg, libdir, '$libdir'),
-        DETAIL = replace(det, libdir, '$libdir'), HINT = hint;
+    RAISE EXCEPTION USING ERRCODE = SQLSTATE,
+        MESSAGE = replace(replace(msg, libdir, '$libdir'), plugin_dir, '$plugin_dir'),
+        DETAIL = replace(replace(det, libdir, '$libdir'), plugin_dir, '$plugin_dir'), HINT = hint;
 END $$;
 SELECT duroxide.register_plugin('duroxide_test_hello') AS handlers;
 SELECT name, path LIKE '%/duroxide_test_hello.so' AS from_libdir, abi_version,

@@ -12,6 +12,7 @@ my $node = PostgreSQL::Test::Cluster->new('crash');
 $node->init;
 $node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'duroxide'
+duroxide.plugin_directories = '$ENV{DUROXIDE_PLUGIN_DIR}'
 duroxide.activity_workers = 2
 duroxide.worker_lock_timeout = '1h'
 duroxide.orchestration_lock_timeout = '1h'

@@ -15,6 +15,7 @@ my $node = PostgreSQL::Test::Cluster->new('sessions');
 $node->init;
 $node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'duroxide'
+duroxide.plugin_directories = '$ENV{DUROXIDE_PLUGIN_DIR}'
 duroxide.activity_workers = 3
 duroxide.worker_node_id = 'node-a'
 duroxide.max_sessions_per_worker = 1

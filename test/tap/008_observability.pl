@@ -13,6 +13,7 @@ my $node = PostgreSQL::Test::Cluster->new('observability');
 $node->init;
 $node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'duroxide'
+duroxide.plugin_directories = '$ENV{DUROXIDE_PLUGIN_DIR}'
 duroxide.orchestration_dispatchers = 1
 duroxide.activity_workers = 2
 duroxide.poll_interval = '200ms'

@@ -13,6 +13,7 @@ my $node = PostgreSQL::Test::Cluster->new('tags');
 $node->init;
 $node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'duroxide'
+duroxide.plugin_directories = '$ENV{DUROXIDE_PLUGIN_DIR}'
 duroxide.activity_workers = 3
 duroxide.worker_tag_filter = 'default'
 duroxide.worker_tag_filters = '1=tags:gpu; 2=any'

@@ -12,6 +12,7 @@ my $node = PostgreSQL::Test::Cluster->new('kv_replay');
 $node->init;
 $node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'duroxide'
+duroxide.plugin_directories = '$ENV{DUROXIDE_PLUGIN_DIR}'
 duroxide.activity_workers = 1
 duroxide.resident_cache_size = 0
 max_worker_processes = 16

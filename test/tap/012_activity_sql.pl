@@ -19,6 +19,7 @@ my $node = PostgreSQL::Test::Cluster->new('activity_sql');
 $node->init;
 $node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'duroxide'
+duroxide.plugin_directories = '$ENV{DUROXIDE_PLUGIN_DIR}'
 duroxide.activity_workers = 2
 duroxide.worker_lock_timeout = '1s'
 duroxide.activity_cancellation_grace_period = '1s'

@@ -12,6 +12,7 @@ my $node = PostgreSQL::Test::Cluster->new('dispatchers');
 $node->init;
 $node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'duroxide'
+duroxide.plugin_directories = '$ENV{DUROXIDE_PLUGIN_DIR}'
 duroxide.orchestration_dispatchers = 2
 duroxide.activity_workers = 1
 duroxide.orchestration_lock_timeout = '1s'

@@ -18,11 +18,10 @@ max_worker_processes = 16
 $node->start;
 $node->safe_psql('postgres', 'CREATE EXTENSION duroxide');
 
-# The sample plugin under another name, in a directory of its own.
-my $libdir = `pg_config --pkglibdir`;
-chomp $libdir;
+# The sample plugin (built into the test's plugin directory, never into $libdir) under another
+# name, in a directory of its own.
 my $elsewhere = PostgreSQL::Test::Utils::tempdir;
-copy("$libdir/duroxide_sample.so", "$elsewhere/sample_elsewhere.so")
+copy("$ENV{DUROXIDE_PLUGIN_DIR}/duroxide_sample.so", "$elsewhere/sample_elsewhere.so")
   or die "copying the sample plugin: $!";
 
 my ($rc, $out, $err) = $node->psql('postgres',

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The demo: installs what is missing, builds and installs duroxide, starts a throwaway server
-# that preloads it, creates the extension, runs the demo SQL (scripts/demo.sql) and prints what
-# it returns, then stops the server and removes it.
+# The demo: installs what is missing, builds and installs duroxide, builds the demo's own plugin
+# (examples/demo) into build/plugins (not into the server's $libdir), starts a throwaway server
+# that preloads duroxide and lists that directory in duroxide.plugin_directories, runs the demo
+# SQL (scripts/demo.sql: the demo's orchestrations, their results, their histories), then stops
+# the server and removes it. Each step is printed as it starts.
 #
 #   scripts/demo.sh          run and clean up
 #   scripts/demo.sh --keep   leave the server running and print how to connect and stop it
@@ -10,23 +12,32 @@ TOP="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$TOP"
 keep=0
 [ "${1:-}" = "--keep" ] && keep=1
+export DUROXIDE_PLUGIN_DIR="${DUROXIDE_PLUGIN_DIR:-$TOP/build/plugins}"
+STEP_TOTAL=6
+# shellcheck source=scripts/progress.sh
+. scripts/progress.sh
 
+LOG="${TMPDIR:-/tmp}/duroxide-demo-build.log"
+: >"$LOG"
+failed() { tail -n 40 "$LOG"; echo "demo: $1 failed (full log: $LOG)" >&2; exit 1; }
+
+step "installing packages (scripts/install-deps.sh)"
 scripts/install-deps.sh
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-echo "== building duroxide"
-make -j2 >${TMPDIR:-/tmp}/duroxide-demo-build.log 2>&1 || { tail -n 40 ${TMPDIR:-/tmp}/duroxide-demo-build.log; exit 1; }
-$SUDO make install >>${TMPDIR:-/tmp}/duroxide-demo-build.log 2>&1 || { tail -n 40 ${TMPDIR:-/tmp}/duroxide-demo-build.log; exit 1; }
-for plugin in test/plugins/*/; do
-    [ -f "$plugin/Makefile" ] || continue
-    make -C "$plugin" >>${TMPDIR:-/tmp}/duroxide-demo-build.log 2>&1 && $SUDO make -C "$plugin" install >>${TMPDIR:-/tmp}/duroxide-demo-build.log 2>&1 ||
-        { tail -n 40 ${TMPDIR:-/tmp}/duroxide-demo-build.log; exit 1; }
-done
+step "building duroxide (log: $LOG)"
+make_with_progress "$LOG" -j2 || failed "build"
+step "installing duroxide into $(pg_config --pkglibdir)"
+$SUDO make install >>"$LOG" 2>&1 || failed "make install"
+step "building the demo plugin (examples/demo) into $DUROXIDE_PLUGIN_DIR"
+make -C examples/demo PLUGIN_DIR="$DUROXIDE_PLUGIN_DIR" install >>"$LOG" 2>&1 || failed "building the demo plugin"
 
 run_demo() {
-    echo "== server on port $PGPORT (data: $DUROXIDE_PGDATA)"
-    psql -X -v ON_ERROR_STOP=1 -f scripts/demo.sql
+    echo "    server up on port $PGPORT (data: $DUROXIDE_PGDATA)"
+    echo "[6/6] running scripts/demo.sql"
+    psql -X -q -v ON_ERROR_STOP=1 -f scripts/demo.sql
 }
 
+step "starting a throwaway server"
 if [ "$keep" -eq 1 ]; then
     dir="$(mktemp -d ${TMPDIR:-/tmp}/duroxide-demo.XXXXXX)"
     scripts/pg-cluster.sh start "$dir" >/dev/null

@@ -37,10 +37,19 @@ if [ "$(id -u)" -ne 0 ]; then
     fi
 fi
 
-echo "install-deps: installing ${missing[*]}"
+echo "install-deps: installing ${missing[*]} (with what they need; this can take minutes)"
 export DEBIAN_FRONTEND=noninteractive
-# The Debian postgresql package would create and start a default cluster; we only need the
-# binaries, so keep the package's init from starting anything.
+echo "install-deps: apt-get update"
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# One line per package as apt-get downloads it and sets it up, so that a long install shows
+# where it is ("[12/87] setting up libboost-context1.74.0").
+total=$($SUDO apt-get install -s --no-install-recommends "${missing[@]}" 2>/dev/null | grep -c '^Inst ' || true)
+if ! $SUDO apt-get install -y --no-install-recommends "${missing[@]}" 2>&1 |
+    awk -v total="$total" '
+        /^Get:[0-9]+/ { got++; if (got % 10 == 0 || got == total) { printf "    downloaded %d/%d packages\n", got, total; fflush() } }
+        /^Setting up / { n++; printf "    [%d/%d] setting up %s\n", n, total, $3; fflush() }
+        /^E: / { print; fflush() }'; then
+    echo "install-deps: apt-get install failed" >&2
+    exit 1
+fi
 echo "install-deps: done"

@@ -7,6 +7,13 @@ cd "$TOP"
 PGXS_DIR="$(dirname "$(pg_config --pgxs)")/.."
 BINDIR="$(pg_config --bindir)"
 rc=0
+echo "    server up on port $PGPORT (data: ${DUROXIDE_PGDATA:-?})"
+
+# pg_regress's lines, numbered as they come: "[12/27] test e2e_basic ... ok".
+numbered() { # total
+    awk -v total="$1" '/\.\.\. / { n++; printf "    [%d/%d] %s\n", n, total, $0; fflush(); next }
+                       { print "    " $0; fflush() }'
+}
 
 count() { # suite output-file
     local p f
@@ -22,9 +29,11 @@ for part in "$@"; do
         mkdir -p "$TOP/build/regress"
         "$PGXS_DIR/test/regress/pg_regress" --bindir="$BINDIR" --inputdir="$TOP" \
             --outputdir="$TOP/build/regress" --dbname=duroxide_regress \
-            --schedule="$TOP/test/regress_schedule" 2>&1 | tee "$out"
+            --schedule="$TOP/test/regress_schedule" 2>&1 | tee "$out" |
+            numbered "$(awk '/^test:/ { n += NF - 1 } END { print n }' "$TOP/test/regress_schedule")"
         [ "${PIPESTATUS[0]}" -eq 0 ] || { rc=1; [ -f build/regress/regression.diffs ] && head -n 200 build/regress/regression.diffs; }
         count regress "$out"; rm -f "$out"
+        tail -n 1 "$DUROXIDE_RESULTS" | awk '{ printf "    %s: %d passed, %d failed\n", $1, $2, $3 }'
         ;;
     isolation)
         specs=$(cd test/isolation/specs 2>/dev/null && ls *.spec 2>/dev/null | sed 's/\.spec$//')
@@ -41,9 +50,11 @@ for part in "$@"; do
             { echo "isolation: could not prepare database duroxide_isolation"; rc=1; echo "isolation 0 1" >>"$DUROXIDE_RESULTS"; continue; }
         "$PGXS_DIR/test/isolation/pg_isolation_regress" --bindir="$BINDIR" \
             --inputdir="$TOP/test/isolation" --outputdir="$TOP/build/isolation" \
-            --dbname=duroxide_isolation --use-existing $specs 2>&1 | tee "$out"
+            --dbname=duroxide_isolation --use-existing $specs 2>&1 | tee "$out" |
+            numbered "$(echo $specs | wc -w)"
         [ "${PIPESTATUS[0]}" -eq 0 ] || { rc=1; [ -f build/isolation/regression.diffs ] && head -n 200 build/isolation/regression.diffs; }
         count isolation "$out"; rm -f "$out"
+        tail -n 1 "$DUROXIDE_RESULTS" | awk '{ printf "    %s: %d passed, %d failed\n", $1, $2, $3 }'
         ;;
     esac
 done

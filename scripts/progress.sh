@@ -11,12 +11,15 @@ step() {
     if [ "$STEP_TOTAL" -gt 0 ]; then echo "[$STEP_NO/$STEP_TOTAL] $*"; else echo "== $*"; fi
 }
 
-# A line that rewrites itself on a terminal; elsewhere (CI logs) only every 10th and the last.
+# A line that rewrites itself on a terminal; elsewhere (CI logs) one line each time the count
+# passes a multiple of 10, and the last.
+_PROGRESS_BUCKET=-1
 _progress_line() { # text final(0|1) n
     if [ -t 1 ]; then
         printf '\r    %s\033[K' "$1"
         [ "$2" -eq 1 ] && printf '\n'
-    elif [ "$2" -eq 1 ] || [ $(( $3 % 10 )) -eq 0 ]; then
+    elif [ "$2" -eq 1 ] || [ $(( $3 / 10 )) -ne "$_PROGRESS_BUCKET" ]; then
+        _PROGRESS_BUCKET=$(( $3 / 10 ))
         printf '    %s\n' "$1"
     fi
     return 0
@@ -29,6 +32,7 @@ make_with_progress() { # LOG make-args...
     total=$(make -n "$@" 2>/dev/null | grep -cE '(^| )(g\+\+|c\+\+|clang\+\+|gcc|cc)( .*)? -c ' || true)
     make "$@" >>"$log" 2>&1 &
     local pid=$! done_count=0 seen=-1 base
+    _PROGRESS_BUCKET=-1
     base=$(grep -cE ' -c .*\.(cpp|c)( |$)' "$log" 2>/dev/null || true)
     while kill -0 "$pid" 2>/dev/null; do
         done_count=$(( $(grep -cE ' -c .*\.(cpp|c)( |$)' "$log" 2>/dev/null || true) - ${base:-0} ))

@@ -51,6 +51,14 @@ inline const std::string& Outcome::value() const {
     return text_;
 }
 
+// Thrown by orchestration code to end its execution as cancelled (the status a forced
+// duroxide.cancel_instance leaves: Failed, error kind Cancelled, "canceled: <reason>"), e.g.
+// after compensating for a cancellation request (OrchestrationContext::cancellation_requested).
+class OrchestrationCancelled : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
 class OrchestrationContext;
 
 // Where a scheduled activity may run. Both are recorded in its ActivityScheduled event and
@@ -139,6 +147,17 @@ public:
     // Takes the next message of queue `name` (duroxide.enqueue_event). A mailbox: messages
     // sent before the call are kept for it, first in first out.
     virtual DurableFuture dequeue_event(std::string_view name) = 0;
+
+    // --- Cancellation with cleanup (plugin guide, "Graceful cancellation")
+    // Completes, with the reason as its value, when duroxide.cancel_instance(instance, reason,
+    // grace) asks this instance to stop. Calling it opts the execution in: a graceful cancel
+    // of an execution that never called it is forced at once, as cancel_instance without a
+    // grace period always is. The code may select on it with its work, compensate and end
+    // with `throw OrchestrationCancelled(reason)`; if it has not ended when the grace period
+    // is over, the cancel is forced. It is a dequeue of a reserved queue, so a request that
+    // arrives while the code is not waiting on it is kept for its next call.
+    DurableFuture cancellation_requested() { return dequeue_event(kCancellationQueue); }
+    static constexpr std::string_view kCancellationQueue = "__duroxide:cancellation";
 
     // Writes to the server log (with instance, execution and orchestration) the first time
     // the code gets here; never again when the code is replayed. No history is recorded.

@@ -55,6 +55,11 @@ void set_state(const char* state) {
     std::snprintf(slot.state, sizeof(slot.state), "%s", state);
     slot.state_since = GetCurrentTimestamp();
     slot.idle = std::strcmp(state, "idle") == 0;
+    if (slot.idle) {
+        // A worker waiting for work works on nothing, whatever a unit of work that ended by
+        // an exception (lease lost, rolled back) left in `current` (runtime_status).
+        slot.current[0] = '\0';
+    }
     LWLockRelease(shared.lock);
 }
 
@@ -70,6 +75,23 @@ void record_error(const char* message) {
     LWLockAcquire(shared.lock, LW_EXCLUSIVE);
     std::snprintf(my_slot().last_error, sizeof(my_slot().last_error), "%s", message);
     LWLockRelease(shared.lock);
+}
+
+// Every warning the worker writes to the server log (a turn or an activity given back, a
+// turn not recorded, locks not renewed) is also its runtime_status.last_error: the give-back
+// paths log and go on, so without this the view would show no error at all. Runs inside
+// ereport: it only copies the message, and not while this process holds the shared lock.
+emit_log_hook_type previous_emit_log_hook = nullptr;
+
+void keep_last_warning(ErrorData* edata) {
+    if (previous_emit_log_hook != nullptr) {
+        previous_emit_log_hook(edata);
+    }
+    if (edata->elevel < WARNING || edata->message == nullptr || me.slot_index < 0 ||
+        LWLockHeldByMe(shared_state().lock)) {
+        return;
+    }
+    record_error(edata->message);
 }
 
 // Clears the slot's process fields when the process exits, however it exits.
@@ -195,6 +217,8 @@ void run_worker(Datum argument) {
     std::snprintf(name, sizeof(name), "duroxide %s %d",
                   me.role == WorkerRole::Dispatcher ? "dispatcher" : "activity worker", me.index);
     pg::call([&name] { pgstat_report_appname(name); });
+    previous_emit_log_hook = emit_log_hook;
+    emit_log_hook = keep_last_warning;
 
     while (lease_owner <= 0) {
         if (!pg_strong_random(&lease_owner, sizeof(lease_owner))) {

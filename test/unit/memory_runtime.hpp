@@ -11,9 +11,11 @@
 
 #include "core/codec/json_codec.hpp"
 #include "core/engine/activity_runner.hpp"
+#include "core/replay/rewind.hpp"
 #include "core/replay/turn.hpp"
 #include "core/retry/timing.hpp"
 #include "core/routing/tag_filter.hpp"
+#include "duroxide/orchestration_context.hpp"
 #include "duroxide/registry.hpp"
 
 #include <algorithm>
@@ -165,6 +167,66 @@ public:
                 message.attempts = attempts;
             }
         }
+    }
+
+    // duroxide.rewind_instance on this store: core::plan_rewind on the current execution, the
+    // failed children it waits on rewound first; then the dropped events leave the history,
+    // the execution runs again, its activities are queued again and its lost timers re-armed.
+    // Returns the refusal's message, "" when rewound.
+    std::string rewind(const std::string& instance) {
+        MemoryExecution& execution = instances.at(instance).executions.back();
+        auto planned = core::plan_rewind(execution.history);
+        if (auto* refusal = std::get_if<core::RewindRefusal>(&planned)) {
+            return refusal->message;
+        }
+        const auto& plan = std::get<core::RewindPlan>(planned);
+        for (const auto& child : plan.children) {
+            if (std::string refused = rewind(child.second); !refused.empty()) {
+                return refused;
+            }
+        }
+        std::erase_if(execution.history, [&](const core::Event& event) {
+            return std::binary_search(plan.dropped_event_ids.begin(), plan.dropped_event_ids.end(),
+                                      event.event_id);
+        });
+        execution.status = "Running";
+        execution.output.clear();
+        execution.error.reset();
+        for (const auto& activity : plan.activities) {
+            worker_queue_.push_back({activity, now_ms, 0});
+        }
+        for (const auto& timer : plan.timers) {
+            const bool queued = std::any_of(
+                orchestrator_queue_.begin(), orchestrator_queue_.end(), [&](const auto& message) {
+                    const auto* fired = std::get_if<core::work::TimerFired>(&message.item.kind);
+                    return fired != nullptr && *fired == timer;
+                });
+            if (!queued) {
+                enqueue({timer});
+            }
+        }
+        return "";
+    }
+
+    // duroxide.cancel_instance(instance, reason, grace): an execution that called
+    // cancellation_requested() gets the request as a message of its reserved queue and is
+    // forced after `grace_ms`; any other is cancelled at once.
+    void cancel_gracefully(const std::string& instance, const std::string& reason,
+                           uint64_t grace_ms) {
+        const auto& history = instances.at(instance).current().history;
+        const bool observes = std::any_of(history.begin(), history.end(), [](const auto& event) {
+            const auto* queue = std::get_if<core::events::QueueSubscribed>(&event.kind);
+            return queue != nullptr && queue->name == OrchestrationContext::kCancellationQueue;
+        });
+        if (!observes) {
+            cancel(instance, reason);
+            return;
+        }
+        enqueue({core::work::QueueMessage{
+            instance, std::string(OrchestrationContext::kCancellationQueue), reason}});
+        orchestrator_queue_.push_back({instance,
+                                       core::WorkItem{core::work::CancelInstance{instance, reason}},
+                                       now_ms + grace_ms, next_sequence_++});
     }
 
     std::size_t worker_queue_size() const { return worker_queue_.size(); }

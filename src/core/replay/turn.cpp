@@ -791,6 +791,8 @@ private:
             failure = ErrorDetails::nondeterminism(signal.message);
         } catch (const SystemFailureSignal& signal) {
             failure = signal.details;
+        } catch (const OrchestrationCancelled& cancelled) {
+            failure = ErrorDetails::cancelled(cancelled.what()); // graceful cancellation's end
         } catch (const std::exception& e) {
             failure = ErrorDetails::orchestration_failed(e.what());
         } catch (...) {

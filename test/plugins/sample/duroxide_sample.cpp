@@ -216,6 +216,35 @@ std::string call_activity(OrchestrationContext& ctx, const std::string& input) {
     return ctx.schedule_activity(input.substr(0, colon), input.substr(colon + 1)).value();
 }
 
+// Graceful cancellation, as in the plugin guide: "charge", then wait for "Ship" or a
+// cancellation request; on a request, "refund" and end cancelled.
+std::string cancellable_order(OrchestrationContext& ctx, const std::string& order) {
+    const DurableFuture cancel = ctx.cancellation_requested(); // opts in
+    const std::string charge = ctx.schedule_activity("Append", order).value();
+    const DurableFuture race[] = {ctx.schedule_wait("Ship"), cancel};
+    if (ctx.select(race) == 1) {
+        ctx.schedule_activity("Hello", "refund " + charge).value(); // compensate
+        throw duroxide::OrchestrationCancelled(cancel.value());
+    }
+    return "shipped " + charge;
+}
+// Opts in to graceful cancellation but never looks again: forced when the grace period ends.
+std::string ignores_cancellation(OrchestrationContext& ctx, const std::string&) {
+    ctx.cancellation_requested();
+    return ctx.schedule_wait("Never").value();
+}
+// A retry whose backoff is an hour: after the first failure it waits on the backoff timer
+// (duroxide.pending_work shows it with the activity and the next attempt).
+std::string slow_retry(OrchestrationContext& ctx, const std::string& input) {
+    duroxide::RetryPolicy policy(3);
+    policy.with_backoff(duroxide::FixedBackoff{std::chrono::hours(1)});
+    return ctx.schedule_activity_with_retry("Fail", input, policy).value();
+}
+// A child that calls an activity by name (CallActivity): rewinding the parent rewinds it.
+std::string parent_call(OrchestrationContext& ctx, const std::string& input) {
+    return "parent:" + ctx.schedule_sub_orchestration("CallActivity", input).value();
+}
+
 // Calls an activity on a session: "session:ActivityName:input".
 std::string call_on_session(OrchestrationContext& ctx, const std::string& input) {
     const size_t first = input.find(':');
@@ -649,6 +678,10 @@ void register_all(duroxide::PluginRegistrar& r) {
     o.register_orchestration("Compensate", compensate);
     o.register_orchestration("Unhandled", unhandled);
     o.register_orchestration("CallActivity", call_activity);
+    o.register_orchestration("CancellableOrder", cancellable_order);
+    o.register_orchestration("IgnoresCancellation", ignores_cancellation);
+    o.register_orchestration("ParentCall", parent_call);
+    o.register_orchestration("SlowRetry", slow_retry);
     o.register_orchestration("WithStatus", with_status);
     o.register_orchestration("StatusSteps", status_steps);
     o.register_orchestration("ChildUpper", child_upper);

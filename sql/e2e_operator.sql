@@ -90,7 +90,7 @@ DROP FUNCTION pg_temp.peek(text);
 RESET ROLE;
 SELECT count(*) >= 8 AS admin_sees_all FROM duroxide.instances_overview;
 SELECT kind, name, started, completed, failed
-  FROM duroxide.metrics_by_name WHERE name IN ('SlowRetry', 'IgnoresCancellation', 'ParentOfWaiter')
+  FROM duroxide.metrics_by_name WHERE name IN ('SlowRetry', 'IgnoresCancellation')
  ORDER BY kind, name;
 
 -- Rewind: an SQL activity fails until an operator fixes its data; the instance fails, the

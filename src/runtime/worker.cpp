@@ -77,18 +77,32 @@ void record_error(const char* message) {
     LWLockRelease(shared.lock);
 }
 
-// Every warning the worker writes to the server log (a turn or an activity given back, a
-// turn not recorded, locks not renewed) is also its runtime_status.last_error: the give-back
-// paths log and go on, so without this the view would show no error at all. Runs inside
-// ereport: it only copies the message, and not while this process holds the shared lock.
+// Every warning duroxide's own code in the worker writes to the server log (a turn or an
+// activity given back, a turn not recorded, locks not renewed) is also its
+// runtime_status.last_error: the give-back paths log and go on, so without this the view
+// would show no error at all. Trace lines of user code (trace_log.cpp) and warnings of SQL
+// activities are not errors of the worker and are left out. Runs inside ereport: it only
+// copies the message, and not while this process holds the shared lock.
 emit_log_hook_type previous_emit_log_hook = nullptr;
+
+bool raised_by_duroxide(const char* file) {
+    if (file == nullptr || std::strstr(file, "trace_log") != nullptr) {
+        return false;
+    }
+    for (const char* dir : {"src/runtime/", "src/store/", "src/sql_api/", "src/pg/"}) {
+        if (std::strstr(file, dir) != nullptr) {
+            return true;
+        }
+    }
+    return false;
+}
 
 void keep_last_warning(ErrorData* edata) {
     if (previous_emit_log_hook != nullptr) {
         previous_emit_log_hook(edata);
     }
     if (edata->elevel < WARNING || edata->message == nullptr || me.slot_index < 0 ||
-        LWLockHeldByMe(shared_state().lock)) {
+        !raised_by_duroxide(edata->filename) || LWLockHeldByMe(shared_state().lock)) {
         return;
     }
     record_error(edata->message);

@@ -16,6 +16,7 @@
 #include <cstring>
 #include <optional>
 #include <string>
+#include <string_view>
 
 extern "C" {
 #include "pgstat.h"
@@ -85,16 +86,14 @@ void record_error(const char* message) {
 // copies the message, and not while this process holds the shared lock.
 emit_log_hook_type previous_emit_log_hook = nullptr;
 
+// PostgreSQL keeps only the base name of the source file that raised a message: duroxide's
+// are C++ (.cpp), PostgreSQL's and its procedural languages' are C.
 bool raised_by_duroxide(const char* file) {
-    if (file == nullptr || std::strstr(file, "trace_log") != nullptr) {
+    if (file == nullptr) {
         return false;
     }
-    for (const char* dir : {"src/runtime/", "src/store/", "src/sql_api/", "src/pg/"}) {
-        if (std::strstr(file, dir) != nullptr) {
-            return true;
-        }
-    }
-    return false;
+    const std::string_view name(file);
+    return name.ends_with(".cpp") && name != "trace_log.cpp";
 }
 
 void keep_last_warning(ErrorData* edata) {

@@ -1111,10 +1111,7 @@ CREATE TABLE duroxide.rewound_events (
     created_at  timestamptz NOT NULL,
     PRIMARY KEY (rewind_id, event_id)
 );
--- Saved by pg_dump with the instances they belong to (sql/install/80_backup.sql).
-SELECT pg_catalog.pg_extension_config_dump('duroxide.rewinds', '');
-SELECT pg_catalog.pg_extension_config_dump('duroxide.rewinds_rewind_id_seq', '');
-SELECT pg_catalog.pg_extension_config_dump('duroxide.rewound_events', '');
+-- Saved by pg_dump with the instances they belong to (sql/install/81_backup_rewinds.sql).
 REVOKE ALL ON duroxide.rewinds, duroxide.rewound_events FROM PUBLIC;
 GRANT SELECT ON duroxide.rewinds, duroxide.rewound_events TO duroxide_admin;
 
@@ -1323,3 +1320,8 @@ GRANT EXECUTE ON FUNCTION duroxide.rewind_instance(text, text) TO duroxide_admin
 REVOKE ALL ON FUNCTION duroxide.cancel_instance(text, text, interval) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION duroxide.cancel_instance(text, text, interval)
     TO duroxide_admin, duroxide_user;
+
+-- Backups of the rewind record (issue 17), last: the dumped tables keep the order of a fresh install
+SELECT pg_catalog.pg_extension_config_dump('duroxide.rewinds', '');
+SELECT pg_catalog.pg_extension_config_dump('duroxide.rewinds_rewind_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('duroxide.rewound_events', '');

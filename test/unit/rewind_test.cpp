@@ -64,6 +64,12 @@ struct RewindFixture : ::testing::Test {
         });
         a.register_activity("Slow",
                             [](ActivityContext&, const std::string& s) { return "slow:" + s; });
+        o.register_orchestration("Chain", [](OrchestrationContext& ctx, const std::string& in) {
+            if (in == "first") {
+                ctx.continue_as_new("second");
+            }
+            return ctx.schedule_activity("Flaky", in).value();
+        });
         o.register_orchestration("Waits", [](OrchestrationContext& ctx, const std::string&) {
             return ctx.schedule_wait("Go").value();
         });
@@ -175,6 +181,21 @@ TEST_F(RewindFixture, ATimerThatFiredWhileFailedIsArmedAgain) {
     // The re-armed timer is due at once (its time has passed): it is recorded first.
     EXPECT_EQ(rt.shape("t"), "1 OrchestrationStarted, 2 TimerCreated, 3 ActivityScheduled, "
                              "4 TimerFired<2, 5 ActivityCompleted<3, 6 OrchestrationCompleted");
+}
+
+TEST_F(RewindFixture, OnlyTheCurrentExecutionOfAChainIsRewound) {
+    rt.start("c", "Chain", "first");
+    EXPECT_EQ(rt.finish("c").status, "Failed");
+    ASSERT_EQ(rt.instances.at("c").executions.size(), 2u);
+    const std::string first = rt.shape("c", 1);
+    *broken = false;
+    EXPECT_EQ(rt.rewind("c"), "");
+    const auto& done = rt.finish("c");
+    EXPECT_EQ(done.status, "Completed");
+    EXPECT_EQ(done.output, "fixed:second");
+    EXPECT_EQ(rt.shape("c", 1), first); // the continued execution is untouched
+    EXPECT_EQ(rt.shape("c"), "1 OrchestrationStarted, 2 ActivityScheduled, "
+                             "3 ActivityCompleted<2, 4 OrchestrationCompleted");
 }
 
 TEST_F(RewindFixture, Refusals) {

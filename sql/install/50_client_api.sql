@@ -8,70 +8,167 @@ CREATE FUNCTION duroxide._may_access(owner oid) RETURNS boolean
     LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'duroxide_may_access';
 REVOKE ALL ON FUNCTION duroxide._may_access(oid) FROM PUBLIC;
 
+-- User values in messages: quoted, control characters escaped, cut to 64 bytes
+-- (core/validation/message_quote.hpp). For every function's RAISE that shows a user value.
+CREATE FUNCTION duroxide._quote(value text) RETURNS text
+    LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'duroxide_quote';
+REVOKE ALL ON FUNCTION duroxide._quote(text) FROM PUBLIC;
+
+-- The argument conventions of every function taking an instance id: NULL → 22004; empty,
+-- longer than 256 bytes or with control characters (ids no start can create) → 22023.
+CREATE FUNCTION duroxide._check_instance_arg(instance text, what text DEFAULT 'instance id')
+    RETURNS void
+    LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    IF instance IS NULL THEN
+        RAISE EXCEPTION '% must not be null', what USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF instance = '' THEN
+        RAISE EXCEPTION '% must not be empty', what USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF octet_length(instance) > 256 THEN
+        RAISE EXCEPTION '% % is too long (the limit is 256 bytes)', what, duroxide._quote(instance)
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF instance ~ '[\x01-\x1f\x7f]' THEN
+        RAISE EXCEPTION '% % must not contain control characters', what, duroxide._quote(instance)
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+END
+$fn$;
+REVOKE ALL ON FUNCTION duroxide._check_instance_arg(text, text) FROM PUBLIC;
+
+-- Whether anything registered provides orchestration "name" (at exactly "version" when it is
+-- not NULL). start_orchestration refuses what this denies unless allow_unregistered. The one
+-- hook for new kinds of providers (e.g. SQL workflow definitions): extend its body with an
+-- OR EXISTS (...) over their catalog.
+CREATE FUNCTION duroxide._is_orchestration_provided(name text, version text) RETURNS boolean
+    LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+    BEGIN ATOMIC
+        SELECT EXISTS (SELECT 1 FROM duroxide.plugin_handlers h
+                        WHERE h.kind = 'orchestration' AND h.name = _is_orchestration_provided.name
+                          AND (_is_orchestration_provided.version IS NULL
+                               OR h.version = _is_orchestration_provided.version));
+    END;
+REVOKE ALL ON FUNCTION duroxide._is_orchestration_provided(text, text) FROM PUBLIC;
+
+-- For the HINT of an unregistered start: the first 10 orchestration names with their versions.
+CREATE FUNCTION duroxide._registered_orchestrations_summary() RETURNS text
+    LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+    BEGIN ATOMIC
+        WITH names AS (
+            SELECT h.name, string_agg(h.version, ', ' ORDER BY h.version) AS versions,
+                   count(*) OVER () AS total, row_number() OVER (ORDER BY h.name) AS n
+              FROM duroxide.plugin_handlers h WHERE h.kind = 'orchestration' GROUP BY h.name)
+        SELECT coalesce(string_agg(duroxide._quote(names.name) || ' (' || names.versions || ')',
+                                   ', ' ORDER BY names.name) FILTER (WHERE names.n <= 10)
+                        || CASE WHEN max(names.total) > 10
+                                THEN ' and ' || (max(names.total) - 10) || ' more' ELSE '' END,
+                        'none')
+          FROM names;
+    END;
+REVOKE ALL ON FUNCTION duroxide._registered_orchestrations_summary() FROM PUBLIC;
+
 CREATE FUNCTION duroxide.start_orchestration(instance text, name text, input text DEFAULT '',
-                                             version text DEFAULT NULL) RETURNS void
+                                             version text DEFAULT NULL,
+                                             allow_unregistered boolean DEFAULT false)
+    RETURNS boolean
     LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'duroxide_start_orchestration';
-COMMENT ON FUNCTION duroxide.start_orchestration(text, text, text, text) IS
+COMMENT ON FUNCTION duroxide.start_orchestration(text, text, text, text, boolean) IS
     'Starts orchestration "name" as instance "instance" with "input" (pinned to "version" when '
-    'given) when the calling transaction commits. Starting an existing instance is a no-op.';
+    'given) when the calling transaction commits; returns true. Returns false, writing nothing, '
+    'when the instance already exists with this orchestration; errors (23505) when the id is '
+    'taken by another orchestration or another role, (42704) when nothing registered provides '
+    'the orchestration unless allow_unregistered.';
 
 CREATE FUNCTION duroxide.start_orchestration(instance text, name text, input jsonb,
-                                             version text DEFAULT NULL) RETURNS void
+                                             version text DEFAULT NULL,
+                                             allow_unregistered boolean DEFAULT false)
+    RETURNS boolean
     LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
     BEGIN ATOMIC
-        SELECT duroxide.start_orchestration(instance, name, input::text, version);
+        SELECT duroxide.start_orchestration(instance, name, input::text, version,
+                                            allow_unregistered);
     END;
-COMMENT ON FUNCTION duroxide.start_orchestration(text, text, jsonb, text) IS
+COMMENT ON FUNCTION duroxide.start_orchestration(text, text, jsonb, text, boolean) IS
     'start_orchestration with a jsonb input (passed to the orchestration as its JSON text).';
 
 CREATE FUNCTION duroxide.raise_event(instance text, event_name text, data text DEFAULT '')
-    RETURNS void
+    RETURNS boolean
     LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'duroxide_raise_event';
 COMMENT ON FUNCTION duroxide.raise_event(text, text, text) IS
     'Raises external event "event_name" for an instance: it completes the oldest wait for that '
-    'name that the orchestration recorded before the event arrives.';
+    'name that the orchestration recorded before the event arrives (an event with no wait '
+    'recorded yet is ignored; enqueue_event buffers). Returns whether the instance exists and '
+    'the caller may reach it (false: nothing sent).';
 
 CREATE FUNCTION duroxide.enqueue_event(instance text, queue text, data text DEFAULT '')
-    RETURNS void
+    RETURNS boolean
     LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'duroxide_enqueue_event';
 COMMENT ON FUNCTION duroxide.enqueue_event(text, text, text) IS
     'Sends a message to queue "queue" of an instance: the orchestration takes messages with '
-    'dequeue_event, first in first out, including those sent before it asked. Messages for an '
-    'instance that does not exist yet are dropped.';
+    'dequeue_event, first in first out, including those sent before it asked. Returns whether '
+    'the instance exists (or its start is queued) and the caller may reach it (false: nothing '
+    'sent).';
 
 CREATE FUNCTION duroxide.cancel_instance(instance text, reason text DEFAULT 'cancelled')
-    RETURNS void
+    RETURNS boolean
     LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'duroxide_cancel_instance';
 COMMENT ON FUNCTION duroxide.cancel_instance(text, text) IS
     'Cancels a running instance: it fails with "canceled: <reason>" and its open activities are '
-    'withdrawn. A no-op for finished instances.';
+    'withdrawn; a no-op for finished instances. Returns whether the instance exists and the '
+    'caller may reach it (false: nothing sent).';
 
 CREATE FUNCTION duroxide.get_orchestration_status(instance text,
     OUT status text, OUT output text, OUT error jsonb, OUT custom_status text,
     OUT custom_status_version integer, OUT execution_id bigint, OUT orchestration_name text,
     OUT orchestration_version text, OUT created_at timestamptz, OUT updated_at timestamptz)
-    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-    BEGIN ATOMIC
-        SELECT coalesce(CASE e.status WHEN 'ContinuedAsNew' THEN 'Running' ELSE e.status END,
-                        'NotFound'),
-               CASE WHEN e.status = 'Completed' THEN e.output END,
-               e.error::jsonb, i.custom_status, coalesce(i.custom_status_version, 0),
-               i.current_execution_id, i.orchestration_name, i.orchestration_version,
-               i.created_at, i.updated_at
-          FROM (SELECT get_orchestration_status.instance AS id) q
-          LEFT JOIN duroxide.instances i
-                 ON i.instance_id = q.id AND duroxide._may_access(i.owner_role)
-          LEFT JOIN duroxide.executions e
-                 ON e.instance_id = i.instance_id AND e.execution_id = i.current_execution_id;
-    END;
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    PERFORM duroxide._check_instance_arg(instance);
+    SELECT coalesce(CASE e.status WHEN 'ContinuedAsNew' THEN 'Running' ELSE e.status END,
+                    'Running'),
+           CASE WHEN e.status = 'Completed' THEN e.output END,
+           e.error::jsonb, i.custom_status, coalesce(i.custom_status_version, 0),
+           i.current_execution_id, i.orchestration_name, i.orchestration_version,
+           i.created_at, i.updated_at
+      INTO status, output, error, custom_status, custom_status_version, execution_id,
+           orchestration_name, orchestration_version, created_at, updated_at
+      FROM duroxide.instances i
+      LEFT JOIN duroxide.executions e
+             ON e.instance_id = i.instance_id AND e.execution_id = i.current_execution_id
+     WHERE i.instance_id = get_orchestration_status.instance AND duroxide._may_access(i.owner_role);
+    IF FOUND THEN
+        RETURN;
+    END IF;
+    -- Started but not run yet (the dispatcher has not taken it, or its orchestration is not
+    -- registered yet: allow_unregistered): Pending.
+    SELECT 'Pending', 0, s.item->>'orchestration', s.item->>'version', s.created_at, s.created_at
+      INTO status, custom_status_version, orchestration_name, orchestration_version, created_at,
+           updated_at
+      FROM (SELECT q.work_item::jsonb->'StartOrchestration' AS item, q.created_at, q.id
+              FROM duroxide.orchestrator_queue q
+             WHERE q.instance_id = get_orchestration_status.instance AND q.started_by IS NOT NULL
+               AND duroxide._may_access(q.started_by)) s
+     WHERE s.item IS NOT NULL
+     ORDER BY s.id LIMIT 1;
+    IF NOT FOUND THEN
+        status := 'NotFound';
+        custom_status_version := 0;
+    END IF;
+END
+$fn$;
 COMMENT ON FUNCTION duroxide.get_orchestration_status(text) IS
-    'Status (NotFound, Running, Completed, Failed), output, error details, custom status and '
-    'its version, current execution and timestamps of an instance. An instance the caller may '
-    'not reach (duroxide.isolate_instances) reads as NotFound.';
+    'Status (NotFound, Pending, Running, Completed, Failed), output, error details, custom '
+    'status and its version, current execution and timestamps of an instance. Pending: started '
+    'but not run yet. An instance the caller may not reach (duroxide.isolate_instances) reads as '
+    'NotFound.';
 
 -- The waits sleep on the backend's latch; the dispatcher sets it when it commits a status
 -- change (runtime/status_wait). Internal helpers, callable only through the waits.
@@ -79,16 +176,19 @@ CREATE FUNCTION duroxide._status_change_count() RETURNS bigint
     LANGUAGE c VOLATILE STRICT AS 'MODULE_PATHNAME', 'duroxide_status_change_count';
 CREATE FUNCTION duroxide._await_status_change(seen bigint, timeout_ms integer) RETURNS void
     LANGUAGE c VOLATILE STRICT AS 'MODULE_PATHNAME', 'duroxide_await_status_change';
-REVOKE ALL ON FUNCTION duroxide._status_change_count(), duroxide._await_status_change(bigint, integer)
-    FROM PUBLIC;
+CREATE FUNCTION duroxide._written_by_this_transaction(row_xmin xid) RETURNS boolean
+    LANGUAGE c VOLATILE STRICT AS 'MODULE_PATHNAME', 'duroxide_written_by_this_transaction';
+REVOKE ALL ON FUNCTION duroxide._status_change_count(), duroxide._await_status_change(bigint, integer),
+    duroxide._written_by_this_transaction(xid) FROM PUBLIC;
 
 -- Shared by the waits: argument checks, the uncommitted-start hint, and the isolation level.
 CREATE FUNCTION duroxide._check_wait(instance text, timeout interval) RETURNS void
     LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
-    IF instance IS NULL OR timeout IS NULL THEN
-        RAISE EXCEPTION 'instance and timeout must not be null' USING ERRCODE = 'null_value_not_allowed';
+    PERFORM duroxide._check_instance_arg(instance);
+    IF timeout IS NULL THEN
+        RAISE EXCEPTION 'timeout must not be null' USING ERRCODE = 'null_value_not_allowed';
     END IF;
     IF timeout <= interval '0' OR timeout > interval '1 day' THEN
         RAISE EXCEPTION 'timeout must be positive and at most 1 day'
@@ -100,13 +200,14 @@ BEGIN
             USING ERRCODE = 'object_not_in_prerequisite_state',
             HINT = 'A REPEATABLE READ or SERIALIZABLE snapshot never sees the orchestration progress.';
     END IF;
-    -- The dispatcher cannot see a start this transaction has not committed yet.
-    IF pg_current_xact_id_if_assigned() IS NOT NULL AND EXISTS (
-           SELECT 1 FROM duroxide.orchestrator_queue q
-            WHERE q.instance_id = _check_wait.instance
-              AND q.xmin::text = (pg_current_xact_id_if_assigned()::text::bigint % 4294967296)::text) THEN
-        RAISE EXCEPTION 'instance "%" was started in this transaction, which has not committed',
-            instance USING ERRCODE = 'object_not_in_prerequisite_state',
+    -- The dispatcher cannot see a start this transaction (or one of its subtransactions) has
+    -- not committed yet. A start of an existing instance queues nothing, so it does not count.
+    IF NOT EXISTS (SELECT 1 FROM duroxide.instances i WHERE i.instance_id = _check_wait.instance)
+       AND EXISTS (SELECT 1 FROM duroxide.orchestrator_queue q
+                    WHERE q.instance_id = _check_wait.instance AND q.started_by IS NOT NULL
+                      AND duroxide._written_by_this_transaction(q.xmin)) THEN
+        RAISE EXCEPTION 'instance % was started in this transaction, which has not committed',
+            duroxide._quote(instance) USING ERRCODE = 'object_not_in_prerequisite_state',
             HINT = 'Commit the transaction that starts the orchestration before waiting for it.';
     END IF;
 END
@@ -132,8 +233,8 @@ BEGIN
           FROM duroxide.get_orchestration_status(instance);
         EXIT WHEN status IN ('Completed', 'Failed');
         IF clock_timestamp() >= deadline THEN
-            RAISE EXCEPTION 'timed out after % waiting for instance "%" (status %)', timeout,
-                instance, status USING ERRCODE = 'query_canceled';
+            RAISE EXCEPTION 'timed out after % waiting for instance % (status %)', timeout,
+                duroxide._quote(instance), status USING ERRCODE = 'query_canceled';
         END IF;
         -- Capped at a second: a safety net only, wake-ups come from the dispatcher's commit.
         PERFORM duroxide._await_status_change(seen,
@@ -157,8 +258,12 @@ DECLARE
     seen bigint;
 BEGIN
     PERFORM duroxide._check_wait(instance, timeout);
-    IF last_seen_version IS NULL OR last_seen_version < 0 THEN
-        RAISE EXCEPTION 'last_seen_version must be 0 or more' USING ERRCODE = 'invalid_parameter_value';
+    IF last_seen_version IS NULL THEN
+        RAISE EXCEPTION 'last_seen_version must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF last_seen_version < 0 THEN
+        RAISE EXCEPTION 'last_seen_version must be 0 or more, not %', last_seen_version
+            USING ERRCODE = 'invalid_parameter_value';
     END IF;
     deadline := clock_timestamp() + timeout;
     LOOP
@@ -168,8 +273,8 @@ BEGIN
           FROM duroxide.get_orchestration_status(instance);
         EXIT WHEN custom_status_version > last_seen_version OR status IN ('Completed', 'Failed');
         IF clock_timestamp() >= deadline THEN
-            RAISE EXCEPTION 'timed out after % waiting for a custom status of instance "%" newer than version %',
-                timeout, instance, last_seen_version USING ERRCODE = 'query_canceled';
+            RAISE EXCEPTION 'timed out after % waiting for a custom status of instance % newer than version %',
+                timeout, duroxide._quote(instance), last_seen_version USING ERRCODE = 'query_canceled';
         END IF;
         PERFORM duroxide._await_status_change(seen,
             least(1000, ceil(extract(epoch FROM deadline - clock_timestamp()) * 1000))::integer);
@@ -182,19 +287,27 @@ COMMENT ON FUNCTION duroxide.wait_for_status_change(text, integer, interval) IS
 
 CREATE FUNCTION duroxide.read_history(instance text, execution_id bigint DEFAULT NULL)
     RETURNS TABLE (event_id bigint, event_type text, event jsonb)
-    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-    BEGIN ATOMIC
-        SELECT h.event_id, h.event_type, h.event_data::jsonb
-          FROM duroxide.history h
-         WHERE h.instance_id = read_history.instance
-           AND h.execution_id = coalesce(read_history.execution_id,
-                   (SELECT i.current_execution_id FROM duroxide.instances i
-                     WHERE i.instance_id = read_history.instance))
-           AND EXISTS (SELECT 1 FROM duroxide.instances i
-                        WHERE i.instance_id = read_history.instance
-                          AND duroxide._may_access(i.owner_role))
-         ORDER BY h.event_id;
-    END;
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    PERFORM duroxide._check_instance_arg(instance);
+    IF read_history.execution_id < 1 THEN
+        RAISE EXCEPTION 'execution_id must be at least 1, not %', read_history.execution_id
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    RETURN QUERY
+    SELECT h.event_id, h.event_type, h.event_data::jsonb
+      FROM duroxide.history h
+     WHERE h.instance_id = read_history.instance
+       AND h.execution_id = coalesce(read_history.execution_id,
+               (SELECT i.current_execution_id FROM duroxide.instances i
+                 WHERE i.instance_id = read_history.instance))
+       AND EXISTS (SELECT 1 FROM duroxide.instances i
+                    WHERE i.instance_id = read_history.instance
+                      AND duroxide._may_access(i.owner_role))
+     ORDER BY h.event_id;
+END
+$fn$;
 COMMENT ON FUNCTION duroxide.read_history(text, bigint) IS
     'The history events of an execution (the current one by default), oldest first.';
 
@@ -202,8 +315,8 @@ DO $grants$
 DECLARE f text;
 BEGIN
     FOREACH f IN ARRAY ARRAY[
-        'duroxide.start_orchestration(text, text, text, text)',
-        'duroxide.start_orchestration(text, text, jsonb, text)',
+        'duroxide.start_orchestration(text, text, text, text, boolean)',
+        'duroxide.start_orchestration(text, text, jsonb, text, boolean)',
         'duroxide.raise_event(text, text, text)', 'duroxide.cancel_instance(text, text)',
         'duroxide.enqueue_event(text, text, text)',
         'duroxide.get_orchestration_status(text)', 'duroxide.wait_for_orchestration(text, interval)',

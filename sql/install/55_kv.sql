@@ -46,14 +46,9 @@ CREATE FUNCTION duroxide._check_kv_arguments(instance text, key text) RETURNS vo
     LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
-    IF instance IS NULL THEN
-        RAISE EXCEPTION 'instance must not be null' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
+    PERFORM duroxide._check_instance_arg(instance);
     IF key IS NULL THEN
         RAISE EXCEPTION 'key must not be null' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    IF instance = '' THEN
-        RAISE EXCEPTION 'instance id must not be empty' USING ERRCODE = 'invalid_parameter_value';
     END IF;
 END
 $fn$;
@@ -103,8 +98,8 @@ BEGIN
         found := duroxide.get_kv_value(instance, key);
         EXIT WHEN found IS NOT NULL;
         IF clock_timestamp() >= deadline THEN
-            RAISE EXCEPTION 'timed out after % waiting for key "%" of instance "%"', timeout, key,
-                instance USING ERRCODE = 'query_canceled';
+            RAISE EXCEPTION 'timed out after % waiting for key % of instance %', timeout,
+                duroxide._quote(key), duroxide._quote(instance) USING ERRCODE = 'query_canceled';
         END IF;
         PERFORM duroxide._await_status_change(seen,
             least(1000, ceil(extract(epoch FROM deadline - clock_timestamp()) * 1000))::integer);

@@ -25,13 +25,13 @@ BEGIN
     IF max_rows IS NULL OR max_rows < 1 OR max_rows > 10000 THEN
         RAISE EXCEPTION 'max_rows must be between 1 and 10000' USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    IF status IS NOT NULL AND status NOT IN ('Running', 'Completed', 'Failed') THEN
-        RAISE EXCEPTION 'status must be Running, Completed or Failed, not "%"', status
-            USING ERRCODE = 'invalid_parameter_value';
+    IF status IS NOT NULL AND status NOT IN ('Pending', 'Running', 'Completed', 'Failed') THEN
+        RAISE EXCEPTION 'status must be Pending, Running, Completed or Failed, not %',
+            duroxide._quote(status) USING ERRCODE = 'invalid_parameter_value';
     END IF;
     IF after_cursor IS NOT NULL THEN
         IF after_cursor !~ '^[0-9]+:' THEN
-            RAISE EXCEPTION 'malformed cursor "%"', after_cursor
+            RAISE EXCEPTION 'malformed cursor %', duroxide._quote(after_cursor)
                 USING ERRCODE = 'invalid_parameter_value',
                       HINT = 'Pass the next_cursor of the last row of the previous page.';
         END IF;
@@ -39,23 +39,37 @@ BEGIN
         cursor_id := substr(after_cursor, length(split_part(after_cursor, ':', 1)) + 2);
     END IF;
     -- Keyset pagination on (created_at, instance_id): stable while instances are added.
+    -- Starts not run yet (Pending) are listed by the time they were queued.
     RETURN QUERY
-    SELECT i.instance_id, i.orchestration_name, i.orchestration_version,
-           duroxide._client_status(e.status), i.current_execution_id, i.parent_instance_id,
-           i.created_at, i.updated_at,
-           (extract(epoch FROM i.created_at) * 1000000)::bigint::text || ':' || i.instance_id
-      FROM duroxide.instances i
-      LEFT JOIN duroxide.executions e
-             ON e.instance_id = i.instance_id AND e.execution_id = i.current_execution_id
-     WHERE duroxide._may_access(i.owner_role)
-       AND (after_cursor IS NULL
-            OR (i.created_at, i.instance_id) > (to_timestamp(cursor_us / 1000000.0), cursor_id))
-       AND (list_instances.status IS NULL OR duroxide._client_status(e.status) = list_instances.status)
-       AND (list_instances.name IS NULL OR i.orchestration_name = list_instances.name)
-       AND (created_after IS NULL OR i.created_at > created_after)
-       AND (created_before IS NULL OR i.created_at < created_before)
-       AND (NOT root_only OR i.parent_instance_id IS NULL)
-     ORDER BY i.created_at, i.instance_id
+    SELECT a.instance_id, a.orchestration_name, a.orchestration_version, a.status,
+           a.execution_id, a.parent_instance_id, a.created_at, a.updated_at,
+           (extract(epoch FROM a.created_at) * 1000000)::bigint::text || ':' || a.instance_id
+      FROM (SELECT i.instance_id, i.orchestration_name, i.orchestration_version,
+                   duroxide._client_status(e.status) AS status, i.current_execution_id AS execution_id,
+                   i.parent_instance_id, i.created_at, i.updated_at
+              FROM duroxide.instances i
+              LEFT JOIN duroxide.executions e
+                     ON e.instance_id = i.instance_id AND e.execution_id = i.current_execution_id
+             WHERE duroxide._may_access(i.owner_role)
+            UNION ALL
+            (SELECT DISTINCT ON (q.instance_id) q.instance_id,
+                   q.work_item::jsonb->'StartOrchestration'->>'orchestration',
+                   q.work_item::jsonb->'StartOrchestration'->>'version', 'Pending', NULL::bigint,
+                   q.work_item::jsonb->'StartOrchestration'->>'parent_instance',
+                   q.created_at, q.created_at
+              FROM duroxide.orchestrator_queue q
+             WHERE q.started_by IS NOT NULL AND duroxide._may_access(q.started_by)
+               AND q.work_item::jsonb ? 'StartOrchestration'
+               AND NOT EXISTS (SELECT 1 FROM duroxide.instances x WHERE x.instance_id = q.instance_id)
+             ORDER BY q.instance_id, q.id)) a
+     WHERE (after_cursor IS NULL
+            OR (a.created_at, a.instance_id) > (to_timestamp(cursor_us / 1000000.0), cursor_id))
+       AND (list_instances.status IS NULL OR a.status = list_instances.status)
+       AND (list_instances.name IS NULL OR a.orchestration_name = list_instances.name)
+       AND (created_after IS NULL OR a.created_at > created_after)
+       AND (created_before IS NULL OR a.created_at < created_before)
+       AND (NOT root_only OR a.parent_instance_id IS NULL)
+     ORDER BY a.created_at, a.instance_id
      LIMIT max_rows;
 END
 $fn$;
@@ -68,34 +82,42 @@ CREATE FUNCTION duroxide.get_instance_info(instance text)
                    status text, execution_id bigint, executions bigint, parent_instance_id text,
                    owner text, custom_status text, custom_status_version integer,
                    created_at timestamptz, updated_at timestamptz)
-    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-    BEGIN ATOMIC
-        SELECT i.instance_id, i.orchestration_name, i.orchestration_version,
-               duroxide._client_status(e.status), i.current_execution_id,
-               (SELECT count(*) FROM duroxide.executions x WHERE x.instance_id = i.instance_id),
-               i.parent_instance_id, i.owner_role::regrole::text, i.custom_status,
-               i.custom_status_version, i.created_at, i.updated_at
-          FROM duroxide.instances i
-          LEFT JOIN duroxide.executions e
-                 ON e.instance_id = i.instance_id AND e.execution_id = i.current_execution_id
-         WHERE i.instance_id = get_instance_info.instance AND duroxide._may_access(i.owner_role);
-    END;
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    PERFORM duroxide._check_instance_arg(instance);
+    RETURN QUERY
+    SELECT i.instance_id, i.orchestration_name, i.orchestration_version,
+           duroxide._client_status(e.status), i.current_execution_id,
+           (SELECT count(*) FROM duroxide.executions x WHERE x.instance_id = i.instance_id),
+           i.parent_instance_id, i.owner_role::regrole::text, i.custom_status,
+           i.custom_status_version, i.created_at, i.updated_at
+      FROM duroxide.instances i
+      LEFT JOIN duroxide.executions e
+             ON e.instance_id = i.instance_id AND e.execution_id = i.current_execution_id
+     WHERE i.instance_id = get_instance_info.instance AND duroxide._may_access(i.owner_role);
+END
+$fn$;
 COMMENT ON FUNCTION duroxide.get_instance_info(text) IS
     'One row about an instance (no row when it does not exist or the caller may not reach it).';
 
 CREATE FUNCTION duroxide.list_executions(instance text)
     RETURNS TABLE (execution_id bigint, status text, output text, started_at timestamptz,
                    completed_at timestamptz, events bigint)
-    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-    BEGIN ATOMIC
-        SELECT e.execution_id, e.status, e.output, e.started_at, e.completed_at,
-               (SELECT count(*) FROM duroxide.history h
-                 WHERE h.instance_id = e.instance_id AND h.execution_id = e.execution_id)
-          FROM duroxide.executions e
-          JOIN duroxide.instances i ON i.instance_id = e.instance_id
-         WHERE e.instance_id = list_executions.instance AND duroxide._may_access(i.owner_role)
-         ORDER BY e.execution_id;
-    END;
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    PERFORM duroxide._check_instance_arg(instance);
+    RETURN QUERY
+    SELECT e.execution_id, e.status, e.output, e.started_at, e.completed_at,
+           (SELECT count(*) FROM duroxide.history h
+             WHERE h.instance_id = e.instance_id AND h.execution_id = e.execution_id)
+      FROM duroxide.executions e
+      JOIN duroxide.instances i ON i.instance_id = e.instance_id
+     WHERE e.instance_id = list_executions.instance AND duroxide._may_access(i.owner_role)
+     ORDER BY e.execution_id;
+END
+$fn$;
 COMMENT ON FUNCTION duroxide.list_executions(text) IS
     'The executions of an instance (one more per continue-as-new), with status and event count.';
 
@@ -106,9 +128,9 @@ CREATE FUNCTION duroxide.get_execution_info(instance text, execution bigint)
     LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
-    IF instance IS NULL OR execution IS NULL THEN
-        RAISE EXCEPTION 'instance and execution must not be null'
-            USING ERRCODE = 'null_value_not_allowed';
+    PERFORM duroxide._check_instance_arg(instance);
+    IF execution IS NULL THEN
+        RAISE EXCEPTION 'execution must not be null' USING ERRCODE = 'null_value_not_allowed';
     END IF;
     IF execution < 1 THEN
         RAISE EXCEPTION 'execution must be at least 1, not %', execution
@@ -117,7 +139,7 @@ BEGIN
     PERFORM FROM duroxide.instances i
      WHERE i.instance_id = get_execution_info.instance AND duroxide._may_access(i.owner_role);
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'instance "%" does not exist', instance USING ERRCODE = 'no_data_found';
+        RAISE EXCEPTION 'instance % does not exist', duroxide._quote(instance) USING ERRCODE = 'no_data_found';
     END IF;
     RETURN QUERY
     SELECT e.execution_id, e.status, e.output, e.started_at, e.completed_at,
@@ -126,7 +148,7 @@ BEGIN
       FROM duroxide.executions e
      WHERE e.instance_id = get_execution_info.instance AND e.execution_id = execution;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'instance "%" has no execution %', instance, execution
+        RAISE EXCEPTION 'instance % has no execution %', duroxide._quote(instance), execution
             USING ERRCODE = 'no_data_found',
                   HINT = 'duroxide.list_executions lists the executions it has (pruned ones are gone).';
     END IF;
@@ -138,35 +160,43 @@ COMMENT ON FUNCTION duroxide.get_execution_info(text, bigint) IS
 
 CREATE FUNCTION duroxide.get_instance_tree(instance text)
     RETURNS TABLE (instance_id text, parent_instance_id text, depth integer, status text)
-    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-    BEGIN ATOMIC
-        WITH RECURSIVE tree AS (
-            SELECT i.instance_id, i.parent_instance_id, 0 AS depth
-              FROM duroxide.instances i
-             WHERE i.instance_id = get_instance_tree.instance
-               AND duroxide._may_access(i.owner_role)
-            UNION ALL
-            SELECT c.instance_id, c.parent_instance_id, t.depth + 1
-              FROM duroxide.instances c JOIN tree t ON c.parent_instance_id = t.instance_id
-        )
-        SELECT t.instance_id, t.parent_instance_id, t.depth, duroxide._client_status(e.status)
-          FROM tree t
-          JOIN duroxide.instances i ON i.instance_id = t.instance_id
-          LEFT JOIN duroxide.executions e
-                 ON e.instance_id = i.instance_id AND e.execution_id = i.current_execution_id
-         ORDER BY t.depth, t.instance_id;
-    END;
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    PERFORM duroxide._check_instance_arg(instance);
+    RETURN QUERY
+    WITH RECURSIVE tree AS (
+        SELECT i.instance_id, i.parent_instance_id, 0 AS depth
+          FROM duroxide.instances i
+         WHERE i.instance_id = get_instance_tree.instance
+           AND duroxide._may_access(i.owner_role)
+        UNION ALL
+        SELECT c.instance_id, c.parent_instance_id, t.depth + 1
+          FROM duroxide.instances c JOIN tree t ON c.parent_instance_id = t.instance_id
+    )
+    SELECT t.instance_id, t.parent_instance_id, t.depth, duroxide._client_status(e.status)
+      FROM tree t
+      JOIN duroxide.instances i ON i.instance_id = t.instance_id
+      LEFT JOIN duroxide.executions e
+             ON e.instance_id = i.instance_id AND e.execution_id = i.current_execution_id
+     ORDER BY t.depth, t.instance_id;
+END
+$fn$;
 COMMENT ON FUNCTION duroxide.get_instance_tree(text) IS
     'An instance and all its sub-orchestrations, depth first level by level.';
 
 CREATE FUNCTION duroxide.list_children(instance text) RETURNS SETOF text
-    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-    BEGIN ATOMIC
-        SELECT c.instance_id FROM duroxide.instances c
-          JOIN duroxide.instances p ON p.instance_id = c.parent_instance_id
-         WHERE c.parent_instance_id = list_children.instance AND duroxide._may_access(p.owner_role)
-         ORDER BY c.instance_id;
-    END;
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    PERFORM duroxide._check_instance_arg(instance);
+    RETURN QUERY
+    SELECT c.instance_id FROM duroxide.instances c
+      JOIN duroxide.instances p ON p.instance_id = c.parent_instance_id
+     WHERE c.parent_instance_id = list_children.instance AND duroxide._may_access(p.owner_role)
+     ORDER BY c.instance_id;
+END
+$fn$;
 COMMENT ON FUNCTION duroxide.list_children(text) IS 'The direct sub-orchestrations of an instance.';
 
 -- Deletes the trees rooted at `roots` (all their rows, queued messages, activities and locks)
@@ -216,10 +246,11 @@ BEGIN
     SELECT * INTO target FROM duroxide.instances i WHERE i.instance_id = delete_instance.instance
        FOR UPDATE;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'instance "%" does not exist', instance USING ERRCODE = 'no_data_found';
+        RAISE EXCEPTION 'instance % does not exist', duroxide._quote(instance) USING ERRCODE = 'no_data_found';
     END IF;
     IF target.parent_instance_id IS NOT NULL THEN
-        RAISE EXCEPTION 'instance "%" is a sub-orchestration of "%"', instance, target.parent_instance_id
+        RAISE EXCEPTION 'instance % is a sub-orchestration of %', duroxide._quote(instance),
+            duroxide._quote(target.parent_instance_id)
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   HINT = 'Delete its root instance: the whole tree goes with it.';
     END IF;
@@ -233,7 +264,7 @@ BEGIN
       JOIN duroxide.executions e ON e.instance_id = i.instance_id AND e.execution_id = i.current_execution_id
      WHERE e.status IN ('Running', 'ContinuedAsNew') LIMIT 1;
     IF running IS NOT NULL AND NOT force THEN
-        RAISE EXCEPTION 'instance "%" is still running', running
+        RAISE EXCEPTION 'instance % is still running', duroxide._quote(running)
             USING ERRCODE = 'object_in_use',
                   HINT = 'Cancel it and wait for it to end, or pass force => true.';
     END IF;
@@ -307,7 +338,7 @@ BEGIN
     SELECT i.current_execution_id INTO current_id FROM duroxide.instances i
      WHERE i.instance_id = prune_executions.instance FOR UPDATE;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'instance "%" does not exist', instance USING ERRCODE = 'no_data_found';
+        RAISE EXCEPTION 'instance % does not exist', duroxide._quote(instance) USING ERRCODE = 'no_data_found';
     END IF;
     SELECT array_agg(e.execution_id) INTO doomed
       FROM duroxide.executions e

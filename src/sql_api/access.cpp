@@ -1,7 +1,6 @@
 #include "sql_api/access.hpp"
 
 #include "pg/guard.hpp"
-#include "pg/sql_error.hpp"
 #include "runtime/instance_isolation.hpp"
 
 extern "C" {
@@ -16,16 +15,6 @@ Oid calling_role() {
 
 bool may_access(std::optional<Oid> owner) {
     return runtime::role_may_access_instance(calling_role(), owner);
-}
-
-void check_instance_access(const std::string& instance, const std::optional<std::string>& owner) {
-    const std::optional<Oid> owner_oid =
-        owner ? std::optional<Oid>(static_cast<Oid>(std::stoul(*owner))) : std::nullopt;
-    if (!may_access(owner_oid)) {
-        throw pg::SqlError(
-            ERRCODE_INSUFFICIENT_PRIVILEGE, "permission denied for instance \"" + instance + "\"",
-            "It was started by another role.", "Ask its owner or a member of duroxide_admin.");
-    }
 }
 
 } // namespace duroxide::sql_api

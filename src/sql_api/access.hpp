@@ -19,7 +19,4 @@ Oid calling_role();
 // reachable by administrators only).
 bool may_access(std::optional<Oid> owner);
 
-// Throws insufficient_privilege when the instance exists and the caller may not reach it.
-void check_instance_access(const std::string& instance, const std::optional<std::string>& owner);
-
 } // namespace duroxide::sql_api

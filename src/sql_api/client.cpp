@@ -1,32 +1,116 @@
 // Client functions: start an orchestration, raise an event, send a queue message, cancel an
 // instance. Each enqueues one message in the caller's transaction and wakes the dispatchers
-// when it commits. Messages for an instance go through the per-role isolation check.
+// when it commits, and says whether it did (docs/sql-reference.md "Client functions").
+//
+// What a caller learns about ids it may not reach (per-role isolation): a start of such an id
+// fails with "instance id is not available" (nothing about the instance), and a message for
+// one returns false exactly as for an id that does not exist.
 #include "core/model/work_item.hpp"
+#include "core/validation/message_quote.hpp"
+#include "core/validation/reserved_ids.hpp"
 #include "duroxide/semver.hpp"
 #include "pg/guard.hpp"
 #include "runtime/wakeup.hpp"
 #include "sql_api/access.hpp"
 #include "sql_api/arguments.hpp"
+#include "store/instance_claims.hpp"
 #include "store/store.hpp"
 
 namespace {
 
 using namespace duroxide;
+using core::quoted;
 
-// Enqueues a start, owned by the calling role.
-void enqueue_start(const core::WorkItem& item) {
-    pg::SpiConnection spi;
-    store::Store(spi).enqueue_orchestrator(item, std::to_string(sql_api::calling_role()));
-    runtime::wake_at_commit(runtime::kWakeDispatchers);
+std::optional<Oid> owner_oid(const std::optional<std::string>& owner) {
+    return owner ? std::optional<Oid>(static_cast<Oid>(std::stoul(*owner))) : std::nullopt;
 }
 
-// Enqueues a message for an existing instance the caller may reach (see sql_api/access.hpp).
-void enqueue_for(const std::string& instance, const core::WorkItem& item) {
+struct StartRequest {
+    std::string instance, name, input;
+    std::optional<std::string> version;
+    bool allow_unregistered = false;
+};
+
+void check_version(const std::optional<std::string>& version) {
+    if (!version) {
+        return;
+    }
+    try {
+        (void)Semver::parse(*version);
+    } catch (const std::invalid_argument&) {
+        throw pg::SqlError(ERRCODE_INVALID_PARAMETER_VALUE,
+                           "version " + quoted(*version) + " is not a semantic version",
+                           {}, "Give MAJOR.MINOR.PATCH, for example '1.0.0', or NULL for the "
+                               "version the version policy picks.");
+    }
+}
+
+void check_not_generated_child_id(const std::string& instance) {
+    if (core::is_generated_child_id(instance)) {
+        throw pg::SqlError(ERRCODE_INVALID_PARAMETER_VALUE,
+                           "instance id " + quoted(instance) +
+                               " has the form reserved for sub-orchestrations",
+                           {},
+                           "Ids ending in \"::sub::<number>\" are given to the children an "
+                           "orchestration starts; choose another id.");
+    }
+}
+
+// Refuses a name/version nothing registered provides, unless the caller opted in.
+void check_provided(pg::SpiConnection& spi, const StartRequest& request) {
+    if (request.allow_unregistered ||
+        store::orchestration_provided(spi, request.name, request.version)) {
+        return;
+    }
+    const std::string what = "orchestration " + quoted(request.name) +
+                             (request.version ? " version " + quoted(*request.version) : "");
+    throw pg::SqlError(ERRCODE_UNDEFINED_OBJECT, what + " is not registered",
+                       "Registered orchestrations: " + store::registered_orchestrations(spi) + ".",
+                       "Register the plugin that provides it (duroxide.register_plugin), or pass "
+                       "allow_unregistered => true to start it before it is deployed (it stays "
+                       "Pending until a registered handler runs it).");
+}
+
+// Whether the start was queued (false: the instance already exists with this orchestration).
+bool start(const StartRequest& request) {
     pg::SpiConnection spi;
-    store::Store store(spi);
-    sql_api::check_instance_access(instance, store.instance_owner(instance));
-    store.enqueue_orchestrator(item);
+    check_provided(spi, request);
+    store::lock_instance_id(spi, request.instance);
+    if (auto claim = store::instance_claim(spi, request.instance)) {
+        if (!sql_api::may_access(owner_oid(claim->owner))) {
+            // Nothing about the other role's instance: not its name, state or owner.
+            throw pg::SqlError(ERRCODE_UNIQUE_VIOLATION,
+                               "instance id " + quoted(request.instance) + " is not available",
+                               {}, "Choose another instance id.");
+        }
+        if (claim->orchestration != request.name) {
+            throw pg::SqlError(ERRCODE_UNIQUE_VIOLATION,
+                               "instance " + quoted(request.instance) +
+                                   " already exists as orchestration " +
+                                   quoted(claim->orchestration) + ", not " + quoted(request.name),
+                               {}, "Choose another instance id for a different orchestration.");
+        }
+        return false;
+    }
+    store::Store(spi).enqueue_orchestrator(
+        {core::work::StartOrchestration{request.instance, request.name, request.input,
+                                        request.version, std::nullopt, std::nullopt, 1}},
+        std::to_string(sql_api::calling_role()));
     runtime::wake_at_commit(runtime::kWakeDispatchers);
+    return true;
+}
+
+// Enqueues a message for an instance the caller may reach (an instance row, or a start queued
+// before, in this transaction or a committed one); false, writing nothing, otherwise.
+bool enqueue_for(const std::string& instance, const core::WorkItem& item) {
+    pg::SpiConnection spi;
+    auto claim = store::instance_claim(spi, instance);
+    if (!claim || !sql_api::may_access(owner_oid(claim->owner))) {
+        return false;
+    }
+    store::Store(spi).enqueue_orchestrator(item);
+    runtime::wake_at_commit(runtime::kWakeDispatchers);
+    return true;
 }
 
 std::string text_or_empty(FunctionCallInfo fcinfo, int n) {
@@ -35,28 +119,28 @@ std::string text_or_empty(FunctionCallInfo fcinfo, int n) {
 
 } // namespace
 
-// start_orchestration(instance text, name text, input text, version text)
+// start_orchestration(instance text, name text, input text, version text,
+//                     allow_unregistered boolean) → boolean
 DUROXIDE_SQL_FUNCTION(duroxide_start_orchestration) {
-    const std::string instance = sql_api::required_text(fcinfo, 0, "instance id");
-    const std::string name = sql_api::required_text(fcinfo, 1, "orchestration name");
-    const std::string input = text_or_empty(fcinfo, 2);
-    const std::optional<std::string> version = sql_api::optional_text(fcinfo, 3);
-    sql_api::check_identifier(instance, "instance id");
-    sql_api::check_identifier(name, "orchestration name");
-    sql_api::check_payload(input, "input");
-    if (version) {
-        try {
-            (void)Semver::parse(*version);
-        } catch (const std::invalid_argument& e) {
-            throw pg::SqlError(ERRCODE_INVALID_PARAMETER_VALUE, e.what());
-        }
+    StartRequest request{
+        .instance = sql_api::required_text(fcinfo, 0, "instance id"),
+        .name = sql_api::required_text(fcinfo, 1, "orchestration name"),
+        .input = text_or_empty(fcinfo, 2),
+        .version = sql_api::optional_text(fcinfo, 3),
+        .allow_unregistered = PG_NARGS() > 4 && !PG_ARGISNULL(4) && PG_GETARG_BOOL(4),
+    };
+    if (PG_NARGS() > 4 && PG_ARGISNULL(4)) {
+        throw pg::SqlError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "allow_unregistered must not be null");
     }
-    enqueue_start({core::work::StartOrchestration{instance, name, input, version, std::nullopt,
-                                                  std::nullopt, 1}});
-    PG_RETURN_VOID();
+    sql_api::check_identifier(request.instance, "instance id");
+    sql_api::check_identifier(request.name, "orchestration name");
+    check_not_generated_child_id(request.instance);
+    sql_api::check_payload(request.input, "input");
+    check_version(request.version);
+    PG_RETURN_BOOL(start(request));
 }
 
-// raise_event(instance text, event_name text, data text)
+// raise_event(instance text, event_name text, data text) → boolean
 DUROXIDE_SQL_FUNCTION(duroxide_raise_event) {
     const std::string instance = sql_api::required_text(fcinfo, 0, "instance id");
     const std::string name = sql_api::required_text(fcinfo, 1, "event name");
@@ -64,11 +148,10 @@ DUROXIDE_SQL_FUNCTION(duroxide_raise_event) {
     sql_api::check_identifier(instance, "instance id");
     sql_api::check_identifier(name, "event name");
     sql_api::check_payload(data, "event data");
-    enqueue_for(instance, {core::work::ExternalRaised{instance, name, data}});
-    PG_RETURN_VOID();
+    PG_RETURN_BOOL(enqueue_for(instance, {core::work::ExternalRaised{instance, name, data}}));
 }
 
-// enqueue_event(instance text, queue text, data text)
+// enqueue_event(instance text, queue text, data text) → boolean
 DUROXIDE_SQL_FUNCTION(duroxide_enqueue_event) {
     const std::string instance = sql_api::required_text(fcinfo, 0, "instance id");
     const std::string queue = sql_api::required_text(fcinfo, 1, "queue name");
@@ -76,16 +159,14 @@ DUROXIDE_SQL_FUNCTION(duroxide_enqueue_event) {
     sql_api::check_identifier(instance, "instance id");
     sql_api::check_identifier(queue, "queue name");
     sql_api::check_payload(data, "message");
-    enqueue_for(instance, {core::work::QueueMessage{instance, queue, data}});
-    PG_RETURN_VOID();
+    PG_RETURN_BOOL(enqueue_for(instance, {core::work::QueueMessage{instance, queue, data}}));
 }
 
-// cancel_instance(instance text, reason text)
+// cancel_instance(instance text, reason text) → boolean
 DUROXIDE_SQL_FUNCTION(duroxide_cancel_instance) {
     const std::string instance = sql_api::required_text(fcinfo, 0, "instance id");
     const std::string reason = text_or_empty(fcinfo, 1);
     sql_api::check_identifier(instance, "instance id");
     sql_api::check_payload(reason, "reason");
-    enqueue_for(instance, {core::work::CancelInstance{instance, reason}});
-    PG_RETURN_VOID();
+    PG_RETURN_BOOL(enqueue_for(instance, {core::work::CancelInstance{instance, reason}}));
 }

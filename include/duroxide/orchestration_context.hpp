@@ -38,6 +38,14 @@ private:
     std::string text_;
 };
 
+// A failure whose message starts with this is not retried by schedule_activity_with_retry: an
+// SQL activity gets it by raising SQLSTATE DX001; a plugin activity by failing with a message
+// that starts with it.
+inline constexpr std::string_view kNonRetryablePrefix = "non-retryable: ";
+inline bool is_non_retryable(const Outcome& outcome) {
+    return !outcome.ok() && outcome.error().starts_with(kNonRetryablePrefix);
+}
+
 // Thrown by Outcome::value() for failed work; uncaught, it fails the orchestration.
 class TaskFailed : public std::runtime_error {
 public:
@@ -291,7 +299,7 @@ private:
                 }
             }
             last = await(call);
-            if (last.ok() || attempt == policy.max_attempts()) {
+            if (last.ok() || attempt == policy.max_attempts() || is_non_retryable(last)) {
                 return last;
             }
             const auto delay = policy.delay_for_attempt(attempt);

@@ -17,6 +17,7 @@
 #include "runtime/sql_activity.hpp"
 #include "runtime/system_activities.hpp"
 #include "runtime/trace_log.hpp"
+#include "runtime/unregistered.hpp"
 #include "runtime/unit_of_work.hpp"
 #include "runtime/wakeup.hpp"
 #include "runtime/worker.hpp"
@@ -152,6 +153,8 @@ struct DecidedTurn {
     // Nothing was decided (the history does not decode): give the batch back after this
     // delay, its attempt counted, so that it ends as poison after max attempts.
     std::optional<int64_t> abandon_after_ms;
+    // Why the turn's orchestration cannot run (not registered): logged at each backoff.
+    std::optional<std::string> unregistered;
 };
 
 DecidedTurn decide(Handlers& handlers, core::StackPool& stacks, core::ResidentCache& cache,
@@ -184,7 +187,8 @@ DecidedTurn decide(Handlers& handlers, core::StackPool& stacks, core::ResidentCa
             core::poison_turn(handlers.orchestrations(), turn.input,
                               {batch.attempt_count, max_attempts,
                                core::PoisonOrchestration{batch.instance, turn.input.execution_id},
-                               messages_json(batch.messages)});
+                               unregistered_orchestration(handlers.orchestrations(), turn.input)
+                                   .value_or(messages_json(batch.messages))});
         return turn;
     }
     core::ResidentSlot* slot = cache.slot(batch.instance);
@@ -198,6 +202,9 @@ DecidedTurn decide(Handlers& handlers, core::StackPool& stacks, core::ResidentCa
     }
     if (slot != nullptr && !slot->holds()) {
         cache.drop(batch.instance);
+    }
+    if (turn.result.handler_missing) {
+        turn.unregistered = unregistered_orchestration(handlers.orchestrations(), turn.input);
     }
     return turn;
 }
@@ -214,8 +221,11 @@ void record(store::Store& store, const DecidedTurn& turn) {
         return;
     }
     if (turn.result.handler_missing) {
-        store.abandon_orchestration_item(
-            *turn.batch, unknown_handler_delay_ms(turn.batch->attempt_count), false);
+        const int64_t delay_ms = unknown_handler_delay_ms(turn.batch->attempt_count);
+        store.abandon_orchestration_item(*turn.batch, delay_ms, false);
+        log_unregistered_backoff(turn.unregistered.value_or("orchestration is not registered"),
+                                 turn.batch->instance, delay_ms, turn.batch->attempt_count,
+                                 static_cast<uint32_t>(settings.max_attempts));
         return;
     }
     store.ack_orchestration_item(*turn.batch, turn.input.execution_id, turn.result);
@@ -492,7 +502,8 @@ std::optional<PendingActivity> fetch_and_run(Handlers& handlers, SessionKeeper& 
             core::ErrorDetails{core::PoisonError{
                 pending.fetched.attempt_count, max_attempts,
                 core::PoisonActivity{item.instance, item.execution_id, item.name, item.id},
-                core::codec::encode(core::WorkItem{item})}}}};
+                handler == nullptr && !sql && !system ? unregistered_activity(item.name)
+                                                      : core::codec::encode(core::WorkItem{item})}}}};
     } else if (handler != nullptr) {
         // Plugin code runs on a fiber; its ctx.sql() statements run in a transaction of
         // their own that records the completion with them (activity_execution.cpp).
@@ -521,8 +532,12 @@ std::optional<PendingActivity> fetch_and_run(Handlers& handlers, SessionKeeper& 
 // writes commit with its completion; throws store::LeaseLost when the lease is gone.
 void record(store::Store& store, PendingActivity& pending) {
     if (pending.handler_missing) {
-        store.abandon_work_item(pending.fetched,
-                                unknown_handler_delay_ms(pending.fetched.attempt_count), false);
+        const int64_t delay_ms = unknown_handler_delay_ms(pending.fetched.attempt_count);
+        store.abandon_work_item(pending.fetched, delay_ms, false);
+        log_unregistered_backoff(unregistered_activity(pending.fetched.item.name),
+                                 pending.fetched.item.instance, delay_ms,
+                                 pending.fetched.attempt_count,
+                                 static_cast<uint32_t>(settings.max_attempts));
         return;
     }
     if (!pending.completion && pending.system) {

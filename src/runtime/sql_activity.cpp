@@ -1,6 +1,7 @@
 #include "runtime/sql_activity.hpp"
 
 #include "pg/guard.hpp"
+#include "runtime/sql_activity_errors.hpp"
 
 #include <stdexcept>
 #include <string>
@@ -23,7 +24,7 @@ std::string call_function(const SqlActivity& activity, const std::string& input)
         getTypeInputInfo(activity.input_type, &input_function, &input_param);
         Datum argument =
             OidInputFunctionCall(input_function, const_cast<char*>(input_text), input_param, -1);
-        Datum result = OidFunctionCall1Coll(activity.function, InvalidOid, argument);
+        Datum result = call_activity_function(activity.function, argument);
         Oid output_function;
         bool varlena;
         getTypeOutputInfo(activity.output_type, &output_function, &varlena);
@@ -75,7 +76,7 @@ core::WorkItem run_sql_activity(const SqlActivity& activity,
                                                             item.id, std::move(result)}};
     } catch (const pg::SqlError& e) {
         SetUserIdAndSecContext(saved_user, saved_context);
-        return failed(e.what());
+        return sql_activity_failed(item, e);
     }
 }
 

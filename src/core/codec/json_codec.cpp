@@ -121,6 +121,12 @@ void write_error_details(Out& out, const ErrorDetails& details) {
                         e.kind);
                     out.str("message", e.message);
                     out.boolean("retryable", e.retryable);
+                    if (e.sql) {
+                        out.str("sqlstate", e.sql->sqlstate);
+                        out.opt_str("detail", e.sql->detail, true);
+                        out.opt_str("hint", e.sql->hint, true);
+                        out.opt_str("context", e.sql->context, true);
+                    }
                 });
             },
             [&](const PoisonError& e) {
@@ -584,7 +590,13 @@ ErrorDetails read_error_details(const Value& v) {
         } else {
             throw CodecError("AppErrorKind: unknown variant \"" + kind_tag.first + "\"");
         }
-        return {ApplicationError{std::move(kind), in.str("message"), in.boolean("retryable")}};
+        std::optional<SqlErrorFields> sql;
+        if (auto sqlstate = in.opt_str("sqlstate")) {
+            sql = SqlErrorFields{*sqlstate, in.opt_str("detail"), in.opt_str("hint"),
+                                 in.opt_str("context")};
+        }
+        return {ApplicationError{std::move(kind), in.str("message"), in.boolean("retryable"),
+                                 std::move(sql)}};
     }
     if (tag == "Poison") {
         In in(inner_object(tagged, "ErrorDetails"), "ErrorDetails::Poison");

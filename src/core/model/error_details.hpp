@@ -42,10 +42,19 @@ struct AppCancelled {
 using AppErrorKind =
     std::variant<AppActivityFailed, AppOrchestrationFailed, AppPanicked, AppCancelled>;
 
+// What PostgreSQL reported when an SQL activity's function raised (an extension of
+// duroxide's shape: written only when set, so duroxide's readers ignore it).
+struct SqlErrorFields {
+    std::string sqlstate; // five characters, e.g. "23505"
+    std::optional<std::string> detail, hint, context;
+    bool operator==(const SqlErrorFields&) const = default;
+};
+
 struct ApplicationError {
     AppErrorKind kind;
     std::string message;
     bool retryable = false;
+    std::optional<SqlErrorFields> sql;
     bool operator==(const ApplicationError&) const = default;
 };
 

@@ -1325,3 +1325,631 @@ GRANT EXECUTE ON FUNCTION duroxide.cancel_instance(text, text, interval)
 SELECT pg_catalog.pg_extension_config_dump('duroxide.rewinds', '');
 SELECT pg_catalog.pg_extension_config_dump('duroxide.rewinds_rewind_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('duroxide.rewound_events', '');
+-- Client API honesty (issues 17, 18, 14): start_orchestration refuses unregistered
+-- orchestrations unless allow_unregistered, refuses taken and reserved ids, and returns whether
+-- it created the instance; raise_event, enqueue_event and cancel_instance return whether the
+-- instance exists; Pending status; read functions check their ids; values in messages quoted.
+-- Return types change: the old functions are dropped (the jsonb form depends on the text form).
+DROP FUNCTION duroxide.start_orchestration(text, text, jsonb, text);
+DROP FUNCTION duroxide.start_orchestration(text, text, text, text);
+DROP FUNCTION duroxide.raise_event(text, text, text);
+DROP FUNCTION duroxide.enqueue_event(text, text, text);
+DROP FUNCTION duroxide.cancel_instance(text, text);
+CREATE OR REPLACE FUNCTION duroxide._quote(value text) RETURNS text
+    LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'duroxide_quote';
+REVOKE ALL ON FUNCTION duroxide._quote(text) FROM PUBLIC;
+COMMENT ON FUNCTION duroxide._quote(text) IS
+    'Internal: a user value as it appears in messages: double-quoted, control characters escaped, cut to 64 bytes.';
+
+CREATE OR REPLACE FUNCTION duroxide._check_instance_arg(instance text, what text DEFAULT 'instance id')
+    RETURNS void
+    LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    IF instance IS NULL THEN
+        RAISE EXCEPTION '% must not be null', what USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF instance = '' THEN
+        RAISE EXCEPTION '% must not be empty', what USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF octet_length(instance) > 256 THEN
+        RAISE EXCEPTION '% % is too long (the limit is 256 bytes)', what, duroxide._quote(instance)
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF instance ~ '[\x01-\x1f\x7f]' THEN
+        RAISE EXCEPTION '% % must not contain control characters', what, duroxide._quote(instance)
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+END
+$fn$;
+REVOKE ALL ON FUNCTION duroxide._check_instance_arg(text, text) FROM PUBLIC;
+COMMENT ON FUNCTION duroxide._check_instance_arg(text, text) IS
+    'Internal: the instance id argument checks of the client functions (NULL: 22004; empty, over 256 bytes, control characters: 22023).';
+
+CREATE OR REPLACE FUNCTION duroxide._is_orchestration_provided(name text, version text) RETURNS boolean
+    LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+    BEGIN ATOMIC
+        SELECT EXISTS (SELECT 1 FROM duroxide.plugin_handlers h
+                        WHERE h.kind = 'orchestration' AND h.name = _is_orchestration_provided.name
+                          AND (_is_orchestration_provided.version IS NULL
+                               OR h.version = _is_orchestration_provided.version));
+    END;
+REVOKE ALL ON FUNCTION duroxide._is_orchestration_provided(text, text) FROM PUBLIC;
+COMMENT ON FUNCTION duroxide._is_orchestration_provided(text, text) IS
+    'Internal: whether anything registered provides orchestration "name" (at "version" when not NULL); the hook new providers extend.';
+
+CREATE OR REPLACE FUNCTION duroxide._registered_orchestrations_summary() RETURNS text
+    LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+    BEGIN ATOMIC
+        WITH names AS (
+            SELECT h.name, string_agg(h.version, ', ' ORDER BY h.version) AS versions,
+                   count(*) OVER () AS total, row_number() OVER (ORDER BY h.name) AS n
+              FROM duroxide.plugin_handlers h WHERE h.kind = 'orchestration' GROUP BY h.name)
+        SELECT coalesce(string_agg(duroxide._quote(names.name) || ' (' || names.versions || ')',
+                                   ', ' ORDER BY names.name) FILTER (WHERE names.n <= 10)
+                        || CASE WHEN max(names.total) > 10
+                                THEN ' and ' || (max(names.total) - 10) || ' more' ELSE '' END,
+                        'none')
+          FROM names;
+    END;
+REVOKE ALL ON FUNCTION duroxide._registered_orchestrations_summary() FROM PUBLIC;
+COMMENT ON FUNCTION duroxide._registered_orchestrations_summary() IS
+    'Internal: the registered orchestrations and their versions, first 10, for the hint of an unregistered start.';
+
+CREATE OR REPLACE FUNCTION duroxide.start_orchestration(instance text, name text, input text DEFAULT '',
+                                             version text DEFAULT NULL,
+                                             allow_unregistered boolean DEFAULT false)
+    RETURNS boolean
+    LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'duroxide_start_orchestration';
+COMMENT ON FUNCTION duroxide.start_orchestration(text, text, text, text, boolean) IS
+    'Starts orchestration "name" as instance "instance" with "input" (pinned to "version" when '
+    'given) when the calling transaction commits; returns true. Returns false, writing nothing, '
+    'when the instance already exists with this orchestration; errors (23505) when the id is '
+    'taken by another orchestration or another role, (42704) when nothing registered provides '
+    'the orchestration unless allow_unregistered.';
+
+CREATE FUNCTION duroxide.start_orchestration(instance text, name text, input jsonb,
+                                             version text DEFAULT NULL,
+                                             allow_unregistered boolean DEFAULT false)
+    RETURNS boolean
+    LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    BEGIN ATOMIC
+        SELECT duroxide.start_orchestration(instance, name, input::text, version,
+                                            allow_unregistered);
+    END;
+COMMENT ON FUNCTION duroxide.start_orchestration(text, text, jsonb, text, boolean) IS
+    'start_orchestration with a jsonb input (passed to the orchestration as its JSON text).';
+
+CREATE OR REPLACE FUNCTION duroxide.raise_event(instance text, event_name text, data text DEFAULT '')
+    RETURNS boolean
+    LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'duroxide_raise_event';
+COMMENT ON FUNCTION duroxide.raise_event(text, text, text) IS
+    'Raises external event "event_name" for an instance: it completes the oldest wait for that '
+    'name that the orchestration recorded before the event arrives (an event with no wait '
+    'recorded yet is ignored; enqueue_event buffers). Returns whether the instance exists and '
+    'the caller may reach it (false: nothing sent).';
+
+CREATE OR REPLACE FUNCTION duroxide.enqueue_event(instance text, queue text, data text DEFAULT '')
+    RETURNS boolean
+    LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'duroxide_enqueue_event';
+COMMENT ON FUNCTION duroxide.enqueue_event(text, text, text) IS
+    'Sends a message to queue "queue" of an instance: the orchestration takes messages with '
+    'dequeue_event, first in first out, including those sent before it asked. Returns whether '
+    'the instance exists (or its start is queued) and the caller may reach it (false: nothing '
+    'sent).';
+
+CREATE OR REPLACE FUNCTION duroxide.cancel_instance(instance text, reason text DEFAULT 'cancelled')
+    RETURNS boolean
+    LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'duroxide_cancel_instance';
+COMMENT ON FUNCTION duroxide.cancel_instance(text, text) IS
+    'Cancels a running instance: it fails with "canceled: <reason>" and its open activities are '
+    'withdrawn; a no-op for finished instances. Returns whether the instance exists and the '
+    'caller may reach it (false: nothing sent).';
+
+CREATE OR REPLACE FUNCTION duroxide.get_orchestration_status(instance text,
+    OUT status text, OUT output text, OUT error jsonb, OUT custom_status text,
+    OUT custom_status_version integer, OUT execution_id bigint, OUT orchestration_name text,
+    OUT orchestration_version text, OUT created_at timestamptz, OUT updated_at timestamptz)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    PERFORM duroxide._check_instance_arg(instance);
+    SELECT coalesce(CASE e.status WHEN 'ContinuedAsNew' THEN 'Running' ELSE e.status END,
+                    'Running'),
+           CASE WHEN e.status = 'Completed' THEN e.output END,
+           e.error::jsonb, i.custom_status, coalesce(i.custom_status_version, 0),
+           i.current_execution_id, i.orchestration_name, i.orchestration_version,
+           i.created_at, i.updated_at
+      INTO status, output, error, custom_status, custom_status_version, execution_id,
+           orchestration_name, orchestration_version, created_at, updated_at
+      FROM duroxide.instances i
+      LEFT JOIN duroxide.executions e
+             ON e.instance_id = i.instance_id AND e.execution_id = i.current_execution_id
+     WHERE i.instance_id = get_orchestration_status.instance AND duroxide._may_access(i.owner_role);
+    IF FOUND THEN
+        RETURN;
+    END IF;
+    -- Started but not run yet (the dispatcher has not taken it, or its orchestration is not
+    -- registered yet: allow_unregistered): Pending.
+    SELECT 'Pending', 0, s.item->>'orchestration', s.item->>'version', s.created_at, s.created_at
+      INTO status, custom_status_version, orchestration_name, orchestration_version, created_at,
+           updated_at
+      FROM (SELECT q.work_item::jsonb->'StartOrchestration' AS item, q.created_at, q.id
+              FROM duroxide.orchestrator_queue q
+             WHERE q.instance_id = get_orchestration_status.instance AND q.started_by IS NOT NULL
+               AND duroxide._may_access(q.started_by)) s
+     WHERE s.item IS NOT NULL
+     ORDER BY s.id LIMIT 1;
+    IF NOT FOUND THEN
+        status := 'NotFound';
+        custom_status_version := 0;
+    END IF;
+END
+$fn$;
+COMMENT ON FUNCTION duroxide.get_orchestration_status(text) IS
+    'Status (NotFound, Pending, Running, Completed, Failed), output, error details, custom '
+    'status and its version, current execution and timestamps of an instance. Pending: started '
+    'but not run yet. An instance the caller may not reach (duroxide.isolate_instances) reads as '
+    'NotFound.';
+
+CREATE FUNCTION duroxide._written_by_this_transaction(row_xmin xid) RETURNS boolean
+    LANGUAGE c VOLATILE STRICT AS 'MODULE_PATHNAME', 'duroxide_written_by_this_transaction';
+REVOKE ALL ON FUNCTION duroxide._written_by_this_transaction(xid) FROM PUBLIC;
+COMMENT ON FUNCTION duroxide._written_by_this_transaction(xid) IS
+    'Internal: whether a row version was written by this transaction or one of its subtransactions.';
+CREATE OR REPLACE FUNCTION duroxide._check_wait(instance text, timeout interval) RETURNS void
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    PERFORM duroxide._check_instance_arg(instance);
+    IF timeout IS NULL THEN
+        RAISE EXCEPTION 'timeout must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF timeout <= interval '0' OR timeout > interval '1 day' THEN
+        RAISE EXCEPTION 'timeout must be positive and at most 1 day'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'waiting needs READ COMMITTED isolation, not %',
+            current_setting('transaction_isolation')
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+            HINT = 'A REPEATABLE READ or SERIALIZABLE snapshot never sees the orchestration progress.';
+    END IF;
+    -- The dispatcher cannot see a start this transaction (or one of its subtransactions) has
+    -- not committed yet. A start of an existing instance queues nothing, so it does not count.
+    IF NOT EXISTS (SELECT 1 FROM duroxide.instances i WHERE i.instance_id = _check_wait.instance)
+       AND EXISTS (SELECT 1 FROM duroxide.orchestrator_queue q
+                    WHERE q.instance_id = _check_wait.instance AND q.started_by IS NOT NULL
+                      AND duroxide._written_by_this_transaction(q.xmin)) THEN
+        RAISE EXCEPTION 'instance % was started in this transaction, which has not committed',
+            duroxide._quote(instance) USING ERRCODE = 'object_not_in_prerequisite_state',
+            HINT = 'Commit the transaction that starts the orchestration before waiting for it.';
+    END IF;
+END
+$fn$;
+REVOKE ALL ON FUNCTION duroxide._check_wait(text, interval) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION duroxide.wait_for_orchestration(instance text, timeout interval DEFAULT '30 s',
+    OUT status text, OUT output text, OUT error jsonb, OUT custom_status text,
+    OUT custom_status_version integer, OUT execution_id bigint, OUT orchestration_name text,
+    OUT orchestration_version text, OUT created_at timestamptz, OUT updated_at timestamptz)
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    deadline timestamptz;
+    seen bigint;
+BEGIN
+    PERFORM duroxide._check_wait(instance, timeout);
+    deadline := clock_timestamp() + timeout;
+    LOOP
+        seen := duroxide._status_change_count();
+        SELECT * INTO status, output, error, custom_status, custom_status_version, execution_id,
+               orchestration_name, orchestration_version, created_at, updated_at
+          FROM duroxide.get_orchestration_status(instance);
+        EXIT WHEN status IN ('Completed', 'Failed');
+        IF clock_timestamp() >= deadline THEN
+            RAISE EXCEPTION 'timed out after % waiting for instance % (status %)', timeout,
+                duroxide._quote(instance), status USING ERRCODE = 'query_canceled';
+        END IF;
+        -- Capped at a second: a safety net only, wake-ups come from the dispatcher's commit.
+        PERFORM duroxide._await_status_change(seen,
+            least(1000, ceil(extract(epoch FROM deadline - clock_timestamp()) * 1000))::integer);
+    END LOOP;
+END
+$fn$;
+COMMENT ON FUNCTION duroxide.wait_for_orchestration(text, interval) IS
+    'Waits until the instance is Completed or Failed and returns its status; errors after '
+    '"timeout". Sleeps on a latch that the dispatcher sets when it commits a status change.';
+
+CREATE OR REPLACE FUNCTION duroxide.wait_for_status_change(instance text, last_seen_version integer,
+    timeout interval DEFAULT '30 s',
+    OUT status text, OUT output text, OUT error jsonb, OUT custom_status text,
+    OUT custom_status_version integer, OUT execution_id bigint, OUT orchestration_name text,
+    OUT orchestration_version text, OUT created_at timestamptz, OUT updated_at timestamptz)
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    deadline timestamptz;
+    seen bigint;
+BEGIN
+    PERFORM duroxide._check_wait(instance, timeout);
+    IF last_seen_version IS NULL THEN
+        RAISE EXCEPTION 'last_seen_version must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF last_seen_version < 0 THEN
+        RAISE EXCEPTION 'last_seen_version must be 0 or more, not %', last_seen_version
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    deadline := clock_timestamp() + timeout;
+    LOOP
+        seen := duroxide._status_change_count();
+        SELECT * INTO status, output, error, custom_status, custom_status_version, execution_id,
+               orchestration_name, orchestration_version, created_at, updated_at
+          FROM duroxide.get_orchestration_status(instance);
+        EXIT WHEN custom_status_version > last_seen_version OR status IN ('Completed', 'Failed');
+        IF clock_timestamp() >= deadline THEN
+            RAISE EXCEPTION 'timed out after % waiting for a custom status of instance % newer than version %',
+                timeout, duroxide._quote(instance), last_seen_version USING ERRCODE = 'query_canceled';
+        END IF;
+        PERFORM duroxide._await_status_change(seen,
+            least(1000, ceil(extract(epoch FROM deadline - clock_timestamp()) * 1000))::integer);
+    END LOOP;
+END
+$fn$;
+COMMENT ON FUNCTION duroxide.wait_for_status_change(text, integer, interval) IS
+    'Waits until the instance''s custom status version exceeds "last_seen_version" (or the '
+    'instance ends) and returns its status; errors after "timeout".';
+
+CREATE OR REPLACE FUNCTION duroxide.read_history(instance text, execution_id bigint DEFAULT NULL)
+    RETURNS TABLE (event_id bigint, event_type text, event jsonb)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    PERFORM duroxide._check_instance_arg(instance);
+    IF read_history.execution_id < 1 THEN
+        RAISE EXCEPTION 'execution_id must be at least 1, not %', read_history.execution_id
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    RETURN QUERY
+    SELECT h.event_id, h.event_type, h.event_data::jsonb
+      FROM duroxide.history h
+     WHERE h.instance_id = read_history.instance
+       AND h.execution_id = coalesce(read_history.execution_id,
+               (SELECT i.current_execution_id FROM duroxide.instances i
+                 WHERE i.instance_id = read_history.instance))
+       AND EXISTS (SELECT 1 FROM duroxide.instances i
+                    WHERE i.instance_id = read_history.instance
+                      AND duroxide._may_access(i.owner_role))
+     ORDER BY h.event_id;
+END
+$fn$;
+COMMENT ON FUNCTION duroxide.read_history(text, bigint) IS
+    'The history events of an execution (the current one by default), oldest first.';
+
+CREATE OR REPLACE FUNCTION duroxide._check_kv_arguments(instance text, key text) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    PERFORM duroxide._check_instance_arg(instance);
+    IF key IS NULL THEN
+        RAISE EXCEPTION 'key must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+END
+$fn$;
+REVOKE ALL ON FUNCTION duroxide._check_kv_arguments(text, text) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION duroxide.wait_for_kv_value(instance text, key text,
+                                           timeout interval DEFAULT '30 s') RETURNS text
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    deadline timestamptz;
+    seen bigint;
+    found text;
+BEGIN
+    PERFORM duroxide._check_kv_arguments(instance, key);
+    PERFORM duroxide._check_wait(instance, timeout);
+    deadline := clock_timestamp() + timeout;
+    LOOP
+        seen := duroxide._status_change_count();
+        found := duroxide.get_kv_value(instance, key);
+        EXIT WHEN found IS NOT NULL;
+        IF clock_timestamp() >= deadline THEN
+            RAISE EXCEPTION 'timed out after % waiting for key % of instance %', timeout,
+                duroxide._quote(key), duroxide._quote(instance) USING ERRCODE = 'query_canceled';
+        END IF;
+        PERFORM duroxide._await_status_change(seen,
+            least(1000, ceil(extract(epoch FROM deadline - clock_timestamp()) * 1000))::integer);
+    END LOOP;
+    RETURN found;
+END
+$fn$;
+COMMENT ON FUNCTION duroxide.wait_for_kv_value(text, text, interval) IS
+    'Waits until "key" is set in an instance''s durable key-value store and returns its value; '
+    'errors after "timeout". Sleeps on the latch that the dispatcher sets when it commits a '
+    'turn that changes a status or a key.';
+
+CREATE OR REPLACE FUNCTION duroxide.list_instances(status text DEFAULT NULL, name text DEFAULT NULL,
+    created_after timestamptz DEFAULT NULL, created_before timestamptz DEFAULT NULL,
+    root_only boolean DEFAULT false, max_rows integer DEFAULT 100, after_cursor text DEFAULT NULL)
+    RETURNS TABLE (instance_id text, orchestration_name text, orchestration_version text,
+                   instance_status text, execution_id bigint, parent_instance_id text,
+                   created_at timestamptz, updated_at timestamptz, next_cursor text)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    cursor_us bigint;
+    cursor_id text;
+BEGIN
+    IF max_rows IS NULL OR max_rows < 1 OR max_rows > 10000 THEN
+        RAISE EXCEPTION 'max_rows must be between 1 and 10000' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF status IS NOT NULL AND status NOT IN ('Pending', 'Running', 'Completed', 'Failed') THEN
+        RAISE EXCEPTION 'status must be Pending, Running, Completed or Failed, not %',
+            duroxide._quote(status) USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF after_cursor IS NOT NULL THEN
+        IF after_cursor !~ '^[0-9]{1,18}:' THEN
+            RAISE EXCEPTION 'malformed cursor %', duroxide._quote(after_cursor)
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Pass the next_cursor of the last row of the previous page.';
+        END IF;
+        cursor_us := split_part(after_cursor, ':', 1)::bigint;
+        cursor_id := substr(after_cursor, length(split_part(after_cursor, ':', 1)) + 2);
+    END IF;
+    -- Keyset pagination on (created_at, instance_id): stable while instances are added.
+    -- Starts not run yet (Pending) are listed by the time they were queued.
+    RETURN QUERY
+    SELECT a.instance_id, a.orchestration_name, a.orchestration_version, a.status,
+           a.execution_id, a.parent_instance_id, a.created_at, a.updated_at,
+           (extract(epoch FROM a.created_at) * 1000000)::bigint::text || ':' || a.instance_id
+      FROM (SELECT i.instance_id, i.orchestration_name, i.orchestration_version,
+                   duroxide._client_status(e.status) AS status, i.current_execution_id AS execution_id,
+                   i.parent_instance_id, i.created_at, i.updated_at
+              FROM duroxide.instances i
+              LEFT JOIN duroxide.executions e
+                     ON e.instance_id = i.instance_id AND e.execution_id = i.current_execution_id
+             WHERE duroxide._may_access(i.owner_role)
+            UNION ALL
+            (SELECT DISTINCT ON (q.instance_id) q.instance_id,
+                   q.work_item::jsonb->'StartOrchestration'->>'orchestration',
+                   q.work_item::jsonb->'StartOrchestration'->>'version', 'Pending', NULL::bigint,
+                   q.work_item::jsonb->'StartOrchestration'->>'parent_instance',
+                   q.created_at, q.created_at
+              FROM duroxide.orchestrator_queue q
+             WHERE q.started_by IS NOT NULL AND duroxide._may_access(q.started_by)
+               AND q.work_item::jsonb ? 'StartOrchestration'
+               AND NOT EXISTS (SELECT 1 FROM duroxide.instances x WHERE x.instance_id = q.instance_id)
+             ORDER BY q.instance_id, q.id)) a
+     WHERE (after_cursor IS NULL
+            OR (a.created_at, a.instance_id) > (to_timestamp(cursor_us / 1000000.0), cursor_id))
+       AND (list_instances.status IS NULL OR a.status = list_instances.status)
+       AND (list_instances.name IS NULL OR a.orchestration_name = list_instances.name)
+       AND (created_after IS NULL OR a.created_at > created_after)
+       AND (created_before IS NULL OR a.created_at < created_before)
+       AND (NOT root_only OR a.parent_instance_id IS NULL)
+     ORDER BY a.created_at, a.instance_id
+     LIMIT max_rows;
+END
+$fn$;
+COMMENT ON FUNCTION duroxide.list_instances(text, text, timestamptz, timestamptz, boolean, integer, text) IS
+    'Instances the caller may reach, oldest first, filtered by status, name, creation time and '
+    'roots only; at most max_rows. Pass the next_cursor of the last row to get the next page.';
+
+CREATE OR REPLACE FUNCTION duroxide.get_instance_info(instance text)
+    RETURNS TABLE (instance_id text, orchestration_name text, orchestration_version text,
+                   status text, execution_id bigint, executions bigint, parent_instance_id text,
+                   owner text, custom_status text, custom_status_version integer,
+                   created_at timestamptz, updated_at timestamptz)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    PERFORM duroxide._check_instance_arg(instance);
+    RETURN QUERY
+    SELECT i.instance_id, i.orchestration_name, i.orchestration_version,
+           duroxide._client_status(e.status), i.current_execution_id,
+           (SELECT count(*) FROM duroxide.executions x WHERE x.instance_id = i.instance_id),
+           i.parent_instance_id, i.owner_role::regrole::text, i.custom_status,
+           i.custom_status_version, i.created_at, i.updated_at
+      FROM duroxide.instances i
+      LEFT JOIN duroxide.executions e
+             ON e.instance_id = i.instance_id AND e.execution_id = i.current_execution_id
+     WHERE i.instance_id = get_instance_info.instance AND duroxide._may_access(i.owner_role);
+END
+$fn$;
+COMMENT ON FUNCTION duroxide.get_instance_info(text) IS
+    'One row about an instance (no row when it does not exist or the caller may not reach it).';
+
+CREATE OR REPLACE FUNCTION duroxide.list_executions(instance text)
+    RETURNS TABLE (execution_id bigint, status text, output text, started_at timestamptz,
+                   completed_at timestamptz, events bigint)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    PERFORM duroxide._check_instance_arg(instance);
+    RETURN QUERY
+    SELECT e.execution_id, e.status, e.output, e.started_at, e.completed_at,
+           (SELECT count(*) FROM duroxide.history h
+             WHERE h.instance_id = e.instance_id AND h.execution_id = e.execution_id)
+      FROM duroxide.executions e
+      JOIN duroxide.instances i ON i.instance_id = e.instance_id
+     WHERE e.instance_id = list_executions.instance AND duroxide._may_access(i.owner_role)
+     ORDER BY e.execution_id;
+END
+$fn$;
+COMMENT ON FUNCTION duroxide.list_executions(text) IS
+    'The executions of an instance (one more per continue-as-new), with status and event count.';
+
+CREATE OR REPLACE FUNCTION duroxide.get_execution_info(instance text, execution bigint)
+    RETURNS TABLE (execution_id bigint, status text, output text, started_at timestamptz,
+                   completed_at timestamptz, event_count bigint)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    PERFORM duroxide._check_instance_arg(instance);
+    IF execution IS NULL THEN
+        RAISE EXCEPTION 'execution must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF execution < 1 THEN
+        RAISE EXCEPTION 'execution must be at least 1, not %', execution
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    PERFORM FROM duroxide.instances i
+     WHERE i.instance_id = get_execution_info.instance AND duroxide._may_access(i.owner_role);
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'instance % does not exist', duroxide._quote(instance) USING ERRCODE = 'no_data_found';
+    END IF;
+    RETURN QUERY
+    SELECT e.execution_id, e.status, e.output, e.started_at, e.completed_at,
+           (SELECT count(*) FROM duroxide.history h
+             WHERE h.instance_id = e.instance_id AND h.execution_id = e.execution_id)
+      FROM duroxide.executions e
+     WHERE e.instance_id = get_execution_info.instance AND e.execution_id = execution;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'instance % has no execution %', duroxide._quote(instance), execution
+            USING ERRCODE = 'no_data_found',
+                  HINT = 'duroxide.list_executions lists the executions it has (pruned ones are gone).';
+    END IF;
+END
+$fn$;
+COMMENT ON FUNCTION duroxide.get_execution_info(text, bigint) IS
+    'One execution of an instance: status, output, start and end (NULL while it runs) and its '
+    'number of history events. Errors when the instance or the execution does not exist.';
+
+CREATE OR REPLACE FUNCTION duroxide.get_instance_tree(instance text)
+    RETURNS TABLE (instance_id text, parent_instance_id text, depth integer, status text)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    PERFORM duroxide._check_instance_arg(instance);
+    RETURN QUERY
+    WITH RECURSIVE tree AS (
+        SELECT i.instance_id, i.parent_instance_id, 0 AS depth
+          FROM duroxide.instances i
+         WHERE i.instance_id = get_instance_tree.instance
+           AND duroxide._may_access(i.owner_role)
+        UNION ALL
+        SELECT c.instance_id, c.parent_instance_id, t.depth + 1
+          FROM duroxide.instances c JOIN tree t ON c.parent_instance_id = t.instance_id
+    )
+    SELECT t.instance_id, t.parent_instance_id, t.depth, duroxide._client_status(e.status)
+      FROM tree t
+      JOIN duroxide.instances i ON i.instance_id = t.instance_id
+      LEFT JOIN duroxide.executions e
+             ON e.instance_id = i.instance_id AND e.execution_id = i.current_execution_id
+     ORDER BY t.depth, t.instance_id;
+END
+$fn$;
+COMMENT ON FUNCTION duroxide.get_instance_tree(text) IS
+    'An instance and all its sub-orchestrations, depth first level by level.';
+
+CREATE OR REPLACE FUNCTION duroxide.list_children(instance text) RETURNS SETOF text
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    PERFORM duroxide._check_instance_arg(instance);
+    RETURN QUERY
+    SELECT c.instance_id FROM duroxide.instances c
+      JOIN duroxide.instances p ON p.instance_id = c.parent_instance_id
+     WHERE c.parent_instance_id = list_children.instance AND duroxide._may_access(p.owner_role)
+     ORDER BY c.instance_id;
+END
+$fn$;
+COMMENT ON FUNCTION duroxide.list_children(text) IS 'The direct sub-orchestrations of an instance.';
+
+CREATE OR REPLACE FUNCTION duroxide.delete_instance(instance text, force boolean DEFAULT false,
+    OUT instances bigint, OUT executions bigint, OUT events bigint, OUT queue_messages bigint)
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    target duroxide.instances%ROWTYPE;
+    running text;
+BEGIN
+    IF instance IS NULL OR force IS NULL THEN
+        RAISE EXCEPTION 'instance and force must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    SELECT * INTO target FROM duroxide.instances i WHERE i.instance_id = delete_instance.instance
+       FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'instance % does not exist', duroxide._quote(instance) USING ERRCODE = 'no_data_found';
+    END IF;
+    IF target.parent_instance_id IS NOT NULL THEN
+        RAISE EXCEPTION 'instance % is a sub-orchestration of %', duroxide._quote(instance),
+            duroxide._quote(target.parent_instance_id)
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Delete its root instance: the whole tree goes with it.';
+    END IF;
+    WITH RECURSIVE tree AS (
+        SELECT target.instance_id AS instance_id
+        UNION
+        SELECT c.instance_id FROM duroxide.instances c JOIN tree t ON c.parent_instance_id = t.instance_id
+    )
+    SELECT t.instance_id INTO running FROM tree t
+      JOIN duroxide.instances i ON i.instance_id = t.instance_id
+      JOIN duroxide.executions e ON e.instance_id = i.instance_id AND e.execution_id = i.current_execution_id
+     WHERE e.status IN ('Running', 'ContinuedAsNew') LIMIT 1;
+    IF running IS NOT NULL AND NOT force THEN
+        RAISE EXCEPTION 'instance % is still running', duroxide._quote(running)
+            USING ERRCODE = 'object_in_use',
+                  HINT = 'Cancel it and wait for it to end, or pass force => true.';
+    END IF;
+    SELECT * INTO instances, executions, events, queue_messages
+      FROM duroxide._delete_trees(ARRAY[target.instance_id]);
+END
+$fn$;
+COMMENT ON FUNCTION duroxide.delete_instance(text, boolean) IS
+    'Deletes a root instance with all its sub-orchestrations, history and queued work, in one '
+    'transaction; refuses a running tree unless force (which also withdraws its running '
+    'activities). Returns what was deleted.';
+
+CREATE OR REPLACE FUNCTION duroxide.prune_executions(instance text, keep_last integer DEFAULT 1,
+    completed_before timestamptz DEFAULT NULL, OUT executions bigint, OUT events bigint)
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    current_id bigint;
+    doomed bigint[];
+BEGIN
+    IF keep_last IS NULL OR keep_last < 1 THEN
+        RAISE EXCEPTION 'keep_last must be at least 1 (the current execution is always kept)'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT i.current_execution_id INTO current_id FROM duroxide.instances i
+     WHERE i.instance_id = prune_executions.instance FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'instance % does not exist', duroxide._quote(instance) USING ERRCODE = 'no_data_found';
+    END IF;
+    SELECT array_agg(e.execution_id) INTO doomed
+      FROM duroxide.executions e
+     WHERE e.instance_id = prune_executions.instance
+       AND duroxide._prunable(e.execution_id, e.status, e.completed_at, current_id, keep_last,
+                              completed_before);
+    DELETE FROM duroxide.history h
+     WHERE h.instance_id = prune_executions.instance AND h.execution_id = ANY (coalesce(doomed, '{}'));
+    GET DIAGNOSTICS events = ROW_COUNT;
+    DELETE FROM duroxide.executions e
+     WHERE e.instance_id = prune_executions.instance AND e.execution_id = ANY (coalesce(doomed, '{}'));
+    GET DIAGNOSTICS executions = ROW_COUNT;
+END
+$fn$;
+COMMENT ON FUNCTION duroxide.prune_executions(text, integer, timestamptz) IS
+    'Deletes the history of old executions of an instance (continue-as-new leaves one per '
+    'iteration), keeping the last keep_last, the current one always.';
+
+DO $grants$
+DECLARE f text;
+BEGIN
+    FOREACH f IN ARRAY ARRAY[
+        'duroxide.start_orchestration(text, text, text, text, boolean)',
+        'duroxide.start_orchestration(text, text, jsonb, text, boolean)',
+        'duroxide.raise_event(text, text, text)', 'duroxide.cancel_instance(text, text)',
+        'duroxide.enqueue_event(text, text, text)'] LOOP
+        EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO duroxide_admin, duroxide_user', f);
+    END LOOP;
+END
+$grants$;

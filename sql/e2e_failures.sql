@@ -21,10 +21,12 @@ SELECT status, error->'Poison'->>'attempt_count' AS attempts,
 SELECT event_id, event_type FROM duroxide.read_history('poison-batch');
 
 -- Scenario 20: an unknown orchestration and an unknown version are retried with backoff, then
--- fail as poison (attempt 4 of max 3) with an OrchestrationFailed event in execution 1.
-SELECT duroxide.start_orchestration('unknown-orch', 'NoSuchOrchestration', 'x');
-SELECT duroxide.start_orchestration('unknown-version', 'HelloWorld', 'x', '9.9.9');
-SELECT id, w.status, w.error->'Poison'->>'attempt_count' AS attempts
+-- fail as poison (attempt 4 of max 3) with an OrchestrationFailed event in execution 1. They are
+-- started with allow_unregistered (a rolling deployment); the poison message names them.
+SELECT duroxide.start_orchestration('unknown-orch', 'NoSuchOrchestration', 'x', allow_unregistered => true);
+SELECT duroxide.start_orchestration('unknown-version', 'HelloWorld', 'x', '9.9.9', allow_unregistered => true);
+SELECT id, w.status, w.error->'Poison'->>'attempt_count' AS attempts,
+       w.error->'Poison'->>'message' AS message
   FROM unnest(ARRAY['unknown-orch', 'unknown-version']) AS id,
        LATERAL duroxide.wait_for_orchestration(id, '30 s') w;
 SELECT instance, event_id, event_type, event->>'version' AS version
@@ -34,7 +36,7 @@ SELECT instance, event_id, event_type, event->>'version' AS version
 -- An unknown activity: the activity poisons, and the orchestration fails with that poison.
 SELECT duroxide.start_orchestration('unknown-activity', 'CallActivity', 'NoSuchActivity:x');
 SELECT status, error->'Poison'->'message_type'->'Activity'->>'activity_name' AS activity,
-       error->'Poison'->>'attempt_count' AS attempts
+       error->'Poison'->>'attempt_count' AS attempts, error->'Poison'->>'message' AS message
   FROM duroxide.wait_for_orchestration('unknown-activity', '30 s');
 SELECT count(*) AS worker_rows_left FROM duroxide.worker_queue;
 

@@ -13,6 +13,8 @@ REVOKE ALL ON FUNCTION duroxide._may_access(oid) FROM PUBLIC;
 CREATE FUNCTION duroxide._quote(value text) RETURNS text
     LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'duroxide_quote';
 REVOKE ALL ON FUNCTION duroxide._quote(text) FROM PUBLIC;
+COMMENT ON FUNCTION duroxide._quote(text) IS
+    'Internal: a user value as it appears in messages: double-quoted, control characters escaped, cut to 64 bytes.';
 
 -- The argument conventions of every function taking an instance id: NULL → 22004; empty,
 -- longer than 256 bytes or with control characters (ids no start can create) → 22023.
@@ -38,6 +40,8 @@ BEGIN
 END
 $fn$;
 REVOKE ALL ON FUNCTION duroxide._check_instance_arg(text, text) FROM PUBLIC;
+COMMENT ON FUNCTION duroxide._check_instance_arg(text, text) IS
+    'Internal: the instance id argument checks of the client functions (NULL: 22004; empty, over 256 bytes, control characters: 22023).';
 
 -- Whether anything registered provides orchestration "name" (at exactly "version" when it is
 -- not NULL). start_orchestration refuses what this denies unless allow_unregistered. The one
@@ -52,6 +56,8 @@ CREATE FUNCTION duroxide._is_orchestration_provided(name text, version text) RET
                                OR h.version = _is_orchestration_provided.version));
     END;
 REVOKE ALL ON FUNCTION duroxide._is_orchestration_provided(text, text) FROM PUBLIC;
+COMMENT ON FUNCTION duroxide._is_orchestration_provided(text, text) IS
+    'Internal: whether anything registered provides orchestration "name" (at "version" when not NULL); the hook new providers extend.';
 
 -- For the HINT of an unregistered start: the first 10 orchestration names with their versions.
 CREATE FUNCTION duroxide._registered_orchestrations_summary() RETURNS text
@@ -69,6 +75,8 @@ CREATE FUNCTION duroxide._registered_orchestrations_summary() RETURNS text
           FROM names;
     END;
 REVOKE ALL ON FUNCTION duroxide._registered_orchestrations_summary() FROM PUBLIC;
+COMMENT ON FUNCTION duroxide._registered_orchestrations_summary() IS
+    'Internal: the registered orchestrations and their versions, first 10, for the hint of an unregistered start.';
 
 CREATE FUNCTION duroxide.start_orchestration(instance text, name text, input text DEFAULT '',
                                              version text DEFAULT NULL,
@@ -180,6 +188,8 @@ CREATE FUNCTION duroxide._written_by_this_transaction(row_xmin xid) RETURNS bool
     LANGUAGE c VOLATILE STRICT AS 'MODULE_PATHNAME', 'duroxide_written_by_this_transaction';
 REVOKE ALL ON FUNCTION duroxide._status_change_count(), duroxide._await_status_change(bigint, integer),
     duroxide._written_by_this_transaction(xid) FROM PUBLIC;
+COMMENT ON FUNCTION duroxide._written_by_this_transaction(xid) IS
+    'Internal: whether a row version was written by this transaction or one of its subtransactions.';
 
 -- Shared by the waits: argument checks, the uncommitted-start hint, and the isolation level.
 CREATE FUNCTION duroxide._check_wait(instance text, timeout interval) RETURNS void

@@ -30,7 +30,7 @@ BEGIN
             duroxide._quote(status) USING ERRCODE = 'invalid_parameter_value';
     END IF;
     IF after_cursor IS NOT NULL THEN
-        IF after_cursor !~ '^[0-9]+:' THEN
+        IF after_cursor !~ '^[0-9]{1,18}:' THEN
             RAISE EXCEPTION 'malformed cursor %', duroxide._quote(after_cursor)
                 USING ERRCODE = 'invalid_parameter_value',
                       HINT = 'Pass the next_cursor of the last row of the previous page.';

@@ -43,7 +43,7 @@ SELECT duroxide.raise_event('sec-alice', 'Go', 'from bob');
 SELECT duroxide.enqueue_event('sec-alice', 'q', 'from bob');
 SELECT duroxide.cancel_instance('sec-alice', 'bob says stop');
 SELECT duroxide.cancel_instance('sec-alice-parent::sub::2', 'bob says stop');
--- Starting an instance with her id is a no-op, as any duplicate start.
+-- Starting an instance with her id fails: "not available", nothing more about it.
 SELECT duroxide.start_orchestration('sec-alice', 'HelloWorld', 'bob');
 -- Nor inspect them with the management functions, nor delete or prune (administrators only).
 SELECT count(*) FROM duroxide.get_instance_info('sec-alice');

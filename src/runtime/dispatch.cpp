@@ -502,8 +502,9 @@ std::optional<PendingActivity> fetch_and_run(Handlers& handlers, SessionKeeper& 
             core::ErrorDetails{core::PoisonError{
                 pending.fetched.attempt_count, max_attempts,
                 core::PoisonActivity{item.instance, item.execution_id, item.name, item.id},
-                handler == nullptr && !sql && !system ? unregistered_activity(item.name)
-                                                      : core::codec::encode(core::WorkItem{item})}}}};
+                handler == nullptr && !sql && !system
+                    ? unregistered_activity(item.name)
+                    : core::codec::encode(core::WorkItem{item})}}}};
     } else if (handler != nullptr) {
         // Plugin code runs on a fiber; its ctx.sql() statements run in a transaction of
         // their own that records the completion with them (activity_execution.cpp).
@@ -534,10 +535,9 @@ void record(store::Store& store, PendingActivity& pending) {
     if (pending.handler_missing) {
         const int64_t delay_ms = unknown_handler_delay_ms(pending.fetched.attempt_count);
         store.abandon_work_item(pending.fetched, delay_ms, false);
-        log_unregistered_backoff(unregistered_activity(pending.fetched.item.name),
-                                 pending.fetched.item.instance, delay_ms,
-                                 pending.fetched.attempt_count,
-                                 static_cast<uint32_t>(settings.max_attempts));
+        log_unregistered_backoff(
+            unregistered_activity(pending.fetched.item.name), pending.fetched.item.instance,
+            delay_ms, pending.fetched.attempt_count, static_cast<uint32_t>(settings.max_attempts));
         return;
     }
     if (!pending.completion && pending.system) {

@@ -6,7 +6,7 @@
 namespace duroxide::runtime {
 
 std::optional<std::string> unregistered_orchestration(const OrchestrationRegistry& registry,
-                                                       const core::TurnInput& input) {
+                                                      const core::TurnInput& input) {
     std::string name;
     std::optional<std::string> version;
     if (!input.history.empty()) {

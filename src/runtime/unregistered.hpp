@@ -15,7 +15,7 @@ namespace duroxide::runtime {
 // version was pinned) when nothing registered runs this turn's orchestration; nullopt when it
 // is registered or the turn starts nothing.
 std::optional<std::string> unregistered_orchestration(const OrchestrationRegistry& registry,
-                                                       const core::TurnInput& input);
+                                                      const core::TurnInput& input);
 
 // `activity "X" is not registered`.
 std::string unregistered_activity(const std::string& name);

@@ -39,20 +39,19 @@ void check_version(const std::optional<std::string>& version) {
         (void)Semver::parse(*version);
     } catch (const std::invalid_argument&) {
         throw pg::SqlError(ERRCODE_INVALID_PARAMETER_VALUE,
-                           "version " + quoted(*version) + " is not a semantic version",
-                           {}, "Give MAJOR.MINOR.PATCH, for example '1.0.0', or NULL for the "
-                               "version the version policy picks.");
+                           "version " + quoted(*version) + " is not a semantic version", {},
+                           "Give MAJOR.MINOR.PATCH, for example '1.0.0', or NULL for the "
+                           "version the version policy picks.");
     }
 }
 
 void check_not_generated_child_id(const std::string& instance) {
     if (core::is_generated_child_id(instance)) {
-        throw pg::SqlError(ERRCODE_INVALID_PARAMETER_VALUE,
-                           "instance id " + quoted(instance) +
-                               " has the form reserved for sub-orchestrations",
-                           {},
-                           "Ids ending in \"::sub::<number>\" are given to the children an "
-                           "orchestration starts; choose another id.");
+        throw pg::SqlError(
+            ERRCODE_INVALID_PARAMETER_VALUE,
+            "instance id " + quoted(instance) + " has the form reserved for sub-orchestrations", {},
+            "Ids ending in \"::sub::<number>\" are given to the children an "
+            "orchestration starts; choose another id.");
     }
 }
 
@@ -80,8 +79,8 @@ bool start(const StartRequest& request) {
         if (!sql_api::may_access(owner_oid(claim->owner))) {
             // Nothing about the other role's instance: not its name, state or owner.
             throw pg::SqlError(ERRCODE_UNIQUE_VIOLATION,
-                               "instance id " + quoted(request.instance) + " is not available",
-                               {}, "Choose another instance id.");
+                               "instance id " + quoted(request.instance) + " is not available", {},
+                               "Choose another instance id.");
         }
         if (claim->orchestration != request.name) {
             throw pg::SqlError(ERRCODE_UNIQUE_VIOLATION,

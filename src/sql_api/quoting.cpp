@@ -11,6 +11,6 @@ extern "C" {
 DUROXIDE_SQL_FUNCTION(duroxide_quote) {
     const std::optional<std::string> value = duroxide::sql_api::optional_text(fcinfo, 0);
     const std::string out = value ? duroxide::core::quoted(*value) : std::string("NULL");
-    PG_RETURN_TEXT_P(duroxide::pg::call([&out] { return cstring_to_text_with_len(out.data(),
-                                                                                static_cast<int>(out.size())); }));
+    PG_RETURN_TEXT_P(duroxide::pg::call(
+        [&out] { return cstring_to_text_with_len(out.data(), static_cast<int>(out.size())); }));
 }

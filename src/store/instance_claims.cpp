@@ -25,18 +25,18 @@ void lock_instance_id(pg::SpiConnection& spi, const std::string& instance) {
 std::optional<InstanceClaim> instance_claim(pg::SpiConnection& spi, const std::string& instance) {
     // One statement, one snapshot: the dispatcher deletes the queued start in the transaction
     // that inserts the instance row, so one of the two is always seen.
-    auto rows = spi.execute(
-        "SELECT true, i.orchestration_name, i.owner_role::text, NULL::text "
-        "  FROM duroxide.instances i WHERE i.instance_id = $1 "
-        "UNION ALL "
-        "SELECT * FROM (SELECT false, NULL::text, q.started_by::text, q.work_item "
-        "  FROM duroxide.orchestrator_queue q "
-        " WHERE q.instance_id = $1 AND q.started_by IS NOT NULL ORDER BY q.id) s",
-        std::vector<SqlText>{instance});
+    auto rows =
+        spi.execute("SELECT true, i.orchestration_name, i.owner_role::text, NULL::text "
+                    "  FROM duroxide.instances i WHERE i.instance_id = $1 "
+                    "UNION ALL "
+                    "SELECT * FROM (SELECT false, NULL::text, q.started_by::text, q.work_item "
+                    "  FROM duroxide.orchestrator_queue q "
+                    " WHERE q.instance_id = $1 AND q.started_by IS NOT NULL ORDER BY q.id) s",
+                    std::vector<SqlText>{instance});
     for (const auto& row : rows.rows) {
         if (*row[0] == "t") {
-            return InstanceClaim{.orchestration = row[1].value_or(""), .owner = row[2],
-                                 .started = true};
+            return InstanceClaim{
+                .orchestration = row[1].value_or(""), .owner = row[2], .started = true};
         }
     }
     for (const auto& row : rows.rows) {
@@ -45,8 +45,8 @@ std::optional<InstanceClaim> instance_claim(pg::SpiConnection& spi, const std::s
         }
         const core::WorkItem item = core::codec::decode_work_item(row[3].value_or("{}"));
         if (const auto* start = std::get_if<core::work::StartOrchestration>(&item.kind)) {
-            return InstanceClaim{.orchestration = start->orchestration, .owner = row[2],
-                                 .started = false};
+            return InstanceClaim{
+                .orchestration = start->orchestration, .owner = row[2], .started = false};
         }
     }
     return std::nullopt;

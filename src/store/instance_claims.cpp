@@ -54,6 +54,14 @@ std::optional<InstanceClaim> instance_claim(pg::SpiConnection& spi, const std::s
 
 bool orchestration_provided(pg::SpiConnection& spi, const std::string& name,
                             const std::optional<std::string>& version) {
+    // A database still at the 0.1.0 schema (before ALTER EXTENSION UPDATE) has no hook: starts
+    // are accepted there as 0.1.0 accepted them.
+    auto hook = spi.execute("SELECT pg_catalog.to_regprocedure("
+                            "'duroxide._is_orchestration_provided(text, text)') IS NOT NULL",
+                            {}, true);
+    if (hook.rows.empty() || hook.rows[0][0] != "t") {
+        return true;
+    }
     auto rows = spi.execute("SELECT duroxide._is_orchestration_provided($1, $2)",
                             std::vector<SqlText>{name, version});
     return !rows.rows.empty() && rows.rows[0][0] == "t";

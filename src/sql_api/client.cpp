@@ -19,7 +19,6 @@
 namespace {
 
 using namespace duroxide;
-using core::quoted;
 
 std::optional<Oid> owner_oid(const std::optional<std::string>& owner) {
     return owner ? std::optional<Oid>(static_cast<Oid>(std::stoul(*owner))) : std::nullopt;
@@ -39,7 +38,7 @@ void check_version(const std::optional<std::string>& version) {
         (void)Semver::parse(*version);
     } catch (const std::invalid_argument&) {
         throw pg::SqlError(ERRCODE_INVALID_PARAMETER_VALUE,
-                           "version " + quoted(*version) + " is not a semantic version", {},
+                           "version " + core::quoted(*version) + " is not a semantic version", {},
                            "Give MAJOR.MINOR.PATCH, for example '1.0.0', or NULL for the "
                            "version the version policy picks.");
     }
@@ -47,11 +46,12 @@ void check_version(const std::optional<std::string>& version) {
 
 void check_not_generated_child_id(const std::string& instance) {
     if (core::is_generated_child_id(instance)) {
-        throw pg::SqlError(
-            ERRCODE_INVALID_PARAMETER_VALUE,
-            "instance id " + quoted(instance) + " has the form reserved for sub-orchestrations", {},
-            "Ids ending in \"::sub::<number>\" are given to the children an "
-            "orchestration starts; choose another id.");
+        throw pg::SqlError(ERRCODE_INVALID_PARAMETER_VALUE,
+                           "instance id " + core::quoted(instance) +
+                               " has the form reserved for sub-orchestrations",
+                           {},
+                           "Ids ending in \"::sub::<number>\" are given to the children an "
+                           "orchestration starts; choose another id.");
     }
 }
 
@@ -61,8 +61,8 @@ void check_provided(pg::SpiConnection& spi, const StartRequest& request) {
         store::orchestration_provided(spi, request.name, request.version)) {
         return;
     }
-    const std::string what = "orchestration " + quoted(request.name) +
-                             (request.version ? " version " + quoted(*request.version) : "");
+    const std::string what = "orchestration " + core::quoted(request.name) +
+                             (request.version ? " version " + core::quoted(*request.version) : "");
     throw pg::SqlError(ERRCODE_UNDEFINED_OBJECT, what + " is not registered",
                        "Registered orchestrations: " + store::registered_orchestrations(spi) + ".",
                        "Register the plugin that provides it (duroxide.register_plugin), or pass "
@@ -79,15 +79,16 @@ bool start(const StartRequest& request) {
         if (!sql_api::may_access(owner_oid(claim->owner))) {
             // Nothing about the other role's instance: not its name, state or owner.
             throw pg::SqlError(ERRCODE_UNIQUE_VIOLATION,
-                               "instance id " + quoted(request.instance) + " is not available", {},
-                               "Choose another instance id.");
+                               "instance id " + core::quoted(request.instance) +
+                                   " is not available",
+                               {}, "Choose another instance id.");
         }
         if (claim->orchestration != request.name) {
-            throw pg::SqlError(ERRCODE_UNIQUE_VIOLATION,
-                               "instance " + quoted(request.instance) +
-                                   " already exists as orchestration " +
-                                   quoted(claim->orchestration) + ", not " + quoted(request.name),
-                               {}, "Choose another instance id for a different orchestration.");
+            throw pg::SqlError(
+                ERRCODE_UNIQUE_VIOLATION,
+                "instance " + core::quoted(request.instance) + " already exists as orchestration " +
+                    core::quoted(claim->orchestration) + ", not " + core::quoted(request.name),
+                {}, "Choose another instance id for a different orchestration.");
         }
         return false;
     }

@@ -197,6 +197,8 @@ SELECT cl.try(format('SELECT count(*) FROM %s', f)) AS result, f
     $$duroxide.get_execution_info(E'no\tsuch\r', 1)$$,
     $$duroxide.wait_for_status_change('cl-done', -2147483648, '1 s')$$,
     $$duroxide.wait_for_status_change('cl-done', NULL, '1 s')$$]) AS f;
+-- A rejected plugin name is quoted too: no forged log line, no megabytes.
+SELECT cl.try($$SELECT duroxide.register_plugin(E'evil\nLOG:  forged' || repeat('x', 3 * 1024 * 1024))$$);
 -- A found instance reads normally.
 SELECT status FROM duroxide.get_orchestration_status('cl-done');
 SELECT count(*) > 0 AS has_history FROM duroxide.read_history('cl-done');

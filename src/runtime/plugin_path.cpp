@@ -1,6 +1,7 @@
 #include "runtime/plugin_path.hpp"
 
 #include "core/validation/identifiers.hpp"
+#include "core/validation/message_quote.hpp"
 #include "pg/guard.hpp"
 
 #include <sys/stat.h>
@@ -10,7 +11,7 @@ namespace duroxide::runtime {
 void validate_plugin_name(std::string_view name) {
     if (auto problem = core::plugin_name_problem(name)) {
         throw pg::SqlError(ERRCODE_INVALID_PARAMETER_VALUE,
-                           "invalid plugin name \"" + std::string(name) + "\": " + *problem,
+                           "invalid plugin name " + core::quoted(name) + ": " + *problem,
                            "A plugin is named by its library's file name without directory or "
                            "\".so\".",
                            "Put the library in $libdir or in a directory listed in "

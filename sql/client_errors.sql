@@ -264,5 +264,7 @@ SELECT (SELECT state FROM before) = cl.store_state() AS nothing_written;
 RESET ROLE;
 SELECT duroxide.unregister_sql_activity(n) FROM unnest(ARRAY['ClNothing', 'ClRefuse', 'ClDuplicate']) n;
 SELECT duroxide.unregister_plugin('duroxide_sample');
+-- A repeated start of an existing instance stays a no-op when its plugin is gone meanwhile.
+SELECT duroxide.start_orchestration('cl-done', 'HelloWorld', 'x') AS created;
 DROP SCHEMA cl CASCADE;
 DROP ROLE cl_alice, cl_bob;

@@ -73,7 +73,6 @@ void check_provided(pg::SpiConnection& spi, const StartRequest& request) {
 // Whether the start was queued (false: the instance already exists with this orchestration).
 bool start(const StartRequest& request) {
     pg::SpiConnection spi;
-    check_provided(spi, request);
     store::lock_instance_id(spi, request.instance);
     if (auto claim = store::instance_claim(spi, request.instance)) {
         if (!sql_api::may_access(owner_oid(claim->owner))) {
@@ -92,6 +91,9 @@ bool start(const StartRequest& request) {
         }
         return false;
     }
+    // Only a start that would create the instance needs a provider: a repeated start of an
+    // existing instance stays a no-op whatever is registered now.
+    check_provided(spi, request);
     store::Store(spi).enqueue_orchestrator(
         {core::work::StartOrchestration{request.instance, request.name, request.input,
                                         request.version, std::nullopt, std::nullopt, 1}},
@@ -108,6 +110,9 @@ bool enqueue_for(const std::string& instance, const core::WorkItem& item) {
     if (!claim || !sql_api::may_access(owner_oid(claim->owner))) {
         return false;
     }
+    // Only a start that would create the instance needs a provider: a repeated start of an
+    // existing instance stays a no-op whatever is registered now.
+    check_provided(spi, request);
     store::Store(spi).enqueue_orchestrator(item);
     runtime::wake_at_commit(runtime::kWakeDispatchers);
     return true;

@@ -110,9 +110,6 @@ bool enqueue_for(const std::string& instance, const core::WorkItem& item) {
     if (!claim || !sql_api::may_access(owner_oid(claim->owner))) {
         return false;
     }
-    // Only a start that would create the instance needs a provider: a repeated start of an
-    // existing instance stays a no-op whatever is registered now.
-    check_provided(spi, request);
     store::Store(spi).enqueue_orchestrator(item);
     runtime::wake_at_commit(runtime::kWakeDispatchers);
     return true;

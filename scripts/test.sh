@@ -98,13 +98,13 @@ if want unit; then
                      line = sprintf("%d passed, %d failed (%d suites done, last: %s)", p, f, n, $5)
                      if (tty) printf "\r    %s\033[K", line; else if (n % 10 == 0) print "    " line
                      fflush() }
-                 /Failure$|^\[ +FAILED +\] [A-Za-z]/ && !summary { if (tty) printf "\n"; print "    " $0; fflush() }
+                 /: Failure$|^\[ +FAILED +\] [A-Za-z]/ && !summary { if (tty) printf "\n"; print "    " $0; fflush() }
                  END { if (tty) printf "\n" }'
         passed=$(grep -oE '^\[  PASSED  \] [0-9]+' "$out" | grep -oE '[0-9]+$' || echo 0)
         failed=$(grep -oE '^\[  FAILED  \] [0-9]+ test' "$out" | grep -oE '[0-9]+' | head -1 || echo 0)
         total=$(grep -oE '^\[==========\] [0-9]+ tests? from' "$out" | grep -oE '[0-9]+' | head -1 || echo 0)
         [ -n "$passed" ] || passed=0; [ -n "$failed" ] || failed=0
-        [ "$failed" -eq 0 ] || grep -E -A 8 'Failure$' "$out" | head -n 120
+        [ "$failed" -eq 0 ] || grep -E -A 8 ': Failure$' "$out" | head -n 120
         if [ "$((passed + failed))" -ne "${total:-0}" ] || [ "${total:-0}" -eq 0 ]; then
             echo "test: unit test binary did not finish cleanly" >&2; broken=1
         fi

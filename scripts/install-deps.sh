@@ -15,6 +15,7 @@ PACKAGES=(
     libbenchmark-dev                      # core micro-benchmarks
     libipc-run-perl                       # TAP tests (PostgreSQL::Test::Cluster)
     clang-format                          # style checks
+    python3                               # docs sample tests (test/docs/extract.py)
 )
 
 missing=()

@@ -1,0 +1,562 @@
+#include "core/workflow/definition.hpp"
+
+#include <cctype>
+#include <cmath>
+#include <map>
+
+namespace duroxide::core::workflow {
+
+namespace {
+
+struct KindInfo {
+    NodeKind kind;
+    std::set<std::string, std::less<>> fields; // besides kind, as, comment
+};
+
+const std::map<std::string, KindInfo, std::less<>>& kinds() {
+    static const std::map<std::string, KindInfo, std::less<>> table = {
+        {"seq", {NodeKind::Seq, {"steps"}}},
+        {"sql", {NodeKind::Sql, {"query", "params", "tag"}}},
+        {"activity", {NodeKind::Activity, {"name", "input", "retry", "timeout", "tag", "session"}}},
+        {"parallel", {NodeKind::Parallel, {"branches"}}},
+        {"race", {NodeKind::Race, {"branches"}}},
+        {"if", {NodeKind::If, {"condition", "then", "else"}}},
+        {"switch", {NodeKind::Switch, {"value", "cases", "default"}}},
+        {"sleep", {NodeKind::Sleep, {"duration"}}},
+        {"wait_event", {NodeKind::WaitEvent, {"event", "timeout"}}},
+        {"set_status", {NodeKind::SetStatus, {"value"}}},
+        {"fail", {NodeKind::Fail, {"message"}}},
+        {"return", {NodeKind::Return, {"value"}}},
+        {"try", {NodeKind::Try, {"body", "catch", "finally"}}},
+        {"foreach", {NodeKind::Foreach, {"items", "body", "max_in_flight"}}},
+        {"loop", {NodeKind::Loop, {"body", "while", "max_iterations", "continue_as_new_every"}}},
+        {"while",
+         {NodeKind::Loop, {"condition", "body", "max_iterations", "continue_as_new_every"}}},
+        {"dequeue", {NodeKind::Dequeue, {"queue", "timeout"}}},
+        {"sub_workflow",
+         {NodeKind::SubWorkflow, {"workflow", "orchestration", "version", "input"}}},
+        {"kv_set", {NodeKind::KvSet, {"key", "value"}}},
+    };
+    return table;
+}
+
+class Validator {
+public:
+    // The names given from outside were checked for duplicates by the parent's validation
+    // (a loop may run a branch again with its names already set).
+    Validator() = default;
+
+    Node node(const Json& json, const std::string& path, ValidationContext& ctx, int depth) {
+        if (depth > kMaxNodeDepth) {
+            throw DefinitionError(path, "nodes nest deeper than " + std::to_string(kMaxNodeDepth) +
+                                            " levels");
+        }
+        if (!json.is_object()) {
+            throw DefinitionError(path, std::string("a node must be a JSON object, not ") +
+                                            type_name(json));
+        }
+        const Json* kind = json.find("kind");
+        if (kind == nullptr) {
+            throw DefinitionError(path, "missing field \"kind\"");
+        }
+        if (!kind->is_string()) {
+            throw DefinitionError(path + ".kind", "must be a string");
+        }
+        auto info = kinds().find(kind->as_string());
+        if (info == kinds().end()) {
+            throw DefinitionError(path + ".kind",
+                                  "unknown kind \"" + truncated(kind->as_string()) + "\"");
+        }
+        for (const auto& [field, value] : json.as_object()) {
+            if (field != "kind" && field != "as" && field != "comment" &&
+                info->second.fields.count(field) == 0) {
+                throw DefinitionError(path + "." + field,
+                                      "unknown field of a " + kind->as_string() + " node");
+            }
+        }
+        Node n;
+        n.kind = info->second.kind;
+        n.path = path;
+        n.source = json;
+        if (const Json* as = json.find("as")) {
+            n.as = name_field(*as, path + ".as");
+            if (!names_.insert(n.as).second) {
+                throw DefinitionError(path + ".as", "duplicate step name \"" + n.as + "\"");
+            }
+        }
+        build(n, json, path, ctx, depth);
+        if (!n.as.empty()) {
+            ctx.visible_steps.insert(n.as);
+        }
+        return n;
+    }
+
+private:
+    static std::string truncated(const std::string& s) {
+        return s.size() > 64 ? s.substr(0, 64) + "..." : s;
+    }
+    static const Json& required(const Json& json, const std::string& field,
+                                const std::string& path) {
+        const Json* v = json.find(field);
+        if (v == nullptr) {
+            throw DefinitionError(path, "missing field \"" + field + "\"");
+        }
+        return *v;
+    }
+    static std::string string_field(const Json& v, const std::string& path) {
+        if (!v.is_string()) {
+            throw DefinitionError(path, std::string("must be a string, not ") + type_name(v));
+        }
+        return v.as_string();
+    }
+    static std::string name_field(const Json& v, const std::string& path) {
+        std::string s = string_field(v, path);
+        if (s.empty() || s.size() > 128) {
+            throw DefinitionError(path, "must be 1 to 128 characters");
+        }
+        for (char c : s) {
+            if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) {
+                throw DefinitionError(path, "must contain only letters, digits and '_' (got \"" +
+                                                truncated(s) + "\")");
+            }
+        }
+        return s;
+    }
+    static std::int64_t interval_field(const Json& v, const std::string& path) {
+        try {
+            if (v.is_int()) {
+                return parse_interval_ms(std::to_string(v.as_int()));
+            }
+            return parse_interval_ms(string_field(v, path));
+        } catch (const std::invalid_argument& e) {
+            throw DefinitionError(path, e.what());
+        }
+    }
+    static std::int64_t positive_int(const Json& v, const std::string& path, std::int64_t max) {
+        if (!v.is_int() || v.as_int() < 1 || v.as_int() > max) {
+            throw DefinitionError(path, "must be an integer from 1 to " + std::to_string(max));
+        }
+        return v.as_int();
+    }
+
+    // Parses an expression and checks what it reads can exist here.
+    Expression expression(const std::string& text, const std::string& path,
+                          const ValidationContext& ctx) {
+        Expression e = [&] {
+            try {
+                return Expression::parse(text);
+            } catch (const ExpressionError& err) {
+                throw DefinitionError(path, std::string("bad expression: ") + err.what());
+            }
+        }();
+        for (const auto& ref : e.references()) {
+            check_reference(ref, path, ctx);
+        }
+        return e;
+    }
+    void check_reference(const ExpressionReference& ref, const std::string& path,
+                         const ValidationContext& ctx) const {
+        if (ref.root == "input" || ref.root.empty()) {
+            return;
+        }
+        if (ref.root == "steps") {
+            if (!ref.step.empty() && ctx.visible_steps.count(ref.step) == 0) {
+                throw DefinitionError(
+                    path, "refers to step \"" + truncated(ref.step) +
+                              "\", whose result cannot exist here (no earlier step, or one "
+                              "inside a branch, body or catch that may not have run, has that "
+                              "\"as\")");
+            }
+            return;
+        }
+        const bool allowed = ((ref.root == "item" || ref.root == "index") && ctx.in_foreach) ||
+                             (ref.root == "error" && ctx.in_catch) ||
+                             (ref.root == "iteration" && ctx.in_loop);
+        if (!allowed) {
+            const bool known = ref.root == "item" || ref.root == "index" || ref.root == "error" ||
+                               ref.root == "iteration";
+            throw DefinitionError(path, known ? "$" + ref.root + " exists only inside " +
+                                                    (ref.root == "error"       ? "a catch"
+                                                     : ref.root == "iteration" ? "a loop body"
+                                                                               : "a foreach body")
+                                              : "unknown root \"$" + truncated(ref.root) +
+                                                    "\" (input, steps, item, index, error or "
+                                                    "iteration)");
+        }
+    }
+    Json value_template(const Json& v, const std::string& path, const ValidationContext& ctx) {
+        try {
+            for_each_template_expression(v, path,
+                                         [&](const std::string& text, const std::string& at) {
+                                             (void)expression(text, at, ctx);
+                                         });
+        } catch (const ExpressionError& e) {
+            throw DefinitionError(path, e.what());
+        }
+        return v;
+    }
+    Node child(const Json& json, const std::string& path, ValidationContext ctx, int depth) {
+        ctx.root = false;
+        return node(json, path, ctx, depth + 1);
+    }
+    std::vector<Node> list(const Json& json, const std::string& field, const std::string& path,
+                           ValidationContext& ctx, int depth, bool shared_scope,
+                           std::set<std::string>* added = nullptr) {
+        const Json& items = required(json, field, path);
+        if (!items.is_array() || items.as_array().empty()) {
+            throw DefinitionError(path + "." + field, "must be a non-empty array of nodes");
+        }
+        std::vector<Node> out;
+        for (std::size_t i = 0; i < items.as_array().size(); ++i) {
+            const std::string at = path + "." + field + "[" + std::to_string(i) + "]";
+            if (shared_scope) {
+                ValidationContext inner = ctx;
+                inner.root = false;
+                out.push_back(node(items.as_array()[i], at, inner, depth + 1));
+                ctx.visible_steps = inner.visible_steps;
+            } else {
+                ValidationContext inner = ctx;
+                inner.root = false;
+                out.push_back(node(items.as_array()[i], at, inner, depth + 1));
+                if (added) {
+                    for (const auto& name : inner.visible_steps) {
+                        added->insert(name);
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    void build(Node& n, const Json& json, const std::string& path, ValidationContext& ctx,
+               int depth) {
+        auto opt = [&json](const char* field) { return json.find(field); };
+        switch (n.kind) {
+        case NodeKind::Seq:
+            // Names of a sequence's steps stay visible after it.
+            n.children = list(json, "steps", path, ctx, depth, true);
+            break;
+        case NodeKind::Parallel: {
+            // Every branch of a join has run afterwards: their names are visible after it.
+            std::set<std::string> added;
+            n.children = list(json, "branches", path, ctx, depth, false, &added);
+            ctx.visible_steps.insert(added.begin(), added.end());
+            break;
+        }
+        case NodeKind::Race:
+            n.children = list(json, "branches", path, ctx, depth, false);
+            break;
+        case NodeKind::Sql: {
+            n.text = string_field(required(json, "query", path), path + ".query");
+            if (n.text.empty()) {
+                throw DefinitionError(path + ".query", "must not be empty");
+            }
+            if (const Json* p = opt("params")) {
+                if (!p->is_array()) {
+                    throw DefinitionError(path + ".params", "must be an array");
+                }
+                n.value = value_template(*p, path + ".params", ctx);
+            } else {
+                n.value = Json(JsonArray{});
+            }
+            if (const Json* t = opt("tag")) {
+                n.tag = string_field(*t, path + ".tag");
+            }
+            break;
+        }
+        case NodeKind::Activity: {
+            n.text = string_field(required(json, "name", path), path + ".name");
+            if (n.text.empty()) {
+                throw DefinitionError(path + ".name", "must not be empty");
+            }
+            n.value = opt("input") ? value_template(*opt("input"), path + ".input", ctx) : Json("");
+            if (const Json* t = opt("tag")) {
+                n.tag = string_field(*t, path + ".tag");
+            }
+            if (const Json* s = opt("session")) {
+                n.session = string_field(*s, path + ".session");
+                value_template(*s, path + ".session", ctx);
+            }
+            if (const Json* r = opt("retry")) {
+                n.retry = retry(*r, path + ".retry");
+            }
+            if (const Json* t = opt("timeout")) {
+                if (!n.retry) {
+                    n.retry = RetrySpec{};
+                }
+                n.retry->timeout_ms = interval_field(*t, path + ".timeout");
+            }
+            break;
+        }
+        case NodeKind::If:
+            n.condition =
+                expression(string_field(required(json, "condition", path), path + ".condition"),
+                           path + ".condition", ctx);
+            n.children.push_back(child(required(json, "then", path), path + ".then", ctx, depth));
+            if (const Json* e = opt("else")) {
+                n.children.push_back(child(*e, path + ".else", ctx, depth));
+                n.has_else = true;
+            }
+            break;
+        case NodeKind::Switch: {
+            n.condition = expression(string_field(required(json, "value", path), path + ".value"),
+                                     path + ".value", ctx);
+            const Json& cases = required(json, "cases", path);
+            if (!cases.is_array() || cases.as_array().empty()) {
+                throw DefinitionError(path + ".cases", "must be a non-empty array");
+            }
+            for (std::size_t i = 0; i < cases.as_array().size(); ++i) {
+                const std::string at = path + ".cases[" + std::to_string(i) + "]";
+                const Json& c = cases.as_array()[i];
+                if (!c.is_object() || c.as_object().size() != 2 || !c.find("when") ||
+                    !c.find("do")) {
+                    throw DefinitionError(at, "a case must be {\"when\": value, \"do\": node}");
+                }
+                n.cases.push_back(*c.find("when"));
+                n.children.push_back(child(*c.find("do"), at + ".do", ctx, depth));
+            }
+            if (const Json* d = opt("default")) {
+                n.children.push_back(child(*d, path + ".default", ctx, depth));
+                n.has_else = true;
+            }
+            break;
+        }
+        case NodeKind::Sleep:
+            n.duration_ms = interval_field(required(json, "duration", path), path + ".duration");
+            break;
+        case NodeKind::WaitEvent:
+            n.text = name_field(required(json, "event", path), path + ".event");
+            if (const Json* t = opt("timeout")) {
+                n.timeout_ms = interval_field(*t, path + ".timeout");
+            }
+            break;
+        case NodeKind::Dequeue:
+            n.text = name_field(required(json, "queue", path), path + ".queue");
+            if (const Json* t = opt("timeout")) {
+                n.timeout_ms = interval_field(*t, path + ".timeout");
+            }
+            break;
+        case NodeKind::SetStatus:
+        case NodeKind::Return:
+            n.value = value_template(required(json, "value", path), path + ".value", ctx);
+            break;
+        case NodeKind::Fail:
+            n.value = value_template(required(json, "message", path), path + ".message", ctx);
+            break;
+        case NodeKind::KvSet:
+            n.text = string_field(required(json, "key", path), path + ".key");
+            if (n.text.empty() || n.text.size() > 1024) {
+                throw DefinitionError(path + ".key", "must be 1 to 1024 bytes");
+            }
+            n.value = value_template(required(json, "value", path), path + ".value", ctx);
+            break;
+        case NodeKind::Try: {
+            n.children.push_back(child(required(json, "body", path), path + ".body", ctx, depth));
+            if (const Json* c = opt("catch")) {
+                ValidationContext inner = ctx;
+                inner.in_catch = true;
+                n.try_catch = static_cast<int>(n.children.size());
+                n.children.push_back(child(*c, path + ".catch", inner, depth));
+            }
+            if (const Json* f = opt("finally")) {
+                n.try_finally = static_cast<int>(n.children.size());
+                n.children.push_back(child(*f, path + ".finally", ctx, depth));
+            }
+            if (n.try_catch < 0 && n.try_finally < 0) {
+                throw DefinitionError(path, "a try needs \"catch\" or \"finally\"");
+            }
+            break;
+        }
+        case NodeKind::Foreach: {
+            n.condition = expression(string_field(required(json, "items", path), path + ".items"),
+                                     path + ".items", ctx);
+            if (const Json* m = opt("max_in_flight")) {
+                n.max_in_flight = positive_int(*m, path + ".max_in_flight", kMaxForeachInFlight);
+            }
+            ValidationContext inner = ctx;
+            inner.in_foreach = true;
+            n.children.push_back(child(required(json, "body", path), path + ".body", inner, depth));
+            break;
+        }
+        case NodeKind::Loop: {
+            ValidationContext inner = ctx;
+            inner.in_loop = true;
+            const char* cond_field = json.find("condition") ? "condition" : "while";
+            if (const Json* c = opt(cond_field)) {
+                n.condition = expression(string_field(*c, path + "." + cond_field),
+                                         path + "." + cond_field, inner);
+            } else if (string_field(*json.find("kind"), path) == "while") {
+                throw DefinitionError(path, "missing field \"condition\"");
+            }
+            if (const Json* m = opt("max_iterations")) {
+                n.max_iterations = positive_int(*m, path + ".max_iterations", INT64_MAX);
+            }
+            if (const Json* e = opt("continue_as_new_every")) {
+                if (!ctx.root) {
+                    throw DefinitionError(path + ".continue_as_new_every",
+                                          "allowed only on a loop that is the whole definition");
+                }
+                n.continue_as_new_every = positive_int(*e, path + ".continue_as_new_every", 100000);
+            }
+            n.children.push_back(child(required(json, "body", path), path + ".body", inner, depth));
+            break;
+        }
+        case NodeKind::SubWorkflow: {
+            const Json* w = opt("workflow");
+            const Json* o = opt("orchestration");
+            if ((w == nullptr) == (o == nullptr)) {
+                throw DefinitionError(path,
+                                      "needs exactly one of \"workflow\" and \"orchestration\"");
+            }
+            n.plugin_orchestration = o != nullptr;
+            n.text = string_field(w ? *w : *o, path + (w ? ".workflow" : ".orchestration"));
+            if (n.text.empty()) {
+                throw DefinitionError(path + (w ? ".workflow" : ".orchestration"),
+                                      "must not be empty");
+            }
+            if (const Json* v = opt("version")) {
+                n.version = string_field(*v, path + ".version");
+            }
+            n.value = opt("input") ? value_template(*opt("input"), path + ".input", ctx) : Json();
+            break;
+        }
+        }
+    }
+
+    RetrySpec retry(const Json& r, const std::string& path) {
+        if (!r.is_object()) {
+            throw DefinitionError(path, "must be an object");
+        }
+        RetrySpec spec;
+        for (const auto& [field, v] : r.as_object()) {
+            const std::string at = path + "." + field;
+            if (field == "max_attempts") {
+                spec.max_attempts = static_cast<std::uint32_t>(positive_int(v, at, 100));
+            } else if (field == "backoff") {
+                spec.backoff = string_field(v, at);
+                if (spec.backoff != "none" && spec.backoff != "fixed" && spec.backoff != "linear" &&
+                    spec.backoff != "exponential") {
+                    throw DefinitionError(at, "must be none, fixed, linear or exponential");
+                }
+            } else if (field == "delay") {
+                spec.delay_ms = interval_field(v, at);
+            } else if (field == "max_delay") {
+                spec.max_delay_ms = interval_field(v, at);
+            } else if (field == "multiplier") {
+                if (!v.is_number() || !(v.as_double() >= 1.0) || v.as_double() > 100.0) {
+                    throw DefinitionError(at, "must be a number from 1 to 100");
+                }
+                spec.multiplier = v.as_double();
+            } else if (field == "timeout") {
+                spec.timeout_ms = interval_field(v, at);
+            } else {
+                throw DefinitionError(at, "unknown field of a retry policy");
+            }
+        }
+        if (r.find("backoff") == nullptr) {
+            spec.backoff = "exponential";
+        }
+        return spec;
+    }
+
+    std::set<std::string> names_; // every "as" of the definition (and those given from outside)
+};
+
+} // namespace
+
+Node parse_definition(const Json& definition, const ValidationContext& context) {
+    Validator validator;
+    ValidationContext ctx = context;
+    return validator.node(definition, "$", ctx, 1);
+}
+
+Node parse_definition_text(std::string_view text, const ValidationContext& context) {
+    if (text.size() > kMaxDefinitionBytes) {
+        throw DefinitionError("$", "definition larger than " +
+                                       std::to_string(kMaxDefinitionBytes / 1024) + " kB");
+    }
+    Json json;
+    try {
+        json = Json::parse(text, 4 * kMaxNodeDepth);
+    } catch (const JsonError& e) {
+        throw DefinitionError("$", e.what());
+    }
+    return parse_definition(json, context);
+}
+
+std::int64_t parse_interval_ms(std::string_view text) {
+    const std::string original(text);
+    auto bad = [&original](const std::string& why) {
+        return std::invalid_argument(
+            "bad interval \"" + (original.size() > 64 ? original.substr(0, 64) + "..." : original) +
+            "\": " + why);
+    };
+    double total = 0;
+    std::size_t i = 0, parts = 0;
+    auto space = [&] {
+        while (i < text.size() && text[i] == ' ') {
+            ++i;
+        }
+    };
+    space();
+    while (i < text.size()) {
+        const std::size_t start = i;
+        while (i < text.size() &&
+               (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) {
+            ++i;
+        }
+        if (start == i || i - start > 15) {
+            throw bad("a number expected");
+        }
+        double number;
+        try {
+            number = std::stod(std::string(text.substr(start, i - start)));
+        } catch (const std::logic_error&) {
+            throw bad("a number expected");
+        }
+        space();
+        const std::size_t unit_start = i;
+        while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) {
+            ++i;
+        }
+        const std::string unit(text.substr(unit_start, i - unit_start));
+        double scale;
+        if (unit.empty() && parts == 0 && i == text.size()) {
+            scale = 1; // a bare number is milliseconds
+        } else if (unit == "ms" || unit == "millisecond" || unit == "milliseconds") {
+            scale = 1;
+        } else if (unit == "s" || unit == "sec" || unit == "second" || unit == "seconds") {
+            scale = 1000;
+        } else if (unit == "min" || unit == "minute" || unit == "minutes" || unit == "m") {
+            scale = 60'000;
+        } else if (unit == "h" || unit == "hour" || unit == "hours") {
+            scale = 3'600'000;
+        } else if (unit == "d" || unit == "day" || unit == "days") {
+            scale = 86'400'000;
+        } else {
+            throw bad(unit.empty() ? "a unit expected (ms, s, min, h, day)"
+                                   : "unknown unit \"" + unit + "\"");
+        }
+        total += number * scale;
+        ++parts;
+        space();
+    }
+    if (parts == 0) {
+        throw bad("empty");
+    }
+    if (!(total <= static_cast<double>(kMaxIntervalMs))) {
+        throw bad("longer than 366 days");
+    }
+    return static_cast<std::int64_t>(std::llround(total));
+}
+
+const char* kind_name(NodeKind kind) {
+    for (const auto& [name, info] : kinds()) {
+        if (info.kind == kind && name != "while") {
+            return name.c_str();
+        }
+    }
+    return "?";
+}
+
+} // namespace duroxide::core::workflow

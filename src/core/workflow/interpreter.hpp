@@ -1,0 +1,37 @@
+// The workflow interpreter: ONE orchestration, registered by the extension itself under
+// kWorkflowOrchestration, that walks a validated definition with the ordinary
+// OrchestrationContext API, so a workflow gets history, replay, timers, events, cancellation
+// and versioning from the engine. Everything it decides, it decides from its input and from
+// recorded results (expressions are evaluated here, never by SQL), so replay is deterministic.
+//
+// Its input (built by duroxide.start_workflow; the definition travels in it, so the version
+// an instance runs is pinned in its history):
+//   {"workflow": name, "version": "1.0.0", "definition": {...}, "input": <json>}
+// and, for the children the interpreter starts itself:
+//   "branch": true, "steps": {...}, "item": x, "index": i, "error": e, "iteration": n
+//   (a branch of parallel/race/foreach that is not a single step runs as a child instance;
+//   its output is {"result": r, "steps": {...}}), "resume": {"iteration": n, "steps": {...}}
+//   (a root loop that continued as new), or no "definition" (a sub_workflow by name: the
+//   definition is loaded by the system activity kWorkflowDefinitionActivity, recorded).
+// Its output is the JSON text of the last node's result (or of `return`'s value).
+#pragma once
+
+#include "duroxide/orchestration_context.hpp"
+
+#include <string>
+#include <string_view>
+
+namespace duroxide::core::workflow {
+
+inline constexpr std::string_view kWorkflowOrchestration = "duroxide.workflow";
+inline constexpr const char* kWorkflowOrchestrationVersion = "1.0.0";
+// {"sql": text, "params": [text or null, ...]} -> {"rows": [{col: value}...], "row_count": n},
+// run as the role that started the instance.
+inline constexpr std::string_view kWorkflowSqlActivity = "__duroxide_syscall:workflow_sql";
+// {"workflow": name, "version": text or null} -> {"version": v, "definition": {...}}
+inline constexpr std::string_view kWorkflowDefinitionActivity =
+    "__duroxide_syscall:workflow_definition";
+
+std::string run_workflow(OrchestrationContext& ctx, const std::string& input);
+
+} // namespace duroxide::core::workflow

@@ -46,7 +46,10 @@ public:
     // (a loop may run a branch again with its names already set).
     Validator() = default;
 
-    Node node(const Json& json, const std::string& path, ValidationContext& ctx, int depth) {
+    // Fills `n` in place (nodes are large; building them in their parent's vector keeps the
+    // recursion's frames small on a fiber stack).
+    void node(const Json& json, const std::string& path, ValidationContext& ctx, int depth,
+              Node& n) {
         if (depth > kMaxNodeDepth) {
             throw DefinitionError(path, "nodes nest deeper than " + std::to_string(kMaxNodeDepth) +
                                             " levels");
@@ -74,7 +77,6 @@ public:
                                       "unknown field of a " + kind->as_string() + " node");
             }
         }
-        Node n;
         n.kind = info->second.kind;
         n.path = path;
         n.source = json;
@@ -88,7 +90,6 @@ public:
         if (!n.as.empty()) {
             ctx.visible_steps.insert(n.as);
         }
-        return n;
     }
 
 private:
@@ -195,9 +196,11 @@ private:
         }
         return v;
     }
-    Node child(const Json& json, const std::string& path, ValidationContext ctx, int depth) {
+    [[gnu::noinline]] void child(const Json& json, const std::string& path, ValidationContext ctx,
+                                 int depth, std::vector<Node>& into) {
         ctx.root = false;
-        return node(json, path, ctx, depth + 1);
+        into.emplace_back();
+        node(json, path, ctx, depth + 1, into.back());
     }
     std::vector<Node> list(const Json& json, const std::string& field, const std::string& path,
                            ValidationContext& ctx, int depth, bool shared_scope,
@@ -212,12 +215,14 @@ private:
             if (shared_scope) {
                 ValidationContext inner = ctx;
                 inner.root = false;
-                out.push_back(node(items.as_array()[i], at, inner, depth + 1));
+                out.emplace_back();
+                node(items.as_array()[i], at, inner, depth + 1, out.back());
                 ctx.visible_steps = inner.visible_steps;
             } else {
                 ValidationContext inner = ctx;
                 inner.root = false;
-                out.push_back(node(items.as_array()[i], at, inner, depth + 1));
+                out.emplace_back();
+                node(items.as_array()[i], at, inner, depth + 1, out.back());
                 if (added) {
                     for (const auto& name : inner.visible_steps) {
                         added->insert(name);
@@ -292,9 +297,9 @@ private:
             n.condition =
                 expression(string_field(required(json, "condition", path), path + ".condition"),
                            path + ".condition", ctx);
-            n.children.push_back(child(required(json, "then", path), path + ".then", ctx, depth));
+            child(required(json, "then", path), path + ".then", ctx, depth, n.children);
             if (const Json* e = opt("else")) {
-                n.children.push_back(child(*e, path + ".else", ctx, depth));
+                child(*e, path + ".else", ctx, depth, n.children);
                 n.has_else = true;
             }
             break;
@@ -313,10 +318,10 @@ private:
                     throw DefinitionError(at, "a case must be {\"when\": value, \"do\": node}");
                 }
                 n.cases.push_back(*c.find("when"));
-                n.children.push_back(child(*c.find("do"), at + ".do", ctx, depth));
+                child(*c.find("do"), at + ".do", ctx, depth, n.children);
             }
             if (const Json* d = opt("default")) {
-                n.children.push_back(child(*d, path + ".default", ctx, depth));
+                child(*d, path + ".default", ctx, depth, n.children);
                 n.has_else = true;
             }
             break;
@@ -351,16 +356,16 @@ private:
             n.value = value_template(required(json, "value", path), path + ".value", ctx);
             break;
         case NodeKind::Try: {
-            n.children.push_back(child(required(json, "body", path), path + ".body", ctx, depth));
+            child(required(json, "body", path), path + ".body", ctx, depth, n.children);
             if (const Json* c = opt("catch")) {
                 ValidationContext inner = ctx;
                 inner.in_catch = true;
                 n.try_catch = static_cast<int>(n.children.size());
-                n.children.push_back(child(*c, path + ".catch", inner, depth));
+                child(*c, path + ".catch", inner, depth, n.children);
             }
             if (const Json* f = opt("finally")) {
                 n.try_finally = static_cast<int>(n.children.size());
-                n.children.push_back(child(*f, path + ".finally", ctx, depth));
+                child(*f, path + ".finally", ctx, depth, n.children);
             }
             if (n.try_catch < 0 && n.try_finally < 0) {
                 throw DefinitionError(path, "a try needs \"catch\" or \"finally\"");
@@ -375,7 +380,7 @@ private:
             }
             ValidationContext inner = ctx;
             inner.in_foreach = true;
-            n.children.push_back(child(required(json, "body", path), path + ".body", inner, depth));
+            child(required(json, "body", path), path + ".body", inner, depth, n.children);
             break;
         }
         case NodeKind::Loop: {
@@ -398,7 +403,7 @@ private:
                 }
                 n.continue_as_new_every = positive_int(*e, path + ".continue_as_new_every", 100000);
             }
-            n.children.push_back(child(required(json, "body", path), path + ".body", inner, depth));
+            child(required(json, "body", path), path + ".body", inner, depth, n.children);
             break;
         }
         case NodeKind::SubWorkflow: {
@@ -467,7 +472,9 @@ private:
 Node parse_definition(const Json& definition, const ValidationContext& context) {
     Validator validator;
     ValidationContext ctx = context;
-    return validator.node(definition, "$", ctx, 1);
+    Node root;
+    validator.node(definition, "$", ctx, 1, root);
+    return root;
 }
 
 Node parse_definition_text(std::string_view text, const ValidationContext& context) {

@@ -116,7 +116,7 @@ private:
         return Json(std::move(child)).dump();
     }
 
-    Pending start_leaf(const Node& n) {
+    [[gnu::noinline]] Pending start_leaf(const Node& n) {
         switch (n.kind) {
         case NodeKind::Sql: {
             JsonArray params;
@@ -159,7 +159,7 @@ private:
 
     // A node that is not a single step runs as a child instance of this interpreter, with
     // a copy of the scope.
-    Pending start_branch(const Node& n) {
+    [[gnu::noinline]] Pending start_branch(const Node& n) {
         JsonObject child;
         child["branch"] = Json(true);
         child["definition"] = n.source;
@@ -210,7 +210,7 @@ private:
 
     Json await_one(const Pending& p, bool merge) { return finish(p, ctx_.await(p.future), merge); }
 
-    Json with_timeout(const Node& n) {
+    [[gnu::noinline]] Json with_timeout(const Node& n) {
         Pending p = start_leaf(n);
         const DurableFuture race[] = {
             p.future, ctx_.schedule_timer(std::chrono::milliseconds(*n.timeout_ms))};
@@ -241,7 +241,7 @@ private:
         return p;
     }
 
-    Json run_try(const Node& n) {
+    [[gnu::noinline]] Json run_try(const Node& n) {
         auto run_finally = [&] {
             if (n.try_finally >= 0) {
                 run(n.children[static_cast<std::size_t>(n.try_finally)]);
@@ -279,7 +279,7 @@ private:
         return result;
     }
 
-    Json run_foreach(const Node& n) {
+    [[gnu::noinline]] Json run_foreach(const Node& n) {
         const Json items = evaluate(*n.condition, n);
         if (!items.is_array()) {
             throw WorkflowFailure(
@@ -320,7 +320,7 @@ private:
         return Json(std::move(results));
     }
 
-    Json run_loop(const Node& n, bool root) {
+    [[gnu::noinline]] Json run_loop(const Node& n, bool root) {
         std::int64_t iteration = root ? resume_iteration_ : 0;
         Json last;
         for (;;) {
@@ -344,6 +344,43 @@ private:
         }
         scope().erase("iteration");
         return last;
+    }
+
+    [[gnu::noinline]] Json run_parallel(const Node& n) {
+        std::vector<Pending> started;
+        for (const auto& branch : n.children) {
+            started.push_back(start(branch));
+        }
+        JsonArray results;
+        std::optional<WorkflowFailure> first;
+        for (const auto& p : started) {
+            try {
+                results.push_back(await_one(p, true));
+            } catch (const WorkflowFailure& f) {
+                results.emplace_back();
+                if (!first) {
+                    first = f;
+                }
+            }
+        }
+        if (first) {
+            throw *first;
+        }
+        return Json(std::move(results));
+    }
+
+    [[gnu::noinline]] Json run_race(const Node& n) {
+        std::vector<Pending> started;
+        std::vector<DurableFuture> futures;
+        for (const auto& branch : n.children) {
+            started.push_back(start(branch));
+            futures.push_back(started.back().future);
+        }
+        const std::size_t winner = ctx_.select(futures);
+        JsonObject result;
+        result["index"] = Json(static_cast<std::int64_t>(winner));
+        result["result"] = await_one(started[winner], false);
+        return Json(std::move(result));
     }
 
     Json exec(const Node& n) {
@@ -373,41 +410,10 @@ private:
         case NodeKind::WaitEvent:
         case NodeKind::Dequeue:
             return n.timeout_ms ? with_timeout(n) : await_one(start_leaf(n), false);
-        case NodeKind::Parallel: {
-            std::vector<Pending> started;
-            for (const auto& branch : n.children) {
-                started.push_back(start(branch));
-            }
-            JsonArray results;
-            std::optional<WorkflowFailure> first;
-            for (const auto& p : started) {
-                try {
-                    results.push_back(await_one(p, true));
-                } catch (const WorkflowFailure& f) {
-                    results.emplace_back();
-                    if (!first) {
-                        first = f;
-                    }
-                }
-            }
-            if (first) {
-                throw *first;
-            }
-            return Json(std::move(results));
-        }
-        case NodeKind::Race: {
-            std::vector<Pending> started;
-            std::vector<DurableFuture> futures;
-            for (const auto& branch : n.children) {
-                started.push_back(start(branch));
-                futures.push_back(started.back().future);
-            }
-            const std::size_t winner = ctx_.select(futures);
-            JsonObject result;
-            result["index"] = Json(static_cast<std::int64_t>(winner));
-            result["result"] = await_one(started[winner], false);
-            return Json(std::move(result));
-        }
+        case NodeKind::Parallel:
+            return run_parallel(n);
+        case NodeKind::Race:
+            return run_race(n);
         case NodeKind::If:
             if (evaluate(*n.condition, n).truthy()) {
                 return run(n.children[0]);

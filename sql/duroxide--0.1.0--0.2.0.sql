@@ -1948,8 +1948,358 @@ BEGIN
         'duroxide.start_orchestration(text, text, jsonb, text, boolean)',
         'duroxide.raise_event(text, text, text)', 'duroxide.cancel_instance(text, text)',
         'duroxide.enqueue_event(text, text, text)'] LOOP
+-- SQL-authored workflows (issue 16): definitions, grants, start, list/show/drop
+-- SQL-authored workflows (docs/workflows.md): definitions are immutable, versioned JSON run by
+-- the extension's interpreter orchestration "duroxide.workflow". Written only through the
+-- validating SECURITY DEFINER functions below.
+CREATE TABLE duroxide.workflow_definitions (
+    name        text NOT NULL CHECK (name ~ '^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$'),
+    version     text NOT NULL CHECK (version ~ '^[0-9]{1,9}\.[0-9]{1,9}\.[0-9]{1,9}$'),
+    definition  jsonb NOT NULL,
+    owner_role  oid NOT NULL,  -- the role that defined the name's first version
+    created_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
+    PRIMARY KEY (name, version)
+);
+COMMENT ON TABLE duroxide.workflow_definitions IS
+    'Workflow definitions (duroxide.define_workflow): immutable, one row per name and version.';
+REVOKE ALL ON duroxide.workflow_definitions FROM PUBLIC;
+
+CREATE FUNCTION duroxide._workflow_definitions_immutable() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    RAISE EXCEPTION 'workflow definitions are immutable'
+        USING ERRCODE = 'object_not_in_prerequisite_state',
+              HINT = 'Define a new version with duroxide.define_workflow.';
+END
+$fn$;
+REVOKE ALL ON FUNCTION duroxide._workflow_definitions_immutable() FROM PUBLIC;
+COMMENT ON FUNCTION duroxide._workflow_definitions_immutable() IS
+    'Internal: refuses updates of workflow definitions (a version never changes).';
+CREATE TRIGGER workflow_definitions_immutable BEFORE UPDATE ON duroxide.workflow_definitions
+    FOR EACH ROW EXECUTE FUNCTION duroxide._workflow_definitions_immutable();
+
+-- Who else may start a workflow (its owner, members of the owner and duroxide_admin always may).
+CREATE TABLE duroxide.workflow_grants (
+    name        text NOT NULL,
+    grantee     oid NOT NULL,
+    granted_by  oid NOT NULL,
+    granted_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
+    PRIMARY KEY (name, grantee)
+);
+COMMENT ON TABLE duroxide.workflow_grants IS
+    'Roles allowed to start a workflow they do not own (duroxide.grant_workflow).';
+REVOKE ALL ON duroxide.workflow_grants FROM PUBLIC;
+
+-- The definition version each workflow instance runs (a version in use cannot be dropped).
+CREATE TABLE duroxide.workflow_instances (
+    instance_id text PRIMARY KEY,
+    name        text NOT NULL,
+    version     text NOT NULL
+);
+CREATE INDEX ON duroxide.workflow_instances (name, version);
+COMMENT ON TABLE duroxide.workflow_instances IS
+    'The workflow name and definition version each workflow instance was started with.';
+REVOKE ALL ON duroxide.workflow_instances FROM PUBLIC;
+
+SELECT pg_catalog.pg_extension_config_dump('duroxide.workflow_definitions', '');
+SELECT pg_catalog.pg_extension_config_dump('duroxide.workflow_grants', '');
+SELECT pg_catalog.pg_extension_config_dump('duroxide.workflow_instances', '');
+
+CREATE FUNCTION duroxide._validate_workflow(definition text) RETURNS void
+    LANGUAGE c IMMUTABLE STRICT AS 'MODULE_PATHNAME', 'duroxide_validate_workflow';
+REVOKE ALL ON FUNCTION duroxide._validate_workflow(text) FROM PUBLIC;
+COMMENT ON FUNCTION duroxide._validate_workflow(text) IS
+    'Internal: validates a workflow definition; SQLSTATE 22023 with the JSON path in DETAIL.';
+
+CREATE FUNCTION duroxide._may_start_workflow(name text, owner oid, role oid) RETURNS boolean
+    LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+    BEGIN ATOMIC
+        SELECT pg_has_role(role, owner, 'USAGE')
+            OR pg_has_role(role, 'duroxide_admin', 'USAGE')
+            OR EXISTS (SELECT 1 FROM duroxide.workflow_grants g
+                        WHERE g.name = _may_start_workflow.name
+                          AND pg_has_role(role, g.grantee, 'USAGE'));
+    END;
+REVOKE ALL ON FUNCTION duroxide._may_start_workflow(text, oid, oid) FROM PUBLIC;
+COMMENT ON FUNCTION duroxide._may_start_workflow(text, oid, oid) IS
+    'Internal: whether "role" may start workflow "name" owned by "owner" (owner, admin or grant).';
+
+CREATE FUNCTION duroxide._workflow_version_in_use(name text, version text) RETURNS boolean
+    LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+    BEGIN ATOMIC
+        SELECT EXISTS (
+            SELECT 1 FROM duroxide.workflow_instances w
+              LEFT JOIN duroxide.instances i ON i.instance_id = w.instance_id
+              LEFT JOIN duroxide.executions e
+                     ON e.instance_id = i.instance_id AND e.execution_id = i.current_execution_id
+             WHERE w.name = _workflow_version_in_use.name
+               AND (_workflow_version_in_use.version IS NULL
+                    OR w.version = _workflow_version_in_use.version)
+               AND (e.status IN ('Running', 'ContinuedAsNew')
+                    OR (i.instance_id IS NULL AND EXISTS (
+                            SELECT 1 FROM duroxide.orchestrator_queue q
+                             WHERE q.instance_id = w.instance_id))));
+    END;
+REVOKE ALL ON FUNCTION duroxide._workflow_version_in_use(text, text) FROM PUBLIC;
+COMMENT ON FUNCTION duroxide._workflow_version_in_use(text, text) IS
+    'Internal: whether an instance not yet finished runs a version of workflow "name" (NULL: any).';
+
+CREATE FUNCTION duroxide.define_workflow(name text, definition jsonb, version text DEFAULT NULL)
+    RETURNS text
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    caller oid := duroxide._calling_role();
+    owner oid;
+    latest text;
+    chosen text := version;
+BEGIN
+    IF name IS NULL OR definition IS NULL THEN
+        RAISE EXCEPTION 'name and definition must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF name !~ '^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$' OR name = 'duroxide.workflow' THEN
+        RAISE EXCEPTION 'invalid workflow name "%"', left(name, 64)
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'A name is 1 to 128 letters, digits, "_", ".", ":" or "-", starting with a letter or "_".';
+    END IF;
+    PERFORM duroxide._validate_workflow(definition::text);
+    -- One definer per name: its versions all belong to the role that defined the first.
+    PERFORM pg_advisory_xact_lock(hashtext('duroxide.workflow:' || name));
+    SELECT d.owner_role,
+           (SELECT l.version FROM duroxide.workflow_definitions l WHERE l.name = define_workflow.name
+             ORDER BY string_to_array(l.version, '.')::int[] DESC LIMIT 1)
+      INTO owner, latest
+      FROM duroxide.workflow_definitions d WHERE d.name = define_workflow.name LIMIT 1;
+    IF owner IS NOT NULL AND NOT pg_has_role(caller, owner, 'USAGE')
+       AND NOT pg_has_role(caller, 'duroxide_admin', 'USAGE') THEN
+        RAISE EXCEPTION 'permission denied for workflow "%"', name
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = 'Another role defined it.';
+    END IF;
+    IF chosen IS NULL THEN
+        chosen := CASE WHEN latest IS NULL THEN '1.0.0' ELSE
+            (string_to_array(latest, '.')::int[])[1] || '.' || (string_to_array(latest, '.')::int[])[2]
+            || '.' || ((string_to_array(latest, '.')::int[])[3] + 1) END;
+    ELSIF chosen !~ '^[0-9]{1,9}\.[0-9]{1,9}\.[0-9]{1,9}$' THEN
+        RAISE EXCEPTION 'invalid version "%"', left(chosen, 64)
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'A version is MAJOR.MINOR.PATCH, e.g. 1.2.0.';
+    ELSIF latest IS NOT NULL
+          AND string_to_array(chosen, '.')::int[] <= string_to_array(latest, '.')::int[] THEN
+        RAISE EXCEPTION 'version % of workflow "%" must be greater than the latest, %', chosen, name, latest
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Definitions are immutable: define a new version.';
+    END IF;
+    INSERT INTO duroxide.workflow_definitions (name, version, definition, owner_role)
+    VALUES (name, chosen, definition, coalesce(owner, caller));
+    RETURN chosen;
+END
+$fn$;
+COMMENT ON FUNCTION duroxide.define_workflow(text, jsonb, text) IS
+    'Validates and stores an immutable workflow definition as version "version" (default: the '
+    'next patch version, 1.0.0 for a new name) and returns the version. Invalid definitions are '
+    'refused with SQLSTATE 22023 and the JSON path of the offending node in DETAIL.';
+
+-- Starts workflow "name" (the exact version, or the newest) as instance "instance": the
+-- definition travels in the instance's input, so its history pins the version. The instance is
+-- owned by the calling role, and its SQL steps run as that role.
+CREATE FUNCTION duroxide.start_workflow(instance text, name text, input jsonb DEFAULT NULL,
+                                        version text DEFAULT NULL) RETURNS text
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    def record;
+BEGIN
+    IF instance IS NULL OR name IS NULL THEN
+        RAISE EXCEPTION 'instance and name must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    SELECT d.version, d.definition, d.owner_role INTO def
+      FROM duroxide.workflow_definitions d
+     WHERE d.name = start_workflow.name
+       AND (start_workflow.version IS NULL OR d.version = start_workflow.version)
+     ORDER BY string_to_array(d.version, '.')::int[] DESC LIMIT 1;
+    IF def.version IS NULL
+       OR NOT duroxide._may_start_workflow(name, def.owner_role, duroxide._calling_role()) THEN
+        RAISE EXCEPTION 'workflow "%"% does not exist', left(name, 128),
+                        coalesce(' version ' || left(version, 32), '')
+            USING ERRCODE = 'undefined_object',
+                  HINT = 'See duroxide.workflows for the workflows you may start.';
+    END IF;
+    INSERT INTO duroxide.workflow_instances (instance_id, name, version)
+    VALUES (instance, name, def.version) ON CONFLICT (instance_id) DO NOTHING;
+    PERFORM duroxide.start_orchestration(instance, 'duroxide.workflow',
+        jsonb_build_object('workflow', name, 'version', def.version,
+                           'definition', def.definition, 'input', input)::text);
+    RETURN def.version;
+END
+$fn$;
+COMMENT ON FUNCTION duroxide.start_workflow(text, text, jsonb, text) IS
+    'Starts workflow "name" (version "version", default the newest) as instance "instance" with '
+    '"input"; returns the version it runs. Its SQL steps run as the calling role.';
+
+CREATE FUNCTION duroxide.start_workflow_definition(instance text, definition jsonb,
+                                                   input jsonb DEFAULT NULL) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    IF instance IS NULL OR definition IS NULL THEN
+        RAISE EXCEPTION 'instance and definition must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    PERFORM duroxide._validate_workflow(definition::text);
+    PERFORM duroxide.start_orchestration(instance, 'duroxide.workflow',
+        jsonb_build_object('workflow', NULL, 'definition', definition, 'input', input)::text);
+END
+$fn$;
+COMMENT ON FUNCTION duroxide.start_workflow_definition(text, jsonb, jsonb) IS
+    'Validates an ad-hoc workflow definition and starts it as instance "instance" with "input"; '
+    'the definition is stored only in the instance''s history.';
+
+-- The rows of duroxide.workflows: filtered here, as the calling role, so that the view needs no
+-- privilege on the catalog tables.
+CREATE FUNCTION duroxide._workflows()
+    RETURNS TABLE (name text, version text, owner regrole, created_at timestamptz, latest boolean,
+                   in_use boolean)
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    BEGIN ATOMIC
+        SELECT d.name, d.version, d.owner_role::regrole, d.created_at,
+               d.version = (SELECT l.version FROM duroxide.workflow_definitions l
+                             WHERE l.name = d.name
+                             ORDER BY string_to_array(l.version, '.')::int[] DESC LIMIT 1),
+               duroxide._workflow_version_in_use(d.name, d.version)
+          FROM duroxide.workflow_definitions d
+         WHERE duroxide._may_start_workflow(d.name, d.owner_role, duroxide._calling_role())
+         ORDER BY d.name, string_to_array(d.version, '.')::int[];
+    END;
+REVOKE ALL ON FUNCTION duroxide._workflows() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION duroxide._workflows() TO duroxide_admin, duroxide_user;
+COMMENT ON FUNCTION duroxide._workflows() IS
+    'Internal: the rows of duroxide.workflows (the definitions the calling role may start).';
+
+CREATE VIEW duroxide.workflows AS SELECT * FROM duroxide._workflows();
+COMMENT ON VIEW duroxide.workflows IS
+    'The workflow definitions the current role may start: name, version, owner, whether it is '
+    'the newest version and whether an unfinished instance runs it.';
+REVOKE ALL ON duroxide.workflows FROM PUBLIC;
+
+CREATE FUNCTION duroxide.show_workflow(name text, version text DEFAULT NULL) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    BEGIN ATOMIC
+        SELECT d.definition FROM duroxide.workflow_definitions d
+         WHERE d.name = show_workflow.name
+           AND (show_workflow.version IS NULL OR d.version = show_workflow.version)
+           AND duroxide._may_start_workflow(d.name, d.owner_role, duroxide._calling_role())
+         ORDER BY string_to_array(d.version, '.')::int[] DESC LIMIT 1;
+    END;
+COMMENT ON FUNCTION duroxide.show_workflow(text, text) IS
+    'The definition of workflow "name" at "version" (default: the newest); NULL when there is '
+    'none the current role may start.';
+
+CREATE FUNCTION duroxide.drop_workflow(name text, version text DEFAULT NULL) RETURNS integer
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    caller oid := duroxide._calling_role();
+    owner oid;
+    dropped integer;
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('duroxide.workflow:' || name));
+    SELECT d.owner_role INTO owner FROM duroxide.workflow_definitions d
+     WHERE d.name = drop_workflow.name
+       AND (drop_workflow.version IS NULL OR d.version = drop_workflow.version) LIMIT 1;
+    IF owner IS NULL THEN
+        RAISE EXCEPTION 'workflow "%"% does not exist', left(name, 128),
+                        coalesce(' version ' || left(version, 32), '')
+            USING ERRCODE = 'undefined_object';
+    END IF;
+    IF NOT pg_has_role(caller, owner, 'USAGE') AND NOT pg_has_role(caller, 'duroxide_admin', 'USAGE') THEN
+        RAISE EXCEPTION 'permission denied for workflow "%"', name USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF duroxide._workflow_version_in_use(name, version) THEN
+        RAISE EXCEPTION 'workflow "%"% is in use by a running instance', name,
+                        coalesce(' version ' || version, '')
+            USING ERRCODE = 'object_in_use',
+                  HINT = 'Wait for its instances to finish, or cancel them.';
+    END IF;
+    DELETE FROM duroxide.workflow_definitions d
+     WHERE d.name = drop_workflow.name
+       AND (drop_workflow.version IS NULL OR d.version = drop_workflow.version);
+    GET DIAGNOSTICS dropped = ROW_COUNT;
+    IF NOT EXISTS (SELECT 1 FROM duroxide.workflow_definitions d WHERE d.name = drop_workflow.name) THEN
+        DELETE FROM duroxide.workflow_grants g WHERE g.name = drop_workflow.name;
+    END IF;
+    RETURN dropped;
+END
+$fn$;
+COMMENT ON FUNCTION duroxide.drop_workflow(text, text) IS
+    'Drops version "version" of workflow "name" (default: every version) and returns how many; '
+    'refused (55006) while an unfinished instance runs it.';
+
+CREATE FUNCTION duroxide.grant_workflow(name text, grantee regrole) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    caller oid := duroxide._calling_role();
+    owner oid;
+BEGIN
+    SELECT d.owner_role INTO owner FROM duroxide.workflow_definitions d
+     WHERE d.name = grant_workflow.name LIMIT 1;
+    IF owner IS NULL THEN
+        RAISE EXCEPTION 'workflow "%" does not exist', left(name, 128) USING ERRCODE = 'undefined_object';
+    END IF;
+    IF grantee IS NULL THEN
+        RAISE EXCEPTION 'grantee must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF NOT pg_has_role(caller, owner, 'USAGE') AND NOT pg_has_role(caller, 'duroxide_admin', 'USAGE') THEN
+        RAISE EXCEPTION 'permission denied for workflow "%"', name USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    INSERT INTO duroxide.workflow_grants (name, grantee, granted_by)
+    VALUES (name, grantee, caller) ON CONFLICT (name, grantee) DO NOTHING;
+END
+$fn$;
+COMMENT ON FUNCTION duroxide.grant_workflow(text, regrole) IS
+    'Lets "grantee" (and its members) start workflow "name"; owner or duroxide_admin only. '
+    'Their instances, and SQL steps, run as themselves.';
+
+CREATE FUNCTION duroxide.revoke_workflow(name text, grantee regrole) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    owner oid;
+BEGIN
+    SELECT d.owner_role INTO owner FROM duroxide.workflow_definitions d
+     WHERE d.name = revoke_workflow.name LIMIT 1;
+    IF owner IS NULL THEN
+        RAISE EXCEPTION 'workflow "%" does not exist', left(name, 128) USING ERRCODE = 'undefined_object';
+    END IF;
+    IF NOT pg_has_role(duroxide._calling_role(), owner, 'USAGE')
+       AND NOT pg_has_role(duroxide._calling_role(), 'duroxide_admin', 'USAGE') THEN
+        RAISE EXCEPTION 'permission denied for workflow "%"', name USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    DELETE FROM duroxide.workflow_grants g
+     WHERE g.name = revoke_workflow.name AND g.grantee = revoke_workflow.grantee;
+END
+$fn$;
+COMMENT ON FUNCTION duroxide.revoke_workflow(text, regrole) IS
+    'Withdraws a grant_workflow; running instances are not affected.';
+
+DO $grants$
+DECLARE
+    f text;
+BEGIN
+    FOREACH f IN ARRAY ARRAY[
+        'duroxide.define_workflow(text, jsonb, text)',
+        'duroxide.start_workflow(text, text, jsonb, text)',
+        'duroxide.start_workflow_definition(text, jsonb, jsonb)',
+        'duroxide.show_workflow(text, text)', 'duroxide.drop_workflow(text, text)',
+        'duroxide.grant_workflow(text, regrole)', 'duroxide.revoke_workflow(text, regrole)'] LOOP
         EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO duroxide_admin, duroxide_user', f);
     END LOOP;
 END
 $grants$;
+GRANT SELECT ON duroxide.workflows TO duroxide_admin, duroxide_user;

@@ -1,5 +1,6 @@
 #include "runtime/handlers.hpp"
 
+#include "core/workflow/interpreter.hpp"
 #include "pg/guard.hpp"
 #include "runtime/plugin_loader.hpp"
 
@@ -63,6 +64,11 @@ void Handlers::apply_version_policies(pg::SpiConnection& spi) {
 
 void Handlers::reload_plugins(pg::SpiConnection& spi) {
     Collector merged;
+    // The extension's own orchestration: the interpreter of SQL-authored workflows. Registered
+    // first, so a plugin that claims its name is the one refused.
+    merged.orchestrations_.register_versioned(std::string(core::workflow::kWorkflowOrchestration),
+                                              core::workflow::kWorkflowOrchestrationVersion,
+                                              core::workflow::run_workflow);
     auto plugins = spi.execute("SELECT name FROM duroxide.plugins ORDER BY name", {}, true);
     for (const auto& row : plugins.rows) {
         const std::string& name = *row[0];

@@ -1,10 +1,12 @@
 #include "runtime/system_activities.hpp"
 
+#include "core/workflow/interpreter.hpp"
 #include "duroxide/orchestration_context.hpp"
 #include "duroxide/registry.hpp"
 #include "pg/guard.hpp"
 #include "runtime/gucs.hpp"
 #include "runtime/instance_isolation.hpp"
+#include "runtime/workflow_sql_step.hpp"
 
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
@@ -102,10 +104,17 @@ core::WorkItem run_system_activity(store::Store& store, const core::work::Activi
             output = utc_now_ms();
         } else if (item.name == OrchestrationContext::kSystemGetKvValue) {
             output = get_kv_value(store, item);
+        } else if (item.name == core::workflow::kWorkflowSqlActivity) {
+            output = run_workflow_sql_step(store, item);
+        } else if (item.name == core::workflow::kWorkflowDefinitionActivity) {
+            output = load_workflow_definition(store, item);
         } else {
             throw SystemCallError("unknown system activity \"" + item.name + "\"");
         }
         return {core::work::ActivityCompleted{item.instance, item.execution_id, item.id, output}};
+    } catch (const WorkflowStepError& e) {
+        return {core::work::ActivityFailed{item.instance, item.execution_id, item.id,
+                                           core::ErrorDetails::activity_failed(e.what())}};
     } catch (const SystemCallError& e) {
         return {core::work::ActivityFailed{item.instance, item.execution_id, item.id,
                                            core::ErrorDetails::activity_failed(e.what())}};

@@ -1,0 +1,27 @@
+// The workflow definitions catalog (duroxide.workflow_definitions, sql/install/75_workflows.sql)
+// as the activity workers read it: a sub_workflow loads its definition here, in the worker's
+// transaction, with the permission of the role that started the parent instance.
+#pragma once
+
+#include "pg/spi.hpp"
+
+#include <optional>
+#include <string>
+
+namespace duroxide::store {
+
+struct StoredWorkflow {
+    std::string version;
+    std::string definition; // JSON text
+};
+
+// The exact `version` of workflow `name`, or its newest version, if `role` (an oid as text) may
+// start it (duroxide._may_start_workflow); records `instance` as running that version (so the
+// version cannot be dropped while it runs). nullopt when there is none or it is not allowed.
+std::optional<StoredWorkflow> load_workflow_for_instance(pg::SpiConnection& spi,
+                                                         const std::string& name,
+                                                         const std::optional<std::string>& version,
+                                                         const std::string& role,
+                                                         const std::string& instance);
+
+} // namespace duroxide::store

@@ -2257,7 +2257,8 @@ BEGIN
         RAISE EXCEPTION 'permission denied for workflow "%"', name USING ERRCODE = 'insufficient_privilege';
     END IF;
     INSERT INTO duroxide.workflow_grants (name, grantee, granted_by)
-    VALUES (name, grantee, caller) ON CONFLICT (name, grantee) DO NOTHING;
+    VALUES (grant_workflow.name, grant_workflow.grantee, caller)
+    ON CONFLICT ON CONSTRAINT workflow_grants_pkey DO NOTHING;
 END
 $fn$;
 COMMENT ON FUNCTION duroxide.grant_workflow(text, regrole) IS

@@ -2002,10 +2002,6 @@ COMMENT ON TABLE duroxide.workflow_instances IS
     'The workflow name and definition version each workflow instance was started with.';
 REVOKE ALL ON duroxide.workflow_instances FROM PUBLIC;
 
-SELECT pg_catalog.pg_extension_config_dump('duroxide.workflow_definitions', '');
-SELECT pg_catalog.pg_extension_config_dump('duroxide.workflow_grants', '');
-SELECT pg_catalog.pg_extension_config_dump('duroxide.workflow_instances', '');
-
 CREATE FUNCTION duroxide._validate_workflow(definition text) RETURNS void
     LANGUAGE c IMMUTABLE STRICT AS 'MODULE_PATHNAME', 'duroxide_validate_workflow';
 REVOKE ALL ON FUNCTION duroxide._validate_workflow(text) FROM PUBLIC;
@@ -2304,3 +2300,7 @@ BEGIN
 END
 $grants$;
 GRANT SELECT ON duroxide.workflows TO duroxide_admin, duroxide_user;
+
+SELECT pg_catalog.pg_extension_config_dump('duroxide.workflow_definitions', '');
+SELECT pg_catalog.pg_extension_config_dump('duroxide.workflow_grants', '');
+SELECT pg_catalog.pg_extension_config_dump('duroxide.workflow_instances', '');

@@ -212,6 +212,17 @@ SELECT duroxide.cancel_instance('wf-alice-waits', 'test over');
 -- A superuser's instance runs no SQL step.
 SELECT duroxide.start_workflow_definition('wf-super', '{"kind":"sql","query":"SELECT 1"}');
 SELECT status, error->'Application'->>'message' AS error FROM duroxide.wait_for_orchestration('wf-super', '30 s');
+-- A starter dropped while its instance waits: the next SQL step fails, clearly.
+CREATE ROLE wf_gone LOGIN IN ROLE duroxide_user;
+SET ROLE wf_gone;
+SELECT duroxide.start_workflow_definition('wf-gone', '{"kind":"seq","steps":[
+  {"kind":"set_status","value":"waiting"},{"kind":"wait_event","event":"go"},{"kind":"sql","query":"SELECT 1"}]}');
+RESET ROLE;
+SELECT wf.await_status('wf-gone', 'waiting');
+DROP ROLE wf_gone;
+SELECT duroxide.raise_event('wf-gone', 'go', '');
+SELECT status, regexp_replace(error->'Application'->>'message', 'oid [0-9]+', 'oid N') AS error
+  FROM duroxide.wait_for_orchestration('wf-gone', '30 s');
 -- The catalog is written only through the functions.
 SET ROLE wf_alice;
 SELECT wf.try($$INSERT INTO duroxide.workflow_definitions VALUES ('x', '1.0.0', '{}', 10)$$);

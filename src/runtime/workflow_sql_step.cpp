@@ -13,6 +13,7 @@ extern "C" {
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "parser/parse_param.h"
+#include "miscadmin.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 }
@@ -162,6 +163,10 @@ std::string run_workflow_sql_step(store::Store& store, const core::work::Activit
                                 "no role to run as");
     }
     const Oid role = static_cast<Oid>(std::stoul(*owner));
+    if (pg::call([role] { return GetUserNameFromId(role, true); }) == nullptr) {
+        throw WorkflowStepError("the role that started the instance (oid " + *owner +
+                                ") no longer exists: its SQL steps have no role to run as");
+    }
     if (pg::call([role] { return superuser_arg(role); })) {
         throw WorkflowStepError("SQL steps do not run as a superuser: start the workflow as a "
                                 "role with only the privileges its statements need");

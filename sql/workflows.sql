@@ -179,6 +179,8 @@ SET ROLE wf_bob;
 SELECT duroxide.start_workflow('wf-bob-who', 'whoami');
 -- Bob cannot read wf.secret, and neither can his instance of alice's workflow.
 SELECT status, error->'Application'->>'message' AS error FROM duroxide.wait_for_orchestration('wf-bob-who', '30 s');
+SELECT duroxide.start_workflow_definition('wf-bob-write', '{"kind":"sql","query":"INSERT INTO wf.secret VALUES (''bob was here'')"}');
+SELECT status, error->'Application'->>'message' AS error FROM duroxide.wait_for_orchestration('wf-bob-write', '30 s');
 SELECT duroxide.start_workflow_definition('wf-bob-me', '{"kind":"sql","query":"SELECT current_user AS who"}');
 SELECT status, output FROM duroxide.wait_for_orchestration('wf-bob-me', '30 s');
 RESET ROLE;
@@ -209,6 +211,7 @@ SELECT status, output FROM duroxide.wait_for_orchestration('wf-bob-role', '30 s'
 RESET ROLE;
 SELECT status FROM duroxide.get_orchestration_status('wf-alice-waits');
 SELECT duroxide.cancel_instance('wf-alice-waits', 'test over');
+SELECT note FROM wf.secret;   -- bob's step wrote nothing
 -- A superuser's instance runs no SQL step.
 SELECT duroxide.start_workflow_definition('wf-super', '{"kind":"sql","query":"SELECT 1"}');
 SELECT status, error->'Application'->>'message' AS error FROM duroxide.wait_for_orchestration('wf-super', '30 s');

@@ -199,6 +199,11 @@ std::string load_workflow_definition(store::Store& store, const core::work::Acti
     if (!owner) {
         throw WorkflowStepError("the instance records no role that started it");
     }
+    const Oid role = static_cast<Oid>(std::stoul(*owner));
+    if (pg::call([role] { return GetUserNameFromId(role, true); }) == nullptr) {
+        throw WorkflowStepError("the role that started the instance (oid " + *owner +
+                                ") no longer exists");
+    }
     pg::SpiConnection spi;
     const std::optional<std::string> wanted = version && version->is_string()
                                                   ? std::optional<std::string>(version->as_string())

@@ -22,13 +22,16 @@ protected:
         rt.orchestrations.register_orchestration(
             std::string(kWorkflowOrchestration),
             [](OrchestrationContext& ctx, const std::string& in) { return run_workflow(ctx, in); });
-        // The SQL step: echoes its statement and parameters as one row, and fails for "FAIL".
+        // The SQL step: echoes its statement and parameters as one row; fails for the statement
+        // or first parameter "FAIL".
         rt.activities.register_system_activity(
             std::string(kWorkflowSqlActivity),
             [this](ActivityContext&, const std::string& in) -> std::string {
                 sql.push_back(in);
                 const Json call = Json::parse(in);
-                if (call.find("sql")->as_string() == "FAIL") {
+                const auto& params = call.find("params")->as_array();
+                if (call.find("sql")->as_string() == "FAIL" ||
+                    (!params.empty() && params[0] == Json("FAIL"))) {
                     throw std::runtime_error("ERROR: boom");
                 }
                 JsonObject row;
@@ -247,4 +250,25 @@ TEST_F(WorkflowTest, DeepestDefinitionRunsOnTheSmallestFiberStack) {
     }
     start("deep", deep);
     EXPECT_EQ(rt.finish("deep").status, "Completed");
+}
+
+TEST_F(WorkflowTest, RaceCancelsALosingChildBranch) {
+    start("race-child", R"({"kind":"race","branches":[
+        {"kind":"seq","steps":[{"kind":"wait_event","event":"never"},{"kind":"sql","query":"late"}]},
+        {"kind":"sleep","duration":"1 s"}]})");
+    const auto& done = rt.finish("race-child");
+    EXPECT_EQ(done.output, R"({"index":1,"result":null})");
+    // The losing branch ran as a child instance; select cancelled it.
+    rt.run([&] { return rt.is_finished("race-child::sub::2"); });
+    EXPECT_EQ(rt.instances.at("race-child::sub::2").current().status, "Failed");
+    EXPECT_TRUE(sql.empty());
+}
+
+TEST_F(WorkflowTest, ForeachStopsAtTheFirstFailure) {
+    start("fan-fail", R"({"kind":"foreach","items":"$input","max_in_flight":1,
+        "body":{"kind":"sql","query":"Q","params":["$item"]}})",
+          R"(["ok","FAIL","never"])");
+    const auto& done = rt.finish("fan-fail");
+    EXPECT_EQ(done.status, "Failed");
+    ASSERT_EQ(sql.size(), 2u); // the third item never started
 }

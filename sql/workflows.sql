@@ -215,6 +215,21 @@ SELECT note FROM wf.secret;   -- bob's step wrote nothing
 -- A superuser's instance runs no SQL step.
 SELECT duroxide.start_workflow_definition('wf-super', '{"kind":"sql","query":"SELECT 1"}');
 SELECT status, error->'Application'->>'message' AS error FROM duroxide.wait_for_orchestration('wf-super', '30 s');
+-- Labels given at start, filterable; a role lists only the instances it may reach.
+SET ROLE wf_alice;
+SELECT duroxide.start_workflow('wf-label-1', 'who', NULL, NULL, '{"customer":"c-1","channel":"web"}');
+SELECT duroxide.start_workflow_definition('wf-label-2', '{"kind":"return","value":2}', NULL, '{"customer":"c-2"}');
+SELECT status FROM duroxide.wait_for_orchestration('wf-label-1', '30 s');
+SELECT status FROM duroxide.wait_for_orchestration('wf-label-2', '30 s');
+SELECT instance_id, workflow, version, labels, status
+  FROM duroxide.list_workflow_instances(labels => '{"customer":"c-1"}');
+SELECT instance_id, workflow, labels FROM duroxide.list_workflow_instances(labels => '{"customer":"c-2"}');
+SELECT instance_id FROM duroxide.list_workflow_instances('who');
+SELECT wf.try($$SELECT duroxide.start_workflow('wf-label-bad', 'who', NULL, NULL, '{"n":1}')$$);
+SELECT wf.try($$SELECT duroxide.start_workflow_definition('wf-label-bad', '{"kind":"return","value":1}', NULL, '[1]')$$);
+SET ROLE wf_bob;
+SELECT count(*) AS bob_sees_alices FROM duroxide.list_workflow_instances(labels => '{"customer":"c-1"}');
+RESET ROLE;
 -- A starter dropped while its instance waits: the next SQL step fails, clearly.
 CREATE ROLE wf_gone LOGIN IN ROLE duroxide_user;
 SET ROLE wf_gone;

@@ -43,12 +43,13 @@ REVOKE ALL ON duroxide.workflow_grants FROM PUBLIC;
 -- The definition version each workflow instance runs (a version in use cannot be dropped).
 CREATE TABLE duroxide.workflow_instances (
     instance_id text PRIMARY KEY,
-    name        text NOT NULL,
-    version     text NOT NULL
+    name        text,   -- NULL for an ad-hoc definition
+    version     text,
+    labels      jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(labels) = 'object')
 );
 CREATE INDEX ON duroxide.workflow_instances (name, version);
 COMMENT ON TABLE duroxide.workflow_instances IS
-    'The workflow name and definition version each workflow instance was started with.';
+    'The workflow name, definition version and labels each workflow instance was started with.';
 REVOKE ALL ON duroxide.workflow_instances FROM PUBLIC;
 
 CREATE FUNCTION duroxide._validate_workflow(definition text) RETURNS void
@@ -145,11 +146,30 @@ COMMENT ON FUNCTION duroxide.define_workflow(text, jsonb, text) IS
     'next patch version, 1.0.0 for a new name) and returns the version. Invalid definitions are '
     'refused with SQLSTATE 22023 and the JSON path of the offending node in DETAIL.';
 
+CREATE FUNCTION duroxide._check_workflow_labels(labels jsonb) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    IF labels IS NOT NULL AND (jsonb_typeof(labels) <> 'object'
+            OR EXISTS (SELECT 1 FROM jsonb_each(labels) e WHERE jsonb_typeof(e.value) <> 'string')
+            OR (SELECT count(*) FROM jsonb_each(labels)) > 32
+            OR length(labels::text) > 4096) THEN
+        RAISE EXCEPTION 'labels must be a JSON object of at most 32 text values (4 kB)'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'For example ''{"customer": "c-42", "channel": "web"}''.';
+    END IF;
+END
+$fn$;
+REVOKE ALL ON FUNCTION duroxide._check_workflow_labels(jsonb) FROM PUBLIC;
+COMMENT ON FUNCTION duroxide._check_workflow_labels(jsonb) IS
+    'Internal: the argument check of the labels given at a workflow''s start.';
+
 -- Starts workflow "name" (the exact version, or the newest) as instance "instance": the
 -- definition travels in the instance's input, so its history pins the version. The instance is
 -- owned by the calling role, and its SQL steps run as that role.
 CREATE FUNCTION duroxide.start_workflow(instance text, name text, input jsonb DEFAULT NULL,
-                                        version text DEFAULT NULL) RETURNS text
+                                        version text DEFAULT NULL, labels jsonb DEFAULT NULL)
+    RETURNS text
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
 AS $fn$
@@ -159,6 +179,7 @@ BEGIN
     IF instance IS NULL OR name IS NULL THEN
         RAISE EXCEPTION 'instance and name must not be null' USING ERRCODE = 'null_value_not_allowed';
     END IF;
+    PERFORM duroxide._check_workflow_labels(labels);
     SELECT d.version, d.definition, d.owner_role INTO def
       FROM duroxide.workflow_definitions d
      WHERE d.name = start_workflow.name
@@ -171,20 +192,22 @@ BEGIN
             USING ERRCODE = 'undefined_object',
                   HINT = 'See duroxide.workflows for the workflows you may start.';
     END IF;
-    INSERT INTO duroxide.workflow_instances (instance_id, name, version)
-    VALUES (instance, name, def.version) ON CONFLICT (instance_id) DO NOTHING;
+    INSERT INTO duroxide.workflow_instances (instance_id, name, version, labels)
+    VALUES (instance, name, def.version, coalesce(labels, '{}')) ON CONFLICT (instance_id) DO NOTHING;
     PERFORM duroxide.start_orchestration(instance, 'duroxide.workflow',
         jsonb_build_object('workflow', name, 'version', def.version,
                            'definition', def.definition, 'input', input)::text);
     RETURN def.version;
 END
 $fn$;
-COMMENT ON FUNCTION duroxide.start_workflow(text, text, jsonb, text) IS
+COMMENT ON FUNCTION duroxide.start_workflow(text, text, jsonb, text, jsonb) IS
     'Starts workflow "name" (version "version", default the newest) as instance "instance" with '
-    '"input"; returns the version it runs. Its SQL steps run as the calling role.';
+    '"input" and "labels" (a JSON object of text values, for list_workflow_instances); returns '
+    'the version it runs. Its SQL steps run as the calling role.';
 
 CREATE FUNCTION duroxide.start_workflow_definition(instance text, definition jsonb,
-                                                   input jsonb DEFAULT NULL) RETURNS void
+                                                   input jsonb DEFAULT NULL,
+                                                   labels jsonb DEFAULT NULL) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
 AS $fn$
@@ -193,11 +216,14 @@ BEGIN
         RAISE EXCEPTION 'instance and definition must not be null' USING ERRCODE = 'null_value_not_allowed';
     END IF;
     PERFORM duroxide._validate_workflow(definition::text);
+    PERFORM duroxide._check_workflow_labels(labels);
+    INSERT INTO duroxide.workflow_instances (instance_id, labels)
+    VALUES (instance, coalesce(labels, '{}')) ON CONFLICT (instance_id) DO NOTHING;
     PERFORM duroxide.start_orchestration(instance, 'duroxide.workflow',
         jsonb_build_object('workflow', NULL, 'definition', definition, 'input', input)::text);
 END
 $fn$;
-COMMENT ON FUNCTION duroxide.start_workflow_definition(text, jsonb, jsonb) IS
+COMMENT ON FUNCTION duroxide.start_workflow_definition(text, jsonb, jsonb, jsonb) IS
     'Validates an ad-hoc workflow definition and starts it as instance "instance" with "input"; '
     'the definition is stored only in the instance''s history.';
 
@@ -333,14 +359,37 @@ $fn$;
 COMMENT ON FUNCTION duroxide.revoke_workflow(text, regrole) IS
     'Withdraws a grant_workflow; running instances are not affected.';
 
+CREATE FUNCTION duroxide.list_workflow_instances(name text DEFAULT NULL, labels jsonb DEFAULT NULL,
+                                                 max_rows integer DEFAULT 100)
+    RETURNS TABLE (instance_id text, workflow text, version text, labels jsonb, status text,
+                   created_at timestamptz)
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    BEGIN ATOMIC
+        SELECT w.instance_id, w.name, w.version, w.labels,
+               coalesce(duroxide._client_status(e.status), 'Pending'), i.created_at
+          FROM duroxide.workflow_instances w
+          JOIN duroxide.instances i ON i.instance_id = w.instance_id
+          LEFT JOIN duroxide.executions e
+                 ON e.instance_id = i.instance_id AND e.execution_id = i.current_execution_id
+         WHERE duroxide._may_access(i.owner_role) AND i.orchestration_name = 'duroxide.workflow'
+           AND (list_workflow_instances.name IS NULL OR w.name = list_workflow_instances.name)
+           AND (list_workflow_instances.labels IS NULL OR w.labels @> list_workflow_instances.labels)
+         ORDER BY i.created_at, w.instance_id
+         LIMIT greatest(least(coalesce(max_rows, 100), 10000), 0);
+    END;
+COMMENT ON FUNCTION duroxide.list_workflow_instances(text, jsonb, integer) IS
+    'The workflow instances the caller may reach, of workflow "name" and carrying every label of '
+    '"labels" (when given), oldest first, at most "max_rows" (up to 10000).';
+
 DO $grants$
 DECLARE
     f text;
 BEGIN
     FOREACH f IN ARRAY ARRAY[
         'duroxide.define_workflow(text, jsonb, text)',
-        'duroxide.start_workflow(text, text, jsonb, text)',
-        'duroxide.start_workflow_definition(text, jsonb, jsonb)',
+        'duroxide.start_workflow(text, text, jsonb, text, jsonb)',
+        'duroxide.start_workflow_definition(text, jsonb, jsonb, jsonb)',
+        'duroxide.list_workflow_instances(text, jsonb, integer)',
         'duroxide.show_workflow(text, text)', 'duroxide.drop_workflow(text, text)',
         'duroxide.grant_workflow(text, regrole)', 'duroxide.revoke_workflow(text, regrole)'] LOOP
         EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);

@@ -157,6 +157,20 @@ SELECT duroxide.raise_event('wf-v1', 'go', '');
 SELECT status, output FROM duroxide.wait_for_orchestration('wf-v1', '30 s');
 SELECT duroxide.drop_workflow('approval', '1.0.0');
 SELECT duroxide.show_workflow('approval');
+-- A version policy pins the version new instances get.
+SELECT duroxide.define_workflow('approval', '{"kind":"return","value":"v3"}');
+SELECT duroxide.set_workflow_version_policy('approval', '1.0.1');
+SELECT duroxide.start_workflow('wf-pinned', 'approval');
+SELECT status, output FROM duroxide.wait_for_orchestration('wf-pinned', '30 s');
+SELECT wf.try($$SELECT duroxide.set_workflow_version_policy('approval', '9.9.9')$$);
+-- A sub_workflow without a version follows the policy too.
+SELECT duroxide.start_workflow_definition('wf-sub', '{"kind":"seq","steps":[
+  {"kind":"sub_workflow","workflow":"approval","as":"pinned"},
+  {"kind":"sub_workflow","workflow":"approval","version":"1.0.2","as":"exact"},
+  {"kind":"return","value":["$steps.pinned","$steps.exact"]}]}');
+SELECT status, output FROM duroxide.wait_for_orchestration('wf-sub', '30 s');
+SELECT duroxide.set_workflow_version_policy('approval', NULL);
+SELECT duroxide.start_workflow('wf-unpinned', 'approval');
 
 -- Security: SQL steps run as the role that started the instance, never as the definer.
 SELECT duroxide.define_workflow('whoami', '{"kind":"seq","steps":[

@@ -40,6 +40,17 @@ COMMENT ON TABLE duroxide.workflow_grants IS
     'Roles allowed to start a workflow they do not own (duroxide.grant_workflow).';
 REVOKE ALL ON duroxide.workflow_grants FROM PUBLIC;
 
+-- Which version new instances get when none is given (no row: the newest).
+CREATE TABLE duroxide.workflow_version_policies (
+    name        text PRIMARY KEY,
+    version     text NOT NULL,
+    set_by      oid NOT NULL,
+    set_at      timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+COMMENT ON TABLE duroxide.workflow_version_policies IS
+    'Pinned default versions of workflows (duroxide.set_workflow_version_policy).';
+REVOKE ALL ON duroxide.workflow_version_policies FROM PUBLIC;
+
 -- The definition version each workflow instance runs (a version in use cannot be dropped).
 CREATE TABLE duroxide.workflow_instances (
     instance_id text PRIMARY KEY,
@@ -180,10 +191,13 @@ BEGIN
         RAISE EXCEPTION 'instance and name must not be null' USING ERRCODE = 'null_value_not_allowed';
     END IF;
     PERFORM duroxide._check_workflow_labels(labels);
+    -- The given version, else the one the version policy pins, else the newest.
     SELECT d.version, d.definition, d.owner_role INTO def
       FROM duroxide.workflow_definitions d
      WHERE d.name = start_workflow.name
-       AND (start_workflow.version IS NULL OR d.version = start_workflow.version)
+       AND d.version = coalesce(start_workflow.version,
+                                (SELECT p.version FROM duroxide.workflow_version_policies p
+                                  WHERE p.name = start_workflow.name), d.version)
      ORDER BY string_to_array(d.version, '.')::int[] DESC LIMIT 1;
     IF def.version IS NULL
        OR NOT duroxide._may_start_workflow(name, def.owner_role, duroxide._calling_role()) THEN
@@ -201,7 +215,8 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION duroxide.start_workflow(text, text, jsonb, text, jsonb) IS
-    'Starts workflow "name" (version "version", default the newest) as instance "instance" with '
+    'Starts workflow "name" (version "version", default the version policy''s or the newest) as '
+    'instance "instance" with '
     '"input" and "labels" (a JSON object of text values, for list_workflow_instances); returns '
     'the version it runs. Its SQL steps run as the calling role.';
 
@@ -301,12 +316,52 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM duroxide.workflow_definitions d WHERE d.name = drop_workflow.name) THEN
         DELETE FROM duroxide.workflow_grants g WHERE g.name = drop_workflow.name;
     END IF;
+    DELETE FROM duroxide.workflow_version_policies p
+     WHERE p.name = drop_workflow.name
+       AND NOT EXISTS (SELECT 1 FROM duroxide.workflow_definitions d
+                        WHERE d.name = p.name AND d.version = p.version);
     RETURN dropped;
 END
 $fn$;
 COMMENT ON FUNCTION duroxide.drop_workflow(text, text) IS
     'Drops version "version" of workflow "name" (default: every version) and returns how many; '
     'refused (55006) while an unfinished instance runs it.';
+
+CREATE FUNCTION duroxide.set_workflow_version_policy(name text, version text) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    caller oid := duroxide._calling_role();
+    owner oid;
+BEGIN
+    SELECT d.owner_role INTO owner FROM duroxide.workflow_definitions d
+     WHERE d.name = set_workflow_version_policy.name LIMIT 1;
+    IF owner IS NULL THEN
+        RAISE EXCEPTION 'workflow "%" does not exist', left(name, 128) USING ERRCODE = 'undefined_object';
+    END IF;
+    IF NOT pg_has_role(caller, owner, 'USAGE') AND NOT pg_has_role(caller, 'duroxide_admin', 'USAGE') THEN
+        RAISE EXCEPTION 'permission denied for workflow "%"', name USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF version IS NULL THEN
+        DELETE FROM duroxide.workflow_version_policies p WHERE p.name = set_workflow_version_policy.name;
+        RETURN;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM duroxide.workflow_definitions d
+                    WHERE d.name = set_workflow_version_policy.name
+                      AND d.version = set_workflow_version_policy.version) THEN
+        RAISE EXCEPTION 'workflow "%" has no version "%"', name, left(version, 32)
+            USING ERRCODE = 'undefined_object';
+    END IF;
+    INSERT INTO duroxide.workflow_version_policies AS p (name, version, set_by)
+    VALUES (set_workflow_version_policy.name, set_workflow_version_policy.version, caller)
+    ON CONFLICT ON CONSTRAINT workflow_version_policies_pkey DO UPDATE
+       SET version = excluded.version, set_by = excluded.set_by, set_at = clock_timestamp();
+END
+$fn$;
+COMMENT ON FUNCTION duroxide.set_workflow_version_policy(text, text) IS
+    'Pins the version of workflow "name" that start_workflow uses when given none (NULL: the '
+    'newest again); owner or duroxide_admin only. Running instances keep their version.';
 
 CREATE FUNCTION duroxide.grant_workflow(name text, grantee regrole) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -391,7 +446,8 @@ BEGIN
         'duroxide.start_workflow_definition(text, jsonb, jsonb, jsonb)',
         'duroxide.list_workflow_instances(text, jsonb, integer)',
         'duroxide.show_workflow(text, text)', 'duroxide.drop_workflow(text, text)',
-        'duroxide.grant_workflow(text, regrole)', 'duroxide.revoke_workflow(text, regrole)'] LOOP
+        'duroxide.grant_workflow(text, regrole)', 'duroxide.revoke_workflow(text, regrole)',
+        'duroxide.set_workflow_version_policy(text, text)'] LOOP
         EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO duroxide_admin, duroxide_user', f);
     END LOOP;

@@ -9,12 +9,14 @@ std::optional<StoredWorkflow> load_workflow_for_instance(pg::SpiConnection& spi,
                                                          const std::optional<std::string>& version,
                                                          const std::string& role,
                                                          const std::string& instance) {
-    auto rows =
-        spi.execute("SELECT d.version, d.definition::text FROM duroxide.workflow_definitions d "
-                    " WHERE d.name = $1 AND ($2::text IS NULL OR d.version = $2) "
-                    "   AND duroxide._may_start_workflow(d.name, d.owner_role, $3::oid) "
-                    " ORDER BY string_to_array(d.version, '.')::int[] DESC LIMIT 1",
-                    std::vector<pg::SqlText>{name, version, role}, true);
+    auto rows = spi.execute(
+        "SELECT d.version, d.definition::text FROM duroxide.workflow_definitions d "
+        " WHERE d.name = $1 AND d.version = coalesce($2::text, "
+        "         (SELECT p.version FROM duroxide.workflow_version_policies p WHERE p.name = $1), "
+        "         d.version) "
+        "   AND duroxide._may_start_workflow(d.name, d.owner_role, $3::oid) "
+        " ORDER BY string_to_array(d.version, '.')::int[] DESC LIMIT 1",
+        std::vector<pg::SqlText>{name, version, role}, true);
     if (rows.rows.empty()) {
         return std::nullopt;
     }

@@ -15,7 +15,8 @@ struct StoredWorkflow {
     std::string definition; // JSON text
 };
 
-// The exact `version` of workflow `name`, or its newest version, if `role` (an oid as text) may
+// The exact `version` of workflow `name`, or the one its version policy pins, or its newest
+// version, if `role` (an oid as text) may
 // start it (duroxide._may_start_workflow); records `instance` as running that version (so the
 // version cannot be dropped while it runs). nullopt when there is none or it is not allowed.
 std::optional<StoredWorkflow> load_workflow_for_instance(pg::SpiConnection& spi,

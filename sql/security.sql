@@ -112,6 +112,11 @@ BEGIN
     RETURN 'escalated';
 END
 $$;
+-- An SQL activity's function is owned by the role that registers it.
+ALTER FUNCTION public.sec_whoami(text) OWNER TO sec_admin;
+ALTER FUNCTION public.sec_read_secret(text) OWNER TO sec_admin;
+ALTER FUNCTION public.sec_set_role(text) OWNER TO sec_admin;
+ALTER FUNCTION public.sec_make_superuser(text) OWNER TO sec_admin;
 SET ROLE sec_admin;
 SELECT duroxide.register_sql_activity('SecWhoAmI', 'public.sec_whoami(text)');
 SELECT duroxide.register_sql_activity('SecReadSecret', 'public.sec_read_secret(text)');
@@ -147,7 +152,7 @@ SELECT p.oid::regprocedure AS without_fixed_search_path
   JOIN pg_language l ON l.oid = p.prolang
  WHERE n.nspname IN ('duroxide', 'duroxide_internal')
    AND (p.prosecdef OR l.lanname = 'plpgsql' OR (l.lanname = 'sql' AND p.prosqlbody IS NULL)
-        OR p.oid = 'duroxide.register_plugin(text)'::regprocedure)
+        OR p.oid = 'duroxide.register_plugin(text, regrole[])'::regprocedure)
    AND NOT EXISTS (SELECT FROM unnest(p.proconfig) c WHERE c LIKE 'search\_path=pg\_catalog, pg\_temp%')
  ORDER BY 1::text;
 SELECT c.oid::regclass AS readable_by_public

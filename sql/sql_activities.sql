@@ -27,19 +27,25 @@ SELECT duroxide.register_sql_activity('Proc', 'act.proc(text)');
 SELECT duroxide.register_sql_activity('Missing', 'act.no_such(text)');
 SELECT count(*) AS registered FROM duroxide.sql_activities;
 
--- Registration is for duroxide_admin; the activity runs as whoever registered it, who must be
--- able to call the function.
+-- Registration is for duroxide_admin; the activity runs as whoever registered it, who must own
+-- the function and be able to call it.
 CREATE ROLE sqlact_admin IN ROLE duroxide_admin;
 CREATE ROLE sqlact_user IN ROLE duroxide_user;
 GRANT USAGE ON SCHEMA act TO sqlact_admin, sqlact_user;
-REVOKE EXECUTE ON FUNCTION act.upper_text(text) FROM PUBLIC;
+CREATE FUNCTION act.admin_echo(input jsonb) RETURNS jsonb LANGUAGE sql AS $$ SELECT input $$;
+CREATE FUNCTION act.admin_no_execute(input text) RETURNS text LANGUAGE sql AS $$ SELECT input $$;
+ALTER FUNCTION act.admin_echo(jsonb) OWNER TO sqlact_admin;
+ALTER FUNCTION act.admin_no_execute(text) OWNER TO sqlact_admin;
+REVOKE EXECUTE ON FUNCTION act.admin_no_execute(text) FROM PUBLIC, sqlact_admin;
 SET ROLE sqlact_user;
 SELECT duroxide.register_sql_activity('UserTry', 'act.echo_json(jsonb)');
 SELECT count(*) AS user_can_read FROM duroxide.sql_activities;
 SET ROLE sqlact_admin;
-SELECT duroxide.register_sql_activity('NoExecute', 'act.upper_text(text)');
-SELECT duroxide.register_sql_activity('AdminEcho', 'act.echo_json(jsonb)');
-SELECT name, run_as FROM duroxide.sql_activities WHERE name = 'AdminEcho';
+SELECT duroxide.register_sql_activity('NotOwned', 'act.echo_json(jsonb)');
+SELECT duroxide.register_sql_activity('NoExecute', 'act.admin_no_execute(text)');
+SELECT duroxide.register_sql_activity('AdminEcho', 'act.admin_echo(jsonb)');
+SELECT name, run_as, registered_by_superuser, allowed_roles, statement_timeout
+  FROM duroxide.sql_activities WHERE name = 'AdminEcho';
 RESET ROLE;
 
 SELECT duroxide.unregister_sql_activity('AdminEcho') AS removed,

@@ -1,12 +1,94 @@
 -- Registration catalog: plugins (C++ shared libraries) and SQL functions registered as
 -- activities. A handler name belongs to exactly one provider.
 
+-- Nobody writes these tables directly (PUBLIC, duroxide_admin and duroxide_user hold no INSERT,
+-- UPDATE, DELETE or TRUNCATE): every row goes through a validating SECURITY DEFINER function
+-- below that records its caller itself. The workers trust registered_by / run_as and
+-- registered_by_superuser only because of that (docs/operations.md, Threat model).
+
+-- The role a call acts for: inside a SECURITY DEFINER function current_user is the owner; this
+-- is the session's current role (after SET ROLE) that called it (src/sql_api/access.hpp).
+CREATE FUNCTION duroxide._calling_role() RETURNS regrole
+    LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'duroxide_calling_role';
+REVOKE ALL ON FUNCTION duroxide._calling_role() FROM PUBLIC;
+
+-- Raises unless the calling role is a superuser or has the privileges of duroxide_admin (EXECUTE
+-- on a registration function may have been passed on through a function of an administrator).
+CREATE FUNCTION duroxide._require_admin(what text) RETURNS void
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    IF NOT pg_has_role(duroxide._calling_role(), 'duroxide_admin', 'USAGE') THEN
+        RAISE EXCEPTION 'permission denied to %', what USING ERRCODE = 'insufficient_privilege',
+            HINT = 'Only members of duroxide_admin (and superusers) may do this.';
+    END IF;
+END
+$fn$;
+REVOKE ALL ON FUNCTION duroxide._require_admin(text) FROM PUBLIC;
+
+-- The allow-list of an activity as stored: sorted, without duplicates; NULL or empty is NULL
+-- (the default: the registrant's roles and duroxide_admin only).
+CREATE FUNCTION duroxide._allowed_roles(allowed_roles regrole[]) RETURNS regrole[]
+    LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    IF array_position(allowed_roles, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'allowed_roles must not contain NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF coalesce(cardinality(allowed_roles), 0) = 0 THEN
+        RETURN NULL;
+    END IF;
+    RETURN ARRAY(SELECT DISTINCT r FROM unnest(allowed_roles) AS r ORDER BY r);
+END
+$fn$;
+REVOKE ALL ON FUNCTION duroxide._allowed_roles(regrole[]) FROM PUBLIC;
+
+-- Whether an instance owned by `caller` may call an activity registered by `registrant` with
+-- the allow-list `allowed`: a superuser or member of duroxide_admin always; otherwise a role with
+-- the privileges of the registrant or of one of the allowed roles. A role that no longer exists
+-- may call nothing. The workers check it when they run an activity; registered_handlers shows a
+-- duroxide_user only what it passes.
+CREATE FUNCTION duroxide._may_call_activity(caller oid, registrant oid, allowed regrole[])
+    RETURNS boolean
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    IF caller IS NULL OR NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE oid = caller) THEN
+        RETURN false;
+    END IF;
+    IF pg_has_role(caller, 'duroxide_admin', 'USAGE') THEN
+        RETURN true;
+    END IF;
+    IF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE oid = registrant)
+       AND pg_has_role(caller, registrant, 'USAGE') THEN
+        RETURN true;
+    END IF;
+    RETURN EXISTS (SELECT FROM unnest(allowed) AS r JOIN pg_catalog.pg_roles g ON g.oid = r
+                    WHERE pg_has_role(caller, r, 'USAGE'));
+END
+$fn$;
+REVOKE ALL ON FUNCTION duroxide._may_call_activity(oid, oid, regrole[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION duroxide._may_call_activity(oid, oid, regrole[])
+    TO duroxide_admin, duroxide_user;
+
+-- A digest of everything that decides what a function does and as whom: owner, language,
+-- SECURITY DEFINER, volatility, configuration (SET clauses), source, object file and SQL body.
+-- Recorded at registration; the worker recomputes it before each run (src/runtime/
+-- sql_activity_registration.cpp) and refuses a function changed since.
+CREATE FUNCTION duroxide._function_fingerprint(fn regprocedure) RETURNS text
+    LANGUAGE c STABLE STRICT AS 'MODULE_PATHNAME', 'duroxide_function_fingerprint';
+REVOKE ALL ON FUNCTION duroxide._function_fingerprint(regprocedure) FROM PUBLIC;
+
 CREATE TABLE duroxide.plugins (
     name           text PRIMARY KEY,
     path           text NOT NULL,
     abi_version    integer NOT NULL,
     registered_by  regrole NOT NULL,
-    registered_at  timestamptz NOT NULL DEFAULT clock_timestamp()
+    registered_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
+    -- Whether registered_by was a superuser when it registered: only then may ctx.sql() of the
+    -- plugin's activities run as a superuser.
+    registered_by_superuser  boolean NOT NULL DEFAULT false,
+    allowed_roles  regrole[]  -- who may call its activities (NULL: see _may_call_activity)
 );
 COMMENT ON TABLE duroxide.plugins IS 'Registered plugin libraries; workers load every one of them.';
 
@@ -21,8 +103,7 @@ CREATE INDEX ON duroxide.plugin_handlers (plugin);
 COMMENT ON TABLE duroxide.plugin_handlers IS 'What each registered plugin provides.';
 
 REVOKE ALL ON duroxide.plugins, duroxide.plugin_handlers FROM PUBLIC;
-GRANT SELECT ON duroxide.plugins, duroxide.plugin_handlers TO duroxide_admin, duroxide_user;
-GRANT INSERT, DELETE ON duroxide.plugins, duroxide.plugin_handlers TO duroxide_admin;
+GRANT SELECT ON duroxide.plugins, duroxide.plugin_handlers TO duroxide_admin;
 
 CREATE TABLE duroxide.sql_activities (
     name           text PRIMARY KEY,
@@ -30,34 +111,52 @@ CREATE TABLE duroxide.sql_activities (
     input_type     regtype NOT NULL,
     output_type    regtype NOT NULL,
     run_as         regrole NOT NULL,
-    registered_at  timestamptz NOT NULL DEFAULT clock_timestamp()
+    registered_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
+    registered_by_superuser  boolean NOT NULL DEFAULT false,
+    definition_hash    text NOT NULL,  -- duroxide._function_fingerprint at registration
+    allowed_roles      regrole[],      -- who may call it (NULL: see _may_call_activity)
+    statement_timeout  interval        -- NULL: duroxide.activity_statement_timeout
 );
 COMMENT ON TABLE duroxide.sql_activities IS
     'SQL functions usable as activities; each runs as the role that registered it (run_as).';
 REVOKE ALL ON duroxide.sql_activities FROM PUBLIC;
-GRANT SELECT ON duroxide.sql_activities TO duroxide_admin, duroxide_user;
-GRANT INSERT, DELETE ON duroxide.sql_activities TO duroxide_admin;
+GRANT SELECT ON duroxide.sql_activities TO duroxide_admin;
 
--- SECURITY INVOKER on purpose: the registering role is current_user, and it is the role the
--- activity will run as.
-CREATE FUNCTION duroxide.register_sql_activity(name text, fn regprocedure) RETURNS void
-    LANGUAGE plpgsql VOLATILE
+-- SECURITY DEFINER (nobody may write sql_activities directly): the activity runs as the calling
+-- role (run_as), which must own the function (or be a superuser) and be able to execute it.
+CREATE FUNCTION duroxide.register_sql_activity(name text, fn regprocedure,
+                                               allowed_roles regrole[] DEFAULT NULL,
+                                               statement_timeout interval DEFAULT NULL)
+    RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
     p pg_catalog.pg_proc%ROWTYPE;
+    caller regrole := duroxide._calling_role();
+    caller_is_superuser boolean;
+    allowed regrole[];
 BEGIN
+    PERFORM duroxide._require_admin('register an SQL activity');
     IF name IS NULL OR fn IS NULL THEN
         RAISE EXCEPTION 'name and fn must not be null' USING ERRCODE = 'null_value_not_allowed';
     END IF;
     IF length(name) = 0 OR octet_length(name) > 256 OR name ~ '[[:cntrl:]]' THEN
-        RAISE EXCEPTION 'invalid activity name "%"', name USING ERRCODE = 'invalid_parameter_value',
+        RAISE EXCEPTION 'invalid activity name "%"', left(name, 64)
+            USING ERRCODE = 'invalid_parameter_value',
             DETAIL = 'Names are 1 to 256 bytes without control characters.';
     END IF;
     IF starts_with(name, '__duroxide_syscall:') THEN
         RAISE EXCEPTION 'activity names starting with "__duroxide_syscall:" are reserved'
             USING ERRCODE = 'reserved_name';
     END IF;
+    IF statement_timeout IS NOT NULL
+       AND (statement_timeout <= interval '0' OR statement_timeout > interval '24 days') THEN
+        RAISE EXCEPTION 'invalid statement_timeout %', statement_timeout
+            USING ERRCODE = 'invalid_parameter_value',
+            DETAIL = 'It is positive and at most 24 days (NULL: duroxide.activity_statement_timeout).';
+    END IF;
+    allowed := duroxide._allowed_roles(allowed_roles);
     SELECT * INTO p FROM pg_catalog.pg_proc WHERE oid = fn;
     IF p.prokind <> 'f' OR p.proretset OR p.pronargs <> 1
        OR p.proargtypes[0] NOT IN ('text'::regtype, 'jsonb'::regtype)
@@ -67,7 +166,16 @@ BEGIN
             DETAIL = 'An SQL activity takes one text or jsonb argument and returns text or jsonb '
                   || '(not a set, not a procedure or aggregate).';
     END IF;
-    IF NOT has_function_privilege(current_user, fn, 'EXECUTE') THEN
+    SELECT r.rolsuper INTO caller_is_superuser FROM pg_catalog.pg_roles r WHERE r.oid = caller;
+    -- Whoever owns the function decides what it does: only its owner may make it run as itself.
+    IF p.proowner <> caller AND NOT caller_is_superuser THEN
+        RAISE EXCEPTION 'function % is owned by role %, not by %', fn, p.proowner::regrole, caller
+            USING ERRCODE = 'insufficient_privilege',
+            DETAIL = 'An SQL activity runs as the role that registers it, which must own its '
+                  || 'function: another owner could change what it does.',
+            HINT = 'Register it as its owner, or make the registering role its owner.';
+    END IF;
+    IF NOT has_function_privilege(caller, fn, 'EXECUTE') THEN
         RAISE EXCEPTION 'permission denied to execute function %', fn
             USING ERRCODE = 'insufficient_privilege',
             HINT = 'The activity runs as the role that registers it, which must be able to call it.';
@@ -77,50 +185,66 @@ BEGIN
         RAISE EXCEPTION 'activity "%" is already provided by a plugin', name
             USING ERRCODE = 'duplicate_object';
     END IF;
-    INSERT INTO duroxide.sql_activities (name, function_oid, input_type, output_type, run_as)
-    VALUES (name, fn, p.proargtypes[0], p.prorettype, current_user::regrole);
+    INSERT INTO duroxide.sql_activities AS a
+           (name, function_oid, input_type, output_type, run_as, registered_by_superuser,
+            definition_hash, allowed_roles, statement_timeout)
+    VALUES (name, fn, p.proargtypes[0], p.prorettype, caller, caller_is_superuser,
+            duroxide._function_fingerprint(fn), allowed, statement_timeout);
 EXCEPTION WHEN unique_violation THEN
     RAISE EXCEPTION 'activity "%" is already registered', name USING ERRCODE = 'duplicate_object',
         HINT = 'Use duroxide.unregister_sql_activity first to replace it.';
 END
 $fn$;
-COMMENT ON FUNCTION duroxide.register_sql_activity(text, regprocedure) IS
-    'Makes a SQL function (one text or jsonb argument, text or jsonb result) the activity "name". '
-    'It runs as the registering role, in the same transaction as its completion.';
-REVOKE ALL ON FUNCTION duroxide.register_sql_activity(text, regprocedure) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION duroxide.register_sql_activity(text, regprocedure) TO duroxide_admin;
+COMMENT ON FUNCTION duroxide.register_sql_activity(text, regprocedure, regrole[], interval) IS
+    'Makes a SQL function (one text or jsonb argument, text or jsonb result) owned by the calling '
+    'role the activity "name". It runs as the calling role, in the same transaction as its '
+    'completion; instances of allowed_roles (default: the caller''s and duroxide_admin''s) may '
+    'call it; statement_timeout bounds each run (NULL: duroxide.activity_statement_timeout).';
+REVOKE ALL ON FUNCTION duroxide.register_sql_activity(text, regprocedure, regrole[], interval)
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION duroxide.register_sql_activity(text, regprocedure, regrole[], interval)
+    TO duroxide_admin;
 
 CREATE FUNCTION duroxide.unregister_sql_activity(name text) RETURNS boolean
-    LANGUAGE sql VOLATILE STRICT
+    LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
-    BEGIN ATOMIC
-        WITH gone AS (DELETE FROM duroxide.sql_activities a WHERE a.name = unregister_sql_activity.name
-                      RETURNING 1)
-        SELECT count(*) > 0 FROM gone;
-    END;
+AS $fn$
+BEGIN
+    PERFORM duroxide._require_admin('unregister an SQL activity');
+    DELETE FROM duroxide.sql_activities a WHERE a.name = unregister_sql_activity.name;
+    RETURN FOUND;
+END
+$fn$;
 COMMENT ON FUNCTION duroxide.unregister_sql_activity(text) IS
     'Removes the SQL activity "name"; returns whether it existed.';
 REVOKE ALL ON FUNCTION duroxide.unregister_sql_activity(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION duroxide.unregister_sql_activity(text) TO duroxide_admin;
 
-CREATE FUNCTION duroxide.register_plugin(name text) RETURNS integer
-    LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+-- SECURITY DEFINER (nobody may write plugins / plugin_handlers directly); the C function records
+-- the calling role as registered_by.
+CREATE FUNCTION duroxide.register_plugin(name text, allowed_roles regrole[] DEFAULT NULL)
+    RETURNS integer
+    LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'duroxide_register_plugin';
-COMMENT ON FUNCTION duroxide.register_plugin(text) IS
+COMMENT ON FUNCTION duroxide.register_plugin(text, regrole[]) IS
     'Loads the plugin library "name" (from $libdir or duroxide.plugin_directories), checks its '
     'ABI version and records the orchestrations and activities it provides; returns how many. '
-    'Loading a plugin runs its code in the server: duroxide_admin only.';
-REVOKE ALL ON FUNCTION duroxide.register_plugin(text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION duroxide.register_plugin(text) TO duroxide_admin;
+    'Its activities'' ctx.sql() runs as the calling role; instances of allowed_roles (default: '
+    'the caller''s and duroxide_admin''s) may call them. Loading a plugin runs its code in the '
+    'server: duroxide_admin only.';
+REVOKE ALL ON FUNCTION duroxide.register_plugin(text, regrole[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION duroxide.register_plugin(text, regrole[]) TO duroxide_admin;
 
 CREATE FUNCTION duroxide.unregister_plugin(name text) RETURNS boolean
-    LANGUAGE sql VOLATILE STRICT
+    LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
-    BEGIN ATOMIC
-        WITH gone AS (DELETE FROM duroxide.plugins p WHERE p.name = unregister_plugin.name
-                      RETURNING 1)
-        SELECT count(*) > 0 FROM gone;
-    END;
+AS $fn$
+BEGIN
+    PERFORM duroxide._require_admin('unregister a plugin');
+    DELETE FROM duroxide.plugins p WHERE p.name = unregister_plugin.name;
+    RETURN FOUND;
+END
+$fn$;
 COMMENT ON FUNCTION duroxide.unregister_plugin(text) IS
     'Forgets the plugin "name" and its handlers; returns whether it was registered.';
 REVOKE ALL ON FUNCTION duroxide.unregister_plugin(text) FROM PUBLIC;
@@ -139,12 +263,6 @@ COMMENT ON TABLE duroxide.version_policies IS
     'Version policies set with duroxide.set_version_policy (version NULL: the latest registered).';
 REVOKE ALL ON duroxide.version_policies FROM PUBLIC;
 GRANT SELECT ON duroxide.version_policies TO duroxide_admin, duroxide_user;
-
--- The role a call acts for: inside a SECURITY DEFINER function current_user is the owner; this
--- is the session's current role (after SET ROLE) that called it (src/sql_api/access.hpp).
-CREATE FUNCTION duroxide._calling_role() RETURNS regrole
-    LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'duroxide_calling_role';
-REVOKE ALL ON FUNCTION duroxide._calling_role() FROM PUBLIC;
 
 -- SECURITY DEFINER: no role may write version_policies directly, so every row is validated
 -- here (EXECUTE is for duroxide_admin only).
@@ -198,13 +316,23 @@ SELECT h.kind, h.name, NULLIF(h.version, '') AS version, 'plugin'::text AS provi
            AS default_version
   FROM duroxide.plugin_handlers h
   LEFT JOIN duroxide.version_policies p ON h.kind = 'orchestration' AND p.orchestration = h.name
+  LEFT JOIN duroxide.plugins g ON g.name = h.plugin
+ WHERE h.kind = 'orchestration' OR pg_has_role('duroxide_admin', 'USAGE')
+    OR duroxide._may_call_activity(
+           (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = current_user), g.registered_by, g.allowed_roles)
 UNION ALL
-SELECT 'activity', a.name, NULL, 'sql', a.function_oid::text, NULL, NULL
-  FROM duroxide.sql_activities a;
+SELECT 'activity', a.name, NULL, 'sql',
+       CASE WHEN pg_has_role('duroxide_admin', 'USAGE') THEN a.function_oid::text END, NULL, NULL
+  FROM duroxide.sql_activities a
+ WHERE pg_has_role('duroxide_admin', 'USAGE')
+    OR duroxide._may_call_activity(
+           (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = current_user), a.run_as, a.allowed_roles);
 COMMENT ON VIEW duroxide.registered_handlers IS
     'Every orchestration and activity the runtime can run, with its version and provider '
     '(a plugin, or an SQL function); for orchestrations, the version policy (latest, or the '
     'exact version set by duroxide.set_version_policy) and whether this is the version new '
-    'instances get when none is given (default_version).';
+    'instances get when none is given (default_version). A role without the privileges of '
+    'duroxide_admin sees the orchestrations and only the activities its instances may call, '
+    'without the function of SQL activities.';
 REVOKE ALL ON duroxide.registered_handlers FROM PUBLIC;
 GRANT SELECT ON duroxide.registered_handlers TO duroxide_admin, duroxide_user;

@@ -20,3 +20,11 @@ COMMENT ON FUNCTION duroxide._delete_trees(text[]) IS
     'Internal: deletes the instance trees rooted at "roots" with their queued work and locks; returns the counts.';
 COMMENT ON FUNCTION duroxide._prunable(bigint, text, timestamptz, bigint, integer, timestamptz) IS
     'Internal: the rule of prune_executions, whether an execution may be pruned.';
+COMMENT ON FUNCTION duroxide._require_admin(text) IS
+    'Internal: raises insufficient_privilege unless the calling role has the privileges of duroxide_admin.';
+COMMENT ON FUNCTION duroxide._allowed_roles(regrole[]) IS
+    'Internal: an activity allow-list as stored (sorted, distinct; NULL or empty is NULL); raises on NULL elements.';
+COMMENT ON FUNCTION duroxide._may_call_activity(oid, oid, regrole[]) IS
+    'Internal: whether instances owned by "caller" may call an activity registered by "registrant" with allow-list "allowed".';
+COMMENT ON FUNCTION duroxide._function_fingerprint(regprocedure) IS
+    'Internal: SHA-256 of a function''s owner and definition, recorded at registration and re-checked before each run.';

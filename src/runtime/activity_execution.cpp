@@ -7,6 +7,7 @@
 #include "runtime/gucs.hpp"
 #include "runtime/metrics.hpp"
 #include "runtime/sessions.hpp"
+#include "runtime/sql_activity_registration.hpp"
 #include "runtime/unit_of_work.hpp"
 #include "runtime/wakeup.hpp"
 
@@ -156,7 +157,7 @@ private:
         if (run_as_ != InvalidOid) {
             return;
         }
-        const std::optional<std::string> role =
+        const std::optional<store::PluginRole> role =
             store::Store(*spi_).activity_plugin_role(fetched_.item.name);
         if (!role) {
             throw ActivitySqlError("the plugin of activity \"" + fetched_.item.name +
@@ -164,7 +165,13 @@ private:
                                        "role to run as",
                                    "42501");
         }
-        run_as_ = static_cast<Oid>(std::stoul(*role));
+        const Oid role_oid = static_cast<Oid>(std::stoul(role->role));
+        if (auto refusal = superuser_run_as_refusal(role_oid, role->registered_by_superuser,
+                                                    "the ctx.sql() of activity \"" +
+                                                        fetched_.item.name + "\"")) {
+            throw ActivitySqlError(*refusal, "42501");
+        }
+        run_as_ = role_oid;
         warn_if_superuser();
     }
 

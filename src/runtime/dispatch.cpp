@@ -9,6 +9,7 @@
 #include "core/retry/timing.hpp"
 #include "pg/guard.hpp"
 #include "pg/transaction.hpp"
+#include "runtime/activity_access.hpp"
 #include "runtime/activity_execution.hpp"
 #include "runtime/activity_outcomes.hpp"
 #include "runtime/gucs.hpp"
@@ -450,6 +451,7 @@ struct PendingActivity {
     // A plugin activity that needs no recording with the batch: it was recorded with its
     // ctx.sql() writes, or dropped (cancelled, lease lost, given back).
     bool settled = false;
+    std::optional<Oid> owner; // the instance's owner role (runtime_status shows it to whom)
 };
 
 std::optional<PendingActivity> fetch_and_run(Handlers& handlers, SessionKeeper& sessions,
@@ -458,6 +460,7 @@ std::optional<PendingActivity> fetch_and_run(Handlers& handlers, SessionKeeper& 
     std::optional<store::FetchedActivity> fetched;
     const ActivityFn* handler = nullptr;
     std::optional<SqlActivity> sql;
+    std::optional<store::ActivityAccess> access;
     bool system = false;
     // A session claimed by another worker between read and claim gives the item back; the
     // next look skips it (it is that worker's now).
@@ -482,6 +485,9 @@ std::optional<PendingActivity> fetch_and_run(Handlers& handlers, SessionKeeper& 
             } else if (fetched && !(handler = handlers.activities().find(fetched->item.name))) {
                 sql = handlers.sql_activity(spi, fetched->item.name);
             }
+            if (fetched && !system) {
+                access = store.activity_access(fetched->item.name, fetched->item.instance);
+            }
         }
         transaction.commit();
         if (!lost_race) {
@@ -492,8 +498,14 @@ std::optional<PendingActivity> fetch_and_run(Handlers& handlers, SessionKeeper& 
         return std::nullopt;
     }
     sessions.fetched(*fetched);
-    PendingActivity pending{
-        std::move(*fetched), sessions.owner(), sql, std::nullopt, false, system};
+    PendingActivity pending{std::move(*fetched),
+                            sessions.owner(),
+                            sql,
+                            std::nullopt,
+                            false,
+                            system,
+                            false,
+                            access ? owner_oid(access->owner) : std::nullopt};
     const auto& item = pending.fetched.item;
     const auto max_attempts = static_cast<uint32_t>(settings.max_attempts);
     if (pending.fetched.attempt_count > max_attempts) {
@@ -505,11 +517,14 @@ std::optional<PendingActivity> fetch_and_run(Handlers& handlers, SessionKeeper& 
                 handler == nullptr && !sql && !system
                     ? unregistered_activity(item.name)
                     : core::codec::encode(core::WorkItem{item})}}}};
+    } else if (access && !access->may_call) {
+        // The allow-list of the activity's registration: nothing runs.
+        pending.completion = activity_call_denied(item, access->owner_name.value_or("?"));
     } else if (handler != nullptr) {
         // Plugin code runs on a fiber; its ctx.sql() statements run in a transaction of
         // their own that records the completion with them (activity_execution.cpp).
         const auto started = std::chrono::steady_clock::now();
-        report_current_work(describe_activity(item));
+        report_current_work(describe_activity(item), pending.owner);
         PluginActivityOutcome run = run_plugin_activity(
             *handler, pending.fetched, pending.session_owner, sessions,
             {sessions.owner_id(), &sessions.states(), trace_activity}, record_held);
@@ -544,7 +559,7 @@ void record(store::Store& store, PendingActivity& pending) {
         pending.completion = run_system_activity(store, pending.fetched.item);
     } else if (!pending.completion) {
         const auto started = std::chrono::steady_clock::now();
-        report_current_work(describe_activity(pending.fetched.item));
+        report_current_work(describe_activity(pending.fetched.item), pending.owner);
         pending.completion = run_sql_activity(*pending.sql, pending.fetched.item);
         report_current_work("");
         metrics::observe(metrics::Histogram::ActivityDuration,

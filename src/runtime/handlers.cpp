@@ -88,15 +88,26 @@ void Handlers::reload_plugins(pg::SpiConnection& spi) {
 
 std::optional<SqlActivity> Handlers::sql_activity(pg::SpiConnection& spi,
                                                   const std::string& name) const {
-    auto rows = spi.execute("SELECT function_oid::oid, run_as::oid, input_type::oid, "
-                            "output_type::oid FROM duroxide.sql_activities WHERE name = $1",
-                            std::vector<pg::SqlText>{name}, true);
+    auto rows =
+        spi.execute("SELECT function_oid::oid, run_as::oid, input_type::oid, output_type::oid, "
+                    "       registered_by_superuser, definition_hash, "
+                    "       ceil(extract(epoch FROM statement_timeout) * 1000)::integer "
+                    "  FROM duroxide.sql_activities WHERE name = $1",
+                    std::vector<pg::SqlText>{name}, true);
     if (rows.rows.empty()) {
         return std::nullopt;
     }
     const auto& r = rows.rows[0];
-    return SqlActivity{static_cast<Oid>(std::stoul(*r[0])), static_cast<Oid>(std::stoul(*r[1])),
-                       static_cast<Oid>(std::stoul(*r[2])), static_cast<Oid>(std::stoul(*r[3]))};
+    auto oid = [](const pg::SqlText& value) { return static_cast<Oid>(std::stoul(*value)); };
+    return SqlActivity{
+        .function = oid(r[0]),
+        .run_as = oid(r[1]),
+        .input_type = oid(r[2]),
+        .output_type = oid(r[3]),
+        .registered_by_superuser = r[4] == "t",
+        .definition_hash = r[5].value_or(""),
+        .statement_timeout_ms = r[6] ? std::optional<int>(std::stoi(*r[6])) : std::nullopt,
+    };
 }
 
 } // namespace duroxide::runtime

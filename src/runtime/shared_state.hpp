@@ -37,6 +37,7 @@ struct WorkerSlot {
     TimestampTz state_since;
     char state[32];
     char current[128];
+    Oid current_owner; // owner role of the instance of `current` (InvalidOid: none or unknown)
     char last_error[256];
     char tag_filter[160]; // activity workers: the tag filter of their last fetch
 };

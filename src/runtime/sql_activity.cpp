@@ -2,6 +2,7 @@
 
 #include "pg/guard.hpp"
 #include "runtime/sql_activity_errors.hpp"
+#include "runtime/sql_activity_registration.hpp"
 
 #include <stdexcept>
 #include <string>
@@ -56,6 +57,7 @@ core::WorkItem run_sql_activity(const SqlActivity& activity,
                                  std::to_string(activity.function) +
                                  ") no longer exists; register the activity again");
     }
+    verify_sql_activity_registration(activity, item.name); // owner, definition, superuser
     const bool allowed = pg::call([&activity] {
         return pg_proc_aclcheck(activity.function, activity.run_as, ACL_EXECUTE) == ACLCHECK_OK;
     });

@@ -119,6 +119,7 @@ void forget_process(int, Datum) {
         slot.idle = false;
         slot.sessions = 0;
         slot.current[0] = '\0';
+        slot.current_owner = InvalidOid;
         slot.tag_filter[0] = '\0';
     }
     LWLockRelease(shared.lock);
@@ -332,10 +333,11 @@ int64 my_lease_owner() {
     return lease_owner;
 }
 
-void report_current_work(const std::string& work) {
+void report_current_work(const std::string& work, std::optional<Oid> owner) {
     SharedState& shared = shared_state();
     LWLockAcquire(shared.lock, LW_EXCLUSIVE);
     std::snprintf(my_slot().current, sizeof(my_slot().current), "%s", work.c_str());
+    my_slot().current_owner = owner.value_or(InvalidOid);
     LWLockRelease(shared.lock);
 }
 

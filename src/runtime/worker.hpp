@@ -3,6 +3,7 @@
 
 #include "runtime/shared_state.hpp"
 
+#include <optional>
 #include <string>
 
 namespace duroxide::runtime {
@@ -18,7 +19,9 @@ int64 my_lease_owner();
 
 // What this worker shows in duroxide.runtime_status: its current work ("" when none) and the
 // number of sessions it owns.
-void report_current_work(const std::string& work);
+// `owner`: the role owning the instance the work belongs to (InvalidOid: none or unknown);
+// runtime_status shows the work only to roles that may access that instance.
+void report_current_work(const std::string& work, std::optional<Oid> owner = std::nullopt);
 void report_sessions_owned(int sessions);
 // Publishes the slot's session owner id (its sessions are its own while it lives).
 void report_session_owner(const std::string& owner_id);

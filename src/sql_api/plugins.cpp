@@ -3,10 +3,16 @@
 #include "pg/guard.hpp"
 #include "pg/spi.hpp"
 #include "runtime/plugin_loader.hpp"
+#include "sql_api/access.hpp"
 #include "sql_api/arguments.hpp"
 
 #include <string>
 #include <vector>
+
+extern "C" {
+#include "miscadmin.h"
+#include "utils/lsyscache.h"
+}
 
 namespace {
 
@@ -24,10 +30,35 @@ private:
 using duroxide::pg::SqlError;
 using duroxide::pg::SqlText;
 
+// The allow-list argument in text form (regrole[] output), or NULL.
+SqlText allowed_roles_argument(FunctionCallInfo fcinfo) {
+    if (PG_NARGS() < 2 || PG_ARGISNULL(1)) {
+        return std::nullopt;
+    }
+    char* text = duroxide::pg::call([fcinfo] {
+        Oid output_function;
+        bool varlena;
+        getTypeOutputInfo(get_fn_expr_argtype(fcinfo->flinfo, 1), &output_function, &varlena);
+        return OidOutputFunctionCall(output_function, PG_GETARG_DATUM(1));
+    });
+    std::string value(text);
+    duroxide::pg::call([text] { pfree(text); });
+    return value;
+}
+
 } // namespace
 
+// SECURITY DEFINER: the tables are written here only. registered_by is the calling role (the
+// session's current role), never the function's owner.
 DUROXIDE_SQL_FUNCTION(duroxide_register_plugin) {
     const std::string name = duroxide::sql_api::required_text(fcinfo, 0, "plugin name");
+    const SqlText allowed_roles = allowed_roles_argument(fcinfo);
+    duroxide::pg::SpiConnection spi;
+    // Before the library is loaded: EXECUTE may have been passed on by an administrator's
+    // function to a role that is not one.
+    spi.execute("SELECT duroxide._require_admin('register a plugin')", {});
+    auto allowed = spi.execute("SELECT duroxide._allowed_roles($1::regrole[])::text",
+                               std::vector<SqlText>{allowed_roles});
     CollectingRegistrar registrar;
     duroxide::runtime::LoadedPlugin plugin;
     try {
@@ -40,19 +71,23 @@ DUROXIDE_SQL_FUNCTION(duroxide_register_plugin) {
                        "plugin \"" + name + "\" registered an invalid handler: " + e.what());
     }
 
-    duroxide::pg::SpiConnection spi;
-    const std::string registered_by =
-        std::to_string(duroxide::pg::call([] { return GetUserId(); }));
-    const std::vector<SqlText> plugin_row = {plugin.name, plugin.path,
-                                             std::to_string(plugin.abi_version), registered_by};
+    const Oid caller = duroxide::sql_api::calling_role();
+    const bool caller_is_superuser = duroxide::pg::call([caller] { return superuser_arg(caller); });
+    const std::vector<SqlText> plugin_row = {plugin.name,
+                                             plugin.path,
+                                             std::to_string(plugin.abi_version),
+                                             std::to_string(caller),
+                                             caller_is_superuser ? "true" : "false",
+                                             allowed.rows.at(0)[0]};
     if (spi.execute("SELECT 1 FROM duroxide.plugins WHERE name = $1",
                     std::vector<SqlText>{plugin.name})
             .processed > 0) {
         throw SqlError(ERRCODE_DUPLICATE_OBJECT, "plugin \"" + name + "\" is already registered",
                        {}, "Use duroxide.unregister_plugin first to register it again.");
     }
-    spi.execute("INSERT INTO duroxide.plugins (name, path, abi_version, registered_by) "
-                "VALUES ($1, $2, $3::integer, $4::oid::regrole)",
+    spi.execute("INSERT INTO duroxide.plugins (name, path, abi_version, registered_by, "
+                "registered_by_superuser, allowed_roles) "
+                "VALUES ($1, $2, $3::integer, $4::oid::regrole, $5::boolean, $6::regrole[])",
                 plugin_row);
 
     int handlers = 0;

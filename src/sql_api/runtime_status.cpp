@@ -1,7 +1,12 @@
 // duroxide.runtime_status(): one row per duroxide process of the server, read from shared
-// memory (the launcher and every dispatcher / activity worker slot in use).
+// memory (the launcher and every dispatcher / activity worker slot in use). With
+// duroxide.isolate_instances on, a role that is not an administrator sees a process's current
+// work only when it may access the instance it belongs to, and no process's last error (which
+// may name any instance).
 #include "pg/guard.hpp"
+#include "runtime/instance_isolation.hpp"
 #include "runtime/shared_state.hpp"
+#include "sql_api/access.hpp"
 
 #include <string>
 #include <vector>
@@ -23,6 +28,7 @@ struct StatusRow {
     std::string state;
     TimestampTz since = 0;
     std::string current;
+    Oid current_owner = InvalidOid;
     int64 items_processed = 0;
     std::string last_error;
     int sessions = 0;
@@ -34,8 +40,8 @@ std::vector<StatusRow> snapshot() {
     std::vector<StatusRow> rows;
     LWLockAcquire(shared.lock, LW_SHARED);
     if (shared.launcher_pid != 0) {
-        rows.push_back(
-            {"launcher", 0, shared.launcher_pid, InvalidOid, "running", 0, "", 0, "", 0, ""});
+        rows.push_back({"launcher", 0, shared.launcher_pid, InvalidOid, "running", 0, "",
+                        InvalidOid, 0, "", 0, ""});
     }
     for (const auto& entry : shared.databases) {
         if (entry.state == DatabaseState::Free) {
@@ -48,7 +54,7 @@ std::vector<StatusRow> snapshot() {
             rows.push_back({slot.role == WorkerRole::Dispatcher ? "dispatcher" : "activity worker",
                             slot.index, slot.pid, entry.database,
                             slot.pid == 0 ? std::string("starting") : std::string(slot.state),
-                            slot.state_since, slot.current,
+                            slot.state_since, slot.current, slot.current_owner,
                             static_cast<int64>(slot.items_processed), slot.last_error,
                             slot.sessions, slot.tag_filter});
         }
@@ -65,7 +71,22 @@ Datum nullable_text(const std::string& s, bool& is_null) {
 } // namespace
 
 DUROXIDE_SQL_FUNCTION(duroxide_runtime_status) {
-    const std::vector<StatusRow> rows = snapshot();
+    std::vector<StatusRow> rows = snapshot();
+    using duroxide::runtime::role_may_access_instance;
+    const Oid caller = duroxide::sql_api::calling_role();
+    const bool sees_everything = role_may_access_instance(caller, std::nullopt);
+    for (auto& row : rows) {
+        if (sees_everything) {
+            continue;
+        }
+        row.last_error.clear();
+        if (!row.current.empty() &&
+            !role_may_access_instance(caller, OidIsValid(row.current_owner)
+                                                  ? std::optional<Oid>(row.current_owner)
+                                                  : std::nullopt)) {
+            row.current.clear();
+        }
+    }
     ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
     duroxide::pg::call([fcinfo] { InitMaterializedSRF(fcinfo, 0); });
     for (const auto& row : rows) {

@@ -638,15 +638,35 @@ bool Store::holds_work_item_lease(const FetchedActivity& activity) {
                 .rows.empty();
 }
 
-std::optional<std::string> Store::activity_plugin_role(const std::string& name) {
-    auto rows = spi_.execute("SELECT p.registered_by::oid::text FROM duroxide.plugin_handlers h "
+std::optional<PluginRole> Store::activity_plugin_role(const std::string& name) {
+    auto rows = spi_.execute("SELECT p.registered_by::oid::text, p.registered_by_superuser "
+                             "FROM duroxide.plugin_handlers h "
                              "JOIN duroxide.plugins p ON p.name = h.plugin "
                              "WHERE h.kind = 'activity' AND h.name = $1",
                              std::vector<SqlText>{name}, true);
     if (rows.rows.empty()) {
         return std::nullopt;
     }
-    return rows.rows[0][0];
+    return PluginRole{.role = rows.rows[0][0].value_or(""),
+                      .registered_by_superuser = rows.rows[0][1] == "t"};
+}
+
+ActivityAccess Store::activity_access(const std::string& name, const std::string& instance) {
+    auto rows = spi_.execute(
+        "SELECT i.owner_role::text, i.owner_role IS NULL OR coalesce(( "
+        "    SELECT duroxide._may_call_activity(i.owner_role, r.registrant, r.allowed) "
+        "      FROM (SELECT p.registered_by::oid AS registrant, p.allowed_roles AS allowed "
+        "              FROM duroxide.plugin_handlers h "
+        "              JOIN duroxide.plugins p ON p.name = h.plugin "
+        "             WHERE h.kind = 'activity' AND h.name = $1 "
+        "            UNION ALL "
+        "            SELECT a.run_as::oid, a.allowed_roles FROM duroxide.sql_activities a "
+        "             WHERE a.name = $1) r LIMIT 1), true), i.owner_role::regrole::text "
+        "  FROM (SELECT 1) one "
+        "  LEFT JOIN duroxide.instances i ON i.instance_id = $2",
+        std::vector<SqlText>{name, instance}, true);
+    const auto& row = rows.rows.at(0);
+    return ActivityAccess{.owner = row[0], .owner_name = row[2], .may_call = row[1] == "t"};
 }
 
 } // namespace duroxide::store

@@ -58,6 +58,17 @@ struct FetchedActivity {
     bool session_continued = false;
 };
 
+struct PluginRole {
+    std::string role; // oid, as text
+    bool registered_by_superuser = false;
+};
+
+struct ActivityAccess {
+    std::optional<std::string> owner;      // the instance's owner role (oid, as text)
+    std::optional<std::string> owner_name; // its name (the oid when the role is gone)
+    bool may_call = true;
+};
+
 // How an activity worker takes part in sessions.
 struct SessionOwner {
     std::string owner_id;    // stable: node id, database, worker index
@@ -165,8 +176,14 @@ public:
     // Whether the lease is still ours and unexpired; reads only, so that a worker whose
     // transaction holds an activity's statements neither blocks a cancellation nor commits.
     bool holds_work_item_lease(const FetchedActivity& activity);
-    // The role (oid, as text) that registered the plugin providing activity `name`.
-    std::optional<std::string> activity_plugin_role(const std::string& name);
+    // The role that registered the plugin providing activity `name`, and whether it was a
+    // superuser then; nullopt when no registered plugin provides it.
+    std::optional<PluginRole> activity_plugin_role(const std::string& name);
+    // Whether the owner of `instance` may call activity `name` (duroxide._may_call_activity:
+    // the registration's allow-list), and that owner. An instance without a recorded owner
+    // (gone, or from before owners were recorded) and an activity without a registration row
+    // pass.
+    ActivityAccess activity_access(const std::string& name, const std::string& instance);
 
     // Milliseconds until the earliest future message of `queue` becomes visible.
     std::optional<int64_t> ms_until_next_visible(Queue queue);

@@ -2146,6 +2146,23 @@ UPDATE duroxide.sql_activities a
        definition_hash = CASE WHEN EXISTS (SELECT FROM pg_catalog.pg_proc p WHERE p.oid = a.function_oid)
                               THEN duroxide._function_fingerprint(a.function_oid) ELSE '' END;
 ALTER TABLE duroxide.sql_activities ALTER COLUMN definition_hash SET NOT NULL;
+DO $warn$
+DECLARE
+    names text;
+BEGIN
+    SELECT string_agg(kind || ' "' || left(name, 64) || '"', ', ' ORDER BY kind, name) INTO names
+      FROM (SELECT 'SQL activity' AS kind, a.name FROM duroxide.sql_activities a
+              JOIN pg_catalog.pg_roles r ON r.oid = a.run_as WHERE r.rolsuper
+            UNION ALL
+            SELECT 'plugin', p.name FROM duroxide.plugins p
+              JOIN pg_catalog.pg_roles r ON r.oid = p.registered_by WHERE r.rolsuper) s;
+    IF names IS NOT NULL THEN
+        RAISE WARNING 'these registrations run as a superuser and will not run until a superuser registers them again: %', names
+            USING DETAIL = 'Before 0.2.0 administrators could write the registration tables, so '
+                        || 'such a row may not come from a superuser.';
+    END IF;
+END
+$warn$;
 
 DROP FUNCTION duroxide.register_sql_activity(text, regprocedure);
 DROP FUNCTION duroxide.unregister_sql_activity(text);

@@ -6,6 +6,7 @@
 #include "sql_api/access.hpp"
 #include "sql_api/arguments.hpp"
 
+#include <span>
 #include <string>
 #include <vector>
 
@@ -52,13 +53,20 @@ SqlText allowed_roles_argument(FunctionCallInfo fcinfo) {
 // session's current role), never the function's owner.
 DUROXIDE_SQL_FUNCTION(duroxide_register_plugin) {
     const std::string name = duroxide::sql_api::required_text(fcinfo, 0, "plugin name");
+    // The 0.1.0 schema (before ALTER EXTENSION UPDATE) declares register_plugin(text), an
+    // INVOKER function writing through duroxide_admin's table grants, without the 0.2.0 columns.
+    const bool schema_0_1 = PG_NARGS() < 2;
     const SqlText allowed_roles = allowed_roles_argument(fcinfo);
     duroxide::pg::SpiConnection spi;
-    // Before the library is loaded: EXECUTE may have been passed on by an administrator's
-    // function to a role that is not one.
-    spi.execute("SELECT duroxide._require_admin('register a plugin')", {});
-    auto allowed = spi.execute("SELECT duroxide._allowed_roles($1::regrole[])::text",
-                               std::vector<SqlText>{allowed_roles});
+    SqlText allowed;
+    if (!schema_0_1) {
+        // Before the library is loaded: EXECUTE may have been passed on by an administrator's
+        // function to a role that is not one.
+        spi.execute("SELECT duroxide._require_admin('register a plugin')", {});
+        allowed = spi.execute("SELECT duroxide._allowed_roles($1::regrole[])::text",
+                              std::vector<SqlText>{allowed_roles})
+                      .rows.at(0)[0];
+    }
     CollectingRegistrar registrar;
     duroxide::runtime::LoadedPlugin plugin;
     try {
@@ -78,17 +86,23 @@ DUROXIDE_SQL_FUNCTION(duroxide_register_plugin) {
                                              std::to_string(plugin.abi_version),
                                              std::to_string(caller),
                                              caller_is_superuser ? "true" : "false",
-                                             allowed.rows.at(0)[0]};
+                                             allowed};
     if (spi.execute("SELECT 1 FROM duroxide.plugins WHERE name = $1",
                     std::vector<SqlText>{plugin.name})
             .processed > 0) {
         throw SqlError(ERRCODE_DUPLICATE_OBJECT, "plugin \"" + name + "\" is already registered",
                        {}, "Use duroxide.unregister_plugin first to register it again.");
     }
-    spi.execute("INSERT INTO duroxide.plugins (name, path, abi_version, registered_by, "
-                "registered_by_superuser, allowed_roles) "
-                "VALUES ($1, $2, $3::integer, $4::oid::regrole, $5::boolean, $6::regrole[])",
-                plugin_row);
+    if (schema_0_1) {
+        spi.execute("INSERT INTO duroxide.plugins (name, path, abi_version, registered_by) "
+                    "VALUES ($1, $2, $3::integer, $4::oid::regrole)",
+                    std::span<const SqlText>(plugin_row).first(4));
+    } else {
+        spi.execute("INSERT INTO duroxide.plugins (name, path, abi_version, registered_by, "
+                    "registered_by_superuser, allowed_roles) "
+                    "VALUES ($1, $2, $3::integer, $4::oid::regrole, $5::boolean, $6::regrole[])",
+                    plugin_row);
+    }
 
     int handlers = 0;
     auto add = [&](const char* kind, const std::string& handler, const std::string& version) {

@@ -96,9 +96,19 @@ foreach my $version (@released) {
           . "WHERE database = current_database()"),
         "workers of a $version database wait for the update");
     # ... and work queued before it is done after it.
+    # Registered by a non-superuser administrator who owns the function: 0.2.0 runs a
+    # registration from before it as a superuser only once a superuser registers it again.
     $node->safe_psql($db, q{
+        DO $$ BEGIN
+            IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'upgrade_admin') THEN
+                CREATE ROLE upgrade_admin IN ROLE duroxide_admin;
+            END IF;
+        END $$;
         CREATE FUNCTION shout(input text) RETURNS text LANGUAGE sql AS $$ SELECT upper(input) $$;
+        ALTER FUNCTION shout(text) OWNER TO upgrade_admin;
+        SET ROLE upgrade_admin;
         SELECT duroxide.register_sql_activity('Shout', 'shout(text)');
+        RESET ROLE;
         SELECT duroxide.register_plugin('duroxide_sample');
         SELECT duroxide.start_orchestration('before-update', 'CallActivity', 'Shout:queued early');
     });

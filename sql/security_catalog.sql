@@ -139,6 +139,18 @@ SET ROLE sc_alice;
 SELECT duroxide.start_orchestration('sc-alice-upper', 'CallActivity', 'ScUpper:alice');
 SELECT status, output FROM duroxide.wait_for_orchestration('sc-alice-upper', '60 s');
 RESET ROLE;
+-- A dropped role in an allow-list is skipped (regrole keeps no dependency on it).
+CREATE ROLE sc_gone;
+SET ROLE sc_admin;
+SELECT duroxide.register_sql_activity('ScGone', 'sc.admin_upper(text)',
+                                      allowed_roles => ARRAY['sc_gone', 'sc_alice']::regrole[]);
+RESET ROLE;
+DROP ROLE sc_gone;
+SET ROLE sc_alice;
+SELECT name FROM duroxide.registered_handlers WHERE name = 'ScGone';
+SELECT duroxide.start_orchestration('sc-alice-gone', 'CallActivity', 'ScGone:alice');
+SELECT status, output FROM duroxide.wait_for_orchestration('sc-alice-gone', '60 s');
+RESET ROLE;
 SET ROLE sc_admin;
 SELECT duroxide.start_orchestration('sc-admin-admin-only', 'CallActivity', 'ScAdminOnly:x');
 SELECT status, output FROM duroxide.wait_for_orchestration('sc-admin-admin-only', '60 s');
@@ -283,7 +295,7 @@ DROP DATABASE sc_roles;
 ALTER SYSTEM RESET duroxide.max_attempts;
 SELECT pg_reload_conf();
 SELECT duroxide.unregister_sql_activity(a)
-  FROM unnest(ARRAY['ScUpper', 'ScForged', 'ScEcho', 'ScAdminOnly', 'ScBlock']) AS a;
+  FROM unnest(ARRAY['ScUpper', 'ScForged', 'ScEcho', 'ScAdminOnly', 'ScBlock', 'ScGone']) AS a;
 SELECT duroxide.unregister_plugin('duroxide_sample');
 DROP SCHEMA sc CASCADE;
 DROP ROLE sc_admin, sc_alice, sc_bob;

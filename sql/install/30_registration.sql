@@ -33,7 +33,8 @@ CREATE FUNCTION duroxide._allowed_roles(allowed_roles regrole[]) RETURNS regrole
 AS $fn$
 BEGIN
     IF array_position(allowed_roles, NULL) IS NOT NULL THEN
-        RAISE EXCEPTION 'allowed_roles must not contain NULL' USING ERRCODE = 'null_value_not_allowed';
+        RAISE EXCEPTION 'allowed_roles must not contain NULL'
+            USING ERRCODE = 'null_value_not_allowed';
     END IF;
     IF coalesce(cardinality(allowed_roles), 0) = 0 THEN
         RETURN NULL;
@@ -52,6 +53,8 @@ CREATE FUNCTION duroxide._may_call_activity(caller oid, registrant oid, allowed 
     RETURNS boolean
     LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
 AS $fn$
+DECLARE
+    candidate oid;
 BEGIN
     IF caller IS NULL OR NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE oid = caller) THEN
         RETURN false;
@@ -59,12 +62,15 @@ BEGIN
     IF pg_has_role(caller, 'duroxide_admin', 'USAGE') THEN
         RETURN true;
     END IF;
-    IF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE oid = registrant)
-       AND pg_has_role(caller, registrant, 'USAGE') THEN
-        RETURN true;
-    END IF;
-    RETURN EXISTS (SELECT FROM unnest(allowed) AS r JOIN pg_catalog.pg_roles g ON g.oid = r
-                    WHERE pg_has_role(caller, r, 'USAGE'));
+    -- One role at a time, each checked to exist first (pg_has_role raises on a dropped role).
+    FOR candidate IN SELECT registrant UNION ALL SELECT r FROM unnest(allowed) AS r LOOP
+        IF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE oid = candidate) THEN
+            IF pg_has_role(caller, candidate, 'USAGE') THEN
+                RETURN true;
+            END IF;
+        END IF;
+    END LOOP;
+    RETURN false;
 END
 $fn$;
 REVOKE ALL ON FUNCTION duroxide._may_call_activity(oid, oid, regrole[]) FROM PUBLIC;
@@ -154,7 +160,8 @@ BEGIN
        AND (statement_timeout <= interval '0' OR statement_timeout > interval '24 days') THEN
         RAISE EXCEPTION 'invalid statement_timeout %', statement_timeout
             USING ERRCODE = 'invalid_parameter_value',
-            DETAIL = 'It is positive and at most 24 days (NULL: duroxide.activity_statement_timeout).';
+            DETAIL = 'It is positive and at most 24 days '
+                  || '(NULL: duroxide.activity_statement_timeout).';
     END IF;
     allowed := duroxide._allowed_roles(allowed_roles);
     SELECT * INTO p FROM pg_catalog.pg_proc WHERE oid = fn;
@@ -319,14 +326,16 @@ SELECT h.kind, h.name, NULLIF(h.version, '') AS version, 'plugin'::text AS provi
   LEFT JOIN duroxide.plugins g ON g.name = h.plugin
  WHERE h.kind = 'orchestration' OR pg_has_role('duroxide_admin', 'USAGE')
     OR duroxide._may_call_activity(
-           (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = current_user), g.registered_by, g.allowed_roles)
+           (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = current_user),
+           g.registered_by, g.allowed_roles)
 UNION ALL
 SELECT 'activity', a.name, NULL, 'sql',
        CASE WHEN pg_has_role('duroxide_admin', 'USAGE') THEN a.function_oid::text END, NULL, NULL
   FROM duroxide.sql_activities a
  WHERE pg_has_role('duroxide_admin', 'USAGE')
     OR duroxide._may_call_activity(
-           (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = current_user), a.run_as, a.allowed_roles);
+           (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = current_user),
+           a.run_as, a.allowed_roles);
 COMMENT ON VIEW duroxide.registered_handlers IS
     'Every orchestration and activity the runtime can run, with its version and provider '
     '(a plugin, or an SQL function); for orchestrations, the version policy (latest, or the '

@@ -498,14 +498,11 @@ std::optional<PendingActivity> fetch_and_run(Handlers& handlers, SessionKeeper& 
         return std::nullopt;
     }
     sessions.fetched(*fetched);
-    PendingActivity pending{std::move(*fetched),
-                            sessions.owner(),
-                            sql,
-                            std::nullopt,
-                            false,
-                            system,
-                            false,
-                            access ? owner_oid(access->owner) : std::nullopt};
+    PendingActivity pending{.fetched = std::move(*fetched),
+                            .session_owner = sessions.owner(),
+                            .sql = sql,
+                            .system = system,
+                            .owner = access ? owner_oid(access->owner) : std::nullopt};
     const auto& item = pending.fetched.item;
     const auto max_attempts = static_cast<uint32_t>(settings.max_attempts);
     if (pending.fetched.attempt_count > max_attempts) {

@@ -12,6 +12,7 @@ my $node = PostgreSQL::Test::Cluster->new('unregistered');
 $node->init;
 $node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'duroxide'
+duroxide.plugin_directories = '$ENV{DUROXIDE_PLUGIN_DIR}'
 duroxide.orchestration_dispatchers = 1
 duroxide.activity_workers = 1
 duroxide.max_attempts = 8

@@ -13,6 +13,7 @@ my $node = PostgreSQL::Test::Cluster->new('registration_checks');
 $node->init;
 $node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'duroxide'
+duroxide.plugin_directories = '$ENV{DUROXIDE_PLUGIN_DIR}'
 duroxide.activity_workers = 1
 duroxide.max_attempts = 1
 max_worker_processes = 16

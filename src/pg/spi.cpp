@@ -9,56 +9,58 @@ extern "C" {
 
 #include <stdexcept>
 #include <string>
-#include <unordered_map>
 #include <utility>
 
 namespace duroxide::pg {
 
 namespace {
 
-// Runs `body` with sequential and bitmap scans (and JIT) disabled for the planner. Every
-// duroxide statement is an index lookup on tables that grow and shrink by thousands of rows
-// between two autovacuum analyses; a plan made while a queue was nearly empty would otherwise
-// scan it whole once it is large. Bitmap scans for the same reason: made on an empty worker
-// queue, the activity fetch's plan read every visible row and sorted them to take the first
-// (O(queue) per fetch) instead of walking its (visible_at, id) index in order. The settings
-// are restored when `body` returns, and by transaction or subtransaction abort when it raises.
+// Runs `body` with the policy's planner settings, undone when it returns (and by transaction or
+// subtransaction abort when it raises).
 template <typename Body>
-auto with_index_plans(Body&& body) {
+auto with_settings(const PlanPolicy& policy, Body&& body) {
+    if (policy.settings.empty()) {
+        return body();
+    }
     const int nest_level = NewGUCNestLevel();
-    (void)set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-                            true, 0, false);
-    (void)set_config_option("enable_bitmapscan", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-                            true, 0, false);
-    // The disabled scans' cost would otherwise make every tiny statement look worth compiling.
-    (void)set_config_option("jit", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
-                            false);
+    for (const PlannerSetting& setting : policy.settings) {
+        (void)set_config_option(setting.name, setting.value, PGC_USERSET, PGC_S_SESSION,
+                                GUC_ACTION_SAVE, true, 0, false);
+    }
     auto result = body();
     AtEOXact_GUC(true, nest_level);
     return result;
 }
 
-// Statements are prepared once per process and kept (SPI_keepplan): the workers run the same
-// few statements thousands of times, and parsing and planning them each time was a large part
-// of a turn's CPU. PostgreSQL's plan cache re-plans a kept plan when a table it uses changes.
-SPIPlanPtr prepared_plan(const std::string& query, std::span<const Oid> param_types) {
-    static std::unordered_map<std::string, SPIPlanPtr> plans;
-    std::string key = query;
+} // namespace
+
+StatementSet::StatementSet(std::string name, PlanPolicy policy, std::size_t capacity)
+    : name_(std::move(name)), policy_(std::move(policy)), capacity_(capacity) {}
+
+SPIPlanPtr StatementSet::plan(std::string_view sql, std::span<const Oid> param_types) {
+    std::string key(sql);
     for (Oid type : param_types) {
         key += "\x1f" + std::to_string(type);
     }
-    auto found = plans.find(key);
-    if (found != plans.end()) {
+    auto found = plans_.find(key);
+    if (found != plans_.end()) {
         return found->second;
     }
+    if (plans_.size() >= capacity_) {
+        throw SqlError(ERRCODE_INTERNAL_ERROR,
+                       "duroxide: statement set \"" + name_ + "\" is full (" +
+                           std::to_string(capacity_) + " statements)",
+                       "A statement built at run time was run as one of the set's fixed "
+                       "statements.");
+    }
+    const std::string query(sql);
     std::vector<Oid> types(param_types.begin(), param_types.end());
     const int nargs = static_cast<int>(types.size());
-    SPIPlanPtr plan = call([&query, nargs, &types] {
-        // Always the generic plan: a custom plan is planned again on every execution and,
-        // made while a queue table is small, picks scans that do not scale as it grows;
-        // ANALYZE (autovacuum) invalidates the generic plan so that it follows the data.
-        SPIPlanPtr prepared = with_index_plans([&] {
-            return SPI_prepare_cursor(query.c_str(), nargs, types.data(), CURSOR_OPT_GENERIC_PLAN);
+    const int options = policy_.generic_plan ? CURSOR_OPT_GENERIC_PLAN : 0;
+    const PlanPolicy& policy = policy_;
+    SPIPlanPtr plan = call([&query, nargs, &types, options, &policy] {
+        SPIPlanPtr prepared = with_settings(policy, [&] {
+            return SPI_prepare_cursor(query.c_str(), nargs, types.data(), options);
         });
         if (prepared == nullptr) {
             elog(ERROR, "SPI_prepare_cursor failed: %s", SPI_result_code_string(SPI_result));
@@ -68,11 +70,9 @@ SPIPlanPtr prepared_plan(const std::string& query, std::span<const Oid> param_ty
         }
         return prepared;
     });
-    plans.emplace(std::move(key), plan);
+    plans_.emplace(std::move(key), plan);
     return plan;
 }
-
-} // namespace
 
 SpiConnection::SpiConnection() {
     int rc = call([] { return SPI_connect(); });
@@ -96,7 +96,7 @@ SpiConnection::~SpiConnection() {
 SpiRows SpiConnection::execute(std::string_view sql, std::span<const SqlText> params,
                                bool read_only) {
     const std::vector<Oid> types(params.size(), TEXTOID);
-    return run(sql, params, types, read_only);
+    return run(nullptr, sql, params, types, read_only);
 }
 
 SpiRows SpiConnection::execute_typed(std::string_view sql, std::span<const SqlText> params,
@@ -104,10 +104,24 @@ SpiRows SpiConnection::execute_typed(std::string_view sql, std::span<const SqlTe
     if (types.size() != params.size()) {
         throw std::invalid_argument("execute_typed: one type per parameter");
     }
-    return run(sql, params, types, false);
+    return run(nullptr, sql, params, types, false);
 }
 
-SpiRows SpiConnection::run(std::string_view sql, std::span<const SqlText> params,
+SpiRows SpiConnection::execute(StatementSet& set, std::string_view sql,
+                               std::span<const SqlText> params, bool read_only) {
+    const std::vector<Oid> types(params.size(), TEXTOID);
+    return run(&set, sql, params, types, read_only);
+}
+
+SpiRows SpiConnection::execute_typed(StatementSet& set, std::string_view sql,
+                                     std::span<const SqlText> params, std::span<const Oid> types) {
+    if (types.size() != params.size()) {
+        throw std::invalid_argument("execute_typed: one type per parameter");
+    }
+    return run(&set, sql, params, types, false);
+}
+
+SpiRows SpiConnection::run(StatementSet* set, std::string_view sql, std::span<const SqlText> params,
                            std::span<const Oid> types, bool read_only) {
     const std::string query(sql);
     std::vector<Datum> values(params.size());
@@ -130,14 +144,28 @@ SpiRows SpiConnection::run(std::string_view sql, std::span<const SqlText> params
                                         -1);
         });
     }
-    SPIPlanPtr plan = prepared_plan(query, types);
     Datum* value_ptr = values.data();
     const char* null_ptr = nulls.data();
-    // (A plan invalidated by ANALYZE is made again here, under the same setting.)
-    int rc = call([=] {
-        return with_index_plans(
-            [=] { return SPI_execute_plan(plan, value_ptr, null_ptr, read_only, 0); });
-    });
+    int rc;
+    if (set == nullptr) {
+        // Planned for this execution only, with the session's settings; nothing is kept.
+        std::vector<Oid> type_copy(types.begin(), types.end());
+        Oid* type_ptr = type_copy.data();
+        const int nargs = static_cast<int>(type_copy.size());
+        const char* query_text = query.c_str();
+        rc = call([=] {
+            return SPI_execute_with_args(query_text, nargs, type_ptr, value_ptr, null_ptr,
+                                         read_only, 0);
+        });
+    } else {
+        SPIPlanPtr plan = set->plan(query, types);
+        const PlanPolicy* policy = &set->policy();
+        // (A plan invalidated by ANALYZE is made again here, under the same settings.)
+        rc = call([=] {
+            return with_settings(
+                *policy, [=] { return SPI_execute_plan(plan, value_ptr, null_ptr, read_only, 0); });
+        });
+    }
     if (rc < 0) {
         throw SqlError(ERRCODE_INTERNAL_ERROR,
                        "SPI_execute failed: " + std::string(SPI_result_code_string(rc)));

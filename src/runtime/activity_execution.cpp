@@ -3,6 +3,7 @@
 #include "core/engine/activity_fiber.hpp"
 #include "pg/guard.hpp"
 #include "pg/transaction.hpp"
+#include "runtime/activity_envelope.hpp"
 #include "runtime/activity_outcomes.hpp"
 #include "runtime/gucs.hpp"
 #include "runtime/metrics.hpp"
@@ -48,29 +49,22 @@ public:
     SqlResult run_sql(std::string_view query,
                       std::span<const std::optional<std::string>> params) override {
         open();
-        Oid saved_user;
-        int saved_context;
-        GetUserIdAndSecContext(&saved_user, &saved_context);
-        // A SET in the statement ends with it (undone as a rollback would, like the SETs of
-        // index expressions): it must not change the worker's later statements, nor the next
-        // activity's.
-        const int guc_level = pg::call([] { return NewGUCNestLevel(); });
-        // As the role that registered the plugin, never as the worker's superuser.
-        SetUserIdAndSecContext(run_as_, saved_context | SECURITY_LOCAL_USERID_CHANGE);
-        auto restore = [&] {
-            pg::call([guc_level] { AtEOXact_GUC(false, guc_level); });
-            SetUserIdAndSecContext(saved_user, saved_context);
-        };
+        // As the role that registered the plugin, never as the worker's superuser, in the
+        // activity envelope (runtime/activity_envelope.hpp): a SET in the statement ends with
+        // it, nothing of the session outlives it, and it has the activity statement timeout.
+        const pg::EnvelopeSettings envelope =
+            activity_envelope(run_as_, std::nullopt,
+                              "a ctx.sql() statement of activity \"" + fetched_.item.name + "\"");
         try {
-            pg::SpiRows rows = pg::in_subtransaction([&] { return spi_->execute(query, params); });
-            restore();
+            // Plain execution: the session's planner settings, no plan kept past the statement.
+            pg::SpiRows rows =
+                run_activity_code(envelope, [&] { return spi_->execute(query, params); });
             return SqlResult{std::move(rows.columns), std::move(rows.rows), rows.processed};
         } catch (const pg::SqlError& e) {
-            restore();
-            throw ActivitySqlError(e.what(), e.sqlstate_text());
-        } catch (...) {
-            restore();
-            throw;
+            throw ActivitySqlError(e.detail().empty() || e.sqlstate() != ERRCODE_QUERY_CANCELED
+                                       ? std::string(e.what())
+                                       : std::string(e.what()) + ": " + e.detail(),
+                                   e.sqlstate_text());
         }
     }
 

@@ -105,6 +105,15 @@ void define_gucs() {
         &settings.worker_lock_timeout_ms, 300000, 100, 24 * 3600 * 1000, PGC_SIGHUP, GUC_UNIT_MS,
         nullptr, nullptr, nullptr);
     DefineCustomIntVariable(
+        "duroxide.activity_statement_timeout",
+        "Longest an SQL activity, or one ctx.sql() statement of a plugin activity, may run.",
+        "An activity that runs longer is cancelled (SQLSTATE 57014) and its attempt fails; the "
+        "activity's retry policy applies. An activity's own timeout, when registered, replaces "
+        "it. Keep it below duroxide.worker_lock_timeout, so that the failure is recorded while "
+        "the activity's lease holds. 0: no limit.",
+        &settings.activity_statement_timeout_ms, 240000, 0, INT_MAX, PGC_SUSET, GUC_UNIT_MS,
+        nullptr, nullptr, nullptr);
+    DefineCustomIntVariable(
         "duroxide.unregistered_backoff",
         "First retry delay of work whose orchestration or activity is not registered.",
         "Doubles on each attempt up to 60 s, so a rolling deployment can bring the handler; "

@@ -12,17 +12,20 @@ namespace duroxide::runtime {
 LoadedPlugin load_plugin(std::string_view name, PluginRegistrar& registrar) {
     LoadedPlugin plugin;
     plugin.name = std::string(name);
-    plugin.path = resolve_plugin_path(
+    PluginFile file = open_plugin_file(
         name, plugin_directories(settings.plugin_directories ? settings.plugin_directories : ""));
+    plugin.path = file.path();
     // Not PostgreSQL's loader: a plugin is not a PostgreSQL module (no PG_MODULE_MAGIC, no
     // PostgreSQL headers). RTLD_LOCAL keeps one plugin's symbols from resolving another's; the
-    // library stays loaded for the life of the process, as PostgreSQL's own modules do.
-    void* handle = dlopen(plugin.path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    // library stays loaded for the life of the process, as PostgreSQL's own modules do. Loaded
+    // through the descriptor that was checked, never by its name again.
+    void* handle = dlopen(file.descriptor_path().c_str(), RTLD_NOW | RTLD_LOCAL);
     if (handle == nullptr) {
         const char* why = dlerror();
         throw pg::SqlError(ERRCODE_UNDEFINED_FILE, "could not load plugin \"" + plugin.name + "\"",
                            why != nullptr ? std::string(why) : std::string());
     }
+    file.keep_open();
     void* abi_symbol = dlsym(handle, kPluginAbiSymbol);
     void* register_symbol = dlsym(handle, kPluginRegisterSymbol);
     if (abi_symbol == nullptr || register_symbol == nullptr) {

@@ -1,6 +1,7 @@
 #include "runtime/sql_activity.hpp"
 
 #include "pg/guard.hpp"
+#include "runtime/activity_envelope.hpp"
 #include "runtime/sql_activity_errors.hpp"
 #include "runtime/sql_activity_registration.hpp"
 
@@ -65,19 +66,17 @@ core::WorkItem run_sql_activity(const SqlActivity& activity,
         return failed("permission denied: the role that registered activity \"" + item.name +
                       "\" can no longer execute its function");
     }
-    Oid saved_user;
-    int saved_context;
-    GetUserIdAndSecContext(&saved_user, &saved_context);
-    // Runs as the registering role, never as the worker's superuser.
-    SetUserIdAndSecContext(activity.run_as, saved_context | SECURITY_LOCAL_USERID_CHANGE);
+    // As the registering role, never as the worker's superuser, in the activity envelope
+    // (runtime/activity_envelope.hpp): settings rolled back, no session state left, a timeout.
+    // The registration's own statement_timeout, else duroxide.activity_statement_timeout.
+    const pg::EnvelopeSettings envelope = activity_envelope(
+        activity.run_as, activity.statement_timeout_ms, "SQL activity \"" + item.name + "\"");
     try {
         std::string result =
-            pg::in_subtransaction([&] { return call_function(activity, item.input); });
-        SetUserIdAndSecContext(saved_user, saved_context);
+            run_activity_code(envelope, [&] { return call_function(activity, item.input); });
         return core::WorkItem{core::work::ActivityCompleted{item.instance, item.execution_id,
                                                             item.id, std::move(result)}};
     } catch (const pg::SqlError& e) {
-        SetUserIdAndSecContext(saved_user, saved_context);
         return sql_activity_failed(item, e);
     }
 }

@@ -5,6 +5,7 @@
 #include "pg/latch_wait.hpp"
 #include "pg/spi.hpp"
 #include "pg/transaction.hpp"
+#include "runtime/activity_envelope.hpp"
 #include "runtime/dispatch.hpp"
 #include "runtime/gucs.hpp"
 #include "runtime/metrics.hpp"
@@ -227,6 +228,9 @@ void run_worker(Datum argument) {
         BackgroundWorkerInitializeConnectionByOid(me.database, InvalidOid, 0);
         before_shmem_exit(forget_process, 0);
     });
+    // Nothing a user creates or sets may redirect the worker's own statements (activity code
+    // runs in an envelope with the database's search_path, runtime/activity_envelope.hpp).
+    pin_worker_session();
     char name[64];
     std::snprintf(name, sizeof(name), "duroxide %s %d",
                   me.role == WorkerRole::Dispatcher ? "dispatcher" : "activity worker", me.index);

@@ -71,8 +71,8 @@ void Store::enqueue_orchestrator(const core::WorkItem& item,
     }
     spi_.execute("INSERT INTO duroxide.orchestrator_queue (instance_id, work_item, visible_at, "
                  "  started_by) "
-                 "VALUES ($1, $2, CASE WHEN $3 IS NULL THEN clock_timestamp() "
-                 "ELSE to_timestamp($3::bigint / 1000.0) END, $4::oid)",
+                 "VALUES ($1, $2, CASE WHEN $3 IS NULL THEN pg_catalog.clock_timestamp() "
+                 "ELSE pg_catalog.to_timestamp($3::bigint / 1000.0) END, $4::oid)",
                  std::vector<SqlText>{item.target_instance(), codec::encode(item), visible_at_ms,
                                       started_by});
 }
@@ -85,7 +85,8 @@ std::optional<std::string> Store::instance_owner(const std::string& instance) {
 
 // A lease row is free when it expired or its owner is not a live duroxide worker.
 #define LEASE_IS_FREE(table)                                                                       \
-    "(" table ".locked_until <= clock_timestamp() OR NOT duroxide._lock_holder_alive(" table       \
+    "(" table                                                                                      \
+    ".locked_until <= pg_catalog.clock_timestamp() OR NOT duroxide._lock_holder_alive(" table      \
     ".locked_by))"
 
 std::vector<OrchestrationBatch> Store::fetch_orchestration_items(int64_t owner, int lock_timeout_ms,
@@ -99,7 +100,7 @@ std::vector<OrchestrationBatch> Store::fetch_orchestration_items(int64_t owner, 
     // read whole by every fetch (docs/performance.md).
     auto candidates = spi_.execute(
         "SELECT q.instance_id FROM duroxide.orchestrator_queue q "
-        "WHERE q.visible_at <= (SELECT clock_timestamp()) "
+        "WHERE q.visible_at <= (SELECT pg_catalog.clock_timestamp()) "
         "  AND NOT EXISTS (SELECT 1 FROM duroxide.instance_locks l "
         "    WHERE l.instance_id = q.instance_id AND NOT " LEASE_IS_FREE(
             "l") ") "
@@ -123,12 +124,12 @@ std::vector<OrchestrationBatch> Store::fetch_orchestration_items(int64_t owner, 
     auto locks = spi_.execute(
         "INSERT INTO duroxide.instance_locks AS l (instance_id, lock_token, locked_until, "
         "  locked_by) "
-        "SELECT id, gen_random_uuid()::text, "
-        "  clock_timestamp() + $2::int * interval '1 millisecond', $3::bigint "
-        "FROM unnest($1::text[]) AS id "
+        "SELECT id, pg_catalog.gen_random_uuid()::text, "
+        "  pg_catalog.clock_timestamp() + $2::int * interval '1 millisecond', $3::bigint "
+        "FROM pg_catalog.unnest($1::text[]) AS id "
         "ON CONFLICT (instance_id) DO UPDATE SET lock_token = excluded.lock_token, "
         "  locked_until = excluded.locked_until, locked_by = excluded.locked_by, "
-        "  locked_at = clock_timestamp() "
+        "  locked_at = pg_catalog.clock_timestamp() "
         "WHERE " LEASE_IS_FREE("l") " RETURNING instance_id, lock_token",
         std::vector<SqlText>{text_array(wanted), std::to_string(lock_timeout_ms),
                              std::to_string(owner)});
@@ -153,9 +154,9 @@ std::vector<OrchestrationBatch> Store::fetch_orchestration_items(int64_t owner, 
     // Claim every visible message of the locked instances (attempt_count + 1).
     auto messages = spi_.execute_typed(
         "UPDATE duroxide.orchestrator_queue q "
-        "SET lock_token = ($2::text[])[array_position($1::text[], q.instance_id)], "
+        "SET lock_token = ($2::text[])[pg_catalog.array_position($1::text[], q.instance_id)], "
         "  attempt_count = q.attempt_count + 1 "
-        "WHERE q.instance_id = ANY ($1::text[]) AND q.visible_at <= clock_timestamp() "
+        "WHERE q.instance_id = ANY ($1::text[]) AND q.visible_at <= pg_catalog.clock_timestamp() "
         "RETURNING q.instance_id, q.id, q.work_item, q.attempt_count, q.started_by",
         std::vector<SqlText>{instance_array, text_array(tokens)}, kTwoTextArrays);
     std::vector<std::tuple<size_t, int64_t, const std::string*>> ordered;
@@ -203,7 +204,7 @@ std::vector<OrchestrationBatch> Store::fetch_orchestration_items(int64_t owner, 
     }
     if (!known_instances.empty()) {
         auto last_ids = spi_.execute_typed(
-            "SELECT i.instance_id, (SELECT max(h.event_id) FROM duroxide.history h "
+            "SELECT i.instance_id, (SELECT pg_catalog.max(h.event_id) FROM duroxide.history h "
             "  WHERE h.instance_id = i.instance_id AND h.execution_id = i.current_execution_id) "
             "FROM duroxide.instances i WHERE i.instance_id = ANY ($1::text[])",
             std::vector<SqlText>{text_array(known_instances)}, kOneTextArray);
@@ -253,7 +254,7 @@ void Store::ack_orchestration_item(const OrchestrationBatch& batch, uint64_t exe
     const std::string execution = std::to_string(execution_id);
     auto released = spi_.execute(
         "DELETE FROM duroxide.instance_locks WHERE instance_id = $1 AND lock_token = $2 "
-        "  AND locked_until > clock_timestamp() RETURNING 1",
+        "  AND locked_until > pg_catalog.clock_timestamp() RETURNING 1",
         std::vector<SqlText>{batch.instance, batch.lock_token});
     if (released.rows.empty()) {
         throw LeaseLost("the instance lock of \"" + batch.instance +
@@ -272,7 +273,7 @@ void Store::ack_orchestration_item(const OrchestrationBatch& batch, uint64_t exe
                      "  orchestration_version = excluded.orchestration_version, "
                      "  current_execution_id = greatest(i.current_execution_id, "
                      "excluded.current_execution_id), "
-                     "  updated_at = clock_timestamp()",
+                     "  updated_at = pg_catalog.clock_timestamp()",
                      std::vector<SqlText>{batch.instance, *turn.orchestration_name,
                                           turn.orchestration_version, execution,
                                           turn.parent_instance, batch.owner_role});
@@ -293,28 +294,29 @@ void Store::ack_orchestration_item(const OrchestrationBatch& batch, uint64_t exe
     }
     if (!ids.empty()) {
         // Append-only: a duplicate event id is a primary-key violation, never an overwrite.
-        spi_.execute("INSERT INTO duroxide.history (instance_id, execution_id, event_id, "
-                     "  event_type, event_data) "
-                     "SELECT $1, $2::bigint, e.id::bigint, e.type, e.data "
-                     "FROM unnest($3::text[], $4::text[], $5::text[]) AS e(id, type, data)",
-                     std::vector<SqlText>{batch.instance, execution, text_array(ids),
-                                          text_array(types), text_array(data)});
+        spi_.execute(
+            "INSERT INTO duroxide.history (instance_id, execution_id, event_id, "
+            "  event_type, event_data) "
+            "SELECT $1, $2::bigint, e.id::bigint, e.type, e.data "
+            "FROM unnest($3::text[], $4::text[], $5::text[]) AS e(id, type, data)",
+            std::vector<SqlText>{batch.instance, execution, text_array(ids), text_array(types),
+                                 text_array(data)});
     }
     if (custom_status) {
         spi_.execute("UPDATE duroxide.instances SET custom_status = $2, "
                      "custom_status_version = custom_status_version + 1, "
-                     "updated_at = clock_timestamp() WHERE instance_id = $1",
+                     "updated_at = pg_catalog.clock_timestamp() WHERE instance_id = $1",
                      std::vector<SqlText>{batch.instance, *custom_status});
     }
     if (turn.status != core::ExecutionStatus::Running) {
         spi_.execute(
             "UPDATE duroxide.executions SET status = $3, output = $4, error = $5, "
-            "completed_at = clock_timestamp() "
+            "completed_at = pg_catalog.clock_timestamp() "
             "WHERE instance_id = $1 AND execution_id = $2::bigint",
             std::vector<SqlText>{batch.instance, execution, std::string(status_name(turn.status)),
                                  turn.output,
                                  turn.error ? SqlText(codec::encode(*turn.error)) : SqlText()});
-        spi_.execute("UPDATE duroxide.instances SET updated_at = clock_timestamp() "
+        spi_.execute("UPDATE duroxide.instances SET updated_at = pg_catalog.clock_timestamp() "
                      "WHERE instance_id = $1",
                      std::vector<SqlText>{batch.instance});
     }
@@ -330,17 +332,17 @@ void Store::ack_orchestration_item(const OrchestrationBatch& batch, uint64_t exe
             tags.push_back(execute.tag.value_or(""));
             has_tag.push_back(execute.tag ? "t" : "f");
         }
-        spi_.execute("INSERT INTO duroxide.worker_queue (work_item, instance_id, execution_id, "
-                     "  activity_id, session_id, tag) "
-                     "SELECT w.item, $1, $2::bigint, w.id::bigint, "
-                     "  CASE WHEN w.has_session THEN w.session END, "
-                     "  CASE WHEN w.has_tag THEN w.tag END "
-                     "FROM unnest($3::text[], $4::text[], $5::text[], $6::boolean[], $7::text[], "
-                     "  $8::boolean[]) AS w(item, id, session, has_session, tag, has_tag)",
-                     std::vector<SqlText>{batch.instance, execution, text_array(items),
-                                          text_array(activity_ids), text_array(sessions),
-                                          text_array(has_session), text_array(tags),
-                                          text_array(has_tag)});
+        spi_.execute(
+            "INSERT INTO duroxide.worker_queue (work_item, instance_id, execution_id, "
+            "  activity_id, session_id, tag) "
+            "SELECT w.item, $1, $2::bigint, w.id::bigint, "
+            "  CASE WHEN w.has_session THEN w.session END, "
+            "  CASE WHEN w.has_tag THEN w.tag END "
+            "FROM unnest($3::text[], $4::text[], $5::text[], $6::boolean[], $7::text[], "
+            "  $8::boolean[]) AS w(item, id, session, has_session, tag, has_tag)",
+            std::vector<SqlText>{batch.instance, execution, text_array(items),
+                                 text_array(activity_ids), text_array(sessions),
+                                 text_array(has_session), text_array(tags), text_array(has_tag)});
     }
     // After the inserts: an activity scheduled and cancelled in the same turn leaves no row.
     for (const core::CancelledActivity& cancelled : turn.cancelled_activities) {
@@ -371,13 +373,14 @@ void Store::enqueue_orchestrator_items(std::span<const core::WorkItem> items,
         auto* timer = std::get_if<core::work::TimerFired>(&item.kind);
         fire_at_ms.push_back(timer ? std::to_string(timer->fire_at_ms) : "");
     }
-    spi_.execute("INSERT INTO duroxide.orchestrator_queue (instance_id, work_item, visible_at, "
-                 "  started_by) "
-                 "SELECT m.instance, m.item, CASE WHEN m.fire_at = '' THEN clock_timestamp() "
-                 "  ELSE to_timestamp(m.fire_at::bigint / 1000.0) END, $4::oid "
-                 "FROM unnest($1::text[], $2::text[], $3::text[]) AS m(instance, item, fire_at)",
-                 std::vector<SqlText>{text_array(instances), text_array(encoded),
-                                      text_array(fire_at_ms), started_by});
+    spi_.execute(
+        "INSERT INTO duroxide.orchestrator_queue (instance_id, work_item, visible_at, "
+        "  started_by) "
+        "SELECT m.instance, m.item, CASE WHEN m.fire_at = '' THEN pg_catalog.clock_timestamp() "
+        "  ELSE pg_catalog.to_timestamp(m.fire_at::bigint / 1000.0) END, $4::oid "
+        "FROM unnest($1::text[], $2::text[], $3::text[]) AS m(instance, item, fire_at)",
+        std::vector<SqlText>{text_array(instances), text_array(encoded), text_array(fire_at_ms),
+                             started_by});
 }
 
 void Store::abandon_orchestration_item(const OrchestrationBatch& batch, int64_t delay_ms,
@@ -388,29 +391,31 @@ void Store::abandon_orchestration_item(const OrchestrationBatch& batch, int64_t 
     if (released.rows.empty()) {
         throw LeaseLost("the instance lock of \"" + batch.instance + "\" was taken over");
     }
-    spi_.execute("UPDATE duroxide.orchestrator_queue SET lock_token = NULL, "
-                 "  visible_at = clock_timestamp() + $2::bigint * interval '1 millisecond', "
-                 "  attempt_count = CASE WHEN $3::boolean THEN greatest(attempt_count - 1, 0) "
-                 "    ELSE attempt_count END "
-                 "WHERE instance_id = $4 AND lock_token = $1",
-                 std::vector<SqlText>{batch.lock_token, std::to_string(delay_ms),
-                                      ignore_attempt ? "true" : "false", batch.instance});
+    spi_.execute(
+        "UPDATE duroxide.orchestrator_queue SET lock_token = NULL, "
+        "  visible_at = pg_catalog.clock_timestamp() + $2::bigint * interval '1 millisecond', "
+        "  attempt_count = CASE WHEN $3::boolean THEN greatest(attempt_count - 1, 0) "
+        "    ELSE attempt_count END "
+        "WHERE instance_id = $4 AND lock_token = $1",
+        std::vector<SqlText>{batch.lock_token, std::to_string(delay_ms),
+                             ignore_attempt ? "true" : "false", batch.instance});
 }
 
 bool Store::renew_orchestration_item_lock(const OrchestrationBatch& batch, int lock_timeout_ms) {
-    return !spi_.execute(
-                    "UPDATE duroxide.instance_locks "
-                    "SET locked_until = clock_timestamp() + $3::int * interval '1 millisecond' "
-                    "WHERE instance_id = $1 AND lock_token = $2 "
-                    "  AND locked_until > clock_timestamp() RETURNING 1",
-                    std::vector<SqlText>{batch.instance, batch.lock_token,
-                                         std::to_string(lock_timeout_ms)})
+    return !spi_.execute("UPDATE duroxide.instance_locks "
+                         "SET locked_until = pg_catalog.clock_timestamp() + $3::int * interval '1 "
+                         "millisecond' "
+                         "WHERE instance_id = $1 AND lock_token = $2 "
+                         "  AND locked_until > pg_catalog.clock_timestamp() RETURNING 1",
+                         std::vector<SqlText>{batch.instance, batch.lock_token,
+                                              std::to_string(lock_timeout_ms)})
                 .rows.empty();
 }
 
 // A session another worker may claim: its lease ran out, or no live worker has its owner id.
 #define SESSION_IS_FREE(table)                                                                     \
-    "(" table ".locked_until <= clock_timestamp() OR duroxide._session_owner_pid(" table           \
+    "(" table                                                                                      \
+    ".locked_until <= pg_catalog.clock_timestamp() OR duroxide._session_owner_pid(" table          \
     ".owner_id) IS NULL)"
 
 namespace {
@@ -454,28 +459,31 @@ WorkFetch Store::fetch_work_item(int lock_timeout_ms, const SessionOwner& sessio
     auto rows = spi_.execute(
         std::string("WITH picked AS ("
                     "  SELECT w.id, s.session_id IS NOT NULL AND s.owner_id = $3 "
-                    "      AND s.locked_by = $2::bigint AND s.locked_until > clock_timestamp() AS "
+                    "      AND s.locked_by = $2::bigint AND s.locked_until > "
+                    "pg_catalog.clock_timestamp() AS "
                     "continued "
                     "  FROM duroxide.worker_queue w "
                     "  LEFT JOIN duroxide.session_locks s ON s.session_id = w.session_id "
-                    "  WHERE w.visible_at <= (SELECT clock_timestamp()) AND ") +
+                    "  WHERE w.visible_at <= (SELECT pg_catalog.clock_timestamp()) AND ") +
             tag_predicate(tags.mode) +
             " "
             "    AND (w.lock_token IS NULL OR " LEASE_IS_FREE(
                 "w") ") "
                      "    AND (w.session_id IS NULL "
-                     "      OR (s.owner_id = $3 AND s.locked_until > clock_timestamp()) "
+                     "      OR (s.owner_id = $3 AND s.locked_until > pg_catalog.clock_timestamp()) "
                      "      OR ((s.session_id IS NULL OR " SESSION_IS_FREE(
                          "s") ") "
-                              "        AND (SELECT count(*) FROM duroxide.session_locks o WHERE "
+                              "        AND (SELECT pg_catalog.count(*) FROM duroxide.session_locks "
+                              "o WHERE "
                               "o.owner_id = $3 "
-                              "             AND o.locked_until > clock_timestamp()) < $4::int)) "
+                              "             AND o.locked_until > pg_catalog.clock_timestamp()) < "
+                              "$4::int)) "
                               "  ORDER BY " +
             fetch_order(tags.mode) +
             " LIMIT 1 FOR UPDATE OF w SKIP LOCKED) "
             "UPDATE duroxide.worker_queue q SET lock_token = "
-            "gen_random_uuid()::text, "
-            "  locked_until = clock_timestamp() + $1::int * interval '1 "
+            "pg_catalog.gen_random_uuid()::text, "
+            "  locked_until = pg_catalog.clock_timestamp() + $1::int * interval '1 "
             "millisecond', "
             "  locked_by = $2::bigint, attempt_count = q.attempt_count + 1 "
             "FROM picked WHERE q.id = picked.id "
@@ -500,11 +508,12 @@ WorkFetch Store::fetch_work_item(int lock_timeout_ms, const SessionOwner& sessio
     auto claimed = spi_.execute(
         "INSERT INTO duroxide.session_locks AS s (session_id, owner_id, locked_by, locked_until, "
         "  last_activity_at) "
-        "VALUES ($1, $2, $3::bigint, clock_timestamp() + $4::int * interval '1 millisecond', "
-        "  clock_timestamp()) "
+        "VALUES ($1, $2, $3::bigint, pg_catalog.clock_timestamp() + $4::int * interval '1 "
+        "millisecond', "
+        "  pg_catalog.clock_timestamp()) "
         "ON CONFLICT (session_id) DO UPDATE SET owner_id = excluded.owner_id, "
         "  locked_by = excluded.locked_by, locked_until = excluded.locked_until, "
-        "  last_activity_at = excluded.last_activity_at, claimed_at = clock_timestamp() "
+        "  last_activity_at = excluded.last_activity_at, claimed_at = pg_catalog.clock_timestamp() "
         "WHERE s.owner_id = excluded.owner_id OR " SESSION_IS_FREE("s") " "
                                                                         "RETURNING 1",
         std::vector<SqlText>{*session, sessions.owner_id, std::to_string(sessions.lease_owner),
@@ -521,7 +530,7 @@ void Store::ack_work_item(const FetchedActivity& activity, const core::WorkItem&
                           const SessionOwner& sessions) {
     auto deleted =
         spi_.execute("DELETE FROM duroxide.worker_queue WHERE id = $1::bigint AND lock_token = $2 "
-                     "  AND locked_until > clock_timestamp() RETURNING 1",
+                     "  AND locked_until > pg_catalog.clock_timestamp() RETURNING 1",
                      std::vector<SqlText>{std::to_string(activity.id), activity.lock_token});
     if (deleted.rows.empty()) {
         throw LeaseLost("activity " + activity.item.name + " #" + std::to_string(activity.item.id) +
@@ -530,13 +539,14 @@ void Store::ack_work_item(const FetchedActivity& activity, const core::WorkItem&
     }
     if (activity.item.session_id) {
         // Activity keeps the session pinned; only its owner's own completion counts.
-        spi_.execute("UPDATE duroxide.session_locks SET last_activity_at = clock_timestamp(), "
-                     "  locked_until = greatest(locked_until, "
-                     "    clock_timestamp() + $4::int * interval '1 millisecond') "
-                     "WHERE session_id = $1 AND owner_id = $2 AND locked_by = $3::bigint",
-                     std::vector<SqlText>{*activity.item.session_id, sessions.owner_id,
-                                          std::to_string(sessions.lease_owner),
-                                          std::to_string(sessions.lock_timeout_ms)});
+        spi_.execute(
+            "UPDATE duroxide.session_locks SET last_activity_at = pg_catalog.clock_timestamp(), "
+            "  locked_until = greatest(locked_until, "
+            "    pg_catalog.clock_timestamp() + $4::int * interval '1 millisecond') "
+            "WHERE session_id = $1 AND owner_id = $2 AND locked_by = $3::bigint",
+            std::vector<SqlText>{*activity.item.session_id, sessions.owner_id,
+                                 std::to_string(sessions.lease_owner),
+                                 std::to_string(sessions.lock_timeout_ms)});
     }
     enqueue_orchestrator(completion);
 }
@@ -545,13 +555,16 @@ std::vector<std::string> Store::renew_sessions(const SessionOwner& sessions, int
     auto rows = spi_.execute(
         "WITH renewed AS ("
         "  UPDATE duroxide.session_locks "
-        "  SET locked_until = clock_timestamp() + $3::int * interval '1 millisecond' "
-        "  WHERE owner_id = $1 AND locked_by = $2::bigint AND locked_until > clock_timestamp() "
-        "    AND last_activity_at > clock_timestamp() - $4::int * interval '1 millisecond' "
+        "  SET locked_until = pg_catalog.clock_timestamp() + $3::int * interval '1 millisecond' "
+        "  WHERE owner_id = $1 AND locked_by = $2::bigint AND locked_until > "
+        "pg_catalog.clock_timestamp() "
+        "    AND last_activity_at > pg_catalog.clock_timestamp() - $4::int * interval '1 "
+        "millisecond' "
         "  RETURNING session_id) "
         "SELECT session_id FROM renewed "
         "UNION SELECT session_id FROM duroxide.session_locks "
-        "  WHERE owner_id = $1 AND locked_by = $2::bigint AND locked_until > clock_timestamp()",
+        "  WHERE owner_id = $1 AND locked_by = $2::bigint AND locked_until > "
+        "pg_catalog.clock_timestamp()",
         std::vector<SqlText>{sessions.owner_id, std::to_string(sessions.lease_owner),
                              std::to_string(sessions.lock_timeout_ms),
                              std::to_string(idle_timeout_ms)});
@@ -574,28 +587,28 @@ uint64_t Store::cleanup_orphaned_sessions() {
 void Store::keep_activity_session(const FetchedActivity& activity, const SessionOwner& sessions,
                                   bool to_activity_lease_end) {
     // greatest() skips the NULL of the activity's lease when it is not asked for or is gone.
-    spi_.execute("UPDATE duroxide.session_locks s SET last_activity_at = clock_timestamp(), "
-                 "  locked_until = greatest(s.locked_until, "
-                 "    clock_timestamp() + $4::int * interval '1 millisecond', "
-                 "    (SELECT w.locked_until FROM duroxide.worker_queue w "
-                 "      WHERE $7::boolean AND w.id = $5::bigint AND w.lock_token = $6)) "
-                 "WHERE s.session_id = $1 AND s.owner_id = $2 AND s.locked_by = $3::bigint "
-                 "  AND s.locked_until > clock_timestamp()",
-                 std::vector<SqlText>{*activity.item.session_id, sessions.owner_id,
-                                      std::to_string(sessions.lease_owner),
-                                      std::to_string(sessions.lock_timeout_ms),
-                                      std::to_string(activity.id), activity.lock_token,
-                                      to_activity_lease_end ? "true" : "false"});
+    spi_.execute(
+        "UPDATE duroxide.session_locks s SET last_activity_at = pg_catalog.clock_timestamp(), "
+        "  locked_until = greatest(s.locked_until, "
+        "    pg_catalog.clock_timestamp() + $4::int * interval '1 millisecond', "
+        "    (SELECT w.locked_until FROM duroxide.worker_queue w "
+        "      WHERE $7::boolean AND w.id = $5::bigint AND w.lock_token = $6)) "
+        "WHERE s.session_id = $1 AND s.owner_id = $2 AND s.locked_by = $3::bigint "
+        "  AND s.locked_until > pg_catalog.clock_timestamp()",
+        std::vector<SqlText>{*activity.item.session_id, sessions.owner_id,
+                             std::to_string(sessions.lease_owner),
+                             std::to_string(sessions.lock_timeout_ms), std::to_string(activity.id),
+                             activity.lock_token, to_activity_lease_end ? "true" : "false"});
 }
 
 bool Store::renew_work_item_lock(const FetchedActivity& activity, int lock_timeout_ms) {
-    auto renewed =
-        spi_.execute("UPDATE duroxide.worker_queue "
-                     "SET locked_until = clock_timestamp() + $3::int * interval '1 millisecond' "
-                     "WHERE id = $1::bigint AND lock_token = $2 "
-                     "  AND locked_until > clock_timestamp() RETURNING 1",
-                     std::vector<SqlText>{std::to_string(activity.id), activity.lock_token,
-                                          std::to_string(lock_timeout_ms)});
+    auto renewed = spi_.execute(
+        "UPDATE duroxide.worker_queue "
+        "SET locked_until = pg_catalog.clock_timestamp() + $3::int * interval '1 millisecond' "
+        "WHERE id = $1::bigint AND lock_token = $2 "
+        "  AND locked_until > pg_catalog.clock_timestamp() RETURNING 1",
+        std::vector<SqlText>{std::to_string(activity.id), activity.lock_token,
+                             std::to_string(lock_timeout_ms)});
     return !renewed.rows.empty();
 }
 
@@ -605,7 +618,7 @@ bool Store::abandon_work_item(const FetchedActivity& activity, int64_t delay_ms,
                    "UPDATE duroxide.worker_queue SET lock_token = NULL, locked_until = NULL, "
                    "  locked_by = NULL, "
                    "  visible_at = CASE WHEN $3::bigint > 0 "
-                   "    THEN clock_timestamp() + $3::bigint * interval '1 millisecond' "
+                   "    THEN pg_catalog.clock_timestamp() + $3::bigint * interval '1 millisecond' "
                    "    ELSE visible_at END, "
                    "  attempt_count = CASE WHEN $4::boolean THEN greatest(attempt_count - 1, 0) "
                    "    ELSE attempt_count END "
@@ -619,10 +632,13 @@ bool Store::abandon_work_item(const FetchedActivity& activity, int64_t delay_ms,
 std::optional<int64_t> Store::ms_until_next_visible(Queue queue) {
     auto rows = spi_.execute(
         queue == Queue::Orchestrator
-            ? "SELECT ceil(extract(epoch FROM min(visible_at) - clock_timestamp()) * 1000)::bigint "
-              "FROM duroxide.orchestrator_queue WHERE visible_at > (SELECT clock_timestamp())"
-            : "SELECT ceil(extract(epoch FROM min(visible_at) - clock_timestamp()) * 1000)::bigint "
-              "FROM duroxide.worker_queue WHERE visible_at > (SELECT clock_timestamp())",
+            ? "SELECT pg_catalog.ceil(extract(epoch FROM pg_catalog.min(visible_at) - "
+              "pg_catalog.clock_timestamp()) * 1000)::bigint "
+              "FROM duroxide.orchestrator_queue WHERE visible_at > (SELECT "
+              "pg_catalog.clock_timestamp())"
+            : "SELECT pg_catalog.ceil(extract(epoch FROM pg_catalog.min(visible_at) - "
+              "pg_catalog.clock_timestamp()) * 1000)::bigint "
+              "FROM duroxide.worker_queue WHERE visible_at > (SELECT pg_catalog.clock_timestamp())",
         {}, true);
     if (rows.rows.empty() || !rows.rows[0][0]) {
         return std::nullopt;
@@ -632,7 +648,7 @@ std::optional<int64_t> Store::ms_until_next_visible(Queue queue) {
 
 bool Store::holds_work_item_lease(const FetchedActivity& activity) {
     return !spi_.execute("SELECT 1 FROM duroxide.worker_queue WHERE id = $1::bigint "
-                         "AND lock_token = $2 AND locked_until > clock_timestamp()",
+                         "AND lock_token = $2 AND locked_until > pg_catalog.clock_timestamp()",
                          std::vector<SqlText>{std::to_string(activity.id), activity.lock_token},
                          true)
                 .rows.empty();

@@ -11,6 +11,7 @@
 #include "core/replay/turn.hpp"
 #include "core/routing/tag_filter.hpp"
 #include "pg/spi.hpp"
+#include "store/statements.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -200,7 +201,7 @@ private:
     // tombstones every key) and, when the execution ended, merges kv_delta into kv_store.
     void record_kv_changes(const std::string& instance, const core::TurnResult& turn);
 
-    pg::SpiConnection& spi_;
+    Statements spi_; // the store's statement set on the caller's connection
 };
 
 } // namespace duroxide::store

@@ -1,6 +1,7 @@
 # duroxide.plugin_directories: a plugin outside $libdir is found only when a superuser lists its
 # directory; the workers then run it from there. Relative entries are refused, and only a
-# superuser may set the list.
+# superuser may set the list. A library reached through a link that leads outside its directory,
+# one writable by others, and one in a directory writable by others are refused.
 use strict;
 use warnings;
 use File::Copy qw(copy);
@@ -66,6 +67,41 @@ like($err, qr/parameter "duroxide.plugin_directories" cannot be changed now/,
 like($err, qr/must be superuser|permission denied/, 'a duroxide_admin may not change it');
 is($node->safe_psql('postgres', 'SHOW duroxide.plugin_directories'), $elsewhere,
     'the list is unchanged');
+
+# --- what is refused in a listed directory
+my $outside = PostgreSQL::Test::Utils::tempdir;
+copy("$libdir/duroxide_sample.so", "$outside/real_sample.so") or die "copying: $!";
+symlink("$outside/real_sample.so", "$elsewhere/linked_sample.so") or die "symlink: $!";
+($rc, $out, $err) = $node->psql('postgres',
+    "SELECT duroxide.register_plugin('linked_sample')", on_error_stop => 0);
+like($err, qr/plugin "linked_sample" is not loaded: it resolves outside \Q$elsewhere\E/,
+    'a link leading outside its directory is refused');
+
+copy("$libdir/duroxide_sample.so", "$elsewhere/open_sample.so") or die "copying: $!";
+chmod(0666, "$elsewhere/open_sample.so") or die "chmod: $!";
+($rc, $out, $err) = $node->psql('postgres',
+    "SELECT duroxide.register_plugin('open_sample')", on_error_stop => 0);
+like($err, qr/plugin "open_sample" is not loaded: the library is writable by its group or by others/,
+    'a library writable by others is refused');
+
+my $wide = PostgreSQL::Test::Utils::tempdir;
+copy("$libdir/duroxide_sample.so", "$wide/wide_sample.so") or die "copying: $!";
+chmod(0777, $wide) or die "chmod: $!";
+$node->safe_psql('postgres',
+    "ALTER SYSTEM SET duroxide.plugin_directories = '$elsewhere, $wide'");
+$node->reload;
+ok($node->poll_query_until('postgres',
+        "SELECT current_setting('duroxide.plugin_directories') = '$elsewhere, $wide'"),
+    'the wider list is reloaded');
+($rc, $out, $err) = $node->psql('postgres',
+    "SELECT duroxide.register_plugin('wide_sample')", on_error_stop => 0);
+like($err, qr/plugin "wide_sample" is not loaded: its directory \Q$wide\E is writable by its group or by others/,
+    'a library in a directory writable by others is refused');
+like($err, qr/HINT:  Install plugins as root or as the server's user/,
+    'with a hint');
+is($node->safe_psql('postgres',
+        "SELECT count(*) FROM duroxide.plugins WHERE name IN ('linked_sample', 'open_sample', 'wide_sample')"),
+    '0', 'nothing recorded for the refused ones');
 
 $node->stop;
 done_testing();

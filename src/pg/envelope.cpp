@@ -53,20 +53,43 @@ Envelope::Envelope(const EnvelopeSettings& settings) : settings_(settings) {
     // The role first, then the nest level (as PostgreSQL's own maintenance commands do), then
     // the subtransaction: its abort restores the role and settings it started with, and the
     // nest level outlives it to undo what a successful run left.
-    call([&] {
-        SetUserIdAndSecContext(role, context);
-        nest_level = NewGUCNestLevel();
-        if (search_path != nullptr) {
-            (void)set_config_option("search_path", search_path, PGC_USERSET, PGC_S_SESSION,
-                                    GUC_ACTION_SAVE, true, 0, false);
+    try {
+        call([&] {
+            SetUserIdAndSecContext(role, context);
+            nest_level = NewGUCNestLevel();
+            if (search_path != nullptr) {
+                (void)set_config_option("search_path", search_path, PGC_USERSET, PGC_S_SESSION,
+                                        GUC_ACTION_SAVE, true, 0, false);
+            }
+            parent = GetCurrentSubTransactionId();
+            BeginInternalSubTransaction(nullptr);
+            mine = GetCurrentSubTransactionId();
+            if (timeout_ms > 0) {
+                enable_timeout_after(STATEMENT_TIMEOUT, timeout_ms);
+            }
+        });
+    } catch (const SqlError&) {
+        // Entering failed half-way: undo what was done before running anything.
+        const Oid saved_user = saved_user_;
+        const int saved_context = saved_context_;
+        const bool in_subtransaction = mine != InvalidSubTransactionId;
+        try {
+            call([=] {
+                if (in_subtransaction) {
+                    RollbackAndReleaseCurrentSubTransaction();
+                }
+                if (nest_level > 0) {
+                    AtEOXact_GUC(false, nest_level);
+                }
+                SetUserIdAndSecContext(saved_user, saved_context);
+            });
+        } catch (const SqlError& again) {
+            fatal(again.what());
         }
-        parent = GetCurrentSubTransactionId();
-        BeginInternalSubTransaction(nullptr);
-        mine = GetCurrentSubTransactionId();
-        if (timeout_ms > 0) {
-            enable_timeout_after(STATEMENT_TIMEOUT, timeout_ms);
-        }
-    });
+        MemoryContextSwitchTo(memory_context_);
+        CurrentResourceOwner = resource_owner_;
+        throw;
+    }
     MemoryContextSwitchTo(memory_context_);
     guc_nest_level_ = nest_level;
     parent_subtransaction_ = parent;

@@ -28,12 +28,13 @@ void RetentionKeeper::maintain() {
         {
             pg::SpiConnection spi;
             begin_unit(spi, Commit::Durable);
-            const pg::SpiRows rows = spi.execute(
-                "SELECT instances FROM duroxide.delete_instances("
-                "  completed_before => clock_timestamp() - $1::bigint * interval '1 second', "
-                "  max_instances => $2::int)",
-                std::vector<pg::SqlText>{std::to_string(settings.retention_period_s),
-                                         std::to_string(kBatch)});
+            const pg::SpiRows rows =
+                spi.execute("SELECT instances FROM duroxide.delete_instances("
+                            "  completed_before => pg_catalog.clock_timestamp() - $1::bigint * "
+                            "interval '1 second', "
+                            "  max_instances => $2::int)",
+                            std::vector<pg::SqlText>{std::to_string(settings.retention_period_s),
+                                                     std::to_string(kBatch)});
             deleted = std::stol(rows.rows.at(0).at(0).value_or("0"));
         }
         transaction.commit();

@@ -294,13 +294,12 @@ void Store::ack_orchestration_item(const OrchestrationBatch& batch, uint64_t exe
     }
     if (!ids.empty()) {
         // Append-only: a duplicate event id is a primary-key violation, never an overwrite.
-        spi_.execute(
-            "INSERT INTO duroxide.history (instance_id, execution_id, event_id, "
-            "  event_type, event_data) "
-            "SELECT $1, $2::bigint, e.id::bigint, e.type, e.data "
-            "FROM unnest($3::text[], $4::text[], $5::text[]) AS e(id, type, data)",
-            std::vector<SqlText>{batch.instance, execution, text_array(ids), text_array(types),
-                                 text_array(data)});
+        spi_.execute("INSERT INTO duroxide.history (instance_id, execution_id, event_id, "
+                     "  event_type, event_data) "
+                     "SELECT $1, $2::bigint, e.id::bigint, e.type, e.data "
+                     "FROM unnest($3::text[], $4::text[], $5::text[]) AS e(id, type, data)",
+                     std::vector<SqlText>{batch.instance, execution, text_array(ids),
+                                          text_array(types), text_array(data)});
     }
     if (custom_status) {
         spi_.execute("UPDATE duroxide.instances SET custom_status = $2, "
@@ -332,17 +331,17 @@ void Store::ack_orchestration_item(const OrchestrationBatch& batch, uint64_t exe
             tags.push_back(execute.tag.value_or(""));
             has_tag.push_back(execute.tag ? "t" : "f");
         }
-        spi_.execute(
-            "INSERT INTO duroxide.worker_queue (work_item, instance_id, execution_id, "
-            "  activity_id, session_id, tag) "
-            "SELECT w.item, $1, $2::bigint, w.id::bigint, "
-            "  CASE WHEN w.has_session THEN w.session END, "
-            "  CASE WHEN w.has_tag THEN w.tag END "
-            "FROM unnest($3::text[], $4::text[], $5::text[], $6::boolean[], $7::text[], "
-            "  $8::boolean[]) AS w(item, id, session, has_session, tag, has_tag)",
-            std::vector<SqlText>{batch.instance, execution, text_array(items),
-                                 text_array(activity_ids), text_array(sessions),
-                                 text_array(has_session), text_array(tags), text_array(has_tag)});
+        spi_.execute("INSERT INTO duroxide.worker_queue (work_item, instance_id, execution_id, "
+                     "  activity_id, session_id, tag) "
+                     "SELECT w.item, $1, $2::bigint, w.id::bigint, "
+                     "  CASE WHEN w.has_session THEN w.session END, "
+                     "  CASE WHEN w.has_tag THEN w.tag END "
+                     "FROM unnest($3::text[], $4::text[], $5::text[], $6::boolean[], $7::text[], "
+                     "  $8::boolean[]) AS w(item, id, session, has_session, tag, has_tag)",
+                     std::vector<SqlText>{batch.instance, execution, text_array(items),
+                                          text_array(activity_ids), text_array(sessions),
+                                          text_array(has_session), text_array(tags),
+                                          text_array(has_tag)});
     }
     // After the inserts: an activity scheduled and cancelled in the same turn leaves no row.
     for (const core::CancelledActivity& cancelled : turn.cancelled_activities) {

@@ -50,13 +50,18 @@ Envelope::Envelope(const EnvelopeSettings& settings) : settings_(settings) {
     int nest_level = 0;
     SubTransactionId parent = InvalidSubTransactionId;
     SubTransactionId mine = InvalidSubTransactionId;
-    // The role first, then the nest level (as PostgreSQL's own maintenance commands do), then
-    // the subtransaction: its abort restores the role and settings it started with, and the
-    // nest level outlives it to undo what a successful run left.
+    // The nest level first, then the session's role inside it (as SET ROLE would: functions
+    // that ask who called them, GetOuterUserId() such as duroxide._calling_role() inside the
+    // extension's SECURITY DEFINER functions, must see the code's role, not the worker's
+    // superuser; a security-restricted operation refuses SET ROLE, so it comes before), then
+    // the restricted user id, then the subtransaction: its abort restores the role and settings
+    // it started with, and the nest level outlives it to undo what a successful run left.
     try {
         call([&] {
-            SetUserIdAndSecContext(role, context);
             nest_level = NewGUCNestLevel();
+            (void)set_config_option("role", GetUserNameFromId(role, false), PGC_SUSET,
+                                    PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+            SetUserIdAndSecContext(role, context);
             if (search_path != nullptr) {
                 (void)set_config_option("search_path", search_path, PGC_USERSET, PGC_S_SESSION,
                                         GUC_ACTION_SAVE, true, 0, false);
@@ -78,8 +83,9 @@ Envelope::Envelope(const EnvelopeSettings& settings) : settings_(settings) {
                 if (in_subtransaction) {
                     RollbackAndReleaseCurrentSubTransaction();
                 }
+                SetUserIdAndSecContext(saved_user, saved_context);
                 if (nest_level > 0) {
-                    AtEOXact_GUC(false, nest_level);
+                    AtEOXact_GUC(false, nest_level); // the session's role too
                 }
                 SetUserIdAndSecContext(saved_user, saved_context);
             });
@@ -145,6 +151,9 @@ void Envelope::leave(bool succeeded) {
     CurrentResourceOwner = resource_owner_;
     try {
         call([=] {
+            // Out of the restricted operation before the nest level gives the session its role
+            // back (changing the outer user id assumes no restriction), then again after it.
+            SetUserIdAndSecContext(saved_user, saved_context);
             AtEOXact_GUC(false, nest_level);
             SetUserIdAndSecContext(saved_user, saved_context);
             // Session state that no subtransaction rolls back.

@@ -3,6 +3,7 @@
 #include "core/workflow/interpreter.hpp"
 #include "pg/guard.hpp"
 #include "runtime/plugin_loader.hpp"
+#include "store/statements.hpp"
 
 namespace duroxide::runtime {
 
@@ -22,6 +23,7 @@ bool Handlers::refresh(pg::SpiConnection& spi) {
     // Every change to either catalog moves its count or its latest timestamp (version policies
     // are never deleted, only updated): one cheap statement per fetch tells whether to reload.
     auto version = spi.execute(
+        store::statement_set(),
         "SELECT (SELECT count(*)::text || ':' || coalesce(max(registered_at)::text, '') "
         "          FROM duroxide.plugins), "
         "       (SELECT count(*)::text || ':' || coalesce(max(set_at)::text, '') "

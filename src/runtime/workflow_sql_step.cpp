@@ -4,7 +4,7 @@
 #include "pg/guard.hpp"
 #include "pg/spi.hpp"
 #include "runtime/gucs.hpp"
-#include "runtime/workflow_envelope.hpp"
+#include "runtime/activity_envelope.hpp"
 #include "store/workflow_definitions.hpp"
 
 #include <vector>
@@ -173,9 +173,11 @@ std::string run_workflow_sql_step(store::Store& store, const core::work::Activit
     }
     std::string output;
     try {
-        run_as_role_in_envelope(role, 0, [&] {
+        // The activity envelope (runtime/activity_envelope.hpp): restricted, settings rolled
+        // back, its own subtransaction, duroxide.activity_statement_timeout.
+        output = run_activity_code(activity_envelope(role, std::nullopt, "workflow SQL step"), [&] {
             pg::SpiConnection spi; // nested in the worker's: the same transaction
-            output = pg::in_subtransaction([&] { return execute(sql->as_string(), texts).dump(); });
+            return execute(sql->as_string(), texts).dump();
         });
     } catch (const pg::SqlError& e) {
         throw WorkflowStepError(std::string("ERROR ") + e.sqlstate_text() + ": " + e.what());

@@ -2694,3 +2694,120 @@ COMMENT ON FUNCTION duroxide._may_call_activity(oid, oid, regrole[]) IS
     'Internal: whether instances owned by "caller" may call an activity registered by "registrant" with allow-list "allowed".';
 COMMENT ON FUNCTION duroxide._function_fingerprint(regprocedure) IS
     'Internal: SHA-256 of a function''s owner and definition, recorded at registration and re-checked before each run.';
+-- explicit activity sessions (issue 19)
+-- Sessions belong to their instance: session_locks is keyed by (instance_id, session_id). Its
+-- rows are leases, not state, so the table is rebuilt empty (running activities re-claim their
+-- sessions); the view and the release functions that depend on it are rebuilt with it.
+-- release_session(text) is kept (every instance with that id); release_session(text, text)
+-- takes the instance. open_sessions records each instance's explicitly open sessions.
+DROP VIEW duroxide.sessions;
+DROP FUNCTION duroxide.release_session(text);
+DROP FUNCTION duroxide.release_worker_sessions(text);
+DROP INDEX duroxide.worker_queue_session;
+DROP TABLE duroxide.session_locks;
+CREATE TABLE duroxide.session_locks (
+    instance_id       text NOT NULL,
+    session_id        text NOT NULL,
+    owner_id          text NOT NULL,
+    locked_by         bigint NOT NULL,
+    locked_until      timestamptz NOT NULL,
+    last_activity_at  timestamptz NOT NULL,
+    claimed_at        timestamptz NOT NULL DEFAULT clock_timestamp(),
+    PRIMARY KEY (instance_id, session_id)
+) WITH (fillfactor = 70);
+CREATE INDEX session_locks_owner ON duroxide.session_locks (owner_id);
+-- Session activities only: orphan cleanup and the pending counts look items up by session.
+CREATE INDEX worker_queue_session ON duroxide.worker_queue (instance_id, session_id)
+    WHERE session_id IS NOT NULL;
+REVOKE ALL ON duroxide.session_locks FROM PUBLIC;
+GRANT SELECT ON duroxide.session_locks TO duroxide_admin;
+
+-- Explicit sessions (OrchestrationContext::open_session): the sessions each instance has open,
+-- written by the ack of the turn that opened or closed them; an instance that completes,
+-- fails or is cancelled has none (continue-as-new keeps them). Durable state, unlike leases.
+CREATE TABLE duroxide.open_sessions (
+    instance_id  text NOT NULL REFERENCES duroxide.instances (instance_id) ON DELETE CASCADE,
+    session_id   text NOT NULL,
+    opened_at    timestamptz NOT NULL DEFAULT clock_timestamp(),
+    PRIMARY KEY (instance_id, session_id)
+);
+REVOKE ALL ON duroxide.open_sessions FROM PUBLIC;
+GRANT SELECT ON duroxide.open_sessions TO duroxide_admin;
+SELECT pg_catalog.pg_extension_config_dump('duroxide.open_sessions', '');
+
+-- Explicitly open sessions and pinned sessions (explicit or implicit), of the instances the
+-- caller may reach (duroxide.isolate_instances): a role never sees another role's sessions.
+CREATE VIEW duroxide.sessions AS
+SELECT k.instance_id, k.session_id,
+       CASE WHEN os.session_id IS NOT NULL THEN 'open' ELSE 'implicit' END AS lifecycle,
+       s.owner_id, o.pid AS worker_pid,
+       s.claimed_at, s.locked_until, s.last_activity_at,
+       (SELECT count(*) FROM duroxide.worker_queue w
+         WHERE w.instance_id = k.instance_id AND w.session_id = k.session_id) AS pending_items,
+       CASE WHEN s.session_id IS NULL THEN 'unclaimed'
+            WHEN o.pid IS NULL THEN 'orphaned'
+            WHEN s.locked_until <= clock_timestamp() THEN 'expired'
+            WHEN s.last_activity_at <= clock_timestamp()
+                 - current_setting('duroxide.session_idle_timeout')::interval THEN 'idle'
+            ELSE 'active' END AS session_state,
+       os.opened_at
+  FROM (SELECT instance_id, session_id FROM duroxide.open_sessions
+        UNION SELECT instance_id, session_id FROM duroxide.session_locks) k
+  JOIN duroxide.instances i ON i.instance_id = k.instance_id
+  LEFT JOIN duroxide.open_sessions os
+         ON os.instance_id = k.instance_id AND os.session_id = k.session_id
+  LEFT JOIN duroxide.session_locks s
+         ON s.instance_id = k.instance_id AND s.session_id = k.session_id
+  LEFT JOIN LATERAL (SELECT duroxide._session_owner_pid(s.owner_id) AS pid) o ON true
+ WHERE duroxide._may_access(i.owner_role);
+COMMENT ON VIEW duroxide.sessions IS
+    'Activity sessions of the instances the caller may reach: instance, session id, lifecycle '
+    '(open: opened by the orchestration; implicit: pinned by use, never opened), owner (stable '
+    'worker id) and its pid while alive, lease, last activity, queued activities, lease state '
+    '(active, idle: no longer renewed, expired, orphaned: owner gone, unclaimed: open but not '
+    'pinned to a worker; expired, orphaned and unclaimed sessions go to any worker).';
+REVOKE ALL ON duroxide.sessions FROM PUBLIC;
+GRANT SELECT ON duroxide.sessions TO duroxide_admin, duroxide_user;
+
+CREATE FUNCTION duroxide.release_session(instance text, session_id text) RETURNS boolean
+    LANGUAGE sql VOLATILE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    BEGIN ATOMIC
+        WITH released AS (
+            DELETE FROM duroxide.session_locks l
+             WHERE l.instance_id = release_session.instance
+               AND l.session_id = release_session.session_id RETURNING 1)
+        SELECT duroxide._sessions_released((SELECT count(*) FROM released)) > 0;
+    END;
+COMMENT ON FUNCTION duroxide.release_session(text, text) IS
+    'Unpins session "session_id" of instance "instance": its next activity may go to any worker, '
+    'and the owner drops its session state (an explicit session stays open). Returns false when '
+    'the session is not pinned.';
+REVOKE ALL ON FUNCTION duroxide.release_session(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION duroxide.release_session(text, text) TO duroxide_admin;
+
+CREATE FUNCTION duroxide.release_session(session_id text) RETURNS boolean
+    LANGUAGE sql VOLATILE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    BEGIN ATOMIC
+        WITH released AS (
+            DELETE FROM duroxide.session_locks l
+             WHERE l.session_id = release_session.session_id RETURNING 1)
+        SELECT duroxide._sessions_released((SELECT count(*) FROM released)) > 0;
+    END;
+COMMENT ON FUNCTION duroxide.release_session(text) IS
+    'Unpins session "session_id" in every instance that uses that id (the 0.1 form; prefer '
+    'release_session(instance, session_id)). Returns false when no such session is pinned.';
+REVOKE ALL ON FUNCTION duroxide.release_session(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION duroxide.release_session(text) TO duroxide_admin;
+
+CREATE FUNCTION duroxide.release_worker_sessions(owner_id text) RETURNS bigint
+    LANGUAGE sql VOLATILE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    BEGIN ATOMIC
+        WITH released AS (
+            DELETE FROM duroxide.session_locks l
+             WHERE l.owner_id = release_worker_sessions.owner_id RETURNING 1)
+        SELECT duroxide._sessions_released((SELECT count(*) FROM released));
+    END;
+COMMENT ON FUNCTION duroxide.release_worker_sessions(text) IS
+    'Unpins every session of a worker (owner_id as in duroxide.sessions); returns how many.';
+REVOKE ALL ON FUNCTION duroxide.release_worker_sessions(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION duroxide.release_worker_sessions(text) TO duroxide_admin;

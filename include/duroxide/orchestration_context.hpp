@@ -234,6 +234,30 @@ public:
     // See DurableFuture::cancel().
     virtual void cancel(const DurableFuture& future) = 0;
 
+    // --- Explicit activity sessions (plugin guide, "Explicit sessions"); declared after the
+    // older virtual functions so that plugins built before them keep their vtable layout.
+    // A session groups activities that must run on one activity worker (which may keep state
+    // for it, ActivityContext::session_state). Without these calls, any id given to
+    // schedule_activity_on_session is an implicit session, pinned while it is busy. Once the
+    // instance has opened a session (in this or an earlier execution), it is in explicit mode:
+    // scheduling on a session that is not open fails the orchestration. Opening is recorded
+    // in history (replayed, matched like a schedule): opening an open session is a no-op,
+    // reopening a closed one opens it again; more than duroxide.max_open_sessions open at once
+    // fails the orchestration. Closing is recorded too, and is allowed for any id (closing an
+    // unknown or closed session changes nothing); with the turn's commit the session's queued
+    // activities are withdrawn, its worker loses it, and a running activity of it is cancelled
+    // at its next lease renewal (its completion is discarded). Open sessions stay open across
+    // continue_as_new and are all closed when the instance completes, fails or is cancelled.
+    // Session ids: 1 to kMaxSessionIdBytes bytes, scoped to this instance.
+    static constexpr std::size_t kMaxSessionIdBytes = 256;
+    // Opens a session with an id generated from this instance's history (replay-stable).
+    virtual std::string open_session() = 0;
+    // Opens session `session_id` and returns it.
+    virtual std::string open_session_with_id(std::string_view session_id) = 0;
+    virtual void close_session(std::string_view session_id) = 0;
+    // Whether session `session_id` is open (explicitly) in this instance now.
+    virtual bool is_session_open(std::string_view session_id) const = 0;
+
     // Runs activity `name` up to policy.max_attempts() times, waiting the policy's backoff (a
     // durable timer) between attempts; with a timeout, each attempt races a timer and a
     // timeout ends the retries with the error "timeout: activity timed out". Returns the

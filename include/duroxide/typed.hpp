@@ -152,6 +152,15 @@ TypedFuture<Out> schedule_activity_typed(OrchestrationContext& ctx, std::string_
                             "the result of activity " + std::string(name));
 }
 
+// The same, pinned to session `session_id` (see OrchestrationContext::open_session).
+template <class Out, class In>
+TypedFuture<Out> schedule_activity_on_session_typed(OrchestrationContext& ctx,
+                                                    std::string_view name, const In& input,
+                                                    std::string_view session_id) {
+    return TypedFuture<Out>(ctx.schedule_activity_on_session(name, encode_value(input), session_id),
+                            "the result of activity " + std::string(name));
+}
+
 template <class Out, class In>
 TypedFuture<Out>
 schedule_sub_orchestration_typed(OrchestrationContext& ctx, std::string_view name, const In& input,

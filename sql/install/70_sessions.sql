@@ -2,21 +2,37 @@
 -- A session is pinned to its owner while its lease runs; the owner renews the leases of its
 -- busy sessions, idle ones run out. Owners are stable ids (node id, database, worker index);
 -- a session whose owner has no live process is claimable at once, and a worker restarted in
--- the owner's slot has its sessions back; locked_by is the process that claimed it.
+-- the owner's slot has its sessions back; locked_by is the process that claimed it. A session
+-- belongs to its instance: two instances using one session id share nothing.
 CREATE TABLE duroxide.session_locks (
-    session_id        text PRIMARY KEY,
+    instance_id       text NOT NULL,
+    session_id        text NOT NULL,
     owner_id          text NOT NULL,
     locked_by         bigint NOT NULL,
     locked_until      timestamptz NOT NULL,
     last_activity_at  timestamptz NOT NULL,
-    claimed_at        timestamptz NOT NULL DEFAULT clock_timestamp()
+    claimed_at        timestamptz NOT NULL DEFAULT clock_timestamp(),
+    PRIMARY KEY (instance_id, session_id)
 ) WITH (fillfactor = 70);
 CREATE INDEX session_locks_owner ON duroxide.session_locks (owner_id);
 -- Session activities only: orphan cleanup and the pending counts look items up by session.
-CREATE INDEX worker_queue_session ON duroxide.worker_queue (session_id)
+CREATE INDEX worker_queue_session ON duroxide.worker_queue (instance_id, session_id)
     WHERE session_id IS NOT NULL;
 REVOKE ALL ON duroxide.session_locks FROM PUBLIC;
 GRANT SELECT ON duroxide.session_locks TO duroxide_admin;
+
+-- Explicit sessions (OrchestrationContext::open_session): the sessions each instance has open,
+-- written by the ack of the turn that opened or closed them; an instance that completes,
+-- fails or is cancelled has none (continue-as-new keeps them). Durable state, unlike leases.
+CREATE TABLE duroxide.open_sessions (
+    instance_id  text NOT NULL REFERENCES duroxide.instances (instance_id) ON DELETE CASCADE,
+    session_id   text NOT NULL,
+    opened_at    timestamptz NOT NULL DEFAULT clock_timestamp(),
+    PRIMARY KEY (instance_id, session_id)
+);
+REVOKE ALL ON duroxide.open_sessions FROM PUBLIC;
+GRANT SELECT ON duroxide.open_sessions TO duroxide_admin;
+SELECT pg_catalog.pg_extension_config_dump('duroxide.open_sessions', '');
 
 CREATE FUNCTION duroxide._session_owner_pid(owner text) RETURNS integer
     LANGUAGE c STRICT VOLATILE PARALLEL RESTRICTED
@@ -34,24 +50,55 @@ COMMENT ON FUNCTION duroxide._sessions_released(bigint) IS
     'released (owners drop their session state); returns "released".';
 REVOKE ALL ON FUNCTION duroxide._sessions_released(bigint) FROM PUBLIC;
 
+-- Explicitly open sessions and pinned sessions (explicit or implicit), of the instances the
+-- caller may reach (duroxide.isolate_instances): a role never sees another role's sessions.
 CREATE VIEW duroxide.sessions AS
-SELECT s.session_id, s.owner_id, o.pid AS worker_pid,
+SELECT k.instance_id, k.session_id,
+       CASE WHEN os.session_id IS NOT NULL THEN 'open' ELSE 'implicit' END AS lifecycle,
+       s.owner_id, o.pid AS worker_pid,
        s.claimed_at, s.locked_until, s.last_activity_at,
-       (SELECT count(*) FROM duroxide.worker_queue w WHERE w.session_id = s.session_id)
-           AS pending_items,
-       CASE WHEN o.pid IS NULL THEN 'orphaned'
+       (SELECT count(*) FROM duroxide.worker_queue w
+         WHERE w.instance_id = k.instance_id AND w.session_id = k.session_id) AS pending_items,
+       CASE WHEN s.session_id IS NULL THEN 'unclaimed'
+            WHEN o.pid IS NULL THEN 'orphaned'
             WHEN s.locked_until <= clock_timestamp() THEN 'expired'
             WHEN s.last_activity_at <= clock_timestamp()
                  - current_setting('duroxide.session_idle_timeout')::interval THEN 'idle'
-            ELSE 'active' END AS session_state
-  FROM duroxide.session_locks s,
-       LATERAL (SELECT duroxide._session_owner_pid(s.owner_id) AS pid) o;
+            ELSE 'active' END AS session_state,
+       os.opened_at
+  FROM (SELECT instance_id, session_id FROM duroxide.open_sessions
+        UNION SELECT instance_id, session_id FROM duroxide.session_locks) k
+  JOIN duroxide.instances i ON i.instance_id = k.instance_id
+  LEFT JOIN duroxide.open_sessions os
+         ON os.instance_id = k.instance_id AND os.session_id = k.session_id
+  LEFT JOIN duroxide.session_locks s
+         ON s.instance_id = k.instance_id AND s.session_id = k.session_id
+  LEFT JOIN LATERAL (SELECT duroxide._session_owner_pid(s.owner_id) AS pid) o ON true
+ WHERE duroxide._may_access(i.owner_role);
 COMMENT ON VIEW duroxide.sessions IS
-    'Activity sessions: owner (stable worker id) and its pid while alive, lease, last activity, '
-    'queued activities, and state (active, idle: no longer renewed, expired, orphaned: owner '
-    'gone; expired and orphaned sessions are claimable by any worker).';
+    'Activity sessions of the instances the caller may reach: instance, session id, lifecycle '
+    '(open: opened by the orchestration; implicit: pinned by use, never opened), owner (stable '
+    'worker id) and its pid while alive, lease, last activity, queued activities, lease state '
+    '(active, idle: no longer renewed, expired, orphaned: owner gone, unclaimed: open but not '
+    'pinned to a worker; expired, orphaned and unclaimed sessions go to any worker).';
 REVOKE ALL ON duroxide.sessions FROM PUBLIC;
 GRANT SELECT ON duroxide.sessions TO duroxide_admin, duroxide_user;
+
+CREATE FUNCTION duroxide.release_session(instance text, session_id text) RETURNS boolean
+    LANGUAGE sql VOLATILE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    BEGIN ATOMIC
+        WITH released AS (
+            DELETE FROM duroxide.session_locks l
+             WHERE l.instance_id = release_session.instance
+               AND l.session_id = release_session.session_id RETURNING 1)
+        SELECT duroxide._sessions_released((SELECT count(*) FROM released)) > 0;
+    END;
+COMMENT ON FUNCTION duroxide.release_session(text, text) IS
+    'Unpins session "session_id" of instance "instance": its next activity may go to any worker, '
+    'and the owner drops its session state (an explicit session stays open). Returns false when '
+    'the session is not pinned.';
+REVOKE ALL ON FUNCTION duroxide.release_session(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION duroxide.release_session(text, text) TO duroxide_admin;
 
 CREATE FUNCTION duroxide.release_session(session_id text) RETURNS boolean
     LANGUAGE sql VOLATILE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp
@@ -62,8 +109,8 @@ CREATE FUNCTION duroxide.release_session(session_id text) RETURNS boolean
         SELECT duroxide._sessions_released((SELECT count(*) FROM released)) > 0;
     END;
 COMMENT ON FUNCTION duroxide.release_session(text) IS
-    'Unpins a session: its next activity may go to any worker, and the owner drops its session '
-    'state. Returns false when the session is not pinned.';
+    'Unpins session "session_id" in every instance that uses that id (the 0.1 form; prefer '
+    'release_session(instance, session_id)). Returns false when no such session is pinned.';
 REVOKE ALL ON FUNCTION duroxide.release_session(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION duroxide.release_session(text) TO duroxide_admin;
 

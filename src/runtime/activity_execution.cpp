@@ -103,7 +103,8 @@ public:
                 held = renew ? store.renew_work_item_lock(fetched_, settings.worker_lock_timeout_ms)
                              : store.holds_work_item_lease(fetched_);
                 if (held && renew_sessions) {
-                    sessions_.renew_for_running_activity(store, fetched_, false);
+                    // A session activity whose session was closed or taken over is cancelled.
+                    held = sessions_.renew_for_running_activity(store, fetched_, false);
                 }
             }
             unit.commit();

@@ -45,6 +45,7 @@ core::TurnInput turn_input(const store::OrchestrationBatch& batch) {
     core::TurnInput input{batch.instance, batch.execution_id, batch.history, batch.messages,
                           wall_clock_ms()};
     input.kv_snapshot = batch.kv_snapshot;
+    input.max_open_sessions = static_cast<std::size_t>(settings.max_open_sessions);
     if (batch.execution_status != "ContinuedAsNew") {
         input.history_omitted = batch.history_omitted;
         input.last_event_id = batch.history_last_event_id;

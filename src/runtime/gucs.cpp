@@ -191,6 +191,10 @@ void define_gucs() {
         "At the limit the worker takes only activities without a session or of its own sessions.",
         &settings.max_sessions_per_worker, 10, 1, 10000, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable(
+        "duroxide.max_open_sessions", "Explicit sessions one orchestration may have open at once.",
+        "Opening one more (OrchestrationContext::open_session) fails the orchestration.",
+        &settings.max_open_sessions, 10, 1, 10000, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable(
         "duroxide.retention_period", "How long finished instances are kept; 0 keeps them.",
         "When set, dispatcher 0 deletes root instances (with their sub-orchestrations) that "
         "completed or failed longer ago, 100 at a time, when it has no turns to run.",

@@ -27,6 +27,7 @@ struct Settings {
     int session_idle_timeout_ms = 300000; // a session without activity this long is unpinned
     int session_cleanup_interval_ms = 300000; // how often orphaned session rows are removed
     int max_sessions_per_worker = 10;         // sessions one activity worker owns at most
+    int max_open_sessions = 10; // explicit sessions one orchestration may have open at once
     int activity_cancellation_grace_period_ms = 10000; // a cancelled activity's time to return
     int activity_statement_timeout_ms = 240000; // an activity's statement at most; 0: no limit
     int retention_period_s = 0; // finished root instances older than this are deleted; 0: off

@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <set>
 
+#include "storage/ipc.h"
+
 namespace duroxide::runtime {
 
 namespace {
@@ -23,6 +25,38 @@ std::string make_owner_id(unsigned database_oid, int worker_index) {
     return node + "/" + std::to_string(database_oid) + "/" + std::to_string(worker_index);
 }
 
+// Who this process is in sessions, for the exit callback (one keeper per process).
+store::SessionOwner exiting_owner;
+
+// A graceful stop (SIGTERM, DROP EXTENSION, run_workers off: all end in proc_exit) releases
+// this worker's sessions at once. Runs before PostgreSQL's own shutdown callback, so that a
+// transaction can still be run; a crash never gets here (its sessions are free at once anyway,
+// since no live process has the owner id). Any failure (the schema was dropped) is ignored.
+void release_sessions_at_exit(int, Datum) {
+    if (exiting_owner.owner_id.empty()) {
+        return;
+    }
+    try {
+        pg::call([] { AbortOutOfAnyTransaction(); });
+        pg::WorkerTransaction transaction("duroxide: releasing sessions");
+        {
+            pg::SpiConnection spi;
+            store::Store(spi).release_owner_sessions(exiting_owner);
+        }
+        transaction.commit();
+    } catch (...) {
+        try {
+            pg::call([] {
+                AbortOutOfAnyTransaction();
+                FlushErrorState();
+            });
+        } catch (...) {
+            // Exiting anyway: the sessions are free once this process is gone.
+        }
+    }
+    exiting_owner.owner_id.clear();
+}
+
 } // namespace
 
 SessionKeeper::SessionKeeper(unsigned database_oid, int worker_index)
@@ -32,6 +66,8 @@ SessionKeeper::SessionKeeper(unsigned database_oid, int worker_index)
     seen_releases_ = session_releases_seen_by_database();
     next_renewal_ = Clock::now();
     next_cleanup_ = Clock::now() + milliseconds(settings.session_cleanup_interval_ms);
+    exiting_owner = owner();
+    pg::call([] { before_shmem_exit(release_sessions_at_exit, 0); });
 }
 
 store::SessionOwner SessionKeeper::owner() const {
@@ -56,7 +92,7 @@ void SessionKeeper::fetched(const store::FetchedActivity& activity) {
         return;
     }
     if (!activity.session_continued) {
-        states_.drop(*activity.item.session_id);
+        states_.drop(core::session_state_key(activity.item.instance, *activity.item.session_id));
         // A claim: count it now and renew from here on.
         ++owned_;
         report_sessions_owned(owned_);
@@ -77,22 +113,28 @@ std::optional<long> SessionKeeper::ms_until_due() const {
     return std::max<long>(wait, 0);
 }
 
-void SessionKeeper::renew_for_running_activity(store::Store& store,
+bool SessionKeeper::renew_for_running_activity(store::Store& store,
                                                const store::FetchedActivity& running,
                                                bool through_activity_lease) {
     const store::SessionOwner sessions = owner();
     // The owned list is left to maintain() after the activity: dropping session state now
     // could pull the running activity's own state from under it.
     store.renew_sessions(sessions, sessions.idle_timeout_ms);
+    bool kept = true;
     if (running.item.session_id) {
         // After renew_sessions, which would cut a longer hold back to the session lock timeout.
-        store.keep_activity_session(running, sessions, through_activity_lease);
+        kept = store.keep_activity_session(running, sessions, through_activity_lease);
     }
     next_renewal_ = Clock::now() + core::session_renewal_interval(timings_.lock_timeout);
+    return kept;
 }
 
-void SessionKeeper::sync(const std::vector<std::string>& owned) {
-    states_.keep_only(std::set<std::string>(owned.begin(), owned.end()));
+void SessionKeeper::sync(const std::vector<store::SessionKey>& owned) {
+    std::set<std::string> kept;
+    for (const auto& key : owned) {
+        kept.insert(core::session_state_key(key.instance, key.session));
+    }
+    states_.keep_only(kept);
     owned_ = static_cast<int>(owned.size());
     report_sessions_owned(owned_);
 }
@@ -108,7 +150,7 @@ void SessionKeeper::maintain() {
         return;
     }
     seen_releases_ = releases;
-    std::vector<std::string> owned;
+    std::vector<store::SessionKey> owned;
     {
         pg::WorkerTransaction transaction("duroxide: session upkeep");
         {

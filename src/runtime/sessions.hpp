@@ -1,9 +1,10 @@
 // An activity worker's side of sessions: its stable owner id, the session state it keeps for
 // plugins, and the upkeep of its session leases (renewal of busy sessions, unpinning of idle
 // and released ones, orphan cleanup by worker 0), done between units of work since the worker
-// is single-threaded. When the worker stops, its sessions' state goes with it; their rows stay,
-// claimable by others at once (no live process has the owner id) or reclaimed by this slot's
-// next process (same owner id).
+// is single-threaded. When the worker stops gracefully (SIGTERM, DROP EXTENSION, run_workers
+// off) it deletes its session leases on the way out; a crashed worker's rows stay, claimable
+// by others at once (no live process has the owner id) or reclaimed by this slot's next
+// process (same owner id). Sessions are keyed by (instance, session id).
 #pragma once
 
 #include "core/sessions/session_states.hpp"
@@ -41,7 +42,9 @@ public:
     // as in use, so that the idle rule does not drop it, and with `through_activity_lease`
     // holds it at least until the activity's lease ends.
     bool renewal_due() const { return has_sessions() && Clock::now() >= next_renewal_; }
-    void renew_for_running_activity(store::Store& store, const store::FetchedActivity& running,
+    // Returns false when the running activity's session is no longer this worker's (closed by
+    // its orchestration, released, or taken over): the activity is then cancelled.
+    bool renew_for_running_activity(store::Store& store, const store::FetchedActivity& running,
                                     bool through_activity_lease);
 
     // A session activity was fetched: a newly claimed session starts with no state (a
@@ -51,7 +54,7 @@ public:
 private:
     using Clock = std::chrono::steady_clock;
     void apply_settings();
-    void sync(const std::vector<std::string>& owned);
+    void sync(const std::vector<store::SessionKey>& owned);
     // Whether there are leases to renew or state to drop.
     bool has_sessions() const { return owned_ > 0 || !states_.empty(); }
 

@@ -438,14 +438,18 @@ DUROXIDE_SQL_FUNCTION(duroxide_store_abandon_work_item) {
 }
 
 // store_renew_sessions(lease_owner, session_owner, lock_timeout_ms, idle_timeout_ms)
-//   RETURNS SETOF text: the sessions the owner still holds.
+//   RETURNS SETOF text: the sessions the owner still holds, as "instance/session".
 DUROXIDE_SQL_FUNCTION(duroxide_store_renew_sessions) {
     int64_arg(fcinfo, 0, "lease_owner");
     sql_api::required_text(fcinfo, 1, "session_owner");
     const store::SessionOwner sessions = session_owner_args(fcinfo, 0, 1, 2, -1);
     const int idle_timeout_ms = int_arg(fcinfo, 3, "idle_timeout_ms");
-    const std::vector<std::string> owned = with_store(
+    const std::vector<store::SessionKey> keys = with_store(
         [&](store::Store& store) { return store.renew_sessions(sessions, idle_timeout_ms); });
+    std::vector<std::string> owned; // "instance/session"
+    for (const auto& key : keys) {
+        owned.push_back(key.instance + "/" + key.session);
+    }
     ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
     pg::call([fcinfo] { InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC); });
     for (const auto& session : owned) {

@@ -352,6 +352,7 @@ void Store::ack_orchestration_item(const OrchestrationBatch& batch, uint64_t exe
                                           std::to_string(cancelled.activity_id)});
     }
     record_kv_changes(batch.instance, turn);
+    record_session_changes(batch.instance, execution_id, turn);
     // Children and detached orchestrations belong to the same role as their starter.
     enqueue_orchestrator_items(turn.orchestrator_items, batch.owner_role);
 }
@@ -462,7 +463,8 @@ WorkFetch Store::fetch_work_item(int lock_timeout_ms, const SessionOwner& sessio
                     "pg_catalog.clock_timestamp() AS "
                     "continued "
                     "  FROM duroxide.worker_queue w "
-                    "  LEFT JOIN duroxide.session_locks s ON s.session_id = w.session_id "
+                    "  LEFT JOIN duroxide.session_locks s ON s.instance_id = w.instance_id "
+                    "    AND s.session_id = w.session_id "
                     "  WHERE w.visible_at <= (SELECT pg_catalog.clock_timestamp()) AND ") +
             tag_predicate(tags.mode) +
             " "
@@ -505,18 +507,18 @@ WorkFetch Store::fetch_work_item(int lock_timeout_ms, const SessionOwner& sessio
     // Claim (or re-claim) the session; a concurrent claim by another worker wins if it
     // committed first, and then this one gives the item back.
     auto claimed = spi_.execute(
-        "INSERT INTO duroxide.session_locks AS s (session_id, owner_id, locked_by, locked_until, "
-        "  last_activity_at) "
-        "VALUES ($1, $2, $3::bigint, pg_catalog.clock_timestamp() + $4::int * interval '1 "
-        "millisecond', "
+        "INSERT INTO duroxide.session_locks AS s (instance_id, session_id, owner_id, locked_by, "
+        "  locked_until, last_activity_at) "
+        "VALUES ($5, $1, $2, $3::bigint, pg_catalog.clock_timestamp() + $4::int * interval '1 millisecond', "
         "  pg_catalog.clock_timestamp()) "
-        "ON CONFLICT (session_id) DO UPDATE SET owner_id = excluded.owner_id, "
+        "ON CONFLICT (instance_id, session_id) DO UPDATE SET owner_id = excluded.owner_id, "
         "  locked_by = excluded.locked_by, locked_until = excluded.locked_until, "
         "  last_activity_at = excluded.last_activity_at, claimed_at = pg_catalog.clock_timestamp() "
         "WHERE s.owner_id = excluded.owner_id OR " SESSION_IS_FREE("s") " "
                                                                         "RETURNING 1",
         std::vector<SqlText>{*session, sessions.owner_id, std::to_string(sessions.lease_owner),
-                             std::to_string(sessions.lock_timeout_ms)});
+                             std::to_string(sessions.lock_timeout_ms),
+                             fetch.activity->item.instance});
     if (claimed.rows.empty()) {
         abandon_work_item(*fetch.activity, 0, true);
         fetch.activity.reset();
@@ -538,38 +540,36 @@ void Store::ack_work_item(const FetchedActivity& activity, const core::WorkItem&
     }
     if (activity.item.session_id) {
         // Activity keeps the session pinned; only its owner's own completion counts.
-        spi_.execute(
-            "UPDATE duroxide.session_locks SET last_activity_at = pg_catalog.clock_timestamp(), "
-            "  locked_until = greatest(locked_until, "
-            "    pg_catalog.clock_timestamp() + $4::int * interval '1 millisecond') "
-            "WHERE session_id = $1 AND owner_id = $2 AND locked_by = $3::bigint",
-            std::vector<SqlText>{*activity.item.session_id, sessions.owner_id,
-                                 std::to_string(sessions.lease_owner),
-                                 std::to_string(sessions.lock_timeout_ms)});
+        spi_.execute("UPDATE duroxide.session_locks SET last_activity_at = pg_catalog.clock_timestamp(), "
+                     "  locked_until = greatest(locked_until, "
+                     "    pg_catalog.clock_timestamp() + $4::int * interval '1 millisecond') "
+                     "WHERE instance_id = $5 AND session_id = $1 AND owner_id = $2 "
+                     "  AND locked_by = $3::bigint",
+                     std::vector<SqlText>{*activity.item.session_id, sessions.owner_id,
+                                          std::to_string(sessions.lease_owner),
+                                          std::to_string(sessions.lock_timeout_ms),
+                                          activity.item.instance});
     }
     enqueue_orchestrator(completion);
 }
 
-std::vector<std::string> Store::renew_sessions(const SessionOwner& sessions, int idle_timeout_ms) {
+std::vector<SessionKey> Store::renew_sessions(const SessionOwner& sessions, int idle_timeout_ms) {
     auto rows = spi_.execute(
         "WITH renewed AS ("
         "  UPDATE duroxide.session_locks "
         "  SET locked_until = pg_catalog.clock_timestamp() + $3::int * interval '1 millisecond' "
-        "  WHERE owner_id = $1 AND locked_by = $2::bigint AND locked_until > "
-        "pg_catalog.clock_timestamp() "
-        "    AND last_activity_at > pg_catalog.clock_timestamp() - $4::int * interval '1 "
-        "millisecond' "
-        "  RETURNING session_id) "
-        "SELECT session_id FROM renewed "
-        "UNION SELECT session_id FROM duroxide.session_locks "
-        "  WHERE owner_id = $1 AND locked_by = $2::bigint AND locked_until > "
-        "pg_catalog.clock_timestamp()",
+        "  WHERE owner_id = $1 AND locked_by = $2::bigint AND locked_until > pg_catalog.clock_timestamp() "
+        "    AND last_activity_at > pg_catalog.clock_timestamp() - $4::int * interval '1 millisecond' "
+        "  RETURNING instance_id, session_id) "
+        "SELECT instance_id, session_id FROM renewed "
+        "UNION SELECT instance_id, session_id FROM duroxide.session_locks "
+        "  WHERE owner_id = $1 AND locked_by = $2::bigint AND locked_until > pg_catalog.clock_timestamp()",
         std::vector<SqlText>{sessions.owner_id, std::to_string(sessions.lease_owner),
                              std::to_string(sessions.lock_timeout_ms),
                              std::to_string(idle_timeout_ms)});
-    std::vector<std::string> owned;
+    std::vector<SessionKey> owned;
     for (const auto& row : rows.rows) {
-        owned.push_back(*row[0]);
+        owned.push_back({*row[0], *row[1]});
     }
     return owned;
 }
@@ -579,25 +579,29 @@ uint64_t Store::cleanup_orphaned_sessions() {
         .execute("DELETE FROM duroxide.session_locks s WHERE " SESSION_IS_FREE(
             "s") " "
                  "AND NOT EXISTS (SELECT 1 FROM duroxide.worker_queue w "
-                 "  WHERE w.session_id = s.session_id)")
+                 "  WHERE w.instance_id = s.instance_id AND w.session_id = s.session_id)")
         .processed;
 }
 
-void Store::keep_activity_session(const FetchedActivity& activity, const SessionOwner& sessions,
+bool Store::keep_activity_session(const FetchedActivity& activity, const SessionOwner& sessions,
                                   bool to_activity_lease_end) {
     // greatest() skips the NULL of the activity's lease when it is not asked for or is gone.
-    spi_.execute(
-        "UPDATE duroxide.session_locks s SET last_activity_at = pg_catalog.clock_timestamp(), "
-        "  locked_until = greatest(s.locked_until, "
-        "    pg_catalog.clock_timestamp() + $4::int * interval '1 millisecond', "
-        "    (SELECT w.locked_until FROM duroxide.worker_queue w "
-        "      WHERE $7::boolean AND w.id = $5::bigint AND w.lock_token = $6)) "
-        "WHERE s.session_id = $1 AND s.owner_id = $2 AND s.locked_by = $3::bigint "
-        "  AND s.locked_until > pg_catalog.clock_timestamp()",
-        std::vector<SqlText>{*activity.item.session_id, sessions.owner_id,
-                             std::to_string(sessions.lease_owner),
-                             std::to_string(sessions.lock_timeout_ms), std::to_string(activity.id),
-                             activity.lock_token, to_activity_lease_end ? "true" : "false"});
+    // A lease that ran out but that nobody took over is still this worker's: it is extended.
+    return !spi_.execute(
+                    "UPDATE duroxide.session_locks s SET last_activity_at = pg_catalog.clock_timestamp(), "
+                    "  locked_until = greatest(s.locked_until, "
+                    "    pg_catalog.clock_timestamp() + $4::int * interval '1 millisecond', "
+                    "    (SELECT w.locked_until FROM duroxide.worker_queue w "
+                    "      WHERE $7::boolean AND w.id = $5::bigint AND w.lock_token = $6)) "
+                    "WHERE s.instance_id = $8 AND s.session_id = $1 AND s.owner_id = $2 "
+                    "  AND s.locked_by = $3::bigint RETURNING 1",
+                    std::vector<SqlText>{*activity.item.session_id, sessions.owner_id,
+                                         std::to_string(sessions.lease_owner),
+                                         std::to_string(sessions.lock_timeout_ms),
+                                         std::to_string(activity.id), activity.lock_token,
+                                         to_activity_lease_end ? "true" : "false",
+                                         activity.item.instance})
+                .rows.empty();
 }
 
 bool Store::renew_work_item_lock(const FetchedActivity& activity, int lock_timeout_ms) {

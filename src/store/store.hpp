@@ -79,6 +79,12 @@ struct SessionOwner {
     int idle_timeout_ms = 300000; // validated: sessions idle longer are no longer renewed
 };
 
+// A session's identity: sessions belong to their instance.
+struct SessionKey {
+    std::string instance, session;
+    bool operator==(const SessionKey&) const = default;
+};
+
 struct WorkFetch {
     std::optional<FetchedActivity> activity;
     // The item's session was claimed by another worker between the fetch's read and its
@@ -162,15 +168,19 @@ public:
 
     // Renews the leases of this process's sessions that saw activity within `idle_timeout_ms`
     // (idle ones run out) and returns the sessions it still owns.
-    std::vector<std::string> renew_sessions(const SessionOwner& sessions, int idle_timeout_ms);
+    std::vector<SessionKey> renew_sessions(const SessionOwner& sessions, int idle_timeout_ms);
+    // A graceful stop: releases every session of this process at once (others may claim them
+    // now); returns how many.
+    uint64_t release_owner_sessions(const SessionOwner& sessions);
     // Deletes sessions whose lease ran out or whose owner is gone and that have no queued
     // activity; returns how many.
     uint64_t cleanup_orphaned_sessions();
     // The session of a running activity (`activity` must have one) is in use: marks it active
     // and extends its lease to now + the session lock timeout, or to the end of the activity's
     // lease when `to_activity_lease_end` and that is later. Only while `sessions` still holds
-    // it; does nothing otherwise.
-    void keep_activity_session(const FetchedActivity& activity, const SessionOwner& sessions,
+    // it: false when the session was closed, released or taken over (the activity has lost
+    // its session and is to be cancelled).
+    bool keep_activity_session(const FetchedActivity& activity, const SessionOwner& sessions,
                                bool to_activity_lease_end);
 
     // ctx.sql() of plugin activities (runtime/activity_execution.cpp).
@@ -200,6 +210,12 @@ private:
     // Writes the turn's KV events into kv_delta (NULL value = tombstone; KeyValuesCleared
     // tombstones every key) and, when the execution ended, merges kv_delta into kv_store.
     void record_kv_changes(const std::string& instance, const core::TurnResult& turn);
+    // Explicit sessions (sessions.cpp): records the sessions the turn opened; for those it
+    // closed, deletes their queued activities (including running ones: lock stealing) and
+    // their session lease; when the execution completed or failed, closes and unpins every
+    // session of the instance. Continue-as-new keeps them.
+    void record_session_changes(const std::string& instance, uint64_t execution_id,
+                                const core::TurnResult& turn);
 
     Statements spi_; // the store's statement set on the caller's connection
 };

@@ -108,6 +108,13 @@ std::vector<Golden> goldens() {
              R"("type":"KeyValueSet","key":"k","value":"v","last_updated_at_ms":1700000000001)")},
         {"KeyValueCleared", event_json(kEnvelope, R"("type":"KeyValueCleared","key":"k")")},
         {"KeyValuesCleared", event_json(kEnvelope, R"("type":"KeyValuesCleared")")},
+        {"SessionOpened", event_json(kEnvelope, R"("type":"SessionOpened","session_id":"s1")")},
+        {"SessionClosed", event_json(kEnvelope, R"("type":"SessionClosed","session_id":"s1")")},
+        // Our extension: the sessions a continued execution starts with (omitted when unset).
+        {"OrchestrationStarted",
+         event_json(kEnvelope,
+                    R"("type":"OrchestrationStarted","name":"Loop","version":"1.0.0","input":"2",)"
+                    R"("parent_instance":null,"parent_id":null,"open_sessions":["a","b"])")},
     };
 }
 

@@ -34,6 +34,8 @@ TEST(WorkItemCodec, EveryVariantRoundTripsToTheSameBytes) {
         R"("carry_forward_events":[["q","m1"]],"initial_custom_status":"s"}})",
         R"({"ContinueAsNew":{"instance":"i","orchestration":"Loop","input":"1","version":"1.0.0",)"
         R"("carry_forward_events":[]}})",
+        R"({"ContinueAsNew":{"instance":"i","orchestration":"Loop","input":"1","version":null,)"
+        R"("carry_forward_events":[],"open_sessions":[]}})",
         R"({"QueueMessage":{"instance":"i","name":"Signal","data":"early_bird"}})",
     };
     std::set<std::string> seen;

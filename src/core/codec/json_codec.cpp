@@ -64,6 +64,17 @@ public:
         }
         writer_.EndArray();
     }
+    void opt_strings(const char* name, const std::optional<std::vector<std::string>>& v) {
+        if (!v) {
+            return; // omitted when absent
+        }
+        key(name);
+        writer_.StartArray();
+        for (const std::string& text : *v) {
+            string_value(text);
+        }
+        writer_.EndArray();
+    }
     // {"Tag":{ ... }} — call fill() to write the inner fields.
     template <typename Fill>
     void tagged(const char* tag, Fill&& fill) {
@@ -195,6 +206,7 @@ void write_event_fields(Out& out, const Event& event) {
                 if (e.parent_execution_id) {
                     out.u64("parent_execution_id", *e.parent_execution_id);
                 }
+                out.opt_strings("open_sessions", e.open_sessions);
             },
             [&](const OrchestrationCompleted& e) { out.str("output", e.output); },
             [&](const OrchestrationFailed& e) { write_details_field(out, "details", e.details); },
@@ -246,6 +258,8 @@ void write_event_fields(Out& out, const Event& event) {
             },
             [&](const KeyValueCleared& e) { out.str("key", e.key); },
             [&](const KeyValuesCleared&) {},
+            [&](const SessionOpened& e) { out.str("session_id", e.session_id); },
+            [&](const SessionClosed& e) { out.str("session_id", e.session_id); },
         },
         event.kind);
 }
@@ -327,6 +341,7 @@ void write_work_item(Out& out, const WorkItem& item) {
                            out.opt_str("version", w.version, false);
                            out.pairs("carry_forward_events", w.carry_forward_events);
                            out.opt_str("initial_custom_status", w.initial_custom_status, true);
+                           out.opt_strings("open_sessions", w.open_sessions);
                        },
                        [&](const QueueMessage& w) {
                            out.str("instance", w.instance);
@@ -531,6 +546,23 @@ public:
         }
         return pairs(*v, name);
     }
+    std::optional<std::vector<std::string>> opt_strings(const char* name) const {
+        const Value* v = find(name);
+        if (v == nullptr || v->IsNull()) {
+            return std::nullopt;
+        }
+        if (!v->IsArray()) {
+            wrong(name, "an array of strings");
+        }
+        std::vector<std::string> result;
+        for (const auto& item : v->GetArray()) {
+            if (!item.IsString()) {
+                wrong(name, "an array of strings");
+            }
+            result.emplace_back(item.GetString(), item.GetStringLength());
+        }
+        return result;
+    }
     const char* what() const { return what_; }
 
 private:
@@ -637,7 +669,8 @@ EventKind read_event_kind(const In& in, const std::string& type) {
                                     in.opt_u64("parent_id"),
                                     in.opt_pairs("carry_forward_events"),
                                     in.opt_str("initial_custom_status"),
-                                    in.opt_u64("parent_execution_id")};
+                                    in.opt_u64("parent_execution_id"),
+                                    in.opt_strings("open_sessions")};
     }
     if (type == "OrchestrationCompleted")
         return OrchestrationCompleted{in.str("output")};
@@ -697,6 +730,10 @@ EventKind read_event_kind(const In& in, const std::string& type) {
         return KeyValueCleared{in.str("key")};
     if (type == "KeyValuesCleared")
         return KeyValuesCleared{};
+    if (type == "SessionOpened")
+        return SessionOpened{in.str("session_id")};
+    if (type == "SessionClosed")
+        return SessionClosed{in.str("session_id")};
     throw CodecError("Event: unknown type \"" + type + "\"");
 }
 
@@ -758,7 +795,7 @@ WorkItem read_work_item(const Value& v) {
         return {work::ContinueAsNew{
             in.str("instance"), in.str("orchestration"), in.str("input"), in.opt_str("version"),
             in.opt_pairs("carry_forward_events").value_or(CarryForwardEvents{}),
-            in.opt_str("initial_custom_status")}};
+            in.opt_str("initial_custom_status"), in.opt_strings("open_sessions")}};
     }
     if (tag == "QueueMessage")
         return {QueueMessage{in.str("instance"), in.str("name"), in.str("data")}};

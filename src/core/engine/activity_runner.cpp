@@ -55,7 +55,8 @@ protected:
         if (environment_.session_states == nullptr) {
             throw std::logic_error("this worker keeps no session state");
         }
-        return environment_.session_states->get_or_make(*item_.session_id, key, make);
+        return environment_.session_states->get_or_make(
+            session_state_key(item_.instance, *item_.session_id), key, make);
     }
 
 private:

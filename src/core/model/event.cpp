@@ -34,6 +34,8 @@ constexpr std::array<const char*, std::variant_size_v<EventKind>> kTypeNames = {
     "KeyValueSet",
     "KeyValueCleared",
     "KeyValuesCleared",
+    "SessionOpened",
+    "SessionClosed",
 };
 } // namespace
 

@@ -28,6 +28,10 @@ struct OrchestrationStarted {
     // scheduled this child, reported back with its completion so that a parent which has
     // continued as new meanwhile ignores it.
     std::optional<uint64_t> parent_execution_id;
+    // An extension of duroxide's shape (written only when set): the explicit sessions open when
+    // the previous execution continued as new (they stay open; set, even empty, once the
+    // instance has opened any session, which keeps it in explicit session mode).
+    std::optional<std::vector<std::string>> open_sessions;
     DUROXIDE_EQ(OrchestrationStarted);
 };
 struct OrchestrationCompleted {
@@ -131,6 +135,15 @@ struct KeyValueCleared {
 struct KeyValuesCleared {
     DUROXIDE_EQ(KeyValuesCleared);
 };
+// Explicit activity sessions (OrchestrationContext::open_session / close_session).
+struct SessionOpened {
+    std::string session_id;
+    DUROXIDE_EQ(SessionOpened);
+};
+struct SessionClosed {
+    std::string session_id;
+    DUROXIDE_EQ(SessionClosed);
+};
 } // namespace events
 
 using EventKind =
@@ -144,7 +157,8 @@ using EventKind =
                  events::OrchestrationCancelRequested, events::ExternalSubscribedCancelled,
                  events::QueueSubscribed, events::QueueEventDelivered,
                  events::QueueSubscriptionCancelled, events::CustomStatusUpdated,
-                 events::KeyValueSet, events::KeyValueCleared, events::KeyValuesCleared>;
+                 events::KeyValueSet, events::KeyValueCleared, events::KeyValuesCleared,
+                 events::SessionOpened, events::SessionClosed>;
 
 struct Event {
     uint64_t event_id = 0;

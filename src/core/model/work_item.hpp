@@ -76,6 +76,9 @@ struct ContinueAsNew {
     std::optional<std::string> version;
     CarryForwardEvents carry_forward_events;
     std::optional<std::string> initial_custom_status;
+    // Extension (written only when set): the explicit sessions that stay open in the next
+    // execution (see events::OrchestrationStarted::open_sessions).
+    std::optional<std::vector<std::string>> open_sessions;
     DUROXIDE_EQ(ContinueAsNew);
 };
 struct QueueMessage {

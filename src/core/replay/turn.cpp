@@ -4,6 +4,7 @@
 #include "core/fiber/fiber.hpp"
 #include "core/model/limits.hpp"
 #include "core/replay/kv_state.hpp"
+#include "core/replay/session_tracking.hpp"
 #include "core/routing/tag_filter.hpp"
 #include "duroxide/orchestration_context.hpp"
 
@@ -71,7 +72,9 @@ bool is_schedule(const EventKind& kind) {
            std::holds_alternative<events::CustomStatusUpdated>(kind) ||
            std::holds_alternative<events::SubOrchestrationScheduled>(kind) ||
            std::holds_alternative<events::OrchestrationChained>(kind) ||
-           std::holds_alternative<events::QueueSubscribed>(kind) || is_kv_event(kind);
+           std::holds_alternative<events::QueueSubscribed>(kind) ||
+           std::holds_alternative<events::SessionOpened>(kind) ||
+           std::holds_alternative<events::SessionClosed>(kind) || is_kv_event(kind);
 }
 
 std::string describe(const EventKind& kind) {
@@ -97,6 +100,12 @@ std::string describe(const EventKind& kind) {
     }
     if (auto* q = std::get_if<events::QueueSubscribed>(&kind)) {
         return "dequeue from " + q->name;
+    }
+    if (auto* o = std::get_if<events::SessionOpened>(&kind)) {
+        return "open session " + o->session_id;
+    }
+    if (auto* c = std::get_if<events::SessionClosed>(&kind)) {
+        return "close session " + c->session_id;
     }
     return std::string("custom status update");
 }
@@ -165,6 +174,13 @@ public:
             if (const auto problem = tag_name_problem(*options.tag)) {
                 throw SystemFailureSignal{
                     ErrorDetails::orchestration_failed("activity " + *problem)};
+            }
+        }
+        if (options.session_id) {
+            // Explicit mode: only open sessions (session_tracking.hpp); not catchable.
+            if (const auto problem = sessions_.schedule_problem(*options.session_id)) {
+                limit_failure_ = ErrorDetails::orchestration_failed(*problem); // kept: see KV
+                throw SystemFailureSignal{*limit_failure_};
             }
         }
         events::ActivityScheduled scheduled{std::string(name), std::string(input),
@@ -299,6 +315,31 @@ public:
         }
         return keys.size();
     }
+
+    // --- explicit sessions (session_tracking.hpp): each open and close is a schedule event
+    std::string open_session() override {
+        return open_session_with_id(
+            generated_session_id(input_->execution_id, upcoming_event_id()));
+    }
+    std::string open_session_with_id(std::string_view session) override {
+        if (auto problem = sessions_.open_problem(session, input_->max_open_sessions)) {
+            limit_failure_ = ErrorDetails::orchestration_failed(*problem); // kept: see KV
+            throw SystemFailureSignal{*limit_failure_};
+        }
+        if (!sessions_.is_open(session)) {
+            schedule(events::SessionOpened{std::string(session)});
+            sessions_.opened(session);
+        }
+        return std::string(session);
+    }
+    void close_session(std::string_view session) override {
+        schedule(events::SessionClosed{std::string(session)});
+        sessions_.closed(session);
+    }
+    bool is_session_open(std::string_view session) const override {
+        return sessions_.is_open(session);
+    }
+    std::optional<std::vector<std::string>> carried_sessions() const { return sessions_.carried(); }
 
     [[noreturn]] void continue_as_new(std::string_view input) override {
         throw ContinueAsNewSignal{std::string(input), std::nullopt};
@@ -533,6 +574,7 @@ private:
                 custom_status_ = status->status;
             } else if (auto* started = std::get_if<events::OrchestrationStarted>(&event.kind)) {
                 custom_status_ = started->initial_custom_status; // carried by continue-as-new
+                sessions_.start(started->open_sessions);
             }
             const uint64_t source = event.source_event_id.value_or(0);
             std::visit(
@@ -618,6 +660,7 @@ private:
     uint64_t new_id_ = 0;
     KvState kv_;
     std::optional<ErrorDetails> limit_failure_; // a limit the code broke
+    SessionTracking sessions_;
 };
 
 Event make_event(const TurnInput& input, uint64_t id, std::optional<uint64_t> source,
@@ -927,7 +970,7 @@ bool finish_turn(const TurnInput& input, TurnResult& result, ResidentExecution& 
             input, next_id, std::nullopt, events::OrchestrationContinuedAsNew{result.output}));
         result.orchestrator_items.push_back({work::ContinueAsNew{
             input.instance, started.name, result.output, execution.next_version,
-            turn.unconsumed_messages(), turn.get_custom_status()}});
+            turn.unconsumed_messages(), turn.get_custom_status(), turn.carried_sessions()}});
         break;
     case ExecutionStatus::Running:
         break;
@@ -988,12 +1031,13 @@ struct ExecutionStart {
     work::StartOrchestration start;
     CarryForwardEvents carried;
     std::optional<std::string> initial_custom_status;
+    std::optional<std::vector<std::string>> open_sessions;
 };
 
 std::optional<ExecutionStart> execution_start(const TurnInput& input) {
     for (const WorkItem& message : input.messages) {
         if (auto* start = std::get_if<work::StartOrchestration>(&message.kind)) {
-            return ExecutionStart{*start, {}, std::nullopt};
+            return ExecutionStart{*start, {}, std::nullopt, std::nullopt};
         }
         if (auto* next = std::get_if<work::ContinueAsNew>(&message.kind)) {
             // A child stays its parent's child across continue-as-new.
@@ -1004,7 +1048,7 @@ std::optional<ExecutionStart> execution_start(const TurnInput& input) {
                     previous ? previous->parent_instance : std::nullopt,
                     previous ? previous->parent_id : std::nullopt, input.execution_id,
                     previous ? previous->parent_execution_id : std::nullopt},
-                next->carry_forward_events, next->initial_custom_status};
+                next->carry_forward_events, next->initial_custom_status, next->open_sessions};
         }
     }
     return std::nullopt;
@@ -1020,7 +1064,8 @@ events::OrchestrationStarted started_event(const ExecutionStart& begin, std::str
         start.parent_id,
         begin.carried.empty() ? std::nullopt : std::optional<CarryForwardEvents>(begin.carried),
         begin.initial_custom_status,
-        start.parent_execution_id};
+        start.parent_execution_id,
+        begin.open_sessions};
 }
 
 } // namespace

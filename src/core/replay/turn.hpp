@@ -55,6 +55,9 @@ struct TurnInput {
     // execution starts from. Not needed (and not loaded) when history_omitted.
     KvSnapshot kv_snapshot;
 
+    // duroxide.max_open_sessions: how many explicit sessions may be open at once.
+    std::size_t max_open_sessions = 10;
+
     uint64_t persisted_last_event_id() const {
         return history_omitted ? last_event_id : (history.empty() ? 0 : history.back().event_id);
     }

@@ -1,5 +1,6 @@
 // The state an activity worker keeps per session it owns (ActivityContext::session_state):
-// objects keyed by session id and type key, dropped when the session leaves the worker.
+// objects keyed by session (session_state_key: sessions belong to their instance) and type
+// key, dropped when the session leaves the worker.
 #pragma once
 
 #include <functional>
@@ -11,6 +12,14 @@
 #include <vector>
 
 namespace duroxide::core {
+
+// The key of a session's state: its instance and id (two instances may use one id).
+inline std::string session_state_key(std::string_view instance, std::string_view session) {
+    std::string key(instance);
+    key += '\x1f';
+    key += session;
+    return key;
+}
 
 class SessionStates {
 public:

@@ -6,6 +6,8 @@
 #include <duroxide/registry.hpp>
 #include <duroxide/version.hpp>
 
+#include "sample_sessions.hpp"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -721,6 +723,7 @@ void register_all(duroxide::PluginRegistrar& r) {
     a.register_activity("WhereAmI", where_am_i);
     register_engine_samples(r);
     register_scenario_samples(r);
+    register_session_samples(r);
     a.register_activity("RecordEffect", record_effect);
     a.register_activity("RecordThenFail", record_then_fail);
     a.register_activity("RecordThenWait", record_then_wait);

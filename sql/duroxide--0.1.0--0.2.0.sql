@@ -2769,6 +2769,9 @@ COMMENT ON VIEW duroxide.sessions IS
 REVOKE ALL ON duroxide.sessions FROM PUBLIC;
 GRANT SELECT ON duroxide.sessions TO duroxide_admin, duroxide_user;
 
+-- The sessions view filters by the caller's access (it runs the check as the caller).
+GRANT EXECUTE ON FUNCTION duroxide._may_access(oid) TO duroxide_admin, duroxide_user;
+
 CREATE FUNCTION duroxide.release_session(instance text, session_id text) RETURNS boolean
     LANGUAGE sql VOLATILE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp
     BEGIN ATOMIC

@@ -90,7 +90,7 @@ SELECT string_agg(s, ', ' ORDER BY s) AS owner_b_holds
 
 -- [explicit 8] Continue-as-new keeps the instance's sessions; completion closes them all
 -- (and only that instance's).
-SELECT pv.ack_work('e1#17', owner => -2, session_owner => 'owner-b');
+SELECT pv.ack_work('e1#17', owner => -1, session_owner => 'owner-a');
 SELECT pg_temp.turn('e1');
 SELECT pv.ack('e1', delta => jsonb_build_array(pv.ev('e1', 20, 'OrchestrationContinuedAsNew',
                   '{"input":""}')), status => 'ContinuedAsNew');
@@ -139,10 +139,12 @@ SET ROLE regress_sess_a;
 SELECT instance_id, session_id, lifecycle, owner_id, pending_items FROM duroxide.sessions;
 SET ROLE regress_sess_b;
 SELECT instance_id, session_id, lifecycle, owner_id, pending_items FROM duroxide.sessions;
-SELECT pv.try($$SELECT duroxide.release_session('vb', 'shared')$$) AS user_release;
 SET ROLE regress_sess_admin;
 SELECT instance_id, session_id, lifecycle FROM duroxide.sessions ORDER BY 1;
 RESET ROLE;
+SELECT has_function_privilege('regress_sess_b', 'duroxide.release_session(text, text)', 'EXECUTE')
+    AS user_may_release, has_function_privilege('regress_sess_admin',
+    'duroxide.release_session(text, text)', 'EXECUTE') AS admin_may_release;
 SELECT pv.reset();
 DROP ROLE regress_sess_a, regress_sess_b, regress_sess_admin;
 SELECT duroxide_internal.probe_detach(-1), duroxide_internal.probe_detach(-2);

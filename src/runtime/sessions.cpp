@@ -10,7 +10,9 @@
 #include <algorithm>
 #include <set>
 
+extern "C" {
 #include "storage/ipc.h"
+}
 
 namespace duroxide::runtime {
 

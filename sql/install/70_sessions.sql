@@ -32,7 +32,6 @@ CREATE TABLE duroxide.open_sessions (
 );
 REVOKE ALL ON duroxide.open_sessions FROM PUBLIC;
 GRANT SELECT ON duroxide.open_sessions TO duroxide_admin;
-SELECT pg_catalog.pg_extension_config_dump('duroxide.open_sessions', '');
 
 CREATE FUNCTION duroxide._session_owner_pid(owner text) RETURNS integer
     LANGUAGE c STRICT VOLATILE PARALLEL RESTRICTED

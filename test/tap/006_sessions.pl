@@ -2,9 +2,11 @@
 # report ("<worker id>|<pid>|<visit number of the session on that worker>"), never from timing:
 # routing to one worker with its session state, distinct sessions on distinct workers at one
 # session per worker, capacity that blocks then unblocks, release from SQL dropping the state,
-# mixed items, a session counted once, continue-as-new and retries keeping the session, idle
-# unpinning, settings validation, a killed owner's session claimable at once, and a restarted
-# server's workers getting their own sessions back by their stable ids.
+# mixed items, continue-as-new and retries keeping the session, idle unpinning, settings
+# validation, a killed owner's session claimable at once, and, after a crash-like stop (no
+# graceful release), the workers getting their own sessions back by their stable ids. These
+# are implicit sessions (never opened); since explicit sessions (015_explicit_sessions.pl) a
+# session belongs to its instance and is unpinned when the instance ends.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -70,9 +72,8 @@ is(scalar(@series), 4, 'four visits');
 is(scalar(keys %{{ map { $_->[0] => 1 } @series }}), 1, 'all on one worker');
 like($series[0][0], qr{^node-a/\d+/[0-2]$}, 'worker id is <node id>/<database>/<index>');
 is(join(',', map { $_->[2] } @series), '1,2,3,4', 'the session state lived across activities');
-is($node->safe_psql('postgres',
-        "SELECT owner_id || ' ' || session_state FROM duroxide.sessions WHERE session_id = 'A'"),
-    "$series[0][0] active", 'duroxide.sessions shows the owner');
+is($node->safe_psql('postgres', "SELECT count(*) FROM duroxide.sessions WHERE session_id = 'A'"),
+    '0', 'the completed instance unpinned its session');
 my $log = slurp_file($node->logfile);
 my @orchestration_traces = $log =~ /LOG:  duroxide: orchestration SessionSeries\@1\.0\.0 route \(execution 1\): series of 4 on session A/g;
 is(scalar(@orchestration_traces), 1, 'the orchestration trace line is logged once, not on replay');
@@ -94,23 +95,36 @@ foreach my $session (sort keys %by_session) {
 }
 is(scalar(keys %{{ reverse %owner_of }}), 3, 'three sessions on three workers');
 
-# --- capacity: every worker owns a session, so a fourth waits ... until one is released.
+# --- capacity: three waiting instances hold a session each, so every worker is at capacity
+# and a fourth session waits ... until one is released.
+start("hold$_", 'SessionSeries', "S$_:2:wait") for 1 .. 3;
+ok($node->poll_query_until('postgres',
+        "SELECT count(DISTINCT owner_id) = 3 FROM duroxide.sessions WHERE session_id IN ('S1', 'S2', 'S3') "
+      . "AND session_state = 'active'"), 'three sessions held on three workers');
+%owner_of = map { split /\|/ } split /\n/, $node->safe_psql('postgres',
+    "SELECT session_id || '|' || owner_id FROM duroxide.sessions WHERE session_id IN ('S1', 'S2', 'S3')");
+like($owner_of{S1}, qr{^node-a/\d+/[0-2]$}, 'duroxide.sessions shows the owner (<node id>/<database>/<index>)');
 start('blocked', 'SessionSeries', 'S4:1');
 sleep 1;
 is($node->safe_psql('postgres', "SELECT status FROM duroxide.get_orchestration_status('blocked')"),
     'Running', 'a fourth session waits while every worker is at capacity');
 is($node->safe_psql('postgres', "SELECT count(*) FROM duroxide.sessions WHERE session_id = 'S4'"),
     '0', 'nobody claimed it');
-is($node->safe_psql('postgres', "SELECT duroxide.release_session('S1')"), 't', 'release S1');
+is($node->safe_psql('postgres', "SELECT duroxide.release_session('hold1', 'S1')"), 't', 'release S1');
 my @blocked = visits(finish('blocked') =~ s/^Completed //r);
 is($blocked[0][0], $owner_of{S1}, "it runs on S1's former worker, the only one with room");
-is($node->safe_psql('postgres', "SELECT duroxide.release_session('S1')"), 'f',
+is($node->safe_psql('postgres', "SELECT duroxide.release_session('hold1', 'S1')"), 'f',
     'releasing an unpinned session says false');
 
-# Released sessions lose their state: S1 on its old worker starts again at visit 1.
-is($node->safe_psql('postgres', "SELECT duroxide.release_session('S4')"), 't', 'release S4');
-my @again = visits(run('again', 'SessionSeries', 'S1:1'));
-is("$again[0][0] $again[0][2]", "$owner_of{S1} 1", 'release dropped the session state');
+# Released sessions lose their state: S1 goes back to the only worker with room (the blocked
+# instance's session ended with it) and starts again at visit 1; S2 and S3 kept theirs.
+$node->safe_psql('postgres', "SELECT duroxide.raise_event('hold$_', 'next', '')") for 1 .. 3;
+my @again = visits(finish('hold1') =~ s/^Completed //r);
+is("$again[1][0] $again[1][2]", "$owner_of{S1} 1", 'release dropped the session state');
+foreach my $i (2, 3) {
+    my @kept = visits(finish("hold$i") =~ s/^Completed //r);
+    is("$kept[1][0] $kept[1][2]", $owner_of{"S$i"} . ' 2', "S$i kept its worker and state");
+}
 release_all();
 
 # --- session and plain activities together; a session counts once however many activities.
@@ -121,8 +135,8 @@ my @mv = visits($mixed);
 is($mv[0][0], $mv[1][0], 'both session activities on one worker');
 is(join(',', sort map { $_->[2] } @mv), '1,2', 'sharing its state');
 ok($node->poll_query_until('postgres',
-        "SELECT sessions = 1 FROM duroxide.runtime_status WHERE pid = $mv[0][1]"),
-    'runtime_status counts the session once');
+        "SELECT sessions = 0 FROM duroxide.runtime_status WHERE pid = $mv[0][1]"),
+    'the completed instance left no session on its worker');
 release_all();
 
 # --- continue-as-new keeps the session, retries stay on it.
@@ -179,7 +193,8 @@ my @killed = visits(finish('kill') =~ s/^Completed //r);
 isnt($killed[1][1], $victim, 'the next activity ran in another process without waiting an hour');
 is($killed[1][2], '1', 'with fresh state');
 
-# --- a restarted server: each worker gets its own sessions back (stable owner ids).
+# --- a crash-like stop (immediate: no graceful release): each worker gets its own sessions
+# back (stable owner ids). A graceful stop releases them instead (015_explicit_sessions.pl).
 ok($node->poll_query_until('postgres', $workers_up), 'the killed worker is back');
 release_all();
 start("back$_", 'SessionSeries', "B$_:2:wait") for 1 .. 3;
@@ -188,7 +203,8 @@ ok($node->poll_query_until('postgres',
     'three sessions on three workers');
 my %before = map { split /\|/ } split /\n/, $node->safe_psql('postgres',
     "SELECT session_id || '|' || owner_id FROM duroxide.sessions WHERE session_id LIKE 'B_'");
-$node->restart;
+$node->stop('immediate');
+$node->start;
 ok($node->poll_query_until('postgres', $workers_up), 'workers are back after a restart');
 raise("back$_") for 1 .. 3;
 foreach my $i (1 .. 3) {

@@ -3,7 +3,8 @@
 # activities report ("<worker id>|<pid>|<visit number of the session on that worker>"), never
 # from timing: affinity across turns, the plugin guide's rehydrating cache, one session id in
 # two instances, continue-as-new carry, terminal cleanup, a session that is not open, close
-# during a running activity (cancelled) and a late completion (discarded), graceful release
+# during a running activity (cancelled), a lost session cancelling its running activity, a
+# late completion (discarded), graceful release
 # (SIGTERM) reclaimed without waiting for the lease, a crashed owner, and 1 000 open/close
 # cycles that leave nothing behind.
 use strict;
@@ -129,6 +130,19 @@ is($after[0][2], '1', 'the orchestration went on with a new session');
 ok($node->wait_for_log(qr/session activity cancelled on session held/), 'the running activity was cancelled');
 is(sql("SELECT count(*) FROM duroxide.read_history('close') WHERE event_type = 'ActivityCompleted'"),
     '1', 'only the new session\'s activity completed');
+
+# --- a worker that loses a session (released from SQL; the activity's own lease is intact)
+# cancels that session's running activity.
+my $lost_offset = -s $node->logfile;
+start('lost', 'CloseWhileRunning', '');
+ok($node->poll_query_until('postgres',
+    "SELECT count(*) = 1 FROM duroxide.worker_queue WHERE instance_id = 'lost' "
+  . "AND session_id = 'held' AND lock_token IS NOT NULL"), 'the session activity runs');
+is(sql("SELECT duroxide.release_session('lost', 'held')"), 't', 'its session is released');
+ok($node->wait_for_log(qr/SessionHold #3 of lost \(execution 1\): session activity cancelled/,
+    $lost_offset), 'the worker that lost the session cancelled its running activity');
+raise('lost', 'close');
+like(finish('lost'), qr/^Completed /, 'the orchestration closed the session and went on');
 
 # --- a late completion after close is discarded.
 my $offset = -s $node->logfile;

@@ -27,6 +27,7 @@ duroxide.session_cleanup_interval = '1h'
 duroxide.poll_interval = '500ms'
 max_worker_processes = 16
 restart_after_crash = on
+duroxide.max_open_sessions = 12
 });
 $node->start;
 $node->safe_psql('postgres', q{
@@ -118,6 +119,13 @@ start('notopen', 'SessionNotOpen', '');
 like(finish('notopen'), qr/^Failed .*not-opened.*which is not open in this instance/,
     'a session that is not open fails the orchestration');
 is(rows_of('notopen'), '', 'and the failure closed its open session');
+
+# --- at most duroxide.max_open_sessions (set to 12 above) open at once.
+is(run('many12', 'SessionMany', '12'), '12', 'twelve sessions may be open at once');
+start('many13', 'SessionMany', '13');
+like(finish('many13'), qr/^Failed .*12 sessions are open, the limit is 12/,
+    'a thirteenth fails the orchestration');
+is(rows_of('many13'), '', 'and its open sessions were closed');
 
 # --- close during a running activity: lock stealing cancels it.
 start('close', 'CloseWhileRunning', '');

@@ -182,6 +182,18 @@ std::string session_not_open(OrchestrationContext& ctx, const std::string&) {
     return ctx.schedule_activity_on_session("SessionVisit", "", "not-opened").value();
 }
 
+// Opens `input` sessions at once, then closes them. Output: how many were open.
+std::string session_many(OrchestrationContext& ctx, const std::string& input) {
+    const int count = std::stoi(input);
+    for (int i = 0; i < count; ++i) {
+        ctx.open_session_with_id("many-" + std::to_string(i));
+    }
+    for (int i = 0; i < count; ++i) {
+        ctx.close_session("many-" + std::to_string(i));
+    }
+    return std::to_string(count);
+}
+
 } // namespace
 
 void register_session_samples(duroxide::PluginRegistrar& r) {
@@ -192,6 +204,7 @@ void register_session_samples(duroxide::PluginRegistrar& r) {
     o.register_orchestration("SessionCarry", session_carry);
     o.register_orchestration("SessionChurn", session_churn);
     o.register_orchestration("SessionNotOpen", session_not_open);
+    o.register_orchestration("SessionMany", session_many);
     auto& a = r.activities();
     a.register_activity("Remember", remember);
     a.register_activity("SessionHold", session_hold);

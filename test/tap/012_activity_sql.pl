@@ -227,8 +227,9 @@ ok($node->wait_for_log(qr/HeartbeatFor #\d+ of "cancel-2" was cancelled: nothing
 
 # --- a long session activity keeps its session on its worker, at realistic ratios: the session
 # lease (2 s) is far shorter than the activity's (6 s, renewed after 3 s). Another activity of
-# the session, queued when the session's lease would have run out without renewals, waits for
-# the first and runs after it on the same worker; the session is never claimed anew meanwhile.
+# the session (same instance: sessions belong to their instance), queued when the session's
+# lease would have run out without renewals, waits for the first and runs after it on the same
+# worker; the session is never claimed anew meanwhile.
 $node->append_conf('postgresql.conf', qq{
 duroxide.activity_workers = 2
 duroxide.worker_lock_timeout = '6s'
@@ -236,7 +237,8 @@ duroxide.session_lock_timeout = '2s'
 });
 $node->restart;
 $node->safe_psql('postgres', q{
-SELECT duroxide.start_orchestration('pin-1', 'CallOnSession', 's-pin:HeartbeatFor:5000')
+SELECT duroxide.start_orchestration('pin-1', 'PinnedPair',
+    's-pin:5000|SELECT nextval(''long_runs'') || ''@'' || pg_backend_pid()')
 });
 ok($node->poll_query_until('postgres',
         "SELECT count(*) = 1 FROM duroxide.sessions WHERE session_id = 's-pin' AND worker_pid IS NOT NULL"),
@@ -248,27 +250,23 @@ my ($owner_pid) = $claim =~ /^\S+ (\d+) /;
 ok($node->poll_query_until('postgres',
         "SELECT clock_timestamp() > claimed_at + interval '2.5 s' FROM duroxide.session_locks "
       . "WHERE session_id = 's-pin'"), 'pinned: past the session lease');
-$node->safe_psql('postgres', q{
-SELECT duroxide.start_orchestration('pin-2', 'CallOnSession',
-    's-pin:SqlValue:SELECT nextval(''long_runs'') || ''@'' || pg_backend_pid()')
-});
+$node->safe_psql('postgres', "SELECT duroxide.raise_event('pin-1', 'second', '')");
 # Every claim of the session seen until the second activity is done (a new claim, even by the
 # same worker, changes claimed_at).
 my %claims = ($claim => 1);
 for (my $look = 0; $look < 3000; $look++) {
     my ($row, $done) = split /\|/, $node->safe_psql('postgres',
         "SELECT coalesce(($session_row), '') || '|' || (status IN ('Completed', 'Failed')) "
-      . "FROM duroxide.get_orchestration_status('pin-2')");
+      . "FROM duroxide.get_orchestration_status('pin-1')");
     $claims{$row} = 1 if $row ne '';
-    last if $done eq 't';
+    last if $done eq 'true';
     usleep(50_000);
 }
-ok(wait_status('pin-1', 'Completed'), 'pinned: the long activity completes');
-ok(wait_status('pin-2', 'Completed'), 'pinned: the activity queued behind it completes');
+ok(wait_status('pin-1', 'Completed'), 'pinned: both activities complete');
 is(join(', ', sort keys %claims), $claim, 'pinned: the session was never claimed anew');
-my ($first_run) = status_of('pin-1') =~ /^Completed runs (\d+)$/;
+my ($first_run, $second) = status_of('pin-1') =~ /^Completed runs (\d+)\|(.*)$/;
 ok(defined $first_run, 'pinned: the long activity ran to its end once');
-is(status_of('pin-2'), 'Completed ' . ($first_run + 1) . '@' . $owner_pid,
+is($second, ($first_run + 1) . '@' . $owner_pid,
     'pinned: the second activity ran after the first ended, on the session\'s worker');
 
 $node->stop;

@@ -194,6 +194,20 @@ std::string session_many(OrchestrationContext& ctx, const std::string& input) {
     return std::to_string(count);
 }
 
+// "<session>:<ms>|<sql>": HeartbeatFor <ms> on the session; after event "second" (while it
+// may still run), SqlValue <sql> on the same session. Output: both results, '|'-separated.
+std::string pinned_pair(OrchestrationContext& ctx, const std::string& input) {
+    const auto colon = input.find(':');
+    const auto bar = input.find('|');
+    const std::string session = input.substr(0, colon);
+    const DurableFuture first = ctx.schedule_activity_on_session(
+        "HeartbeatFor", input.substr(colon + 1, bar - colon - 1), session);
+    ctx.schedule_wait("second").get();
+    const DurableFuture second =
+        ctx.schedule_activity_on_session("SqlValue", input.substr(bar + 1), session);
+    return first.value() + "|" + second.value();
+}
+
 } // namespace
 
 void register_session_samples(duroxide::PluginRegistrar& r) {
@@ -205,6 +219,7 @@ void register_session_samples(duroxide::PluginRegistrar& r) {
     o.register_orchestration("SessionChurn", session_churn);
     o.register_orchestration("SessionNotOpen", session_not_open);
     o.register_orchestration("SessionMany", session_many);
+    o.register_orchestration("PinnedPair", pinned_pair);
     auto& a = r.activities();
     a.register_activity("Remember", remember);
     a.register_activity("SessionHold", session_hold);

@@ -5,7 +5,7 @@
 # mixed items, continue-as-new and retries keeping the session, idle unpinning, settings
 # validation, a killed owner's session claimable at once, and, after a crash-like stop (no
 # graceful release), the workers getting their own sessions back by their stable ids. These
-# are implicit sessions (never opened); since explicit sessions (015_explicit_sessions.pl) a
+# are implicit sessions (never opened); since explicit sessions (018_explicit_sessions.pl) a
 # session belongs to its instance and is unpinned when the instance ends.
 use strict;
 use warnings;
@@ -194,7 +194,7 @@ isnt($killed[1][1], $victim, 'the next activity ran in another process without w
 is($killed[1][2], '1', 'with fresh state');
 
 # --- a crash-like stop (immediate: no graceful release): each worker gets its own sessions
-# back (stable owner ids). A graceful stop releases them instead (015_explicit_sessions.pl).
+# back (stable owner ids). A graceful stop releases them instead (018_explicit_sessions.pl).
 ok($node->poll_query_until('postgres', $workers_up), 'the killed worker is back');
 release_all();
 start("back$_", 'SessionSeries', "B$_:2:wait") for 1 .. 3;

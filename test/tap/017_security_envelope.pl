@@ -22,6 +22,7 @@ my $node = PostgreSQL::Test::Cluster->new('security_envelope');
 $node->init;
 $node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'duroxide'
+duroxide.plugin_directories = '$ENV{DUROXIDE_PLUGIN_DIR}'
 duroxide.activity_workers = 1
 duroxide.poll_interval = '200ms'
 duroxide.activity_statement_timeout = '2s'

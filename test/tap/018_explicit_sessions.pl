@@ -18,6 +18,7 @@ $node->init;
 # Leases that outlast the test: a session leaves its worker only when closed or released.
 $node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'duroxide'
+duroxide.plugin_directories = '$ENV{DUROXIDE_PLUGIN_DIR}'
 duroxide.activity_workers = 4
 duroxide.worker_node_id = 'node-x'
 duroxide.worker_lock_timeout = '2s'

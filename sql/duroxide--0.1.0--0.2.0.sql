@@ -1325,6 +1325,7 @@ GRANT EXECUTE ON FUNCTION duroxide.cancel_instance(text, text, interval)
 SELECT pg_catalog.pg_extension_config_dump('duroxide.rewinds', '');
 SELECT pg_catalog.pg_extension_config_dump('duroxide.rewinds_rewind_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('duroxide.rewound_events', '');
+
 -- Client API honesty (issues 17, 18, 14): start_orchestration refuses unregistered
 -- orchestrations unless allow_unregistered, refuses taken and reserved ids, and returns whether
 -- it created the instance; raise_event, enqueue_event and cancel_instance return whether the
@@ -1948,6 +1949,149 @@ BEGIN
         'duroxide.start_orchestration(text, text, jsonb, text, boolean)',
         'duroxide.raise_event(text, text, text)', 'duroxide.cancel_instance(text, text)',
         'duroxide.enqueue_event(text, text, text)'] LOOP
+        EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO duroxide_admin, duroxide_user', f);
+    END LOOP;
+END
+$grants$;
+
+-- waits hold no relation locks while they sleep (issue 18, defect 3): each read runs in a
+-- subtransaction that is rolled back, so a DROP EXTENSION does not wait for a wait's timeout.
+CREATE OR REPLACE FUNCTION duroxide.wait_for_orchestration(instance text, timeout interval DEFAULT '30 s',
+    OUT status text, OUT output text, OUT error jsonb, OUT custom_status text,
+    OUT custom_status_version integer, OUT execution_id bigint, OUT orchestration_name text,
+    OUT orchestration_version text, OUT created_at timestamptz, OUT updated_at timestamptz)
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    deadline timestamptz;
+    seen bigint;
+BEGIN
+    -- Every read of a wait runs in a subtransaction that is always rolled back (DXW00), which
+    -- releases the relation locks it took: a wait must not hold them while it sleeps, or a
+    -- DROP EXTENSION would wait for its timeout, with every worker queued behind the drop.
+    BEGIN
+        PERFORM duroxide._check_wait(instance, timeout);
+        RAISE SQLSTATE 'DXW00';
+    EXCEPTION WHEN SQLSTATE 'DXW00' THEN NULL;
+    END;
+    deadline := clock_timestamp() + timeout;
+    LOOP
+        seen := duroxide._status_change_count();
+        BEGIN
+            SELECT * INTO status, output, error, custom_status, custom_status_version, execution_id,
+                   orchestration_name, orchestration_version, created_at, updated_at
+              FROM duroxide.get_orchestration_status(instance);
+            RAISE SQLSTATE 'DXW00';
+        EXCEPTION WHEN SQLSTATE 'DXW00' THEN NULL;
+        END;
+        EXIT WHEN status IN ('Completed', 'Failed');
+        IF clock_timestamp() >= deadline THEN
+            RAISE EXCEPTION 'timed out after % waiting for instance % (status %)', timeout,
+                duroxide._quote(instance), status USING ERRCODE = 'query_canceled';
+        END IF;
+        -- Capped at a second: a safety net only, wake-ups come from the dispatcher's commit.
+        PERFORM duroxide._await_status_change(seen,
+            least(1000, ceil(extract(epoch FROM deadline - clock_timestamp()) * 1000))::integer);
+    END LOOP;
+END
+$fn$;
+COMMENT ON FUNCTION duroxide.wait_for_orchestration(text, interval) IS
+    'Waits until the instance is Completed or Failed and returns its status; errors after '
+    '"timeout". Sleeps on a latch that the dispatcher sets when it commits a status change.';
+
+CREATE OR REPLACE FUNCTION duroxide.wait_for_status_change(instance text, last_seen_version integer,
+    timeout interval DEFAULT '30 s',
+    OUT status text, OUT output text, OUT error jsonb, OUT custom_status text,
+    OUT custom_status_version integer, OUT execution_id bigint, OUT orchestration_name text,
+    OUT orchestration_version text, OUT created_at timestamptz, OUT updated_at timestamptz)
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    deadline timestamptz;
+    seen bigint;
+BEGIN
+    -- Every read of a wait runs in a subtransaction that is always rolled back (DXW00), which
+    -- releases the relation locks it took: a wait must not hold them while it sleeps, or a
+    -- DROP EXTENSION would wait for its timeout, with every worker queued behind the drop.
+    BEGIN
+        PERFORM duroxide._check_wait(instance, timeout);
+        RAISE SQLSTATE 'DXW00';
+    EXCEPTION WHEN SQLSTATE 'DXW00' THEN NULL;
+    END;
+    IF last_seen_version IS NULL THEN
+        RAISE EXCEPTION 'last_seen_version must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF last_seen_version < 0 THEN
+        RAISE EXCEPTION 'last_seen_version must be 0 or more, not %', last_seen_version
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    deadline := clock_timestamp() + timeout;
+    LOOP
+        seen := duroxide._status_change_count();
+        BEGIN
+            SELECT * INTO status, output, error, custom_status, custom_status_version, execution_id,
+                   orchestration_name, orchestration_version, created_at, updated_at
+              FROM duroxide.get_orchestration_status(instance);
+            RAISE SQLSTATE 'DXW00';
+        EXCEPTION WHEN SQLSTATE 'DXW00' THEN NULL;
+        END;
+        EXIT WHEN custom_status_version > last_seen_version OR status IN ('Completed', 'Failed');
+        IF clock_timestamp() >= deadline THEN
+            RAISE EXCEPTION 'timed out after % waiting for a custom status of instance % newer than version %',
+                timeout, duroxide._quote(instance), last_seen_version USING ERRCODE = 'query_canceled';
+        END IF;
+        PERFORM duroxide._await_status_change(seen,
+            least(1000, ceil(extract(epoch FROM deadline - clock_timestamp()) * 1000))::integer);
+    END LOOP;
+END
+$fn$;
+COMMENT ON FUNCTION duroxide.wait_for_status_change(text, integer, interval) IS
+    'Waits until the instance''s custom status version exceeds "last_seen_version" (or the '
+    'instance ends) and returns its status; errors after "timeout".';
+
+CREATE OR REPLACE FUNCTION duroxide.wait_for_kv_value(instance text, key text,
+                                           timeout interval DEFAULT '30 s') RETURNS text
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    deadline timestamptz;
+    seen bigint;
+    found text;
+BEGIN
+    PERFORM duroxide._check_kv_arguments(instance, key);
+    -- Reads in a subtransaction always rolled back (DXW00): its relation locks are released,
+    -- so the sleeps hold none (see wait_for_orchestration).
+    BEGIN
+        PERFORM duroxide._check_wait(instance, timeout);
+        RAISE SQLSTATE 'DXW00';
+    EXCEPTION WHEN SQLSTATE 'DXW00' THEN NULL;
+    END;
+    deadline := clock_timestamp() + timeout;
+    LOOP
+        seen := duroxide._status_change_count();
+        BEGIN
+            found := duroxide.get_kv_value(instance, key);
+            RAISE SQLSTATE 'DXW00';
+        EXCEPTION WHEN SQLSTATE 'DXW00' THEN NULL;
+        END;
+        EXIT WHEN found IS NOT NULL;
+        IF clock_timestamp() >= deadline THEN
+            RAISE EXCEPTION 'timed out after % waiting for key % of instance %', timeout,
+                duroxide._quote(key), duroxide._quote(instance) USING ERRCODE = 'query_canceled';
+        END IF;
+        PERFORM duroxide._await_status_change(seen,
+            least(1000, ceil(extract(epoch FROM deadline - clock_timestamp()) * 1000))::integer);
+    END LOOP;
+    RETURN found;
+END
+$fn$;
+COMMENT ON FUNCTION duroxide.wait_for_kv_value(text, text, interval) IS
+    'Waits until "key" is set in an instance''s durable key-value store and returns its value; '
+    'errors after "timeout". Sleeps on the latch that the dispatcher sets when it commits a '
+    'turn that changes a status or a key.';
+
+
 -- SQL-authored workflows (issue 16): definitions, grants, start, list/show/drop
 -- SQL-authored workflows (docs/workflows.md): definitions are immutable, versioned JSON run by
 -- the extension's interpreter orchestration "duroxide.workflow". Written only through the
@@ -2055,131 +2199,6 @@ COMMENT ON FUNCTION duroxide._workflow_version_in_use(text, text) IS
 
 CREATE FUNCTION duroxide.define_workflow(name text, definition jsonb, version text DEFAULT NULL)
     RETURNS text
--- security: registration catalog (issue 14). The registration tables are written only through
--- validating SECURITY DEFINER functions that record the caller; duroxide_user reads them only
--- through registered_handlers (filtered). Rows from before cannot be told from rows an
--- administrator wrote directly, so they get registered_by_superuser = false (a registration
--- made by a superuser must be made again by one before it runs as a superuser) and, to keep
--- working as they did, every duroxide_user may call their activities (allowed_roles).
-REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON duroxide.plugins, duroxide.plugin_handlers,
-    duroxide.sql_activities FROM duroxide_admin, duroxide_user;
-REVOKE SELECT ON duroxide.plugins, duroxide.plugin_handlers, duroxide.sql_activities
-    FROM duroxide_user;
--- Raises unless the calling role is a superuser or has the privileges of duroxide_admin (EXECUTE
--- on a registration function may have been passed on through a function of an administrator).
-CREATE FUNCTION duroxide._require_admin(what text) RETURNS void
-    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
-AS $fn$
-BEGIN
-    IF NOT pg_has_role(duroxide._calling_role(), 'duroxide_admin', 'USAGE') THEN
-        RAISE EXCEPTION 'permission denied to %', what USING ERRCODE = 'insufficient_privilege',
-            HINT = 'Only members of duroxide_admin (and superusers) may do this.';
-    END IF;
-END
-$fn$;
-REVOKE ALL ON FUNCTION duroxide._require_admin(text) FROM PUBLIC;
-
--- The allow-list of an activity as stored: sorted, without duplicates; NULL or empty is NULL
--- (the default: the registrant's roles and duroxide_admin only).
-CREATE FUNCTION duroxide._allowed_roles(allowed_roles regrole[]) RETURNS regrole[]
-    LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp
-AS $fn$
-BEGIN
-    IF array_position(allowed_roles, NULL) IS NOT NULL THEN
-        RAISE EXCEPTION 'allowed_roles must not contain NULL'
-            USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    IF coalesce(cardinality(allowed_roles), 0) = 0 THEN
-        RETURN NULL;
-    END IF;
-    RETURN ARRAY(SELECT DISTINCT r FROM unnest(allowed_roles) AS r ORDER BY r);
-END
-$fn$;
-REVOKE ALL ON FUNCTION duroxide._allowed_roles(regrole[]) FROM PUBLIC;
-
--- Whether an instance owned by `caller` may call an activity registered by `registrant` with
--- the allow-list `allowed`: a superuser or member of duroxide_admin always; otherwise a role with
--- the privileges of the registrant or of one of the allowed roles. A role that no longer exists
--- may call nothing. The workers check it when they run an activity; registered_handlers shows a
--- duroxide_user only what it passes.
-CREATE FUNCTION duroxide._may_call_activity(caller oid, registrant oid, allowed regrole[])
-    RETURNS boolean
-    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
-AS $fn$
-DECLARE
-    candidate oid;
-BEGIN
-    IF caller IS NULL OR NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE oid = caller) THEN
-        RETURN false;
-    END IF;
-    IF pg_has_role(caller, 'duroxide_admin', 'USAGE') THEN
-        RETURN true;
-    END IF;
-    -- One role at a time, each checked to exist first (pg_has_role raises on a dropped role).
-    FOR candidate IN SELECT registrant UNION ALL SELECT r FROM unnest(allowed) AS r LOOP
-        IF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE oid = candidate) THEN
-            IF pg_has_role(caller, candidate, 'USAGE') THEN
-                RETURN true;
-            END IF;
-        END IF;
-    END LOOP;
-    RETURN false;
-END
-$fn$;
-REVOKE ALL ON FUNCTION duroxide._may_call_activity(oid, oid, regrole[]) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION duroxide._may_call_activity(oid, oid, regrole[])
-    TO duroxide_admin, duroxide_user;
-
--- A digest of everything that decides what a function does and as whom: owner, language,
--- SECURITY DEFINER, volatility, configuration (SET clauses), source, object file and SQL body.
--- Recorded at registration; the worker recomputes it before each run (src/runtime/
--- sql_activity_registration.cpp) and refuses a function changed since.
-CREATE FUNCTION duroxide._function_fingerprint(fn regprocedure) RETURNS text
-    LANGUAGE c STABLE STRICT AS 'MODULE_PATHNAME', 'duroxide_function_fingerprint';
-REVOKE ALL ON FUNCTION duroxide._function_fingerprint(regprocedure) FROM PUBLIC;
-
-ALTER TABLE duroxide.plugins
-    ADD COLUMN registered_by_superuser boolean NOT NULL DEFAULT false,
-    ADD COLUMN allowed_roles regrole[];
-UPDATE duroxide.plugins SET allowed_roles = '{duroxide_user}';
-ALTER TABLE duroxide.sql_activities
-    ADD COLUMN registered_by_superuser boolean NOT NULL DEFAULT false,
-    ADD COLUMN definition_hash text,
-    ADD COLUMN allowed_roles regrole[],
-    ADD COLUMN statement_timeout interval;
-UPDATE duroxide.sql_activities a
-   SET allowed_roles = '{duroxide_user}',
-       definition_hash = CASE WHEN EXISTS (SELECT FROM pg_catalog.pg_proc p WHERE p.oid = a.function_oid)
-                              THEN duroxide._function_fingerprint(a.function_oid) ELSE '' END;
-ALTER TABLE duroxide.sql_activities ALTER COLUMN definition_hash SET NOT NULL;
-DO $warn$
-DECLARE
-    names text;
-BEGIN
-    SELECT string_agg(kind || ' "' || left(name, 64) || '"', ', ' ORDER BY kind, name) INTO names
-      FROM (SELECT 'SQL activity' AS kind, a.name FROM duroxide.sql_activities a
-              JOIN pg_catalog.pg_roles r ON r.oid = a.run_as WHERE r.rolsuper
-            UNION ALL
-            SELECT 'plugin', p.name FROM duroxide.plugins p
-              JOIN pg_catalog.pg_roles r ON r.oid = p.registered_by WHERE r.rolsuper) s;
-    IF names IS NOT NULL THEN
-        RAISE WARNING 'these registrations run as a superuser and will not run until a superuser registers them again: %', names
-            USING DETAIL = 'Before 0.2.0 administrators could write the registration tables, so '
-                        || 'such a row may not come from a superuser.';
-    END IF;
-END
-$warn$;
-
-DROP FUNCTION duroxide.register_sql_activity(text, regprocedure);
-DROP FUNCTION duroxide.unregister_sql_activity(text);
-DROP FUNCTION duroxide.register_plugin(text);
-DROP FUNCTION duroxide.unregister_plugin(text);
--- SECURITY DEFINER (nobody may write sql_activities directly): the activity runs as the calling
--- role (run_as), which must own the function (or be a superuser) and be able to execute it.
-CREATE FUNCTION duroxide.register_sql_activity(name text, fn regprocedure,
-                                               allowed_roles regrole[] DEFAULT NULL,
-                                               statement_timeout interval DEFAULT NULL)
-    RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
 AS $fn$
@@ -2535,6 +2554,136 @@ SELECT pg_catalog.pg_extension_config_dump('duroxide.workflow_definitions', '');
 SELECT pg_catalog.pg_extension_config_dump('duroxide.workflow_grants', '');
 SELECT pg_catalog.pg_extension_config_dump('duroxide.workflow_instances', '');
 SELECT pg_catalog.pg_extension_config_dump('duroxide.workflow_version_policies', '');
+
+-- security: registration catalog (issue 14). The registration tables are written only through
+-- validating SECURITY DEFINER functions that record the caller; duroxide_user reads them only
+-- through registered_handlers (filtered). Rows from before cannot be told from rows an
+-- administrator wrote directly, so they get registered_by_superuser = false (a registration
+-- made by a superuser must be made again by one before it runs as a superuser) and, to keep
+-- working as they did, every duroxide_user may call their activities (allowed_roles).
+REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON duroxide.plugins, duroxide.plugin_handlers,
+    duroxide.sql_activities FROM duroxide_admin, duroxide_user;
+REVOKE SELECT ON duroxide.plugins, duroxide.plugin_handlers, duroxide.sql_activities
+    FROM duroxide_user;
+-- Raises unless the calling role is a superuser or has the privileges of duroxide_admin (EXECUTE
+-- on a registration function may have been passed on through a function of an administrator).
+CREATE FUNCTION duroxide._require_admin(what text) RETURNS void
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    IF NOT pg_has_role(duroxide._calling_role(), 'duroxide_admin', 'USAGE') THEN
+        RAISE EXCEPTION 'permission denied to %', what USING ERRCODE = 'insufficient_privilege',
+            HINT = 'Only members of duroxide_admin (and superusers) may do this.';
+    END IF;
+END
+$fn$;
+REVOKE ALL ON FUNCTION duroxide._require_admin(text) FROM PUBLIC;
+
+-- The allow-list of an activity as stored: sorted, without duplicates; NULL or empty is NULL
+-- (the default: the registrant's roles and duroxide_admin only).
+CREATE FUNCTION duroxide._allowed_roles(allowed_roles regrole[]) RETURNS regrole[]
+    LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    IF array_position(allowed_roles, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'allowed_roles must not contain NULL'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF coalesce(cardinality(allowed_roles), 0) = 0 THEN
+        RETURN NULL;
+    END IF;
+    RETURN ARRAY(SELECT DISTINCT r FROM unnest(allowed_roles) AS r ORDER BY r);
+END
+$fn$;
+REVOKE ALL ON FUNCTION duroxide._allowed_roles(regrole[]) FROM PUBLIC;
+
+-- Whether an instance owned by `caller` may call an activity registered by `registrant` with
+-- the allow-list `allowed`: a superuser or member of duroxide_admin always; otherwise a role with
+-- the privileges of the registrant or of one of the allowed roles. A role that no longer exists
+-- may call nothing. The workers check it when they run an activity; registered_handlers shows a
+-- duroxide_user only what it passes.
+CREATE FUNCTION duroxide._may_call_activity(caller oid, registrant oid, allowed regrole[])
+    RETURNS boolean
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    candidate oid;
+BEGIN
+    IF caller IS NULL OR NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE oid = caller) THEN
+        RETURN false;
+    END IF;
+    IF pg_has_role(caller, 'duroxide_admin', 'USAGE') THEN
+        RETURN true;
+    END IF;
+    -- One role at a time, each checked to exist first (pg_has_role raises on a dropped role).
+    FOR candidate IN SELECT registrant UNION ALL SELECT r FROM unnest(allowed) AS r LOOP
+        IF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE oid = candidate) THEN
+            IF pg_has_role(caller, candidate, 'USAGE') THEN
+                RETURN true;
+            END IF;
+        END IF;
+    END LOOP;
+    RETURN false;
+END
+$fn$;
+REVOKE ALL ON FUNCTION duroxide._may_call_activity(oid, oid, regrole[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION duroxide._may_call_activity(oid, oid, regrole[])
+    TO duroxide_admin, duroxide_user;
+
+-- A digest of everything that decides what a function does and as whom: owner, language,
+-- SECURITY DEFINER, volatility, configuration (SET clauses), source, object file and SQL body.
+-- Recorded at registration; the worker recomputes it before each run (src/runtime/
+-- sql_activity_registration.cpp) and refuses a function changed since.
+CREATE FUNCTION duroxide._function_fingerprint(fn regprocedure) RETURNS text
+    LANGUAGE c STABLE STRICT AS 'MODULE_PATHNAME', 'duroxide_function_fingerprint';
+REVOKE ALL ON FUNCTION duroxide._function_fingerprint(regprocedure) FROM PUBLIC;
+
+ALTER TABLE duroxide.plugins
+    ADD COLUMN registered_by_superuser boolean NOT NULL DEFAULT false,
+    ADD COLUMN allowed_roles regrole[];
+UPDATE duroxide.plugins SET allowed_roles = '{duroxide_user}';
+ALTER TABLE duroxide.sql_activities
+    ADD COLUMN registered_by_superuser boolean NOT NULL DEFAULT false,
+    ADD COLUMN definition_hash text,
+    ADD COLUMN allowed_roles regrole[],
+    ADD COLUMN statement_timeout interval;
+UPDATE duroxide.sql_activities a
+   SET allowed_roles = '{duroxide_user}',
+       definition_hash = CASE WHEN EXISTS (SELECT FROM pg_catalog.pg_proc p WHERE p.oid = a.function_oid)
+                              THEN duroxide._function_fingerprint(a.function_oid) ELSE '' END;
+ALTER TABLE duroxide.sql_activities ALTER COLUMN definition_hash SET NOT NULL;
+DO $warn$
+DECLARE
+    names text;
+BEGIN
+    SELECT string_agg(kind || ' "' || left(name, 64) || '"', ', ' ORDER BY kind, name) INTO names
+      FROM (SELECT 'SQL activity' AS kind, a.name FROM duroxide.sql_activities a
+              JOIN pg_catalog.pg_roles r ON r.oid = a.run_as WHERE r.rolsuper
+            UNION ALL
+            SELECT 'plugin', p.name FROM duroxide.plugins p
+              JOIN pg_catalog.pg_roles r ON r.oid = p.registered_by WHERE r.rolsuper) s;
+    IF names IS NOT NULL THEN
+        RAISE WARNING 'these registrations run as a superuser and will not run until a superuser registers them again: %', names
+            USING DETAIL = 'Before 0.2.0 administrators could write the registration tables, so '
+                        || 'such a row may not come from a superuser.';
+    END IF;
+END
+$warn$;
+
+DROP FUNCTION duroxide.register_sql_activity(text, regprocedure);
+DROP FUNCTION duroxide.unregister_sql_activity(text);
+DROP FUNCTION duroxide.register_plugin(text);
+DROP FUNCTION duroxide.unregister_plugin(text);
+-- SECURITY DEFINER (nobody may write sql_activities directly): the activity runs as the calling
+-- role (run_as), which must own the function (or be a superuser) and be able to execute it.
+CREATE FUNCTION duroxide.register_sql_activity(name text, fn regprocedure,
+                                               allowed_roles regrole[] DEFAULT NULL,
+                                               statement_timeout interval DEFAULT NULL)
+    RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
     p pg_catalog.pg_proc%ROWTYPE;
     caller regrole := duroxide._calling_role();
     caller_is_superuser boolean;
@@ -2694,6 +2843,7 @@ COMMENT ON FUNCTION duroxide._may_call_activity(oid, oid, regrole[]) IS
     'Internal: whether instances owned by "caller" may call an activity registered by "registrant" with allow-list "allowed".';
 COMMENT ON FUNCTION duroxide._function_fingerprint(regprocedure) IS
     'Internal: SHA-256 of a function''s owner and definition, recorded at registration and re-checked before each run.';
+
 -- explicit activity sessions (issue 19)
 -- Sessions belong to their instance: session_locks is keyed by (instance_id, session_id). Its
 -- rows are leases, not state, so the table is rebuilt empty (running activities re-claim their
@@ -2814,3 +2964,18 @@ COMMENT ON FUNCTION duroxide.release_worker_sessions(text) IS
     'Unpins every session of a worker (owner_id as in duroxide.sessions); returns how many.';
 REVOKE ALL ON FUNCTION duroxide.release_worker_sessions(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION duroxide.release_worker_sessions(text) TO duroxide_admin;
+
+-- merge of the second wave: the built-in workflow interpreter counts as a registered
+-- orchestration for start_orchestration's check (start_workflow starts it).
+CREATE OR REPLACE FUNCTION duroxide._is_orchestration_provided(name text, version text) RETURNS boolean
+    LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+    BEGIN ATOMIC
+        SELECT EXISTS (SELECT 1 FROM duroxide.plugin_handlers h
+                        WHERE h.kind = 'orchestration' AND h.name = _is_orchestration_provided.name
+                          AND (_is_orchestration_provided.version IS NULL
+                               OR h.version = _is_orchestration_provided.version))
+            -- the built-in interpreter of SQL-authored workflows (docs/workflows.md)
+            OR (_is_orchestration_provided.name = 'duroxide.workflow'
+                AND coalesce(_is_orchestration_provided.version, '1.0.0') = '1.0.0');
+    END;
+

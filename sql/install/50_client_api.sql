@@ -53,7 +53,10 @@ CREATE FUNCTION duroxide._is_orchestration_provided(name text, version text) RET
         SELECT EXISTS (SELECT 1 FROM duroxide.plugin_handlers h
                         WHERE h.kind = 'orchestration' AND h.name = _is_orchestration_provided.name
                           AND (_is_orchestration_provided.version IS NULL
-                               OR h.version = _is_orchestration_provided.version));
+                               OR h.version = _is_orchestration_provided.version))
+            -- the built-in interpreter of SQL-authored workflows (docs/workflows.md)
+            OR (_is_orchestration_provided.name = 'duroxide.workflow'
+                AND coalesce(_is_orchestration_provided.version, '1.0.0') = '1.0.0');
     END;
 REVOKE ALL ON FUNCTION duroxide._is_orchestration_provided(text, text) FROM PUBLIC;
 COMMENT ON FUNCTION duroxide._is_orchestration_provided(text, text) IS
@@ -234,13 +237,24 @@ DECLARE
     deadline timestamptz;
     seen bigint;
 BEGIN
-    PERFORM duroxide._check_wait(instance, timeout);
+    -- Every read of a wait runs in a subtransaction that is always rolled back (DXW00), which
+    -- releases the relation locks it took: a wait must not hold them while it sleeps, or a
+    -- DROP EXTENSION would wait for its timeout, with every worker queued behind the drop.
+    BEGIN
+        PERFORM duroxide._check_wait(instance, timeout);
+        RAISE SQLSTATE 'DXW00';
+    EXCEPTION WHEN SQLSTATE 'DXW00' THEN NULL;
+    END;
     deadline := clock_timestamp() + timeout;
     LOOP
         seen := duroxide._status_change_count();
-        SELECT * INTO status, output, error, custom_status, custom_status_version, execution_id,
-               orchestration_name, orchestration_version, created_at, updated_at
-          FROM duroxide.get_orchestration_status(instance);
+        BEGIN
+            SELECT * INTO status, output, error, custom_status, custom_status_version, execution_id,
+                   orchestration_name, orchestration_version, created_at, updated_at
+              FROM duroxide.get_orchestration_status(instance);
+            RAISE SQLSTATE 'DXW00';
+        EXCEPTION WHEN SQLSTATE 'DXW00' THEN NULL;
+        END;
         EXIT WHEN status IN ('Completed', 'Failed');
         IF clock_timestamp() >= deadline THEN
             RAISE EXCEPTION 'timed out after % waiting for instance % (status %)', timeout,
@@ -267,7 +281,14 @@ DECLARE
     deadline timestamptz;
     seen bigint;
 BEGIN
-    PERFORM duroxide._check_wait(instance, timeout);
+    -- Every read of a wait runs in a subtransaction that is always rolled back (DXW00), which
+    -- releases the relation locks it took: a wait must not hold them while it sleeps, or a
+    -- DROP EXTENSION would wait for its timeout, with every worker queued behind the drop.
+    BEGIN
+        PERFORM duroxide._check_wait(instance, timeout);
+        RAISE SQLSTATE 'DXW00';
+    EXCEPTION WHEN SQLSTATE 'DXW00' THEN NULL;
+    END;
     IF last_seen_version IS NULL THEN
         RAISE EXCEPTION 'last_seen_version must not be null' USING ERRCODE = 'null_value_not_allowed';
     END IF;
@@ -278,9 +299,13 @@ BEGIN
     deadline := clock_timestamp() + timeout;
     LOOP
         seen := duroxide._status_change_count();
-        SELECT * INTO status, output, error, custom_status, custom_status_version, execution_id,
-               orchestration_name, orchestration_version, created_at, updated_at
-          FROM duroxide.get_orchestration_status(instance);
+        BEGIN
+            SELECT * INTO status, output, error, custom_status, custom_status_version, execution_id,
+                   orchestration_name, orchestration_version, created_at, updated_at
+              FROM duroxide.get_orchestration_status(instance);
+            RAISE SQLSTATE 'DXW00';
+        EXCEPTION WHEN SQLSTATE 'DXW00' THEN NULL;
+        END;
         EXIT WHEN custom_status_version > last_seen_version OR status IN ('Completed', 'Failed');
         IF clock_timestamp() >= deadline THEN
             RAISE EXCEPTION 'timed out after % waiting for a custom status of instance % newer than version %',

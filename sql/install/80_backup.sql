@@ -13,5 +13,3 @@ SELECT pg_catalog.pg_extension_config_dump('duroxide.sql_activities', '');
 SELECT pg_catalog.pg_extension_config_dump('duroxide.version_policies', '');
 SELECT pg_catalog.pg_extension_config_dump('duroxide.kv_store', '');
 SELECT pg_catalog.pg_extension_config_dump('duroxide.kv_delta', '');
--- Explicitly open sessions (70_sessions.sql): durable state, unlike session_locks.
-SELECT pg_catalog.pg_extension_config_dump('duroxide.open_sessions', '');

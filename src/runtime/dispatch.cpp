@@ -39,6 +39,11 @@ uint64_t wall_clock_ms() {
         duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
 }
 
+// duroxide.max_payload_size: the largest output an activity or orchestration may record.
+std::size_t max_payload_bytes() {
+    return static_cast<std::size_t>(settings.max_payload_kb) * 1024;
+}
+
 // The messages of a batch for the execution they belong to: after continue-as-new the
 // ContinueAsNew message starts execution n+1.
 core::TurnInput turn_input(const store::OrchestrationBatch& batch) {
@@ -46,6 +51,7 @@ core::TurnInput turn_input(const store::OrchestrationBatch& batch) {
                           wall_clock_ms()};
     input.kv_snapshot = batch.kv_snapshot;
     input.max_open_sessions = static_cast<std::size_t>(settings.max_open_sessions);
+    input.max_output_bytes = max_payload_bytes();
     if (batch.execution_status != "ContinuedAsNew") {
         input.history_omitted = batch.history_omitted;
         input.last_event_id = batch.history_last_event_id;
@@ -269,6 +275,18 @@ void record_alone(const DecidedTurn& turn) {
         count_recorded(turn);
     } catch (const store::LeaseLost& e) {
         report_discarded(e.what());
+    } catch (const ExtensionGateClosed&) {
+        throw; // nothing can be recorded until the drop ends; the locks run out meanwhile
+    } catch (const store::InstanceRowBusy& e) {
+        // Not the turn's fault: run it again later, its attempt not counted.
+        report_discarded(e.what());
+        pg::WorkerTransaction transaction("duroxide: giving back a turn of a busy instance");
+        {
+            pg::SpiConnection spi;
+            begin_unit(spi, Commit::Durable);
+            store::Store(spi).abandon_orchestration_item(*turn.batch, kRetryAfterFailureMs, true);
+        }
+        transaction.commit();
     } catch (const std::exception& e) {
         // Not recorded (say, a history or queue write failed): give the instance back with a
         // delay; its messages keep the attempt, so a turn that always fails ends as poison.
@@ -453,7 +471,16 @@ struct PendingActivity {
     // ctx.sql() writes, or dropped (cancelled, lease lost, given back).
     bool settled = false;
     std::optional<Oid> owner; // the instance's owner role (runtime_status shows it to whom)
+    // How long the run took; observed once its completion is recorded (a discarded attempt
+    // would count twice, or count a run that did not happen as far as the store knows).
+    std::optional<int64_t> duration_us;
 };
+
+int64_t microseconds_since(std::chrono::steady_clock::time_point started) {
+    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                                 started)
+        .count();
+}
 
 std::optional<PendingActivity> fetch_and_run(Handlers& handlers, SessionKeeper& sessions,
                                              WorkOutcome& outcome,
@@ -523,19 +550,22 @@ std::optional<PendingActivity> fetch_and_run(Handlers& handlers, SessionKeeper& 
         // their own that records the completion with them (activity_execution.cpp).
         const auto started = std::chrono::steady_clock::now();
         report_current_work(describe_activity(item), pending.owner);
-        PluginActivityOutcome run = run_plugin_activity(
-            *handler, pending.fetched, pending.session_owner, sessions,
-            {sessions.owner_id(), &sessions.states(), trace_activity}, record_held);
+        PluginActivityOutcome run =
+            run_plugin_activity(*handler, pending.fetched, pending.session_owner, sessions,
+                                {.worker_id = sessions.owner_id(),
+                                 .session_states = &sessions.states(),
+                                 .trace = trace_activity,
+                                 .max_output_bytes = max_payload_bytes()},
+                                record_held);
         report_current_work("");
         pending.completion = std::move(run.to_record);
         pending.settled = !pending.completion;
         if (run.recorded) {
             count_activity(*run.recorded);
+            metrics::observe(metrics::Histogram::ActivityDuration, microseconds_since(started));
+        } else if (pending.completion) {
+            pending.duration_us = microseconds_since(started);
         }
-        metrics::observe(metrics::Histogram::ActivityDuration,
-                         std::chrono::duration_cast<std::chrono::microseconds>(
-                             std::chrono::steady_clock::now() - started)
-                             .count());
     } else {
         pending.handler_missing = !sql && !system;
     }
@@ -560,10 +590,7 @@ void record(store::Store& store, PendingActivity& pending) {
         report_current_work(describe_activity(pending.fetched.item), pending.owner);
         pending.completion = run_sql_activity(*pending.sql, pending.fetched.item);
         report_current_work("");
-        metrics::observe(metrics::Histogram::ActivityDuration,
-                         std::chrono::duration_cast<std::chrono::microseconds>(
-                             std::chrono::steady_clock::now() - started)
-                             .count());
+        pending.duration_us = microseconds_since(started);
     }
     store.ack_work_item(pending.fetched, *pending.completion, pending.session_owner);
     wake_at_commit(kWakeDispatchers);
@@ -572,6 +599,9 @@ void record(store::Store& store, PendingActivity& pending) {
 void count_recorded(const PendingActivity& pending) {
     if (pending.completion) {
         count_activity(*pending.completion);
+    }
+    if (pending.duration_us) {
+        metrics::observe(metrics::Histogram::ActivityDuration, *pending.duration_us);
     }
 }
 
@@ -599,6 +629,8 @@ void record_alone(PendingActivity& pending) {
     } catch (const store::LeaseLost& e) {
         metrics::add(metrics::Counter::LockSteals);
         report_discarded(e.what());
+    } catch (const ExtensionGateClosed&) {
+        throw; // the lease runs out and the activity runs again after the drop rolls back
     } catch (const std::exception& e) {
         // Not the activity's own failure (that is its completion): its SQL function is gone,
         // or the store failed.

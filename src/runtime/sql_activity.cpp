@@ -1,9 +1,13 @@
 #include "runtime/sql_activity.hpp"
 
+#include "core/validation/identifiers.hpp"
 #include "pg/guard.hpp"
+#include "core/validation/identifiers.hpp"
 #include "runtime/activity_envelope.hpp"
+#include "runtime/gucs.hpp"
 #include "runtime/sql_activity_errors.hpp"
 #include "runtime/sql_activity_registration.hpp"
+#include "runtime/gucs.hpp"
 
 #include <stdexcept>
 #include <string>
@@ -72,8 +76,16 @@ core::WorkItem run_sql_activity(const SqlActivity& activity,
     const pg::EnvelopeSettings envelope = activity_envelope(
         activity.run_as, activity.statement_timeout_ms, "SQL activity \"" + item.name + "\"");
     try {
-        std::string result =
-            run_activity_code(envelope, [&] { return call_function(activity, item.input); });
+        std::string result = run_activity_code(envelope, [&] {
+            std::string output = call_function(activity, item.input);
+            // Over duroxide.max_payload_size: fails, and its writes roll back with it.
+            if (auto problem = core::output_limit_problem(
+                    "activity", item.name, output,
+                    static_cast<std::size_t>(settings.max_payload_kb) * 1024)) {
+                throw pg::SqlError(ERRCODE_PROGRAM_LIMIT_EXCEEDED, std::move(*problem));
+            }
+            return output;
+        });
         return core::WorkItem{core::work::ActivityCompleted{item.instance, item.execution_id,
                                                             item.id, std::move(result)}};
     } catch (const pg::SqlError& e) {

@@ -11,6 +11,7 @@
 #include "runtime/metrics.hpp"
 #include "runtime/retention.hpp"
 #include "runtime/sessions.hpp"
+#include "runtime/unit_of_work.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -49,6 +50,10 @@ int64 lease_owner = 0;
 WorkerSlot& my_slot() {
     return shared_state().databases[me.database_index].slots[me.slot_index];
 }
+
+// While a drop holds the extension gate: look again this often (the drop wakes nobody when it
+// rolls back).
+constexpr long kGateClosedPollMs = 200;
 
 void set_state(const char* state) {
     SharedState& shared = shared_state();
@@ -288,6 +293,7 @@ void run_worker(Datum argument) {
     if (me.role == WorkerRole::Dispatcher && me.index == 0) {
         retention.emplace();
     }
+    bool gate_closed_reported = false;
     for (;;) {
         long timeout_ms = settings.poll_interval_ms;
         try {
@@ -315,7 +321,18 @@ void run_worker(Datum argument) {
                     break;
                 }
                 count_items(outcome.processed);
+                gate_closed_reported = false;
             }
+        } catch (const ExtensionGateClosed& e) {
+            // Said once per drop: the worker waits for it to commit (and leaves) or roll back.
+            if (!gate_closed_reported) {
+                pg::call([] {
+                    ereport(LOG, (errmsg("duroxide worker: DROP EXTENSION in progress: waiting")));
+                });
+                gate_closed_reported = true;
+            }
+            set_state("awaiting DROP EXTENSION");
+            timeout_ms = std::min<long>(timeout_ms, kGateClosedPollMs);
         } catch (const std::exception& e) {
             // The unit of work was rolled back; report it and go on with the next one.
             record_error(e.what());

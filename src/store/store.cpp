@@ -260,6 +260,20 @@ void Store::ack_orchestration_item(const OrchestrationBatch& batch, uint64_t exe
         throw LeaseLost("the instance lock of \"" + batch.instance +
                         "\" expired or was taken over: this turn is discarded");
     }
+    // The statements below write the instance's row (and kv_delta's foreign key locks it):
+    // take it first without waiting. A row held by another transaction would otherwise stall
+    // this ack, and with it every turn recorded in the same transaction.
+    try {
+        spi_.execute("SELECT 1 FROM duroxide.instances WHERE instance_id = $1 "
+                     "FOR NO KEY UPDATE NOWAIT",
+                     std::vector<SqlText>{batch.instance});
+    } catch (const pg::SqlError& e) {
+        if (e.sqlstate() != ERRCODE_LOCK_NOT_AVAILABLE) {
+            throw;
+        }
+        throw InstanceRowBusy("the row of instance \"" + batch.instance +
+                              "\" is locked by another transaction: its turn waits for it");
+    }
     spi_.execute(
         "DELETE FROM duroxide.orchestrator_queue WHERE instance_id = $1 AND lock_token = $2",
         std::vector<SqlText>{batch.instance, batch.lock_token});

@@ -98,6 +98,13 @@ struct LeaseLost : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+// The instance's row is locked by another transaction (an operator's SELECT ... FOR UPDATE,
+// say): the ack did not wait for it. The caller's transaction must roll back; the turn is
+// given back without counting an attempt, so that the other instances of the batch go on.
+struct InstanceRowBusy : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
 enum class Queue { Orchestrator, Worker };
 
 // A PostgreSQL text[] literal of `values` (for $n::text[] parameters).
@@ -130,7 +137,8 @@ public:
                                                               int max_items,
                                                               const ResidentLookup& resident);
 
-    // Records a turn (throws LeaseLost if the instance lock expired or is another's):
+    // Records a turn (throws LeaseLost if the instance lock expired or is another's, and
+    // InstanceRowBusy rather than wait when another transaction holds the instance's row):
     // deletes the batch's messages, creates/updates instance and execution, appends history,
     // sets status and custom status, enqueues worker items before deleting cancelled
     // activities, enqueues orchestrator items (timers visible at their time), releases the lock.

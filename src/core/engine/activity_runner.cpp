@@ -1,6 +1,7 @@
 #include "core/engine/activity_runner.hpp"
 
 #include "core/fiber/fiber.hpp"
+#include "core/validation/identifiers.hpp"
 #include "duroxide/activity_context.hpp"
 
 #include <exception>
@@ -70,8 +71,14 @@ WorkItem run_activity(const ActivityFn& handler, const work::ActivityExecute& it
                       const ActivityEnvironment& environment) {
     Context context(item, environment);
     try {
-        return {work::ActivityCompleted{item.instance, item.execution_id, item.id,
-                                        handler(context, item.input)}};
+        std::string output = handler(context, item.input);
+        if (const auto problem =
+                output_limit_problem("activity", item.name, output, environment.max_output_bytes)) {
+            return {work::ActivityFailed{item.instance, item.execution_id, item.id,
+                                         ErrorDetails::activity_failed(*problem)}};
+        }
+        return {
+            work::ActivityCompleted{item.instance, item.execution_id, item.id, std::move(output)}};
     } catch (const std::exception& e) {
         return {work::ActivityFailed{item.instance, item.execution_id, item.id,
                                      ErrorDetails::activity_failed(e.what())}};

@@ -35,6 +35,9 @@ struct ActivityEnvironment {
     std::function<void(const work::ActivityExecute&, TraceLevel, std::string_view)> trace;
     // Null when the activity runs on a plain stack: ctx.sql() then throws std::logic_error.
     ActivityChannel* channel = nullptr;
+    // The largest output recorded (duroxide.max_payload_size); a larger one fails the
+    // activity. 0: no limit.
+    std::size_t max_output_bytes = 0;
 };
 
 // `handler` is the registered activity; the result is ActivityCompleted or ActivityFailed.

@@ -3,9 +3,11 @@
 #include "core/codec/json_codec.hpp"
 #include "core/fiber/fiber.hpp"
 #include "core/model/limits.hpp"
+#include "core/replay/child_ids.hpp"
 #include "core/replay/kv_state.hpp"
 #include "core/replay/session_tracking.hpp"
 #include "core/routing/tag_filter.hpp"
+#include "core/validation/identifiers.hpp"
 #include "duroxide/orchestration_context.hpp"
 
 #include <algorithm>
@@ -194,6 +196,14 @@ public:
         return DurableFuture(this, id);
     }
 
+    // The parent of this execution's instance, from its start event.
+    std::optional<std::string> started_parent_instance() const {
+        const auto* started = full_.empty()
+                                  ? nullptr
+                                  : std::get_if<events::OrchestrationStarted>(&full_.front().kind);
+        return started ? started->parent_instance : std::nullopt;
+    }
+
     void trace(TraceLevel level, std::string_view message) override {
         if (!is_replaying()) {
             result_->traces.push_back({level, std::string(message), name_, version_});
@@ -221,6 +231,12 @@ public:
         const std::string child =
             instance ? std::string(*instance)
                      : input_->instance + "::sub::" + std::to_string(upcoming_event_id());
+        if (const auto problem =
+                child_id_problem(child, input_->instance, started_parent_instance())) {
+            // As a limit violation: the id is checked like the SQL API's, and the execution
+            // fails (a refused id would leave a child no client could reach, or none at all).
+            throw SystemFailureSignal{ErrorDetails::orchestration_failed(*problem)};
+        }
         const uint64_t id = schedule(
             events::SubOrchestrationScheduled{std::string(name), child, std::string(input)});
         if (id == new_id_) {
@@ -879,9 +895,12 @@ bool finish_turn(const TurnInput& input, TurnResult& result, ResidentExecution& 
     const bool nondeterministic =
         failure && std::holds_alternative<ConfigurationError>(failure->value);
     if (nondeterministic) {
-        // Decisions of code that no longer matches its history are not kept.
+        // Decisions of code that no longer matches its history are not kept (the answers to
+        // other parents' starts of this instance are not the code's).
         result.worker_items.clear();
-        result.orchestrator_items.clear();
+        std::erase_if(result.orchestrator_items, [](const WorkItem& item) {
+            return !std::holds_alternative<work::SubOrchFailed>(item.kind);
+        });
         result.cancelled_activities.clear();
     } else {
         for (const Event& event : turn.new_events()) {
@@ -892,6 +911,16 @@ bool finish_turn(const TurnInput& input, TurnResult& result, ResidentExecution& 
         failure = ErrorDetails::cancelled(*execution.cancel_reason);
         execution.output.reset();
         execution.next_input.reset();
+    }
+    if (!failure) {
+        const std::optional<std::string>& ending =
+            execution.next_input ? execution.next_input : execution.output;
+        if (ending) {
+            if (auto problem = output_limit_problem("orchestration", execution.started().name,
+                                                    *ending, input.max_output_bytes)) {
+                failure = ErrorDetails::orchestration_failed(std::move(*problem));
+            }
+        }
     }
 
     if (failure) {
@@ -1006,6 +1035,8 @@ TurnResult resume_turn(const TurnInput& input, ResidentSlot& slot, std::size_t s
     turn.bind(input, result);
     std::vector<Event>& full = turn.history_for_append();
     const std::size_t first_new = full.size();
+    result.orchestrator_items =
+        refuse_foreign_starts(input.instance, execution->started(), input.messages, nullptr);
     if (!full.empty() && full.back().is_terminal()) {
         return result; // a terminal event is always the last
     }
@@ -1097,9 +1128,15 @@ TurnResult run_turn(const OrchestrationRegistry& registry, StackPool& stacks,
         return result;
     }
     std::vector<Event> full = input.history;
+    const WorkItem* own_start = nullptr; // the message that starts this execution
 
     // A new execution starts from its StartOrchestration (or ContinueAsNew) message.
     if (full.empty()) {
+        const auto first_start =
+            std::find_if(input.messages.begin(), input.messages.end(), [](const WorkItem& m) {
+                return std::holds_alternative<work::StartOrchestration>(m.kind);
+            });
+        own_start = first_start == input.messages.end() ? nullptr : &*first_start;
         const std::optional<ExecutionStart> begin = execution_start(input);
         if (!begin) {
             return result; // nothing to start: messages for an instance that does not exist
@@ -1134,6 +1171,9 @@ TurnResult run_turn(const OrchestrationRegistry& registry, StackPool& stacks,
         return result;
     }
     events::OrchestrationStarted started = *first_event; // full grows below
+    // A parent that chose this instance's id for its child hears that it is taken.
+    result.orchestrator_items =
+        refuse_foreign_starts(input.instance, started, input.messages, own_start);
     for (const Event& event : full) {
         if (event.is_terminal()) {
             return result; // finished execution: late messages are dropped

@@ -57,6 +57,9 @@ struct TurnInput {
 
     // duroxide.max_open_sessions: how many explicit sessions may be open at once.
     std::size_t max_open_sessions = 10;
+    // The largest output (or continue-as-new input) an execution may end with
+    // (duroxide.max_payload_size); a larger one fails it. 0: no limit.
+    std::size_t max_output_bytes = 0;
 
     uint64_t persisted_last_event_id() const {
         return history_omitted ? last_event_id : (history.empty() ? 0 : history.back().event_id);

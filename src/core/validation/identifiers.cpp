@@ -43,4 +43,14 @@ std::optional<std::string> payload_problem(std::string_view value, std::size_t l
     return std::nullopt;
 }
 
+std::optional<std::string> output_limit_problem(std::string_view kind, std::string_view name,
+                                                std::string_view output, std::size_t limit_bytes) {
+    if (limit_bytes == 0 || output.size() <= limit_bytes) {
+        return std::nullopt;
+    }
+    return "output of " + std::string(kind) + " \"" + std::string(name.substr(0, 64)) +
+           "\" is too large (" + std::to_string(output.size()) + " bytes, the limit is " +
+           std::to_string(limit_bytes) + " bytes, duroxide.max_payload_size)";
+}
+
 } // namespace duroxide::core

@@ -23,4 +23,9 @@ std::optional<std::string> plugin_name_problem(std::string_view value);
 // Payloads (inputs, outputs, event data): at most `limit_bytes`.
 std::optional<std::string> payload_problem(std::string_view value, std::size_t limit_bytes);
 
+// The output of an activity or orchestration (`kind`) named `name` over `limit_bytes` (0: no
+// limit), as the message it fails with: names the size and the limit.
+std::optional<std::string> output_limit_problem(std::string_view kind, std::string_view name,
+                                                std::string_view output, std::size_t limit_bytes);
+
 } // namespace duroxide::core

@@ -1,4 +1,4 @@
-// Explicit activity sessions in the sample plugin (test/tap/015_explicit_sessions.pl), and the
+// Explicit activity sessions in the sample plugin (test/tap/018_explicit_sessions.pl), and the
 // worked example of the plugin guide ("Explicit sessions"): a per-session cache that the worker
 // owning the session keeps in memory and rehydrates when the session comes to it without one.
 #include "sample_sessions.hpp"

@@ -52,14 +52,32 @@ SELECT status, output FROM duroxide.wait_for_orchestration('go', '30 s');
 
 -- Cancellation: a waiting instance fails with the reason; its open timer stays harmless.
 SELECT duroxide.start_orchestration('to-cancel', 'WaitForGo', '');
-SELECT pg_sleep(0.2);
+DO $$
+BEGIN
+    FOR i IN 1..3000 LOOP
+        EXIT WHEN EXISTS (SELECT 1 FROM duroxide.read_history('to-cancel') WHERE event_type = 'ExternalSubscribed');
+        PERFORM pg_sleep(0.01);
+    END LOOP;
+END
+$$;
 SELECT duroxide.cancel_instance('to-cancel', 'user_request');
 SELECT status, error->'Application'->'kind' AS kind
   FROM duroxide.wait_for_orchestration('to-cancel', '30 s');
 
 -- Duplicate start is a no-op (scenario 25).
 SELECT duroxide.start_orchestration('inst-sample-hello-1', 'HelloWorld', 'Again');
-SELECT pg_sleep(0.3);
+-- Once the dispatcher has taken the duplicate start from the queue, it has decided on it.
+DO $$
+BEGIN
+    FOR i IN 1..3000 LOOP
+        EXIT WHEN NOT EXISTS (SELECT 1 FROM duroxide.orchestrator_queue
+                               WHERE instance_id = 'inst-sample-hello-1');
+        PERFORM pg_sleep(0.01);
+    END LOOP;
+END
+$$;
+SELECT count(*) AS duplicate_start_left FROM duroxide.orchestrator_queue
+ WHERE instance_id = 'inst-sample-hello-1';
 SELECT count(*) FILTER (WHERE event_type = 'OrchestrationStarted') AS starts,
        count(*) FILTER (WHERE event_type = 'OrchestrationCompleted') AS completions
   FROM duroxide.read_history('inst-sample-hello-1');

@@ -54,7 +54,15 @@ SELECT duroxide.enqueue_event('mailbox', 'Signal', 'second');
 SELECT status, output FROM duroxide.wait_for_orchestration('mailbox', '30 s');
 -- A message for an instance that does not exist is dropped, not kept for later.
 SELECT duroxide.enqueue_event('nobody-yet', 'Signal', 'lost');
-SELECT pg_sleep(0.3);
+DO $$
+BEGIN
+    FOR i IN 1..3000 LOOP
+        EXIT WHEN NOT EXISTS (SELECT 1 FROM duroxide.orchestrator_queue
+                               WHERE instance_id = 'nobody-yet');
+        PERFORM pg_sleep(0.01);
+    END LOOP;
+END
+$$;
 SELECT count(*) AS queued_for_nobody FROM duroxide.orchestrator_queue
  WHERE instance_id = 'nobody-yet';
 SELECT duroxide.enqueue_event('mailbox', '', 'x');

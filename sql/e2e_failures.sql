@@ -1,11 +1,35 @@
 -- End to end through the background workers: poison handling, unknown handlers, and the lease
 -- rules that make SQL activities' writes commit exactly once.
 \set SHOW_CONTEXT never
+-- A reload reaches the workers by a signal that sets their latch; they apply it when they wake.
+-- This reloads and returns once every worker of this database has changed state three times
+-- since (runtime_status.state_since), so that each has woken after the signal: the statements
+-- that follow run under the new settings (a positive signal, not a guessed sleep).
+CREATE FUNCTION pg_temp.reload_workers() RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+    mark timestamptz;
+    moved boolean;
+BEGIN
+    PERFORM pg_reload_conf();
+    FOR round IN 1..3 LOOP
+        mark := clock_timestamp();
+        FOR i IN 1..3000 LOOP
+            SELECT count(*) > 0 AND bool_and(state_since > mark) INTO moved
+              FROM duroxide.runtime_status
+             WHERE role IN ('dispatcher', 'activity worker') AND database = current_database();
+            EXIT WHEN moved;
+            PERFORM pg_sleep(0.01);
+        END LOOP;
+        IF NOT moved THEN
+            RETURN false;
+        END IF;
+    END LOOP;
+    RETURN true;
+END $$;
 SELECT duroxide.register_plugin('duroxide_sample') > 0 AS registered;
 ALTER SYSTEM SET duroxide.max_attempts = 3;
 ALTER SYSTEM SET duroxide.unregistered_backoff = '10ms';
-SELECT pg_reload_conf();
-SELECT pg_sleep(0.5);
+SELECT pg_temp.reload_workers() AS reloaded;
 
 -- Scenario 21: a batch fetched more than max_attempts times fails as poison; no user code runs
 -- (the attempt count is forced before the start commits, as if three fetches had crashed).
@@ -44,8 +68,7 @@ SELECT count(*) AS worker_rows_left FROM duroxide.worker_queue;
 -- (FailedDeserialization) without running its code, while the instance woken with it
 -- completes. (No resident executions, so that the dispatcher reads the history.)
 ALTER SYSTEM SET duroxide.resident_cache_size = 0;
-SELECT pg_reload_conf();
-SELECT pg_sleep(0.5);
+SELECT pg_temp.reload_workers() AS reloaded;
 SELECT duroxide.start_orchestration(id, 'WaitForGo', '')
   FROM unnest(ARRAY['corrupt', 'intact']) AS id;
 DO $$
@@ -80,8 +103,7 @@ SELECT pg_reload_conf();
 -- Lease expiry mid-activity: the first run of this SQL activity outlives its lease, so its
 -- completion and its write roll back; the second run commits. Exactly one row, two runs.
 ALTER SYSTEM SET duroxide.worker_lock_timeout = '300ms';
-SELECT pg_reload_conf();
-SELECT pg_sleep(0.5);
+SELECT pg_temp.reload_workers() AS reloaded;
 CREATE TABLE public.lease_effects (run bigint, sku text);
 CREATE SEQUENCE public.lease_runs;
 CREATE FUNCTION public.slow_first_run(sku text) RETURNS text LANGUAGE plpgsql AS $$

@@ -3,6 +3,31 @@
 -- for infrastructure reasons; every function's COMMENT and the client API's grants; and the
 -- client API's bad input.
 \set SHOW_CONTEXT never
+-- A reload reaches the workers by a signal that sets their latch; they apply it when they wake.
+-- This reloads and returns once every worker of this database has changed state three times
+-- since (runtime_status.state_since), so that each has woken after the signal: the statements
+-- that follow run under the new settings (a positive signal, not a guessed sleep).
+CREATE FUNCTION pg_temp.reload_workers() RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+    mark timestamptz;
+    moved boolean;
+BEGIN
+    PERFORM pg_reload_conf();
+    FOR round IN 1..3 LOOP
+        mark := clock_timestamp();
+        FOR i IN 1..3000 LOOP
+            SELECT count(*) > 0 AND bool_and(state_since > mark) INTO moved
+              FROM duroxide.runtime_status
+             WHERE role IN ('dispatcher', 'activity worker') AND database = current_database();
+            EXIT WHEN moved;
+            PERFORM pg_sleep(0.01);
+        END LOOP;
+        IF NOT moved THEN
+            RETURN false;
+        END IF;
+    END LOOP;
+    RETURN true;
+END $$;
 -- (Registered unless an earlier suite left it registered.)
 SELECT EXISTS (SELECT FROM duroxide.plugins WHERE name = 'duroxide_sample')
        OR duroxide.register_plugin('duroxide_sample') > 0 AS registered;
@@ -83,8 +108,7 @@ SELECT count(*) AS worker_rows FROM duroxide.worker_queue WHERE instance_id = 's
 -- Scenario 22: with no resident cache the second turn replays; the replayed code schedules
 -- another activity than history records, and the orchestration fails as nondeterministic.
 ALTER SYSTEM SET duroxide.resident_cache_size = 0;
-SELECT pg_reload_conf();
-SELECT pg_sleep(0.5);
+SELECT pg_temp.reload_workers() AS reloaded;
 SELECT duroxide.start_orchestration('code-swap', 'CodeSwap', '');
 SELECT status, error->'Configuration'->>'kind' AS kind,
        error->'Configuration'->>'message' AS message
@@ -97,8 +121,7 @@ ALTER SYSTEM RESET duroxide.resident_cache_size;
 -- An SQL activity whose function was dropped fails for an infrastructure reason, not its own:
 -- each attempt is given back (counted as activities_failed_infrastructure) until it poisons.
 ALTER SYSTEM SET duroxide.max_attempts = 2;
-SELECT pg_reload_conf();
-SELECT pg_sleep(0.5);
+SELECT pg_temp.reload_workers() AS reloaded;
 CREATE FUNCTION public.soon_dropped(input text) RETURNS text LANGUAGE sql AS $$ SELECT input $$;
 SELECT duroxide.register_sql_activity('SoonDropped', 'public.soon_dropped(text)');
 DROP FUNCTION public.soon_dropped(text);
@@ -186,8 +209,7 @@ SELECT (SELECT count(*) FROM duroxide.instances WHERE pg_temp.named(instance_id)
 -- complete as they would have.
 SELECT duroxide.register_plugin('duroxide_sample') > 0 AS registered;
 ALTER SYSTEM SET duroxide.resident_cache_memory = '1kB';
-SELECT pg_reload_conf();
-SELECT pg_sleep(0.5);
+SELECT pg_temp.reload_workers() AS reloaded;
 CREATE TEMP TABLE evictions_before AS
     SELECT value FROM duroxide.metrics WHERE metric = 'resident_cache_evictions';
 SELECT duroxide.start_orchestration(id, 'WaitForGo', '') FROM unnest(ARRAY['mem-a', 'mem-b']) AS id;

@@ -45,10 +45,19 @@ kill 'KILL', $dispatcher;
 ok($node->poll_query_until('postgres', "SELECT ($workers_sql) = '$expected'"),
     'workers are back after a crash restart');
 
-# DROP EXTENSION in a transaction that rolls back changes nothing.
+# DROP EXTENSION in a transaction that rolls back changes nothing: the same processes go on,
+# and each has looked for work (and at the catalog, at a safety-net poll) since.
+my $pids_sql = "SELECT string_agg(pid::text, ',' ORDER BY pid) FROM pg_stat_activity "
+  . "WHERE backend_type IN ('duroxide dispatcher', 'duroxide activity worker') AND datname = 'app'";
+my $pids = $node->safe_psql('postgres', $pids_sql);
 $node->safe_psql('app', 'BEGIN; DROP EXTENSION duroxide; ROLLBACK;');
-sleep 1;
+my $rolled_back_at = $node->safe_psql('app', 'SELECT clock_timestamp()');
+ok($node->poll_query_until('app', qq{
+    SELECT count(*) = 4 AND bool_and(state = 'idle' AND state_since > '$rolled_back_at')
+      FROM duroxide.runtime_status WHERE database = current_database()}),
+    'every worker went back to waiting for work after the rollback');
 is($node->safe_psql('postgres', $workers_sql), $expected, 'rolled-back DROP keeps workers');
+is($node->safe_psql('postgres', $pids_sql), $pids, 'the same worker processes');
 
 $node->safe_psql('app', 'DROP EXTENSION duroxide');
 ok($node->poll_query_until('postgres', "SELECT ($workers_sql) IS NULL"),

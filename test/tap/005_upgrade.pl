@@ -112,7 +112,13 @@ foreach my $version (@released) {
         SELECT duroxide.register_plugin('duroxide_sample');
         SELECT duroxide.start_orchestration('before-update', 'CallActivity', 'Shout:queued early');
     });
-    sleep 1;
+    # Each worker looks at the schema version again after the start was queued (its state is
+    # set anew at each look) and goes on waiting.
+    my $queued_at = $node->safe_psql($db, 'SELECT clock_timestamp()');
+    ok($node->poll_query_until($db,
+            "SELECT count(*) > 0 AND bool_and(state = 'awaiting UPDATE' AND state_since > '$queued_at') "
+          . "FROM duroxide.runtime_status WHERE database = current_database()"),
+        "the workers of the $version database looked again after the start, still waiting");
     is($node->safe_psql($db, "SELECT status FROM duroxide.get_orchestration_status('before-update')"),
         'NotFound', 'nothing runs before the update');
 

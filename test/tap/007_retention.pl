@@ -28,8 +28,18 @@ my $finished = "SELECT count(*) FROM duroxide.instances i JOIN duroxide.executio
   . "WHERE e.status = 'Completed'";
 ok($node->poll_query_until('postgres', "SELECT ($finished) = 5"),
     'three roots and a parent with its child completed');
-sleep 1;
-is($node->safe_psql('postgres', 'SELECT count(*) FROM duroxide.instances'), '6',
+# Dispatcher 0 runs retention whenever it has no turn to run, just before it goes idle: once it
+# has run a later instance and gone idle after it, retention had its chance.
+$node->safe_psql('postgres', "SELECT duroxide.start_orchestration('later', 'HelloWorld', 'later')");
+is($node->safe_psql('postgres',
+        "SELECT status FROM duroxide.wait_for_orchestration('later', '60 s')"),
+    'Completed', 'a later instance completed');
+ok($node->poll_query_until('postgres', q{
+    SELECT state = 'idle' AND state_since > (SELECT completed_at FROM duroxide.executions
+                                              WHERE instance_id = 'later')
+      FROM duroxide.runtime_status WHERE role = 'dispatcher' AND slot = 0}),
+    'the dispatcher went idle after it');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM duroxide.instances'), '7',
     'with retention off nothing is deleted');
 
 $node->safe_psql('postgres', "ALTER SYSTEM SET duroxide.retention_period = '2s'");

@@ -115,10 +115,10 @@ TEST(ErrorDetailsCodec, EveryVariantRoundTripsWithCategoryAndDisplay) {
          "application", "canceled: user_request", false},
         {R"({"Poison":{"attempt_count":11,"max_attempts":10,"message_type":{"Orchestration":)"
          R"({"instance":"i","execution_id":1}},"message":"batch"}})",
-         "poison", "poison: batch (attempt 11 of max 10)", false},
+         "poison", "poison: orchestration i exceeded 11 attempts (max 10)", false},
         {R"({"Poison":{"attempt_count":4,"max_attempts":3,"message_type":{"Activity":{"instance":"i",)"
          R"("execution_id":1,"activity_name":"A","activity_id":2}},"message":"m"}})",
-         "poison", "poison: m (attempt 4 of max 3)", false},
+         "poison", "poison: activity A#2 exceeded 4 attempts (max 3)", false},
         {R"({"Poison":{"attempt_count":2,"max_attempts":1,"message_type":{"FailedDeserialization":)"
          R"({"instance":"i","execution_id":1,"error":"bad"}},"message":"m"}})",
          "poison", "poison: m (attempt 2 of max 1)", false},

@@ -38,8 +38,24 @@ std::string ErrorDetails::display_message() const {
                     e.kind);
             },
             [](const PoisonError& e) {
-                return "poison: " + e.message + " (attempt " + std::to_string(e.attempt_count) +
-                       " of max " + std::to_string(e.max_attempts) + ")";
+                // duroxide's display texts; the batch or item itself stays in `message`.
+                const std::string tail = " exceeded " + std::to_string(e.attempt_count) +
+                                         " attempts (max " + std::to_string(e.max_attempts) + ")";
+                return std::visit(Overloaded{
+                                      [&](const PoisonOrchestration& o) {
+                                          return "poison: orchestration " + o.instance + tail;
+                                      },
+                                      [&](const PoisonActivity& a) {
+                                          return "poison: activity " + a.activity_name + "#" +
+                                                 std::to_string(a.activity_id) + tail;
+                                      },
+                                      [&](const PoisonFailedDeserialization&) {
+                                          return "poison: " + e.message + " (attempt " +
+                                                 std::to_string(e.attempt_count) + " of max " +
+                                                 std::to_string(e.max_attempts) + ")";
+                                      },
+                                  },
+                                  e.message_type);
             },
         },
         value);

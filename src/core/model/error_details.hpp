@@ -95,7 +95,9 @@ struct ErrorDetails {
     // What orchestration code sees for an Application error, and what status shows:
     //   infrastructure:{operation}: {message} | nondeterministic: {message} |
     //   {message} / canceled: {reason} / orchestration panicked: {message} |
-    //   poison: {message} (attempt {attempt_count} of max {max_attempts})
+    //   poison: orchestration {instance} exceeded {attempt_count} attempts (max {max}) |
+    //   poison: activity {name}#{id} exceeded ... | poison: {message} (attempt n of max m)
+    //   (a history that does not decode)
     std::string display_message() const;
     bool is_retryable() const;
 

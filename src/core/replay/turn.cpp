@@ -170,9 +170,17 @@ public:
     using OrchestrationContext::schedule_activity;
     DurableFuture schedule_activity(std::string_view name, std::string_view input,
                                     const ActivityOptions& options) override {
-        if (options.tag) {
-            // A limit violation fails the execution (reference §4.13); the code cannot catch it.
-            // So does a tag no worker filter could name: only an `any` worker would run it.
+        bool over_limit = false;
+        if (options.tag && options.tag->size() > kMaxTagNameBytes) {
+            // A limit violation fails the execution after the turn, as duroxide's limit check
+            // does: the schedule is recorded, the code goes on, nothing is sent.
+            over_limit = true;
+            note_limit_failure("Activity '" + std::string(name) + "' tag size (" +
+                               std::to_string(options.tag->size()) + " bytes) exceeds limit (" +
+                               std::to_string(kMaxTagNameBytes) + " bytes)");
+        } else if (options.tag) {
+            // A tag no worker filter could name (only an `any` worker would run it) fails the
+            // execution at once; the code cannot catch it.
             if (const auto problem = tag_name_problem(*options.tag)) {
                 throw SystemFailureSignal{
                     ErrorDetails::orchestration_failed("activity " + *problem)};
@@ -188,7 +196,7 @@ public:
         events::ActivityScheduled scheduled{std::string(name), std::string(input),
                                             options.session_id, options.tag};
         const uint64_t id = schedule(scheduled);
-        if (id == new_id_) {
+        if (id == new_id_ && !over_limit) {
             result_->worker_items.push_back(
                 {work::ActivityExecute{input_->instance, input_->execution_id, id, scheduled.name,
                                        scheduled.input, scheduled.session_id, scheduled.tag}});
@@ -281,11 +289,11 @@ public:
 
     void set_custom_status(std::string_view status) override {
         if (status.size() > kMaxCustomStatusBytes) {
-            // As a KV limit (reference §4.13): the execution fails even if the code catches.
-            limit_failure_ = ErrorDetails::orchestration_failed(
-                "custom status of " + std::to_string(status.size()) +
-                " bytes exceeds the limit of " + std::to_string(kMaxCustomStatusBytes) + " bytes");
-            throw SystemFailureSignal{*limit_failure_};
+            // As duroxide's limit check after the turn: the update is recorded, the code goes
+            // on, and the execution fails at the end of the turn (reference §4.13).
+            note_limit_failure("Custom status size (" + std::to_string(status.size()) +
+                               " bytes) exceeds limit (" + std::to_string(kMaxCustomStatusBytes) +
+                               " bytes)");
         }
         schedule(events::CustomStatusUpdated{std::string(status)});
         custom_status_ = std::string(status);
@@ -324,6 +332,12 @@ public:
         kv_.clear_all();
     }
     const std::optional<ErrorDetails>& limit_failure() const { return limit_failure_; }
+    // The first limit the code broke this turn; the turn's end fails the execution with it.
+    void note_limit_failure(std::string message) {
+        if (!limit_failure_) {
+            limit_failure_ = ErrorDetails::orchestration_failed(std::move(message));
+        }
+    }
     std::size_t prune_kv_values_updated_before(uint64_t cutoff_ms) override {
         const std::vector<std::string> keys = kv_.prunable(cutoff_ms);
         for (const std::string& key : keys) {
@@ -892,6 +906,15 @@ std::optional<std::string> cancel_reason_in(const std::vector<Event>& events, st
 bool finish_turn(const TurnInput& input, TurnResult& result, ResidentExecution& execution) {
     Turn& turn = execution.turn();
     std::optional<ErrorDetails>& failure = execution.failure;
+    if (turn.limit_failure() && (!failure || *failure == *turn.limit_failure())) {
+        // Broken during the turn while the code went on (it may be waiting now): the turn's
+        // events stay, nothing it decided is sent, and the execution fails.
+        failure = turn.limit_failure();
+        result.worker_items.clear();
+        std::erase_if(result.orchestrator_items, [](const WorkItem& item) {
+            return !std::holds_alternative<work::SubOrchFailed>(item.kind);
+        });
+    }
     const bool nondeterministic =
         failure && std::holds_alternative<ConfigurationError>(failure->value);
     if (nondeterministic) {
@@ -937,8 +960,13 @@ bool finish_turn(const TurnInput& input, TurnResult& result, ResidentExecution& 
         return true; // waiting for more work
     }
 
-    // Terminal turn: cancel what is still open (activities by lock stealing, waits by
-    // breadcrumb), then the terminal event, last.
+    // Terminal turn, as duroxide ends one: open waits get their breadcrumbs before the terminal
+    // event. Open sub-orchestrations: at a cancellation the children are cancelled ("parent
+    // canceled") and nothing is recorded; at completion or failure the code's futures are
+    // dropped (SubOrchestrationCancelRequested{dropped_future}, the child cancelled with
+    // "parent dropped sub-orchestration future"); at continue-as-new they are left to run.
+    // Then the terminal event and, after it (duroxide's dispatcher adds them once the turn is
+    // final), ActivityCancelRequested{orchestration_terminal_*} for each open activity.
     std::vector<Event> all = turn.full();
     if (!nondeterministic) {
         all.insert(all.end(), turn.new_events().begin(), turn.new_events().end());
@@ -950,18 +978,23 @@ bool finish_turn(const TurnInput& input, TurnResult& result, ResidentExecution& 
             closed[*event.source_event_id] = true;
         }
     }
+    std::vector<uint64_t> open_activities;
     for (const Event& event : all) {
         if (std::holds_alternative<events::ActivityScheduled>(event.kind) &&
             !closed.count(event.event_id)) {
-            cancel_activity(input, event.event_id, next_id++, result);
+            open_activities.push_back(event.event_id);
         } else if (auto* child = std::get_if<events::SubOrchestrationScheduled>(&event.kind);
                    child != nullptr && !closed.count(event.event_id)) {
-            result.history_delta.push_back(make_event(
-                input, next_id++, event.event_id,
-                events::SubOrchestrationCancelRequested{terminal_reason(result.status)}));
-            result.orchestrator_items.push_back({work::CancelInstance{
-                child->instance,
-                execution.cancel_reason ? "parent canceled" : "parent terminated"}});
+            if (execution.cancel_reason) {
+                result.orchestrator_items.push_back(
+                    {work::CancelInstance{child->instance, "parent canceled"}});
+            } else if (result.status != ExecutionStatus::ContinuedAsNew) {
+                result.history_delta.push_back(
+                    make_event(input, next_id++, event.event_id,
+                               events::SubOrchestrationCancelRequested{"dropped_future"}));
+                result.orchestrator_items.push_back({work::CancelInstance{
+                    child->instance, "parent dropped sub-orchestration future"}});
+            }
         } else if (std::holds_alternative<events::QueueSubscribed>(event.kind) &&
                    !closed.count(event.event_id) && !turn.completed(event.event_id)) {
             result.history_delta.push_back(
@@ -974,6 +1007,29 @@ bool finish_turn(const TurnInput& input, TurnResult& result, ResidentExecution& 
                            events::ExternalSubscribedCancelled{"orchestration_terminal"}));
         }
     }
+    const events::OrchestrationStarted& started = execution.started();
+    switch (result.status) {
+    case ExecutionStatus::Completed:
+        result.history_delta.push_back(make_event(input, next_id++, std::nullopt,
+                                                  events::OrchestrationCompleted{result.output}));
+        break;
+    case ExecutionStatus::Failed:
+        result.history_delta.push_back(
+            make_event(input, next_id++, std::nullopt, events::OrchestrationFailed{*result.error}));
+        break;
+    case ExecutionStatus::ContinuedAsNew:
+        result.history_delta.push_back(make_event(
+            input, next_id++, std::nullopt, events::OrchestrationContinuedAsNew{result.output}));
+        result.orchestrator_items.push_back({work::ContinueAsNew{
+            input.instance, started.name, result.output, execution.next_version,
+            turn.unconsumed_messages(), turn.get_custom_status(), turn.carried_sessions()}});
+        break;
+    case ExecutionStatus::Running:
+        break;
+    }
+    for (const uint64_t activity : open_activities) {
+        cancel_activity(input, activity, next_id++, result);
+    }
     // Cancelled work items must not be enqueued in the same turn.
     std::erase_if(result.worker_items, [&](const WorkItem& item) {
         const auto& execute = std::get<work::ActivityExecute>(item.kind);
@@ -984,26 +1040,6 @@ bool finish_turn(const TurnInput& input, TurnResult& result, ResidentExecution& 
         }
         return false;
     });
-    const events::OrchestrationStarted& started = execution.started();
-    switch (result.status) {
-    case ExecutionStatus::Completed:
-        result.history_delta.push_back(make_event(input, next_id, std::nullopt,
-                                                  events::OrchestrationCompleted{result.output}));
-        break;
-    case ExecutionStatus::Failed:
-        result.history_delta.push_back(
-            make_event(input, next_id, std::nullopt, events::OrchestrationFailed{*result.error}));
-        break;
-    case ExecutionStatus::ContinuedAsNew:
-        result.history_delta.push_back(make_event(
-            input, next_id, std::nullopt, events::OrchestrationContinuedAsNew{result.output}));
-        result.orchestrator_items.push_back({work::ContinueAsNew{
-            input.instance, started.name, result.output, execution.next_version,
-            turn.unconsumed_messages(), turn.get_custom_status(), turn.carried_sessions()}});
-        break;
-    case ExecutionStatus::Running:
-        break;
-    }
     notify_parent(started, result);
     return false;
 }
@@ -1037,8 +1073,8 @@ TurnResult resume_turn(const TurnInput& input, ResidentSlot& slot, std::size_t s
     const std::size_t first_new = full.size();
     result.orchestrator_items =
         refuse_foreign_starts(input.instance, execution->started(), input.messages, nullptr);
-    if (!full.empty() && full.back().is_terminal()) {
-        return result; // a terminal event is always the last
+    if (std::any_of(full.begin(), full.end(), [](const Event& e) { return e.is_terminal(); })) {
+        return result; // the execution ended (activity cancellations may follow its end)
     }
     std::optional<std::string> bad_completion =
         materialize_messages(input, full, result, turn.schedule_index());
@@ -1226,9 +1262,10 @@ TurnResult poison_turn(const OrchestrationRegistry& registry, const TurnInput& i
         }
         const work::StartOrchestration* start = &begin->start;
         auto handler = registry.resolve(start->orchestration);
+        // As duroxide's fetch does for a start it cannot resolve: version "unknown".
         const std::string version =
             start->version ? *start->version
-                           : (handler ? handler->version.to_string() : std::string("0.0.0"));
+                           : (handler ? handler->version.to_string() : std::string("unknown"));
         all.push_back(make_event(input, 1, std::nullopt, started_event(*begin, version)));
         result.history_delta.push_back(all.back());
         result.orchestration_name = start->orchestration;
@@ -1251,14 +1288,15 @@ TurnResult poison_turn(const OrchestrationRegistry& registry, const TurnInput& i
         }
     }
     uint64_t next_id = all.back().event_id + 1;
+    result.history_delta.push_back(
+        make_event(input, next_id++, std::nullopt, events::OrchestrationFailed{*result.error}));
+    // After the failure, as at the end of any execution.
     for (const Event& event : all) {
         if (std::holds_alternative<events::ActivityScheduled>(event.kind) &&
             !closed.count(event.event_id)) {
             cancel_activity(input, event.event_id, next_id++, result);
         }
     }
-    result.history_delta.push_back(
-        make_event(input, next_id, std::nullopt, events::OrchestrationFailed{*result.error}));
     if (started != nullptr) {
         notify_parent(*started, result);
     }

@@ -20,6 +20,7 @@
 
 using duroxide::ActivityContext;
 using duroxide::DurableFuture;
+using duroxide::Outcome;
 using duroxide::OrchestrationContext;
 
 namespace {
@@ -621,8 +622,15 @@ std::string retry_timeout(OrchestrationContext& ctx, const std::string& input) {
 // Scenario 18: a custom status over 256 KiB fails the orchestration.
 std::string status_too_big(OrchestrationContext& ctx, const std::string&) {
     ctx.set_custom_status(std::string(256 * 1024 + 1, 's'));
-    ctx.schedule_activity("Hello", "never recorded").value();
+    ctx.schedule_activity("Hello", "recorded, never run").value();
     return "not reached";
+}
+// Issue 18: a child ChildUpper with the id given as input; says how the call ended.
+std::string named_child(OrchestrationContext& ctx, const std::string& input) {
+    const Outcome outcome =
+        ctx.schedule_sub_orchestration("ChildUpper", "x", std::string_view(input), std::nullopt)
+            .get();
+    return outcome.ok() ? "ok:" + outcome.value() : "failed:" + outcome.error();
 }
 // Scenario 22: as if the code changed between two turns, a replay schedules another activity
 // than history records (run with duroxide.resident_cache_size = 0, so the second turn replays).
@@ -664,6 +672,7 @@ void register_scenario_samples(duroxide::PluginRegistrar& r) {
     o.register_orchestration("RetryTimeout", retry_timeout);
     o.register_orchestration("StatusTooBig", status_too_big);
     o.register_orchestration("CodeSwap", code_swap);
+    o.register_orchestration("NamedChild", named_child);
     auto& a = r.activities();
     a.register_activity("GetFlag", get_flag);
     a.register_activity("SayYes", say_yes);

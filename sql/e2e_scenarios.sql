@@ -97,8 +97,10 @@ SELECT id, count(*) FILTER (WHERE event_type = 'ActivityScheduled') AS scheduled
        LATERAL duroxide.read_history(id)
  GROUP BY id ORDER BY id;
 
--- Scenario 18: a custom status over 256 KiB fails the orchestration (application error);
--- nothing it scheduled is left to run.
+-- Scenario 18: a custom status over 256 KiB fails the orchestration (application error) after
+-- the turn, as duroxide's limit check: the turn's events stay (the status update, as the
+-- instance's custom status, and the activity it then scheduled), then the failure and the
+-- activity's cancellation; nothing it scheduled is left to run.
 SELECT duroxide.start_orchestration('status-too-big', 'StatusTooBig', '');
 SELECT status, error ? 'Application' AS application, custom_status IS NULL AS no_status
   FROM duroxide.wait_for_orchestration('status-too-big', '30 s');

@@ -20,8 +20,8 @@
 
 using duroxide::ActivityContext;
 using duroxide::DurableFuture;
-using duroxide::Outcome;
 using duroxide::OrchestrationContext;
+using duroxide::Outcome;
 
 namespace {
 

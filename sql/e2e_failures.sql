@@ -120,6 +120,8 @@ $$;
 SELECT duroxide.register_sql_activity('SlowFirstRun', 'public.slow_first_run(text)');
 CREATE TEMP TABLE steals_before AS
     SELECT value FROM duroxide.metrics WHERE metric = 'lock_steals';
+CREATE TEMP TABLE timed_before AS
+    SELECT value FROM duroxide.metrics WHERE metric = 'activity_duration_us_count';
 SELECT duroxide.start_orchestration('lease', 'CallActivity', 'SlowFirstRun:S1');
 SELECT status, output FROM duroxide.wait_for_orchestration('lease', '30 s');
 SELECT run, sku FROM public.lease_effects;
@@ -136,6 +138,9 @@ END
 $$;
 SELECT m.value - b.value AS discarded_completions
   FROM duroxide.metrics m, steals_before b WHERE m.metric = 'lock_steals';
+-- activity_duration_us times the recorded run only, not the discarded one.
+SELECT m.value - b.value AS timed_runs
+  FROM duroxide.metrics m, timed_before b WHERE m.metric = 'activity_duration_us_count';
 SELECT run, sku FROM public.lease_effects;
 
 ALTER SYSTEM RESET duroxide.max_attempts;

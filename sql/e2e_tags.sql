@@ -99,8 +99,29 @@ SELECT id, w.status, split_part(w.output, '@', 1) AS output
 ALTER SYSTEM SET duroxide.worker_tag_filter = 'default';
 SELECT pg_temp.await_filters(ARRAY['default', 'default']) AS filters;
 SELECT duroxide.start_orchestration('tag-later', 'TagRoute', 'late|60000');
-SELECT pg_sleep(0.5);
+-- Once its activity is queued, both workers wake and look for work at least twice (each wake
+-- is followed by a fetch); the activity is still not taken.
+DO $$
+DECLARE
+    mark timestamptz;
+BEGIN
+    FOR i IN 1..3000 LOOP
+        EXIT WHEN EXISTS (SELECT 1 FROM duroxide.worker_queue WHERE instance_id = 'tag-later');
+        PERFORM pg_sleep(0.01);
+    END LOOP;
+    FOR round IN 1..3 LOOP
+        mark := clock_timestamp();
+        FOR i IN 1..3000 LOOP
+            EXIT WHEN (SELECT bool_and(state_since > mark) FROM duroxide.runtime_status
+                        WHERE role = 'activity worker' AND database = current_database());
+            PERFORM pg_sleep(0.01);
+        END LOOP;
+    END LOOP;
+END
+$$;
 SELECT status FROM duroxide.get_orchestration_status('tag-later');
+SELECT attempt_count AS fetches_of_the_late_activity FROM duroxide.worker_queue
+ WHERE instance_id = 'tag-later';
 ALTER SYSTEM SET duroxide.worker_tag_filters = '1=tags:late';
 SELECT pg_reload_conf();
 SELECT status, output FROM duroxide.wait_for_orchestration('tag-later', '30 s');

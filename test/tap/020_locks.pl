@@ -15,6 +15,7 @@ my $node = PostgreSQL::Test::Cluster->new('locks');
 $node->init;
 $node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'duroxide'
+duroxide.plugin_directories = '$ENV{DUROXIDE_PLUGIN_DIR}'
 duroxide.activity_workers = 1
 duroxide.dispatch_batch = 16
 duroxide.poll_interval = '200ms'

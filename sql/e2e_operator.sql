@@ -2,7 +2,7 @@
 -- and graceful cancel, end to end through the background workers; per-role isolation of
 -- each; runtime_status after give-backs.
 \set SHOW_CONTEXT never
-SELECT duroxide.register_plugin('duroxide_sample') > 0 AS registered;
+SELECT duroxide.register_plugin('duroxide_sample', ARRAY['duroxide_user']::regrole[]) > 0 AS registered;
 
 -- Polls (never a fixed sleep) until `cond` holds, for up to 30 s.
 CREATE FUNCTION pg_temp.poll(cond text) RETURNS boolean LANGUAGE plpgsql AS $$

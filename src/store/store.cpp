@@ -523,7 +523,8 @@ WorkFetch Store::fetch_work_item(int lock_timeout_ms, const SessionOwner& sessio
     auto claimed = spi_.execute(
         "INSERT INTO duroxide.session_locks AS s (instance_id, session_id, owner_id, locked_by, "
         "  locked_until, last_activity_at) "
-        "VALUES ($5, $1, $2, $3::bigint, pg_catalog.clock_timestamp() + $4::int * interval '1 millisecond', "
+        "VALUES ($5, $1, $2, $3::bigint, pg_catalog.clock_timestamp() + $4::int * interval '1 "
+        "millisecond', "
         "  pg_catalog.clock_timestamp()) "
         "ON CONFLICT (instance_id, session_id) DO UPDATE SET owner_id = excluded.owner_id, "
         "  locked_by = excluded.locked_by, locked_until = excluded.locked_until, "
@@ -554,15 +555,15 @@ void Store::ack_work_item(const FetchedActivity& activity, const core::WorkItem&
     }
     if (activity.item.session_id) {
         // Activity keeps the session pinned; only its owner's own completion counts.
-        spi_.execute("UPDATE duroxide.session_locks SET last_activity_at = pg_catalog.clock_timestamp(), "
-                     "  locked_until = greatest(locked_until, "
-                     "    pg_catalog.clock_timestamp() + $4::int * interval '1 millisecond') "
-                     "WHERE instance_id = $5 AND session_id = $1 AND owner_id = $2 "
-                     "  AND locked_by = $3::bigint",
-                     std::vector<SqlText>{*activity.item.session_id, sessions.owner_id,
-                                          std::to_string(sessions.lease_owner),
-                                          std::to_string(sessions.lock_timeout_ms),
-                                          activity.item.instance});
+        spi_.execute(
+            "UPDATE duroxide.session_locks SET last_activity_at = pg_catalog.clock_timestamp(), "
+            "  locked_until = greatest(locked_until, "
+            "    pg_catalog.clock_timestamp() + $4::int * interval '1 millisecond') "
+            "WHERE instance_id = $5 AND session_id = $1 AND owner_id = $2 "
+            "  AND locked_by = $3::bigint",
+            std::vector<SqlText>{*activity.item.session_id, sessions.owner_id,
+                                 std::to_string(sessions.lease_owner),
+                                 std::to_string(sessions.lock_timeout_ms), activity.item.instance});
     }
     enqueue_orchestrator(completion);
 }
@@ -572,12 +573,15 @@ std::vector<SessionKey> Store::renew_sessions(const SessionOwner& sessions, int 
         "WITH renewed AS ("
         "  UPDATE duroxide.session_locks "
         "  SET locked_until = pg_catalog.clock_timestamp() + $3::int * interval '1 millisecond' "
-        "  WHERE owner_id = $1 AND locked_by = $2::bigint AND locked_until > pg_catalog.clock_timestamp() "
-        "    AND last_activity_at > pg_catalog.clock_timestamp() - $4::int * interval '1 millisecond' "
+        "  WHERE owner_id = $1 AND locked_by = $2::bigint AND locked_until > "
+        "pg_catalog.clock_timestamp() "
+        "    AND last_activity_at > pg_catalog.clock_timestamp() - $4::int * interval '1 "
+        "millisecond' "
         "  RETURNING instance_id, session_id) "
         "SELECT instance_id, session_id FROM renewed "
         "UNION SELECT instance_id, session_id FROM duroxide.session_locks "
-        "  WHERE owner_id = $1 AND locked_by = $2::bigint AND locked_until > pg_catalog.clock_timestamp()",
+        "  WHERE owner_id = $1 AND locked_by = $2::bigint AND locked_until > "
+        "pg_catalog.clock_timestamp()",
         std::vector<SqlText>{sessions.owner_id, std::to_string(sessions.lease_owner),
                              std::to_string(sessions.lock_timeout_ms),
                              std::to_string(idle_timeout_ms)});
@@ -601,20 +605,20 @@ bool Store::keep_activity_session(const FetchedActivity& activity, const Session
                                   bool to_activity_lease_end) {
     // greatest() skips the NULL of the activity's lease when it is not asked for or is gone.
     // A lease that ran out but that nobody took over is still this worker's: it is extended.
-    return !spi_.execute(
-                    "UPDATE duroxide.session_locks s SET last_activity_at = pg_catalog.clock_timestamp(), "
-                    "  locked_until = greatest(s.locked_until, "
-                    "    pg_catalog.clock_timestamp() + $4::int * interval '1 millisecond', "
-                    "    (SELECT w.locked_until FROM duroxide.worker_queue w "
-                    "      WHERE $7::boolean AND w.id = $5::bigint AND w.lock_token = $6)) "
-                    "WHERE s.instance_id = $8 AND s.session_id = $1 AND s.owner_id = $2 "
-                    "  AND s.locked_by = $3::bigint RETURNING 1",
-                    std::vector<SqlText>{*activity.item.session_id, sessions.owner_id,
-                                         std::to_string(sessions.lease_owner),
-                                         std::to_string(sessions.lock_timeout_ms),
-                                         std::to_string(activity.id), activity.lock_token,
-                                         to_activity_lease_end ? "true" : "false",
-                                         activity.item.instance})
+    return !spi_.execute("UPDATE duroxide.session_locks s SET last_activity_at = "
+                         "pg_catalog.clock_timestamp(), "
+                         "  locked_until = greatest(s.locked_until, "
+                         "    pg_catalog.clock_timestamp() + $4::int * interval '1 millisecond', "
+                         "    (SELECT w.locked_until FROM duroxide.worker_queue w "
+                         "      WHERE $7::boolean AND w.id = $5::bigint AND w.lock_token = $6)) "
+                         "WHERE s.instance_id = $8 AND s.session_id = $1 AND s.owner_id = $2 "
+                         "  AND s.locked_by = $3::bigint RETURNING 1",
+                         std::vector<SqlText>{*activity.item.session_id, sessions.owner_id,
+                                              std::to_string(sessions.lease_owner),
+                                              std::to_string(sessions.lock_timeout_ms),
+                                              std::to_string(activity.id), activity.lock_token,
+                                              to_activity_lease_end ? "true" : "false",
+                                              activity.item.instance})
                 .rows.empty();
 }
 

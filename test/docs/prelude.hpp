@@ -5,6 +5,7 @@
 #include <duroxide/duroxide.hpp>
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>

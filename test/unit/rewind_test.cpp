@@ -159,8 +159,8 @@ TEST_F(RewindFixture, WorkWithdrawnByTheFailureIsQueuedAgain) {
     rt.start("pair", "Pair", "q");
     EXPECT_EQ(rt.finish("pair").status, "Failed");
     EXPECT_EQ(rt.shape("pair"), "1 OrchestrationStarted, 2 ActivityScheduled, 3 ActivityScheduled, "
-                                "4 ActivityFailed<2, 5 ActivityCancelRequested<3, "
-                                "6 OrchestrationFailed");
+                                "4 ActivityFailed<2, 5 OrchestrationFailed, "
+                                "6 ActivityCancelRequested<3");
     *broken = false;
     EXPECT_EQ(rt.rewind("pair"), "");
     EXPECT_EQ(rt.shape("pair"), "1 OrchestrationStarted, 2 ActivityScheduled, 3 ActivityScheduled");

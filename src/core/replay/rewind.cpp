@@ -61,8 +61,13 @@ std::optional<Refusal> refuse_by_failure(const ErrorDetails& details) {
 } // namespace
 
 std::variant<RewindPlan, RewindRefusal> plan_rewind(const std::vector<Event>& history) {
+    // The terminal event: the last one but the breadcrumbs a terminal turn appends after it for
+    // the activities still open (as duroxide's dispatcher does).
+    auto terminal_it = std::find_if(history.rbegin(), history.rend(),
+                                    [](const Event& e) { return !is_terminal_breadcrumb(e); });
+    const Event* terminal = terminal_it == history.rend() ? nullptr : &*terminal_it;
     const auto* failed =
-        history.empty() ? nullptr : std::get_if<events::OrchestrationFailed>(&history.back().kind);
+        terminal == nullptr ? nullptr : std::get_if<events::OrchestrationFailed>(&terminal->kind);
     if (failed == nullptr) {
         return Refusal{Refusal::Reason::NotFailed, "its current execution has not failed",
                        "Only a Failed instance can be rewound."};
@@ -85,7 +90,7 @@ std::variant<RewindPlan, RewindRefusal> plan_rewind(const std::vector<Event>& hi
                            "failure is not kept",
                            "Start a new instance; rewind supports executions without KV writes."};
         }
-        if (&event != &history.back() && !is_completion(event) && !is_terminal_breadcrumb(event)) {
+        if (&event != terminal && !is_completion(event) && !is_terminal_breadcrumb(event)) {
             last_code_event = event.event_id;
         }
     }
@@ -143,7 +148,7 @@ std::variant<RewindPlan, RewindRefusal> plan_rewind(const std::vector<Event>& hi
                        "Rewind retries failed activities and sub-orchestrations recorded after "
                        "the code's last step; fix the cause and start a new instance."};
     }
-    plan.dropped_event_ids.push_back(history.back().event_id);
+    plan.dropped_event_ids.push_back(terminal->event_id);
     std::sort(plan.dropped_event_ids.begin(), plan.dropped_event_ids.end());
     for (const Event& event : history) {
         const auto* timer = std::get_if<events::TimerCreated>(&event.kind);

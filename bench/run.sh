@@ -5,11 +5,13 @@
 # the pgbench queue baseline and the selected workloads, prints a markdown table, writes a CSV,
 # and stops the server.
 #
-#   bench/run.sh [--workloads baseline,seq3,fan10,sql3,timer,event,sub10,long] [--n N]
+#   bench/run.sh [--workloads baseline,seq3,fan10,sql3,sqlwf3,sqlfan10,timer,event,sub10,long]
+#                [--n N]
 #                [--concurrency C] [--activity-workers W] [--sync on|off] [--resident on|off]
 #                [--duration SECONDS] [--cap SECONDS] [--csv FILE]
 #
-#   --n            instances per throughput run (fan10, sub10: n/4); latency runs use 200 (100)
+#   --n            instances per throughput run (fan10, sqlfan10, sub10: n/4); latency runs use
+#                  200 (100)
 #   --concurrency  client sessions that start and wait for the throughput instances (default 1)
 #   --resident     keep waiting executions in memory between turns (duroxide.resident_cache_size)
 #   --duration     seconds of each pgbench baseline run
@@ -23,7 +25,7 @@ set -euo pipefail
 TOP="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$TOP"
 
-workloads="baseline,seq3,fan10,sql3,timer,event,sub10,long"
+workloads="baseline,seq3,fan10,sql3,sqlwf3,sqlfan10,timer,event,sub10,long"
 n=2000
 concurrency=1
 activity_workers=2

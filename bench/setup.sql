@@ -32,8 +32,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
     t0 timestamptz := clock_timestamp();
 BEGIN
-    PERFORM duroxide.start_orchestration(prefix || i, orchestration, '1000')
-       FROM generate_series(1, n) AS i;
+    PERFORM bench_start(prefix || i, orchestration, '1000') FROM generate_series(1, n) AS i;
     COMMIT;
     -- Short waits, each followed by a commit: a waiting statement holds its snapshot (and a
     -- procedure holds the one it takes after a COMMIT until the next), and a snapshot held for
@@ -67,7 +66,7 @@ BEGIN
             PERFORM duroxide.raise_event(prefix || i, 'Go', 'go');
         ELSE
             t0 := clock_timestamp();
-            PERFORM duroxide.start_orchestration(prefix || i, orchestration, '');
+            PERFORM bench_start(prefix || i, orchestration, '');
         END IF;
         COMMIT;
         PERFORM duroxide.wait_for_orchestration(prefix || i, '1 min');
@@ -75,5 +74,38 @@ BEGIN
              VALUES (prefix, extract(epoch FROM clock_timestamp() - t0) * 1000);
         COMMIT;
     END LOOP;
+END
+$$;
+
+-- sqlwf3 and sqlfan10: SQL-authored workflows (docs/workflows.md) with 3 sequential sql steps
+-- and a parallel of 10 sql steps, each inserting one row as sql3's BenchInsert does. SQL steps
+-- run as the role that starts the instance and never as a superuser: the driver starts them
+-- as bench_wf (SET ROLE), and the procedures above start "wf:<name>" with start_workflow.
+DO $$ BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'bench_wf') THEN
+        CREATE ROLE bench_wf IN ROLE duroxide_user;
+    END IF;
+END $$;
+GRANT INSERT ON bench_rows, bench_latencies TO bench_wf;
+GRANT USAGE ON SEQUENCE bench_rows_id_seq TO bench_wf;
+SET ROLE bench_wf;
+SELECT duroxide.define_workflow('BenchSqlWf3', duroxide.wf_seq(
+    VARIADIC array_fill(duroxide.wf_sql('INSERT INTO public.bench_rows (input) VALUES ($1)',
+                                        '["$input.n"]'), ARRAY[3])));
+SELECT duroxide.define_workflow('BenchSqlFan10', duroxide.wf_parallel(
+    VARIADIC array_fill(duroxide.wf_sql('INSERT INTO public.bench_rows (input) VALUES ($1)',
+                                        '["$input.n"]'), ARRAY[10])));
+RESET ROLE;
+
+-- start_orchestration, or start_workflow for "wf:<workflow>".
+CREATE FUNCTION bench_start(instance text, orchestration text, input text) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF starts_with(orchestration, 'wf:') THEN
+        PERFORM duroxide.start_workflow(instance, substr(orchestration, 4),
+                                        jsonb_build_object('n', input));
+    ELSE
+        PERFORM duroxide.start_orchestration(instance, orchestration, input);
+    END IF;
 END
 $$;

@@ -55,11 +55,14 @@ measure() {
         'BEGIN {printf "%.3f", t * 1000 / hz / n}')
 }
 
+# SQL workflows ("wf:<name>") start as bench_wf: their SQL steps never run as a superuser.
+role_for() { case "$1" in wf:*) echo "SET ROLE bench_wf" ;; *) echo "SELECT 1" ;; esac; }
+
 # BENCH_CONCURRENCY client sessions, each starting its share of n instances and waiting for them.
 start_and_wait_all() { # orchestration n prefix
     local c pid status=0 share=$(( $2 / BENCH_CONCURRENCY )) pids=()
     for c in $(seq 1 "$BENCH_CONCURRENCY"); do
-        "${PSQL[@]}" -c "CALL bench_throughput('$1', $share, '$3$c-')" &
+        "${PSQL[@]}" -c "$(role_for "$1")" -c "CALL bench_throughput('$1', $share, '$3$c-')" &
         pids+=("$!")
     done
     for pid in "${pids[@]}"; do
@@ -102,7 +105,8 @@ workflow() {
     [ "$m_capped" -eq 1 ] && throughput="capped at ${BENCH_CAP}s"
     record "$name" "$clients" "$n" "$throughput" \
         "" "" "" "$m_txn" "$m_wal" "$m_cpu"
-    measure "$n_lat" "${PSQL[@]}" -c "CALL bench_latency('$orchestration', $n_lat, '$name-l', $raise)"
+    measure "$n_lat" "${PSQL[@]}" -c "$(role_for "$orchestration")" \
+        -c "CALL bench_latency('$orchestration', $n_lat, '$name-l', $raise)"
     read -r p50 p95 p99 < <(percentiles "$name-l")
     [ "$m_capped" -eq 1 ] && p50="capped at ${BENCH_CAP}s (${p50:-no} p50)"
     record "$name (one at a time)" 1 "$n_lat" "" "$p50" "$p95" "$p99" "$m_txn" "$m_wal" "$m_cpu"
@@ -137,6 +141,8 @@ for w in "${selected[@]}"; do
     seq3) workflow seq3 BenchSeq3 "$n" 200 ;;
     fan10) workflow fan10 BenchFan10 $((n / 4)) 100 ;;
     sql3) workflow sql3 BenchSql3 "$n" 200 ;;
+    sqlwf3) workflow sqlwf3 wf:BenchSqlWf3 "$n" 200 ;;
+    sqlfan10) workflow sqlfan10 wf:BenchSqlFan10 $((n / 4)) 100 ;;
     timer) workflow timer BenchTimer "$n" 200 ;;
     event) workflow event BenchEvent "$n" 200 true ;;
     sub10) workflow sub10 BenchSub10 $((n / 4)) 100 ;;

@@ -70,14 +70,14 @@ is($node->safe_psql('postgres', 'SHOW duroxide.plugin_directories'), $elsewhere,
 
 # --- what is refused in a listed directory
 my $outside = PostgreSQL::Test::Utils::tempdir;
-copy("$libdir/duroxide_sample.so", "$outside/real_sample.so") or die "copying: $!";
+copy("$ENV{DUROXIDE_PLUGIN_DIR}/duroxide_sample.so", "$outside/real_sample.so") or die "copying: $!";
 symlink("$outside/real_sample.so", "$elsewhere/linked_sample.so") or die "symlink: $!";
 ($rc, $out, $err) = $node->psql('postgres',
     "SELECT duroxide.register_plugin('linked_sample')", on_error_stop => 0);
 like($err, qr/plugin "linked_sample" is not loaded: it resolves outside \Q$elsewhere\E/,
     'a link leading outside its directory is refused');
 
-copy("$libdir/duroxide_sample.so", "$elsewhere/open_sample.so") or die "copying: $!";
+copy("$ENV{DUROXIDE_PLUGIN_DIR}/duroxide_sample.so", "$elsewhere/open_sample.so") or die "copying: $!";
 chmod(0666, "$elsewhere/open_sample.so") or die "chmod: $!";
 ($rc, $out, $err) = $node->psql('postgres',
     "SELECT duroxide.register_plugin('open_sample')", on_error_stop => 0);
@@ -85,7 +85,7 @@ like($err, qr/plugin "open_sample" is not loaded: the library is writable by its
     'a library writable by others is refused');
 
 my $wide = PostgreSQL::Test::Utils::tempdir;
-copy("$libdir/duroxide_sample.so", "$wide/wide_sample.so") or die "copying: $!";
+copy("$ENV{DUROXIDE_PLUGIN_DIR}/duroxide_sample.so", "$wide/wide_sample.so") or die "copying: $!";
 chmod(0777, $wide) or die "chmod: $!";
 $node->safe_psql('postgres',
     "ALTER SYSTEM SET duroxide.plugin_directories = '$elsewhere, $wide'");

@@ -190,7 +190,7 @@ SET ROLE wf_alice;
 SELECT duroxide.grant_workflow('whoami', 'wf_bob');
 RESET ROLE;
 SET ROLE wf_bob;
-SELECT duroxide.start_workflow('wf-bob-who', 'whoami');
+SELECT duroxide.start_workflow('wf-bob-who', 'whoami', version => '1.0.0');
 -- Bob cannot read wf.secret, and neither can his instance of alice's workflow.
 SELECT status, error->'Application'->>'message' AS error FROM duroxide.wait_for_orchestration('wf-bob-who', '30 s');
 SELECT duroxide.start_workflow_definition('wf-bob-write', '{"kind":"sql","query":"INSERT INTO wf.secret VALUES (''bob was here'')"}');
@@ -203,7 +203,7 @@ SET ROLE wf_alice;
 SELECT duroxide.define_workflow('who', '{"kind":"sql","query":"SELECT current_user AS who"}');
 SELECT duroxide.grant_workflow('who', 'wf_bob');
 SET ROLE wf_bob;
-SELECT duroxide.start_workflow('wf-bob-who2', 'who');
+SELECT duroxide.start_workflow('wf-bob-who2', 'who', version => '1.0.0');
 SELECT status, output FROM duroxide.wait_for_orchestration('wf-bob-who2', '30 s');
 -- Nor can a step act as anyone else through the SECURITY DEFINER functions: inside a step the
 -- calling role is the starter (bob cannot grant himself alice's workflow, nor cancel her

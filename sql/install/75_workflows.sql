@@ -7,6 +7,7 @@ CREATE TABLE duroxide.workflow_definitions (
     definition  jsonb NOT NULL,
     owner_role  oid NOT NULL,  -- the role that defined the name's first version
     created_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
+    defined_by  oid NOT NULL,  -- the role that defined this version (the owner or a member)
     PRIMARY KEY (name, version)
 );
 COMMENT ON TABLE duroxide.workflow_definitions IS
@@ -28,7 +29,8 @@ COMMENT ON FUNCTION duroxide._workflow_definitions_immutable() IS
 CREATE TRIGGER workflow_definitions_immutable BEFORE UPDATE ON duroxide.workflow_definitions
     FOR EACH ROW EXECUTE FUNCTION duroxide._workflow_definitions_immutable();
 
--- Who else may start a workflow (its owner, members of the owner and duroxide_admin always may).
+-- Who else may start a workflow (its owner and members of the owner always may;
+-- duroxide_admin and grantees only at a version they name: docs/workflows.md, "Who runs what").
 CREATE TABLE duroxide.workflow_grants (
     name        text NOT NULL,
     grantee     oid NOT NULL,
@@ -63,6 +65,23 @@ COMMENT ON TABLE duroxide.workflow_instances IS
     'The workflow name, definition version and labels each workflow instance was started with.';
 REVOKE ALL ON duroxide.workflow_instances FROM PUBLIC;
 
+-- A deleted instance takes its workflow row with it (delete_instance, prune, retention: every
+-- path deletes duroxide.instances rows), so a later instance with the same id starts clean.
+CREATE FUNCTION duroxide._workflow_instances_deleted() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    DELETE FROM duroxide.workflow_instances w USING gone g WHERE w.instance_id = g.instance_id;
+    RETURN NULL;
+END
+$fn$;
+REVOKE ALL ON FUNCTION duroxide._workflow_instances_deleted() FROM PUBLIC;
+COMMENT ON FUNCTION duroxide._workflow_instances_deleted() IS
+    'Internal: deletes the workflow_instances rows of deleted instances.';
+CREATE TRIGGER workflow_instances_deleted AFTER DELETE ON duroxide.instances
+    REFERENCING OLD TABLE AS gone
+    FOR EACH STATEMENT EXECUTE FUNCTION duroxide._workflow_instances_deleted();
+
 CREATE FUNCTION duroxide._validate_workflow(definition text) RETURNS void
     LANGUAGE c IMMUTABLE STRICT AS 'MODULE_PATHNAME', 'duroxide_validate_workflow';
 REVOKE ALL ON FUNCTION duroxide._validate_workflow(text) FROM PUBLIC;
@@ -81,6 +100,17 @@ CREATE FUNCTION duroxide._may_start_workflow(name text, owner oid, role oid) RET
 REVOKE ALL ON FUNCTION duroxide._may_start_workflow(text, oid, oid) FROM PUBLIC;
 COMMENT ON FUNCTION duroxide._may_start_workflow(text, oid, oid) IS
     'Internal: whether "role" may start workflow "name" owned by "owner" (owner, admin or grant).';
+
+-- Whether "role" has the privileges of the owner: only then does a start without a version take
+-- the pinned or newest one (code the owner defines later never runs as another role unnamed).
+CREATE FUNCTION duroxide._workflow_default_version_allowed(owner oid, role oid) RETURNS boolean
+    LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+    BEGIN ATOMIC
+        SELECT pg_has_role(role, owner, 'USAGE');
+    END;
+REVOKE ALL ON FUNCTION duroxide._workflow_default_version_allowed(oid, oid) FROM PUBLIC;
+COMMENT ON FUNCTION duroxide._workflow_default_version_allowed(oid, oid) IS
+    'Internal: whether "role" may start a workflow owned by "owner" without naming its version.';
 
 CREATE FUNCTION duroxide._workflow_version_in_use(name text, version text) RETURNS boolean
     LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
@@ -122,18 +152,20 @@ BEGIN
                   HINT = 'A name is 1 to 128 letters, digits, "_", ".", ":" or "-", starting with a letter or "_".';
     END IF;
     PERFORM duroxide._validate_workflow(definition::text);
-    -- One definer per name: its versions all belong to the role that defined the first.
+    -- One owner per name: only the role that defined the first version (or a role with its
+    -- privileges) adds versions; an admin is no co-owner (its code would run as the owner's
+    -- starters).
     PERFORM pg_advisory_xact_lock(hashtext('duroxide.workflow:' || name));
     SELECT d.owner_role,
            (SELECT l.version FROM duroxide.workflow_definitions l WHERE l.name = define_workflow.name
              ORDER BY string_to_array(l.version, '.')::int[] DESC LIMIT 1)
       INTO owner, latest
       FROM duroxide.workflow_definitions d WHERE d.name = define_workflow.name LIMIT 1;
-    IF owner IS NOT NULL AND NOT pg_has_role(caller, owner, 'USAGE')
-       AND NOT pg_has_role(caller, 'duroxide_admin', 'USAGE') THEN
+    IF owner IS NOT NULL AND NOT pg_has_role(caller, owner, 'USAGE') THEN
         RAISE EXCEPTION 'permission denied for workflow "%"', name
             USING ERRCODE = 'insufficient_privilege',
-                  DETAIL = 'Another role defined it.';
+                  DETAIL = 'Another role defined it.',
+                  HINT = 'Only its owner (or a member of the owner) defines its versions: choose another name.';
     END IF;
     IF chosen IS NULL THEN
         chosen := CASE WHEN latest IS NULL THEN '1.0.0' ELSE
@@ -147,15 +179,16 @@ BEGIN
         RAISE EXCEPTION 'version % of workflow "%" must be greater than the latest, %', chosen, name, latest
             USING ERRCODE = 'invalid_parameter_value', HINT = 'Definitions are immutable: define a new version.';
     END IF;
-    INSERT INTO duroxide.workflow_definitions (name, version, definition, owner_role)
-    VALUES (name, chosen, definition, coalesce(owner, caller));
+    INSERT INTO duroxide.workflow_definitions (name, version, definition, owner_role, defined_by)
+    VALUES (name, chosen, definition, coalesce(owner, caller), caller);
     RETURN chosen;
 END
 $fn$;
 COMMENT ON FUNCTION duroxide.define_workflow(text, jsonb, text) IS
     'Validates and stores an immutable workflow definition as version "version" (default: the '
-    'next patch version, 1.0.0 for a new name) and returns the version. Invalid definitions are '
-    'refused with SQLSTATE 22023 and the JSON path of the offending node in DETAIL.';
+    'next patch version, 1.0.0 for a new name) and returns the version. Only the name''s owner '
+    '(the role that defined its first version) or its members may add versions (42501). Invalid '
+    'definitions are refused with SQLSTATE 22023 and the JSON path of the offending node in DETAIL.';
 
 CREATE FUNCTION duroxide._check_workflow_labels(labels jsonb) RETURNS void
     LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp
@@ -177,7 +210,8 @@ COMMENT ON FUNCTION duroxide._check_workflow_labels(jsonb) IS
 
 -- Starts workflow "name" (the exact version, or the newest) as instance "instance": the
 -- definition travels in the instance's input, so its history pins the version. The instance is
--- owned by the calling role, and its SQL steps run as that role.
+-- owned by the calling role, and its SQL steps run as that role. A role without the owner's
+-- privileges (an admin, a grantee) must name the version. NULL when the instance exists already.
 CREATE FUNCTION duroxide.start_workflow(instance text, name text, input jsonb DEFAULT NULL,
                                         version text DEFAULT NULL, labels jsonb DEFAULT NULL)
     RETURNS text
@@ -186,6 +220,7 @@ CREATE FUNCTION duroxide.start_workflow(instance text, name text, input jsonb DE
 AS $fn$
 DECLARE
     def record;
+    caller oid := duroxide._calling_role();
 BEGIN
     IF instance IS NULL OR name IS NULL THEN
         RAISE EXCEPTION 'instance and name must not be null' USING ERRCODE = 'null_value_not_allowed';
@@ -199,18 +234,28 @@ BEGIN
                                 (SELECT p.version FROM duroxide.workflow_version_policies p
                                   WHERE p.name = start_workflow.name), d.version)
      ORDER BY string_to_array(d.version, '.')::int[] DESC LIMIT 1;
-    IF def.version IS NULL
-       OR NOT duroxide._may_start_workflow(name, def.owner_role, duroxide._calling_role()) THEN
+    IF def.version IS NULL OR NOT duroxide._may_start_workflow(name, def.owner_role, caller) THEN
         RAISE EXCEPTION 'workflow "%"% does not exist', left(name, 128),
                         coalesce(' version ' || left(version, 32), '')
             USING ERRCODE = 'undefined_object',
                   HINT = 'See duroxide.workflows for the workflows you may start.';
     END IF;
-    INSERT INTO duroxide.workflow_instances (instance_id, name, version, labels)
-    VALUES (instance, name, def.version, coalesce(labels, '{}')) ON CONFLICT (instance_id) DO NOTHING;
-    PERFORM duroxide.start_orchestration(instance, 'duroxide.workflow',
-        jsonb_build_object('workflow', name, 'version', def.version,
-                           'definition', def.definition, 'input', input)::text);
+    IF version IS NULL AND NOT duroxide._workflow_default_version_allowed(def.owner_role, caller) THEN
+        RAISE EXCEPTION 'workflow "%" belongs to another role: name the version to start',
+                        left(name, 128)
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'Read it with duroxide.show_workflow(name, version) and pass version => '
+                         'the one you reviewed; its SQL steps run as you.';
+    END IF;
+    IF NOT duroxide.start_orchestration(instance, 'duroxide.workflow',
+            jsonb_build_object('workflow', name, 'version', def.version,
+                               'definition', def.definition, 'input', input)::text) THEN
+        RETURN NULL;  -- the instance exists already: nothing started, nothing recorded
+    END IF;
+    INSERT INTO duroxide.workflow_instances AS w (instance_id, name, version, labels)
+    VALUES (instance, name, def.version, coalesce(labels, '{}'))
+    ON CONFLICT (instance_id) DO UPDATE
+       SET name = excluded.name, version = excluded.version, labels = excluded.labels;
     RETURN def.version;
 END
 $fn$;
@@ -218,7 +263,9 @@ COMMENT ON FUNCTION duroxide.start_workflow(text, text, jsonb, text, jsonb) IS
     'Starts workflow "name" (version "version", default the version policy''s or the newest) as '
     'instance "instance" with '
     '"input" and "labels" (a JSON object of text values, for list_workflow_instances); returns '
-    'the version it runs. Its SQL steps run as the calling role.';
+    'the version it runs, or NULL (starting nothing) when the instance exists already. Its SQL '
+    'steps run as the calling role; a role that is not the owner or its member must name '
+    '"version" (42501).';
 
 CREATE FUNCTION duroxide.start_workflow_definition(instance text, definition jsonb,
                                                    input jsonb DEFAULT NULL,
@@ -232,10 +279,13 @@ BEGIN
     END IF;
     PERFORM duroxide._validate_workflow(definition::text);
     PERFORM duroxide._check_workflow_labels(labels);
-    INSERT INTO duroxide.workflow_instances (instance_id, labels)
-    VALUES (instance, coalesce(labels, '{}')) ON CONFLICT (instance_id) DO NOTHING;
-    PERFORM duroxide.start_orchestration(instance, 'duroxide.workflow',
-        jsonb_build_object('workflow', NULL, 'definition', definition, 'input', input)::text);
+    IF duroxide.start_orchestration(instance, 'duroxide.workflow',
+            jsonb_build_object('workflow', NULL, 'definition', definition, 'input', input)::text) THEN
+        INSERT INTO duroxide.workflow_instances AS w (instance_id, name, version, labels)
+        VALUES (instance, NULL, NULL, coalesce(labels, '{}'))
+        ON CONFLICT (instance_id) DO UPDATE
+           SET name = NULL, version = NULL, labels = excluded.labels;
+    END IF;
 END
 $fn$;
 COMMENT ON FUNCTION duroxide.start_workflow_definition(text, jsonb, jsonb, jsonb) IS
@@ -340,8 +390,10 @@ BEGIN
     IF owner IS NULL THEN
         RAISE EXCEPTION 'workflow "%" does not exist', left(name, 128) USING ERRCODE = 'undefined_object';
     END IF;
-    IF NOT pg_has_role(caller, owner, 'USAGE') AND NOT pg_has_role(caller, 'duroxide_admin', 'USAGE') THEN
-        RAISE EXCEPTION 'permission denied for workflow "%"', name USING ERRCODE = 'insufficient_privilege';
+    IF NOT pg_has_role(caller, owner, 'USAGE') THEN
+        RAISE EXCEPTION 'permission denied for workflow "%"', name
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'Only its owner (or a member of the owner) sets its version policy.';
     END IF;
     IF version IS NULL THEN
         DELETE FROM duroxide.workflow_version_policies p WHERE p.name = set_workflow_version_policy.name;
@@ -361,7 +413,8 @@ END
 $fn$;
 COMMENT ON FUNCTION duroxide.set_workflow_version_policy(text, text) IS
     'Pins the version of workflow "name" that start_workflow uses when given none (NULL: the '
-    'newest again); owner or duroxide_admin only. Running instances keep their version.';
+    'newest again) for its owner''s starts; the owner or its members only (42501). Running '
+    'instances keep their version.';
 
 CREATE FUNCTION duroxide.grant_workflow(name text, grantee regrole) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER

@@ -218,6 +218,11 @@ std::string load_workflow_definition(store::Store& store, const core::work::Acti
                                 (wanted ? " version " + wanted->substr(0, 32) : std::string()) +
                                 " that the role that started this instance may start");
     }
+    if (found->needs_version) {
+        throw WorkflowStepError("sub_workflow \"" + name->as_string().substr(0, 128) +
+                                "\" belongs to another role than the one that started this "
+                                "instance: the node must name its \"version\"");
+    }
     JsonObject out;
     out["version"] = Json(found->version);
     out["definition"] = Json::parse(found->definition);

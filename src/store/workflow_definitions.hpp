@@ -13,12 +13,16 @@ namespace duroxide::store {
 struct StoredWorkflow {
     std::string version;
     std::string definition; // JSON text
+    // No version was asked for, and `role` lacks the owner's privileges: the pinned or newest
+    // version would run code the owner may change later as `role`. Nothing was recorded.
+    bool needs_version = false;
 };
 
 // The exact `version` of workflow `name`, or the one its version policy pins, or its newest
 // version, if `role` (an oid as text) may
 // start it (duroxide._may_start_workflow); records `instance` as running that version (so the
-// version cannot be dropped while it runs). nullopt when there is none or it is not allowed.
+// version cannot be dropped while it runs). nullopt when there is none or it is not allowed;
+// needs_version set when no version was given and `role` is not the owner or its member.
 std::optional<StoredWorkflow> load_workflow_for_instance(pg::SpiConnection& spi,
                                                          const std::string& name,
                                                          const std::optional<std::string>& version,

@@ -213,13 +213,13 @@ SELECT duroxide.define_workflow('private', '{"kind":"return","value":1}');
 SELECT duroxide.start_workflow_definition('wf-alice-waits', '{"kind":"wait_event","event":"never"}');
 SET ROLE wf_bob;
 SELECT duroxide.start_workflow_definition('wf-bob-escalate', '{"kind":"seq","steps":[
-  {"kind":"sql","query":"SELECT duroxide._may_access(0) IS NOT NULL"}]}');
-SELECT status, error->'Application'->>'message' AS error FROM duroxide.wait_for_orchestration('wf-bob-escalate', '30 s');
+  {"kind":"sql","query":"SELECT duroxide._may_access(0) AS reaches_others"}]}');
+SELECT status, output, error->'Application'->>'message' AS error FROM duroxide.wait_for_orchestration('wf-bob-escalate', '30 s');
 SELECT duroxide.start_workflow_definition('wf-bob-grant', '{"kind":"sql","query":"SELECT duroxide.grant_workflow(''private'', ''wf_bob'')"}');
 SELECT status, error->'Application'->>'message' AS error FROM duroxide.wait_for_orchestration('wf-bob-grant', '30 s');
 SELECT count(*) AS bob_sees_private FROM duroxide.workflows WHERE name = 'private';
 SELECT duroxide.start_workflow_definition('wf-bob-cancel', '{"kind":"sql","query":"SELECT duroxide.cancel_instance(''wf-alice-waits'', ''by bob'')"}');
-SELECT status, error->'Application'->>'message' AS error FROM duroxide.wait_for_orchestration('wf-bob-cancel', '30 s');
+SELECT status, output, error->'Application'->>'message' AS error FROM duroxide.wait_for_orchestration('wf-bob-cancel', '30 s');
 SELECT duroxide.start_workflow_definition('wf-bob-role', '{"kind":"sql","query":"SELECT current_user AS who, current_setting(''role'') AS role"}');
 SELECT status, output FROM duroxide.wait_for_orchestration('wf-bob-role', '30 s');
 RESET ROLE;

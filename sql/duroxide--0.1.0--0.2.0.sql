@@ -3360,3 +3360,212 @@ BEGIN
     END LOOP;
 END
 $grants$;
+
+-- workflows: ownership review fixes
+
+-- Each version records its definer; only a name's owner (or its members) adds versions or
+-- pins one; a role that is not the owner starts a workflow only at a version it names; a
+-- workflow_instances row is written only for a started instance and goes with it.
+
+ALTER TABLE duroxide.workflow_definitions ADD COLUMN defined_by oid NOT NULL;
+
+CREATE FUNCTION duroxide._workflow_default_version_allowed(owner oid, role oid) RETURNS boolean
+    LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+    BEGIN ATOMIC
+        SELECT pg_has_role(role, owner, 'USAGE');
+    END;
+REVOKE ALL ON FUNCTION duroxide._workflow_default_version_allowed(oid, oid) FROM PUBLIC;
+COMMENT ON FUNCTION duroxide._workflow_default_version_allowed(oid, oid) IS
+    'Internal: whether "role" may start a workflow owned by "owner" without naming its version.';
+
+CREATE FUNCTION duroxide._workflow_instances_deleted() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    DELETE FROM duroxide.workflow_instances w USING gone g WHERE w.instance_id = g.instance_id;
+    RETURN NULL;
+END
+$fn$;
+REVOKE ALL ON FUNCTION duroxide._workflow_instances_deleted() FROM PUBLIC;
+COMMENT ON FUNCTION duroxide._workflow_instances_deleted() IS
+    'Internal: deletes the workflow_instances rows of deleted instances.';
+CREATE TRIGGER workflow_instances_deleted AFTER DELETE ON duroxide.instances
+    REFERENCING OLD TABLE AS gone
+    FOR EACH STATEMENT EXECUTE FUNCTION duroxide._workflow_instances_deleted();
+
+CREATE OR REPLACE FUNCTION duroxide.define_workflow(name text, definition jsonb, version text DEFAULT NULL)
+    RETURNS text
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    caller oid := duroxide._calling_role();
+    owner oid;
+    latest text;
+    chosen text := version;
+BEGIN
+    IF name IS NULL OR definition IS NULL THEN
+        RAISE EXCEPTION 'name and definition must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF name !~ '^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$' OR name = 'duroxide.workflow' THEN
+        RAISE EXCEPTION 'invalid workflow name "%"', left(name, 64)
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'A name is 1 to 128 letters, digits, "_", ".", ":" or "-", starting with a letter or "_".';
+    END IF;
+    PERFORM duroxide._validate_workflow(definition::text);
+    -- One owner per name: only the role that defined the first version (or a role with its
+    -- privileges) adds versions; an admin is no co-owner (its code would run as the owner's
+    -- starters).
+    PERFORM pg_advisory_xact_lock(hashtext('duroxide.workflow:' || name));
+    SELECT d.owner_role,
+           (SELECT l.version FROM duroxide.workflow_definitions l WHERE l.name = define_workflow.name
+             ORDER BY string_to_array(l.version, '.')::int[] DESC LIMIT 1)
+      INTO owner, latest
+      FROM duroxide.workflow_definitions d WHERE d.name = define_workflow.name LIMIT 1;
+    IF owner IS NOT NULL AND NOT pg_has_role(caller, owner, 'USAGE') THEN
+        RAISE EXCEPTION 'permission denied for workflow "%"', name
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = 'Another role defined it.',
+                  HINT = 'Only its owner (or a member of the owner) defines its versions: choose another name.';
+    END IF;
+    IF chosen IS NULL THEN
+        chosen := CASE WHEN latest IS NULL THEN '1.0.0' ELSE
+            (string_to_array(latest, '.')::int[])[1] || '.' || (string_to_array(latest, '.')::int[])[2]
+            || '.' || ((string_to_array(latest, '.')::int[])[3] + 1) END;
+    ELSIF chosen !~ '^[0-9]{1,9}\.[0-9]{1,9}\.[0-9]{1,9}$' THEN
+        RAISE EXCEPTION 'invalid version "%"', left(chosen, 64)
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'A version is MAJOR.MINOR.PATCH, e.g. 1.2.0.';
+    ELSIF latest IS NOT NULL
+          AND string_to_array(chosen, '.')::int[] <= string_to_array(latest, '.')::int[] THEN
+        RAISE EXCEPTION 'version % of workflow "%" must be greater than the latest, %', chosen, name, latest
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Definitions are immutable: define a new version.';
+    END IF;
+    INSERT INTO duroxide.workflow_definitions (name, version, definition, owner_role, defined_by)
+    VALUES (name, chosen, definition, coalesce(owner, caller), caller);
+    RETURN chosen;
+END
+$fn$;
+COMMENT ON FUNCTION duroxide.define_workflow(text, jsonb, text) IS
+    'Validates and stores an immutable workflow definition as version "version" (default: the '
+    'next patch version, 1.0.0 for a new name) and returns the version. Only the name''s owner '
+    '(the role that defined its first version) or its members may add versions (42501). Invalid '
+    'definitions are refused with SQLSTATE 22023 and the JSON path of the offending node in DETAIL.';
+
+CREATE OR REPLACE FUNCTION duroxide.start_workflow(instance text, name text, input jsonb DEFAULT NULL,
+                                        version text DEFAULT NULL, labels jsonb DEFAULT NULL)
+    RETURNS text
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    def record;
+    caller oid := duroxide._calling_role();
+BEGIN
+    IF instance IS NULL OR name IS NULL THEN
+        RAISE EXCEPTION 'instance and name must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    PERFORM duroxide._check_workflow_labels(labels);
+    -- The given version, else the one the version policy pins, else the newest.
+    SELECT d.version, d.definition, d.owner_role INTO def
+      FROM duroxide.workflow_definitions d
+     WHERE d.name = start_workflow.name
+       AND d.version = coalesce(start_workflow.version,
+                                (SELECT p.version FROM duroxide.workflow_version_policies p
+                                  WHERE p.name = start_workflow.name), d.version)
+     ORDER BY string_to_array(d.version, '.')::int[] DESC LIMIT 1;
+    IF def.version IS NULL OR NOT duroxide._may_start_workflow(name, def.owner_role, caller) THEN
+        RAISE EXCEPTION 'workflow "%"% does not exist', left(name, 128),
+                        coalesce(' version ' || left(version, 32), '')
+            USING ERRCODE = 'undefined_object',
+                  HINT = 'See duroxide.workflows for the workflows you may start.';
+    END IF;
+    IF version IS NULL AND NOT duroxide._workflow_default_version_allowed(def.owner_role, caller) THEN
+        RAISE EXCEPTION 'workflow "%" belongs to another role: name the version to start',
+                        left(name, 128)
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'Read it with duroxide.show_workflow(name, version) and pass version => '
+                         'the one you reviewed; its SQL steps run as you.';
+    END IF;
+    IF NOT duroxide.start_orchestration(instance, 'duroxide.workflow',
+            jsonb_build_object('workflow', name, 'version', def.version,
+                               'definition', def.definition, 'input', input)::text) THEN
+        RETURN NULL;  -- the instance exists already: nothing started, nothing recorded
+    END IF;
+    INSERT INTO duroxide.workflow_instances AS w (instance_id, name, version, labels)
+    VALUES (instance, name, def.version, coalesce(labels, '{}'))
+    ON CONFLICT (instance_id) DO UPDATE
+       SET name = excluded.name, version = excluded.version, labels = excluded.labels;
+    RETURN def.version;
+END
+$fn$;
+COMMENT ON FUNCTION duroxide.start_workflow(text, text, jsonb, text, jsonb) IS
+    'Starts workflow "name" (version "version", default the version policy''s or the newest) as '
+    'instance "instance" with '
+    '"input" and "labels" (a JSON object of text values, for list_workflow_instances); returns '
+    'the version it runs, or NULL (starting nothing) when the instance exists already. Its SQL '
+    'steps run as the calling role; a role that is not the owner or its member must name '
+    '"version" (42501).';
+
+CREATE OR REPLACE FUNCTION duroxide.start_workflow_definition(instance text, definition jsonb,
+                                                   input jsonb DEFAULT NULL,
+                                                   labels jsonb DEFAULT NULL) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    IF instance IS NULL OR definition IS NULL THEN
+        RAISE EXCEPTION 'instance and definition must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    PERFORM duroxide._validate_workflow(definition::text);
+    PERFORM duroxide._check_workflow_labels(labels);
+    IF duroxide.start_orchestration(instance, 'duroxide.workflow',
+            jsonb_build_object('workflow', NULL, 'definition', definition, 'input', input)::text) THEN
+        INSERT INTO duroxide.workflow_instances AS w (instance_id, name, version, labels)
+        VALUES (instance, NULL, NULL, coalesce(labels, '{}'))
+        ON CONFLICT (instance_id) DO UPDATE
+           SET name = NULL, version = NULL, labels = excluded.labels;
+    END IF;
+END
+$fn$;
+COMMENT ON FUNCTION duroxide.start_workflow_definition(text, jsonb, jsonb, jsonb) IS
+    'Validates an ad-hoc workflow definition and starts it as instance "instance" with "input"; '
+    'the definition is stored only in the instance''s history.';
+
+CREATE OR REPLACE FUNCTION duroxide.set_workflow_version_policy(name text, version text) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    caller oid := duroxide._calling_role();
+    owner oid;
+BEGIN
+    SELECT d.owner_role INTO owner FROM duroxide.workflow_definitions d
+     WHERE d.name = set_workflow_version_policy.name LIMIT 1;
+    IF owner IS NULL THEN
+        RAISE EXCEPTION 'workflow "%" does not exist', left(name, 128) USING ERRCODE = 'undefined_object';
+    END IF;
+    IF NOT pg_has_role(caller, owner, 'USAGE') THEN
+        RAISE EXCEPTION 'permission denied for workflow "%"', name
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'Only its owner (or a member of the owner) sets its version policy.';
+    END IF;
+    IF version IS NULL THEN
+        DELETE FROM duroxide.workflow_version_policies p WHERE p.name = set_workflow_version_policy.name;
+        RETURN;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM duroxide.workflow_definitions d
+                    WHERE d.name = set_workflow_version_policy.name
+                      AND d.version = set_workflow_version_policy.version) THEN
+        RAISE EXCEPTION 'workflow "%" has no version "%"', name, left(version, 32)
+            USING ERRCODE = 'undefined_object';
+    END IF;
+    INSERT INTO duroxide.workflow_version_policies AS p (name, version, set_by)
+    VALUES (set_workflow_version_policy.name, set_workflow_version_policy.version, caller)
+    ON CONFLICT ON CONSTRAINT workflow_version_policies_pkey DO UPDATE
+       SET version = excluded.version, set_by = excluded.set_by, set_at = clock_timestamp();
+END
+$fn$;
+COMMENT ON FUNCTION duroxide.set_workflow_version_policy(text, text) IS
+    'Pins the version of workflow "name" that start_workflow uses when given none (NULL: the '
+    'newest again) for its owner''s starts; the owner or its members only (42501). Running '
+    'instances keep their version.';

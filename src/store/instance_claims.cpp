@@ -2,6 +2,7 @@
 
 #include "core/codec/json_codec.hpp"
 #include "core/model/work_item.hpp"
+#include "store/statements.hpp"
 
 #include <vector>
 
@@ -17,22 +18,22 @@ constexpr const char* kClaimLockClass = "1685586689";
 } // namespace
 
 void lock_instance_id(pg::SpiConnection& spi, const std::string& instance) {
-    spi.execute("SELECT pg_catalog.pg_advisory_xact_lock(" + std::string(kClaimLockClass) +
-                    ", pg_catalog.hashtext($1))",
-                std::vector<SqlText>{instance});
+    Statements(spi).execute("SELECT pg_catalog.pg_advisory_xact_lock(" +
+                                std::string(kClaimLockClass) + ", pg_catalog.hashtext($1))",
+                            std::vector<SqlText>{instance});
 }
 
 std::optional<InstanceClaim> instance_claim(pg::SpiConnection& spi, const std::string& instance) {
     // One statement, one snapshot: the dispatcher deletes the queued start in the transaction
     // that inserts the instance row, so one of the two is always seen.
-    auto rows =
-        spi.execute("SELECT true, i.orchestration_name, i.owner_role::text, NULL::text "
-                    "  FROM duroxide.instances i WHERE i.instance_id = $1 "
-                    "UNION ALL "
-                    "SELECT * FROM (SELECT false, NULL::text, q.started_by::text, q.work_item "
-                    "  FROM duroxide.orchestrator_queue q "
-                    " WHERE q.instance_id = $1 AND q.started_by IS NOT NULL ORDER BY q.id) s",
-                    std::vector<SqlText>{instance});
+    auto rows = Statements(spi).execute(
+        "SELECT true, i.orchestration_name, i.owner_role::text, NULL::text "
+        "  FROM duroxide.instances i WHERE i.instance_id = $1 "
+        "UNION ALL "
+        "SELECT * FROM (SELECT false, NULL::text, q.started_by::text, q.work_item "
+        "  FROM duroxide.orchestrator_queue q "
+        " WHERE q.instance_id = $1 AND q.started_by IS NOT NULL ORDER BY q.id) s",
+        std::vector<SqlText>{instance});
     for (const auto& row : rows.rows) {
         if (*row[0] == "t") {
             return InstanceClaim{
@@ -56,19 +57,21 @@ bool orchestration_provided(pg::SpiConnection& spi, const std::string& name,
                             const std::optional<std::string>& version) {
     // A database still at the 0.1.0 schema (before ALTER EXTENSION UPDATE) has no hook: starts
     // are accepted there as 0.1.0 accepted them.
-    auto hook = spi.execute("SELECT pg_catalog.to_regprocedure("
-                            "'duroxide._is_orchestration_provided(text, text)') IS NOT NULL",
-                            {}, true);
+    auto hook =
+        Statements(spi).execute("SELECT pg_catalog.to_regprocedure("
+                                "'duroxide._is_orchestration_provided(text, text)') IS NOT NULL",
+                                {}, true);
     if (hook.rows.empty() || hook.rows[0][0] != "t") {
         return true;
     }
-    auto rows = spi.execute("SELECT duroxide._is_orchestration_provided($1, $2)",
-                            std::vector<SqlText>{name, version});
+    auto rows = Statements(spi).execute("SELECT duroxide._is_orchestration_provided($1, $2)",
+                                        std::vector<SqlText>{name, version});
     return !rows.rows.empty() && rows.rows[0][0] == "t";
 }
 
 std::string registered_orchestrations(pg::SpiConnection& spi) {
-    auto rows = spi.execute("SELECT duroxide._registered_orchestrations_summary()", {}, true);
+    auto rows =
+        Statements(spi).execute("SELECT duroxide._registered_orchestrations_summary()", {}, true);
     return rows.rows.empty() ? "none" : rows.rows[0][0].value_or("none");
 }
 

@@ -23,7 +23,7 @@ void Store::record_session_changes(const std::string& instance, uint64_t executi
             "WITH closed AS (DELETE FROM duroxide.open_sessions WHERE instance_id = $1), "
             "  unpinned AS (DELETE FROM duroxide.session_locks WHERE instance_id = $1 "
             "    RETURNING 1) "
-            "SELECT duroxide._sessions_released((SELECT count(*) FROM unpinned))",
+            "SELECT duroxide._sessions_released((SELECT pg_catalog.count(*) FROM unpinned))",
             std::vector<SqlText>{instance});
         (void)released;
         return;
@@ -57,22 +57,23 @@ void Store::record_session_changes(const std::string& instance, uint64_t executi
         // Lock stealing: the closed sessions' activities go, queued or running (a running
         // one finds its lease gone at its next renewal and is cancelled; its completion is
         // discarded), and so do their leases (the owner drops the session's state).
-        spi_.execute("WITH c AS (SELECT * FROM unnest($2::text[], $3::bigint[]) AS c(session_id, "
-                     "    closed_at)), "
-                     "  withdrawn AS (DELETE FROM duroxide.worker_queue w USING c "
-                     "    WHERE w.instance_id = $1 AND w.session_id = c.session_id "
-                     "      AND (w.execution_id < $4::bigint OR w.activity_id < c.closed_at)), "
-                     "  forgotten AS (DELETE FROM duroxide.open_sessions o USING c "
-                     "    WHERE o.instance_id = $1 AND o.session_id = c.session_id), "
-                     "  unpinned AS (DELETE FROM duroxide.session_locks l USING c "
-                     "    WHERE l.instance_id = $1 AND l.session_id = c.session_id RETURNING 1) "
-                     "SELECT duroxide._sessions_released((SELECT count(*) FROM unpinned))",
-                     std::vector<SqlText>{instance, text_array(to_close), text_array(close_ids),
-                                          std::to_string(execution_id)});
+        spi_.execute(
+            "WITH c AS (SELECT * FROM unnest($2::text[], $3::bigint[]) AS c(session_id, "
+            "    closed_at)), "
+            "  withdrawn AS (DELETE FROM duroxide.worker_queue w USING c "
+            "    WHERE w.instance_id = $1 AND w.session_id = c.session_id "
+            "      AND (w.execution_id < $4::bigint OR w.activity_id < c.closed_at)), "
+            "  forgotten AS (DELETE FROM duroxide.open_sessions o USING c "
+            "    WHERE o.instance_id = $1 AND o.session_id = c.session_id), "
+            "  unpinned AS (DELETE FROM duroxide.session_locks l USING c "
+            "    WHERE l.instance_id = $1 AND l.session_id = c.session_id RETURNING 1) "
+            "SELECT duroxide._sessions_released((SELECT pg_catalog.count(*) FROM unpinned))",
+            std::vector<SqlText>{instance, text_array(to_close), text_array(close_ids),
+                                 std::to_string(execution_id)});
     }
     if (!to_open.empty()) {
         spi_.execute("INSERT INTO duroxide.open_sessions (instance_id, session_id) "
-                     "SELECT $1, s FROM unnest($2::text[]) AS s ON CONFLICT DO NOTHING",
+                     "SELECT $1, s FROM pg_catalog.unnest($2::text[]) AS s ON CONFLICT DO NOTHING",
                      std::vector<SqlText>{instance, text_array(to_open)});
     }
 }

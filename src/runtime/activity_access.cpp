@@ -1,22 +1,15 @@
 #include "runtime/activity_access.hpp"
 
+#include "core/validation/message_quote.hpp"
+
 namespace duroxide::runtime {
 
 namespace {
 
-// At most `limit` bytes of a name for a message, marked when cut.
-std::string shortened(const std::string& name, std::size_t limit = 128) {
-    return name.size() <= limit ? name : name.substr(0, limit) + "...";
-}
+// Names in the message: at most this many bytes each.
+constexpr std::size_t kNameBytes = 128;
 
 } // namespace
-
-std::optional<Oid> owner_oid(const std::optional<std::string>& owner) {
-    if (!owner) {
-        return std::nullopt;
-    }
-    return static_cast<Oid>(std::stoul(*owner));
-}
 
 core::WorkItem activity_call_denied(const core::work::ActivityExecute& item,
                                     const std::string& owner_name) {
@@ -24,9 +17,10 @@ core::WorkItem activity_call_denied(const core::work::ActivityExecute& item,
         item.instance, item.execution_id, item.id,
         core::ErrorDetails::application(
             core::AppActivityFailed{},
-            "permission denied: role \"" + shortened(owner_name) +
-                "\", the owner of this instance, may not call activity \"" + shortened(item.name) +
-                "\" (not in its allowed_roles; see duroxide.register_sql_activity / "
+            "permission denied: role " + core::quoted(owner_name, kNameBytes) +
+                ", the owner of this instance, may not call activity " +
+                core::quoted(item.name, kNameBytes) +
+                " (not in its allowed_roles; see duroxide.register_sql_activity / "
                 "duroxide.register_plugin)",
             false)}};
 }

@@ -12,9 +12,6 @@
 
 namespace duroxide::runtime {
 
-// The owner oid of the store's text form ("12345"); nullopt for none.
-std::optional<Oid> owner_oid(const std::optional<std::string>& owner);
-
 // The completion of an activity whose instance's owner may not call it: failed, as an
 // application error that is not retryable, naming the activity and the role (`owner_name`, as
 // the store read it: this runs outside a transaction).

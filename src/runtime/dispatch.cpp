@@ -13,6 +13,7 @@
 #include "runtime/activity_execution.hpp"
 #include "runtime/activity_outcomes.hpp"
 #include "runtime/gucs.hpp"
+#include "runtime/instance_isolation.hpp"
 #include "runtime/metrics.hpp"
 #include "runtime/sessions.hpp"
 #include "runtime/sql_activity.hpp"
@@ -542,8 +543,9 @@ std::optional<PendingActivity> fetch_and_run(Handlers& handlers, SessionKeeper& 
                 handler == nullptr && !sql && !system
                     ? unregistered_activity(item.name)
                     : core::codec::encode(core::WorkItem{item})}}}};
-    } else if (access && !access->may_call) {
-        // The allow-list of the activity's registration: nothing runs.
+    } else if (access && !access->may_call && (handler != nullptr || sql)) {
+        // The allow-list of the activity's registration: nothing runs. (An activity nothing
+        // provides takes the unregistered-activity path below.)
         pending.completion = activity_call_denied(item, access->owner_name.value_or("?"));
     } else if (handler != nullptr) {
         // Plugin code runs on a fiber; its ctx.sql() statements run in a transaction of

@@ -58,9 +58,7 @@ bool owner_may_read(const std::optional<std::string>& caller,
     if (!caller) {
         return !settings.isolate_instances;
     }
-    const std::optional<Oid> target_oid =
-        target ? std::optional<Oid>(static_cast<Oid>(std::stoul(*target))) : std::nullopt;
-    return role_may_access_instance(static_cast<Oid>(std::stoul(*caller)), target_oid);
+    return role_may_access_instance(*owner_oid(caller), owner_oid(target));
 }
 
 std::string get_kv_value(store::Store& store, const core::work::ActivityExecute& item) {

@@ -10,6 +10,7 @@
 #include "core/validation/reserved_ids.hpp"
 #include "duroxide/semver.hpp"
 #include "pg/guard.hpp"
+#include "runtime/instance_isolation.hpp"
 #include "runtime/wakeup.hpp"
 #include "sql_api/access.hpp"
 #include "sql_api/arguments.hpp"
@@ -19,10 +20,6 @@
 namespace {
 
 using namespace duroxide;
-
-std::optional<Oid> owner_oid(const std::optional<std::string>& owner) {
-    return owner ? std::optional<Oid>(static_cast<Oid>(std::stoul(*owner))) : std::nullopt;
-}
 
 struct StartRequest {
     std::string instance, name, input;
@@ -75,7 +72,7 @@ bool start(const StartRequest& request) {
     pg::SpiConnection spi;
     store::lock_instance_id(spi, request.instance);
     if (auto claim = store::instance_claim(spi, request.instance)) {
-        if (!sql_api::may_access(owner_oid(claim->owner))) {
+        if (!sql_api::may_access(runtime::owner_oid(claim->owner))) {
             // Nothing about the other role's instance: not its name, state or owner.
             throw pg::SqlError(ERRCODE_UNIQUE_VIOLATION,
                                "instance id " + core::quoted(request.instance) +
@@ -107,7 +104,7 @@ bool start(const StartRequest& request) {
 bool enqueue_for(const std::string& instance, const core::WorkItem& item) {
     pg::SpiConnection spi;
     auto claim = store::instance_claim(spi, instance);
-    if (!claim || !sql_api::may_access(owner_oid(claim->owner))) {
+    if (!claim || !sql_api::may_access(runtime::owner_oid(claim->owner))) {
         return false;
     }
     store::Store(spi).enqueue_orchestrator(item);

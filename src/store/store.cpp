@@ -690,15 +690,19 @@ std::optional<PluginRole> Store::activity_plugin_role(const std::string& name) {
 
 ActivityAccess Store::activity_access(const std::string& name, const std::string& instance) {
     auto rows = spi_.execute(
-        "SELECT i.owner_role::text, i.owner_role IS NULL OR coalesce(( "
-        "    SELECT duroxide._may_call_activity(i.owner_role, r.registrant, r.allowed) "
+        "SELECT i.owner_role::text, coalesce(( "
+        "    SELECT CASE WHEN i.owner_role IS NOT NULL "
+        "                THEN duroxide._may_call_activity(i.owner_role, r.registrant, r.allowed) "
+        "                WHEN NOT EXISTS (SELECT FROM pg_catalog.pg_roles g "
+        "                                  WHERE g.oid = r.registrant) THEN false "
+        "                ELSE pg_catalog.pg_has_role(r.registrant, 'duroxide_admin', 'USAGE') END "
         "      FROM (SELECT p.registered_by::oid AS registrant, p.allowed_roles AS allowed "
         "              FROM duroxide.plugin_handlers h "
         "              JOIN duroxide.plugins p ON p.name = h.plugin "
         "             WHERE h.kind = 'activity' AND h.name = $1 "
         "            UNION ALL "
         "            SELECT a.run_as::oid, a.allowed_roles FROM duroxide.sql_activities a "
-        "             WHERE a.name = $1) r LIMIT 1), true), i.owner_role::regrole::text "
+        "             WHERE a.name = $1) r LIMIT 1), false), i.owner_role::regrole::text "
         "  FROM (SELECT 1) one "
         "  LEFT JOIN duroxide.instances i ON i.instance_id = $2",
         std::vector<SqlText>{name, instance}, true);

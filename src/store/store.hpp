@@ -199,9 +199,10 @@ public:
     // superuser then; nullopt when no registered plugin provides it.
     std::optional<PluginRole> activity_plugin_role(const std::string& name);
     // Whether the owner of `instance` may call activity `name` (duroxide._may_call_activity:
-    // the registration's allow-list), and that owner. An instance without a recorded owner
-    // (gone, or from before owners were recorded) and an activity without a registration row
-    // pass.
+    // the registration's allow-list), and that owner. Fails closed: an instance without a
+    // recorded owner (gone, or from before owners were recorded) may call an activity only
+    // while its registrant exists and has duroxide_admin's privileges; an activity without a
+    // registration row may not be called (system activities are not checked).
     ActivityAccess activity_access(const std::string& name, const std::string& instance);
 
     // Milliseconds until the earliest future message of `queue` becomes visible.

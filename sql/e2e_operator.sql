@@ -2,7 +2,8 @@
 -- and graceful cancel, end to end through the background workers; per-role isolation of
 -- each; runtime_status after give-backs.
 \set SHOW_CONTEXT never
-SELECT duroxide.register_plugin('duroxide_sample', ARRAY['duroxide_user']::regrole[]) > 0 AS registered;
+SELECT duroxide.register_plugin('duroxide_sample', ARRAY['duroxide_user']::regrole[]) > 0
+    AS registered;
 
 -- Polls (never a fixed sleep) until `cond` holds, for up to 30 s.
 CREATE FUNCTION pg_temp.poll(cond text) RETURNS boolean LANGUAGE plpgsql AS $$
@@ -177,6 +178,27 @@ SELECT pg_temp.poll($$(SELECT bool_and(state = 'idle') FROM duroxide.runtime_sta
 SELECT count(*) FILTER (WHERE state = 'idle' AND current_work <> '') AS stale_current_work
   FROM duroxide.runtime_status
  WHERE role = 'activity worker' AND database = current_database();
+
+-- pending_work shows a child another role owns (a parent of alice's that named bob's
+-- instance as its child's id) without its status. Rows written directly: no queue message, so
+-- no worker touches them.
+INSERT INTO duroxide.instances (instance_id, orchestration_name, owner_role)
+VALUES ('pw-parent', 'Crafted', 'ops_alice'::regrole), ('pw-bobs', 'Crafted', 'ops_bob'::regrole),
+       ('pw-own', 'Crafted', 'ops_alice'::regrole);
+INSERT INTO duroxide.executions (instance_id, execution_id)
+SELECT unnest(ARRAY['pw-parent', 'pw-bobs', 'pw-own']), 1;
+INSERT INTO duroxide.history (instance_id, execution_id, event_id, event_type, event_data)
+VALUES ('pw-parent', 1, 1, 'OrchestrationStarted', '{}'),
+       ('pw-parent', 1, 2, 'SubOrchestrationScheduled', '{"name":"C","instance":"pw-bobs"}'),
+       ('pw-parent', 1, 3, 'SubOrchestrationScheduled', '{"name":"C","instance":"pw-own"}'),
+       ('pw-parent', 1, 4, 'SubOrchestrationScheduled', '{"name":"C","instance":"pw-none"}');
+SET ROLE ops_alice;
+SELECT kind, event_id, child_instance, child_status FROM duroxide.pending_work('pw-parent')
+ ORDER BY event_id;
+RESET ROLE;
+DELETE FROM duroxide.history WHERE instance_id = 'pw-parent';
+DELETE FROM duroxide.executions WHERE instance_id LIKE 'pw-%';
+DELETE FROM duroxide.instances WHERE instance_id LIKE 'pw-%';
 
 SELECT duroxide.unregister_sql_activity('OpsFlaky');
 SELECT duroxide.unregister_sql_activity('OpsDropped');

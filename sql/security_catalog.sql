@@ -85,6 +85,10 @@ CREATE FUNCTION sc.alice_fn(input text) RETURNS text LANGUAGE sql AS $$ SELECT i
 SET ROLE sc_admin;
 SELECT duroxide.register_sql_activity('ScStolen', 'sc.alice_fn(text)');
 RESET ROLE;
+-- ...for a superuser too (the digest covers only this function, not helpers it calls, which
+-- their owner could redefine to run as the superuser)...
+SELECT duroxide.register_sql_activity('ScStolen', 'sc.alice_fn(text)');
+SELECT count(*) AS stolen_registered FROM duroxide.sql_activities WHERE name = 'ScStolen';
 -- ...and a function whose owner or definition changed after registration no longer runs.
 CREATE TABLE sc.admin_secret (v text);
 INSERT INTO sc.admin_secret VALUES ('the admin secret');
@@ -186,6 +190,13 @@ SELECT name, provider_type, provider FROM duroxide.registered_handlers
  WHERE name LIKE 'Sc%' ORDER BY name;
 SELECT count(*) > 0 AS sees_plugin_activities FROM duroxide.registered_handlers
  WHERE kind = 'activity' AND provider_type = 'plugin';
+-- A cheap function of bob's in the WHERE clause sees only the rows the view lets through
+-- (the view reads a function that filters first): no SQL activity of alice's or the admin's.
+CREATE FUNCTION pg_temp.leak(n text) RETURNS boolean LANGUAGE plpgsql COST 0.00001 AS $$
+BEGIN IF n LIKE 'Sc%' THEN RAISE NOTICE 'saw %', n; END IF; RETURN true; END $$;
+SELECT count(*) AS bob_sql_activities FROM duroxide.registered_handlers
+ WHERE provider_type = 'sql' AND pg_temp.leak(name);
+DROP FUNCTION pg_temp.leak(text);
 SET ROLE sc_alice;
 SELECT name, provider_type, provider FROM duroxide.registered_handlers
  WHERE name LIKE 'Sc%' ORDER BY name;
@@ -229,6 +240,28 @@ RESET ROLE;
 SELECT pg_advisory_unlock(4714014);
 SELECT status, output FROM duroxide.wait_for_orchestration('sc-block', '60 s');
 
+-- The allow-list fails closed: an instance that records no owner may call an activity only
+-- while its registrant has duroxide_admin's privileges (a role that lost them is denied).
+CREATE ROLE sc_former IN ROLE duroxide_admin;
+GRANT USAGE ON SCHEMA sc TO sc_former;
+CREATE FUNCTION sc.former(input text) RETURNS text LANGUAGE sql AS $$ SELECT 'former ' || input $$;
+ALTER FUNCTION sc.former(text) OWNER TO sc_former;
+SET ROLE sc_former;
+SELECT duroxide.register_sql_activity('ScFormer', 'sc.former(text)');
+RESET ROLE;
+REVOKE duroxide_admin FROM sc_former;
+BEGIN;
+SELECT duroxide.start_orchestration('sc-noowner-former', 'CallActivity', 'ScFormer:x');
+SELECT duroxide.start_orchestration('sc-noowner-admin', 'CallActivity', 'ScBlock:y');
+UPDATE duroxide.orchestrator_queue SET started_by = NULL
+ WHERE instance_id IN ('sc-noowner-former', 'sc-noowner-admin');
+COMMIT;
+SELECT id, w.status, w.output, w.error->'Application'->>'message' AS message
+  FROM unnest(ARRAY['sc-noowner-admin', 'sc-noowner-former']) AS id,
+       LATERAL duroxide.wait_for_orchestration(id, '60 s') w ORDER BY id;
+SELECT instance_id, owner_role FROM duroxide.instances
+ WHERE instance_id LIKE 'sc-noowner-%' ORDER BY 1;
+
 -- Catalog audit. No table or view of the extension grants a write to PUBLIC, duroxide_admin or
 -- duroxide_user (every write goes through a function).
 SELECT c.oid::regclass AS relation, a.grantee::regrole AS grantee, a.privilege_type
@@ -261,6 +294,16 @@ SELECT p.oid::regprocedure AS registration, p.prosecdef,
    AND p.proname IN ('register_sql_activity', 'unregister_sql_activity', 'register_plugin',
                      'unregister_plugin', 'set_version_policy')
  ORDER BY 1::text;
+-- set_version_policy checks its caller like its siblings: EXECUTE passed on through an
+-- administrator's SECURITY DEFINER function does not let a duroxide_user set a policy.
+CREATE FUNCTION sc.set_policy(o text) RETURNS void LANGUAGE sql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$ SELECT duroxide.set_version_policy(o, NULL) $$;
+ALTER FUNCTION sc.set_policy(text) OWNER TO sc_admin;
+GRANT EXECUTE ON FUNCTION sc.set_policy(text) TO sc_bob;
+SET ROLE sc_bob;
+SELECT sc.try($$SELECT sc.set_policy('HelloWorld')$$) AS passed_on_set_version_policy;
+RESET ROLE;
+SELECT count(*) AS policies_set FROM duroxide.version_policies WHERE orchestration = 'HelloWorld';
 -- Nothing of the extension is granted to PUBLIC (functions, relations, schemas).
 SELECT count(*) AS granted_to_public FROM (
     SELECT FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace,
@@ -295,7 +338,8 @@ DROP DATABASE sc_roles;
 ALTER SYSTEM RESET duroxide.max_attempts;
 SELECT pg_reload_conf();
 SELECT duroxide.unregister_sql_activity(a)
-  FROM unnest(ARRAY['ScUpper', 'ScForged', 'ScEcho', 'ScAdminOnly', 'ScBlock', 'ScGone']) AS a;
+  FROM unnest(ARRAY['ScUpper', 'ScForged', 'ScEcho', 'ScAdminOnly', 'ScBlock', 'ScGone',
+                    'ScFormer']) AS a;
 SELECT duroxide.unregister_plugin('duroxide_sample');
 DROP SCHEMA sc CASCADE;
-DROP ROLE sc_admin, sc_alice, sc_bob;
+DROP ROLE sc_admin, sc_alice, sc_bob, sc_former;

@@ -101,12 +101,19 @@ SELECT pv.ack('e1', delta => jsonb_build_array(pv.completed('e1', 22)), status =
 SELECT * FROM pg_temp.state();
 -- [explicit 9] A failed (or cancelled) instance closes its sessions too.
 SELECT pg_temp.turn('e2');
-SELECT pv.ack('e2', delta => jsonb_build_array(pg_temp.opened('e2', 4, 'x')));
+SELECT pv.ack('e2', delta => jsonb_build_array(pg_temp.opened('e2', 4, 'x'),
+                                               pg_temp.opened('e2', 5, 'c')));
 SELECT * FROM pg_temp.state();
 SELECT pg_temp.turn('e2');
-SELECT pv.ack('e2', delta => jsonb_build_array(pv.ev('e2', 6, 'OrchestrationFailed',
+SELECT pv.ack('e2', delta => jsonb_build_array(pg_temp.closed('e2', 6, 'c'),
+                  pv.ev('e2', 7, 'ActivityFailed', '{"source_event_id":2,"details":{"Application":{"kind":"ActivityFailed","message":"x","retryable":false}}}'),
+                                               pv.ev('e2', 8, 'OrchestrationFailed',
                   '{"details":{"Application":{"kind":"OrchestrationFailed","message":"x","retryable":false}}}')),
               status => 'Failed', output => 'x', cancelled => jsonb_build_array(pv.cancelled('e2', 2)));
+SELECT * FROM pg_temp.state();
+-- A rewind reopens the sessions the rewound execution's history left open (x), not one it
+-- closed (c): the failure's turn had deleted them.
+SELECT action, event_id FROM duroxide.rewind_instance('e2', 'retry') ORDER BY 2;
 SELECT * FROM pg_temp.state();
 
 -- [explicit 10] release_session(instance, session) unpins only that instance's session.
@@ -139,6 +146,13 @@ SET ROLE regress_sess_a;
 SELECT instance_id, session_id, lifecycle, owner_id, pending_items FROM duroxide.sessions;
 SET ROLE regress_sess_b;
 SELECT instance_id, session_id, lifecycle, owner_id, pending_items FROM duroxide.sessions;
+-- A cheap function of the caller's in the WHERE clause sees only the rows the view lets
+-- through (the view reads a function that filters first): b's own session, never va.
+CREATE FUNCTION pg_temp.leak(i text, s text) RETURNS boolean LANGUAGE plpgsql COST 0.00001 AS $$
+BEGIN RAISE NOTICE 'saw % %', i, s; RETURN true; END $$;
+SELECT count(*) AS b_rows FROM duroxide.sessions WHERE pg_temp.leak(instance_id, session_id);
+DROP FUNCTION pg_temp.leak(text, text);
+SELECT has_function_privilege('duroxide._may_access(oid)', 'EXECUTE') AS may_access_granted;
 SET ROLE regress_sess_admin;
 SELECT instance_id, session_id, lifecycle FROM duroxide.sessions ORDER BY 1;
 RESET ROLE;

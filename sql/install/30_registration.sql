@@ -74,8 +74,6 @@ BEGIN
 END
 $fn$;
 REVOKE ALL ON FUNCTION duroxide._may_call_activity(oid, oid, regrole[]) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION duroxide._may_call_activity(oid, oid, regrole[])
-    TO duroxide_admin, duroxide_user;
 
 -- A digest of everything that decides what a function does and as whom: owner, language,
 -- SECURITY DEFINER, volatility, configuration (SET clauses), source, object file and SQL body.
@@ -175,11 +173,13 @@ BEGIN
     END IF;
     SELECT r.rolsuper INTO caller_is_superuser FROM pg_catalog.pg_roles r WHERE r.oid = caller;
     -- Whoever owns the function decides what it does: only its owner may make it run as itself.
-    IF p.proowner <> caller AND NOT caller_is_superuser THEN
+    -- Superusers too: the definition digest covers this function only, not the helpers it
+    -- calls, so another owner could redefine a helper and run it as the superuser.
+    IF p.proowner <> caller THEN
         RAISE EXCEPTION 'function % is owned by role %, not by %', fn, p.proowner::regrole, caller
             USING ERRCODE = 'insufficient_privilege',
             DETAIL = 'An SQL activity runs as the role that registers it, which must own its '
-                  || 'function: another owner could change what it does.',
+                  || 'function (superusers included): another owner could change what it does.',
             HINT = 'Register it as its owner, or make the registering role its owner.';
     END IF;
     IF NOT has_function_privilege(caller, fn, 'EXECUTE') THEN
@@ -280,6 +280,7 @@ AS $fn$
 DECLARE
     registered text;
 BEGIN
+    PERFORM duroxide._require_admin('set a version policy');
     IF orchestration IS NULL THEN
         RAISE EXCEPTION 'orchestration must not be null' USING ERRCODE = 'null_value_not_allowed';
     END IF;
@@ -311,31 +312,43 @@ COMMENT ON FUNCTION duroxide.set_version_policy(text, text) IS
 REVOKE ALL ON FUNCTION duroxide.set_version_policy(text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION duroxide.set_version_policy(text, text) TO duroxide_admin;
 
-CREATE VIEW duroxide.registered_handlers AS
-SELECT h.kind, h.name, NULLIF(h.version, '') AS version, 'plugin'::text AS provider_type,
-       h.plugin AS provider,
-       CASE WHEN h.kind = 'orchestration' THEN coalesce(p.version, 'latest') END
-           AS version_policy,
-       CASE WHEN h.kind = 'orchestration' THEN h.version = coalesce(p.version,
-           (SELECT l.version FROM duroxide.plugin_handlers l
-             WHERE l.kind = 'orchestration' AND l.name = h.name
-             ORDER BY string_to_array(l.version, '.')::int[] DESC LIMIT 1)) END
-           AS default_version
-  FROM duroxide.plugin_handlers h
-  LEFT JOIN duroxide.version_policies p ON h.kind = 'orchestration' AND p.orchestration = h.name
-  LEFT JOIN duroxide.plugins g ON g.name = h.plugin
- WHERE h.kind = 'orchestration' OR pg_has_role('duroxide_admin', 'USAGE')
-    OR duroxide._may_call_activity(
-           (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = current_user),
-           g.registered_by, g.allowed_roles)
-UNION ALL
-SELECT 'activity', a.name, NULL, 'sql',
-       CASE WHEN pg_has_role('duroxide_admin', 'USAGE') THEN a.function_oid::text END, NULL, NULL
-  FROM duroxide.sql_activities a
- WHERE pg_has_role('duroxide_admin', 'USAGE')
-    OR duroxide._may_call_activity(
-           (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = current_user),
-           a.run_as, a.allowed_roles);
+-- The view reads a SECURITY DEFINER function that filters before returning rows (a caller's
+-- own functions in a WHERE clause never see the activities it may not call); the caller is
+-- duroxide._calling_role(), like everywhere else.
+CREATE FUNCTION duroxide.get_registered_handlers()
+    RETURNS TABLE (kind text, name text, version text, provider_type text, provider text,
+                   version_policy text, default_version boolean)
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    BEGIN ATOMIC
+        SELECT h.kind, h.name, NULLIF(h.version, '') AS version, 'plugin'::text AS provider_type,
+               h.plugin AS provider,
+               CASE WHEN h.kind = 'orchestration' THEN coalesce(p.version, 'latest') END
+                   AS version_policy,
+               CASE WHEN h.kind = 'orchestration' THEN h.version = coalesce(p.version,
+                   (SELECT l.version FROM duroxide.plugin_handlers l
+                     WHERE l.kind = 'orchestration' AND l.name = h.name
+                     ORDER BY string_to_array(l.version, '.')::int[] DESC LIMIT 1)) END
+                   AS default_version
+          FROM duroxide.plugin_handlers h
+          LEFT JOIN duroxide.version_policies p
+                 ON h.kind = 'orchestration' AND p.orchestration = h.name
+          LEFT JOIN duroxide.plugins g ON g.name = h.plugin
+         WHERE h.kind = 'orchestration'
+            OR duroxide._may_call_activity(duroxide._calling_role(), g.registered_by,
+                                           g.allowed_roles)
+        UNION ALL
+        SELECT 'activity', a.name, NULL, 'sql',
+               CASE WHEN pg_has_role(duroxide._calling_role(), 'duroxide_admin', 'USAGE')
+                    THEN a.function_oid::text END, NULL, NULL
+          FROM duroxide.sql_activities a
+         WHERE duroxide._may_call_activity(duroxide._calling_role(), a.run_as, a.allowed_roles);
+    END;
+COMMENT ON FUNCTION duroxide.get_registered_handlers() IS
+    'Rows of the duroxide.registered_handlers view (what the caller may see).';
+REVOKE ALL ON FUNCTION duroxide.get_registered_handlers() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION duroxide.get_registered_handlers() TO duroxide_admin, duroxide_user;
+
+CREATE VIEW duroxide.registered_handlers AS SELECT * FROM duroxide.get_registered_handlers();
 COMMENT ON VIEW duroxide.registered_handlers IS
     'Every orchestration and activity the runtime can run, with its version and provider '
     '(a plugin, or an SQL function); for orchestrations, the version policy (latest, or the '

@@ -266,7 +266,11 @@ BEGIN
            END,
            CASE WHEN o.event_type = 'SubOrchestrationScheduled' THEN o.d->>'instance' END,
            CASE WHEN o.event_type = 'SubOrchestrationScheduled'
-                THEN coalesce(duroxide._client_status(ce.status), 'NotStarted') END,
+                THEN CASE WHEN ci.instance_id IS NOT NULL
+                          THEN coalesce(duroxide._client_status(ce.status), 'NotStarted')
+                          WHEN NOT EXISTS (SELECT 1 FROM duroxide.instances x
+                                            WHERE x.instance_id = o.d->>'instance')
+                          THEN 'NotStarted' END END,
            concat_ws(', ',
                CASE WHEN o.event_type = 'ActivityScheduled' AND w.id IS NOT NULL
                     THEN 'deliveries: ' || w.attempt_count END,
@@ -280,8 +284,11 @@ BEGIN
       LEFT JOIN duroxide.worker_queue w
              ON o.event_type = 'ActivityScheduled' AND w.instance_id = inst.instance_id
             AND w.execution_id = exec_id AND w.activity_id = o.event_id
+      -- A child the caller may not reach (an explicit id another role's instance holds) is
+      -- shown without its status.
       LEFT JOIN duroxide.instances ci
              ON o.event_type = 'SubOrchestrationScheduled' AND ci.instance_id = o.d->>'instance'
+            AND duroxide._may_access(ci.owner_role)
       LEFT JOIN duroxide.executions ce
              ON ce.instance_id = ci.instance_id AND ce.execution_id = ci.current_execution_id
       -- A timer right after a failed activity's completion is a retry's backoff.

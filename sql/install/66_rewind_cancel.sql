@@ -142,6 +142,32 @@ BEGIN
             RETURN QUERY SELECT * FROM duroxide._rewind(p.detail, reason, true, rid);
         END CASE;
     END LOOP;
+    -- The failure closed the instance's explicit sessions (a terminal turn deletes its
+    -- open_sessions rows); the rewound execution has them open again: those its history left
+    -- open, in order (the ones continue-as-new carried in OrchestrationStarted, then each
+    -- SessionOpened and SessionClosed).
+    DELETE FROM duroxide.open_sessions o WHERE o.instance_id = inst.instance_id;
+    INSERT INTO duroxide.open_sessions (instance_id, session_id)
+    SELECT inst.instance_id, m.session_id
+      FROM (SELECT DISTINCT ON (k.session_id) k.session_id, k.is_open
+              FROM (SELECT h.event_id, s.session_id, true AS is_open
+                      FROM duroxide.history h,
+                           jsonb_array_elements_text(
+                               CASE WHEN jsonb_typeof(h.event_data::jsonb->'open_sessions') = 'array'
+                                    THEN h.event_data::jsonb->'open_sessions'
+                                    ELSE '[]'::jsonb END) AS s(session_id)
+                     WHERE h.instance_id = inst.instance_id
+                       AND h.execution_id = inst.current_execution_id
+                       AND h.event_type = 'OrchestrationStarted'
+                    UNION ALL
+                    SELECT h.event_id, h.event_data::jsonb->>'session_id',
+                           h.event_type = 'SessionOpened'
+                      FROM duroxide.history h
+                     WHERE h.instance_id = inst.instance_id
+                       AND h.execution_id = inst.current_execution_id
+                       AND h.event_type IN ('SessionOpened', 'SessionClosed')) k
+             ORDER BY k.session_id, k.event_id DESC) m
+     WHERE m.is_open;
     UPDATE duroxide.executions e SET status = 'Running', output = NULL, error = NULL,
                                      completed_at = NULL
      WHERE e.instance_id = inst.instance_id AND e.execution_id = inst.current_execution_id;

@@ -39,7 +39,6 @@ CREATE FUNCTION duroxide._session_owner_pid(owner text) RETURNS integer
 COMMENT ON FUNCTION duroxide._session_owner_pid(text) IS
     'Internal: the pid of the live activity worker with session owner id "owner", or NULL.';
 REVOKE ALL ON FUNCTION duroxide._session_owner_pid(text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION duroxide._session_owner_pid(text) TO duroxide_admin, duroxide_user;
 
 CREATE FUNCTION duroxide._sessions_released(released bigint) RETURNS bigint
     LANGUAGE c STRICT VOLATILE
@@ -51,29 +50,45 @@ REVOKE ALL ON FUNCTION duroxide._sessions_released(bigint) FROM PUBLIC;
 
 -- Explicitly open sessions and pinned sessions (explicit or implicit), of the instances the
 -- caller may reach (duroxide.isolate_instances): a role never sees another role's sessions.
-CREATE VIEW duroxide.sessions AS
-SELECT k.instance_id, k.session_id,
-       CASE WHEN os.session_id IS NOT NULL THEN 'open' ELSE 'implicit' END AS lifecycle,
-       s.owner_id, o.pid AS worker_pid,
-       s.claimed_at, s.locked_until, s.last_activity_at,
-       (SELECT count(*) FROM duroxide.worker_queue w
-         WHERE w.instance_id = k.instance_id AND w.session_id = k.session_id) AS pending_items,
-       CASE WHEN s.session_id IS NULL THEN 'unclaimed'
-            WHEN o.pid IS NULL THEN 'orphaned'
-            WHEN s.locked_until <= clock_timestamp() THEN 'expired'
-            WHEN s.last_activity_at <= clock_timestamp()
-                 - current_setting('duroxide.session_idle_timeout')::interval THEN 'idle'
-            ELSE 'active' END AS session_state,
-       os.opened_at
-  FROM (SELECT instance_id, session_id FROM duroxide.open_sessions
-        UNION SELECT instance_id, session_id FROM duroxide.session_locks) k
-  JOIN duroxide.instances i ON i.instance_id = k.instance_id
-  LEFT JOIN duroxide.open_sessions os
-         ON os.instance_id = k.instance_id AND os.session_id = k.session_id
-  LEFT JOIN duroxide.session_locks s
-         ON s.instance_id = k.instance_id AND s.session_id = k.session_id
-  LEFT JOIN LATERAL (SELECT duroxide._session_owner_pid(s.owner_id) AS pid) o ON true
- WHERE duroxide._may_access(i.owner_role);
+-- The view reads a SECURITY DEFINER function that filters before returning rows, so a
+-- caller's own functions in a WHERE clause never see the sessions of other roles.
+CREATE FUNCTION duroxide.get_sessions()
+    RETURNS TABLE (instance_id text, session_id text, lifecycle text, owner_id text,
+                   worker_pid integer, claimed_at timestamptz, locked_until timestamptz,
+                   last_activity_at timestamptz, pending_items bigint, session_state text,
+                   opened_at timestamptz)
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    BEGIN ATOMIC
+        SELECT k.instance_id, k.session_id,
+               CASE WHEN os.session_id IS NOT NULL THEN 'open' ELSE 'implicit' END AS lifecycle,
+               s.owner_id, o.pid AS worker_pid,
+               s.claimed_at, s.locked_until, s.last_activity_at,
+               (SELECT pg_catalog.count(*) FROM duroxide.worker_queue w
+                 WHERE w.instance_id = k.instance_id AND w.session_id = k.session_id)
+                   AS pending_items,
+               CASE WHEN s.session_id IS NULL THEN 'unclaimed'
+                    WHEN o.pid IS NULL THEN 'orphaned'
+                    WHEN s.locked_until <= clock_timestamp() THEN 'expired'
+                    WHEN s.last_activity_at <= clock_timestamp()
+                         - current_setting('duroxide.session_idle_timeout')::interval THEN 'idle'
+                    ELSE 'active' END AS session_state,
+               os.opened_at
+          FROM (SELECT x.instance_id, x.session_id FROM duroxide.open_sessions x
+                UNION SELECT y.instance_id, y.session_id FROM duroxide.session_locks y) k
+          JOIN duroxide.instances i ON i.instance_id = k.instance_id
+          LEFT JOIN duroxide.open_sessions os
+                 ON os.instance_id = k.instance_id AND os.session_id = k.session_id
+          LEFT JOIN duroxide.session_locks s
+                 ON s.instance_id = k.instance_id AND s.session_id = k.session_id
+          LEFT JOIN LATERAL (SELECT duroxide._session_owner_pid(s.owner_id) AS pid) o ON true
+         WHERE duroxide._may_access(i.owner_role);
+    END;
+COMMENT ON FUNCTION duroxide.get_sessions() IS
+    'Rows of the duroxide.sessions view (sessions of the instances the caller may reach).';
+REVOKE ALL ON FUNCTION duroxide.get_sessions() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION duroxide.get_sessions() TO duroxide_admin, duroxide_user;
+
+CREATE VIEW duroxide.sessions AS SELECT * FROM duroxide.get_sessions();
 COMMENT ON VIEW duroxide.sessions IS
     'Activity sessions of the instances the caller may reach: instance, session id, lifecycle '
     '(open: opened by the orchestration; implicit: pinned by use, never opened), owner (stable '
@@ -82,9 +97,6 @@ COMMENT ON VIEW duroxide.sessions IS
     'pinned to a worker; expired, orphaned and unclaimed sessions go to any worker).';
 REVOKE ALL ON duroxide.sessions FROM PUBLIC;
 GRANT SELECT ON duroxide.sessions TO duroxide_admin, duroxide_user;
-
--- The sessions view filters by the caller's access (it runs the check as the caller).
-GRANT EXECUTE ON FUNCTION duroxide._may_access(oid) TO duroxide_admin, duroxide_user;
 
 CREATE FUNCTION duroxide.release_session(instance text, session_id text) RETURNS boolean
     LANGUAGE sql VOLATILE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp

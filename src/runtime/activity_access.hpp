@@ -14,8 +14,8 @@ namespace duroxide::runtime {
 
 // The completion of an activity whose instance's owner may not call it: failed, as an
 // application error that is not retryable, naming the activity and the role (`owner_name`, as
-// the store read it: this runs outside a transaction).
+// the store read it: this runs outside a transaction; none: the instance records no owner).
 core::WorkItem activity_call_denied(const core::work::ActivityExecute& item,
-                                    const std::string& owner_name);
+                                    const std::optional<std::string>& owner_name);
 
 } // namespace duroxide::runtime

@@ -546,7 +546,7 @@ std::optional<PendingActivity> fetch_and_run(Handlers& handlers, SessionKeeper& 
     } else if (access && !access->may_call && (handler != nullptr || sql)) {
         // The allow-list of the activity's registration: nothing runs. (An activity nothing
         // provides takes the unregistered-activity path below.)
-        pending.completion = activity_call_denied(item, access->owner_name.value_or("?"));
+        pending.completion = activity_call_denied(item, access->owner_name);
     } else if (handler != nullptr) {
         // Plugin code runs on a fiber; its ctx.sql() statements run in a transaction of
         // their own that records the completion with them (activity_execution.cpp).

@@ -3569,3 +3569,538 @@ COMMENT ON FUNCTION duroxide.set_workflow_version_policy(text, text) IS
     'Pins the version of workflow "name" that start_workflow uses when given none (NULL: the '
     'newest again) for its owner''s starts; the owner or its members only (42501). Running '
     'instances keep their version.';
+
+-- review fixes: sessions, registration, operator views
+-- The sessions and registered_handlers views read SECURITY DEFINER functions that filter
+-- before returning rows (a caller's cheap function in a WHERE clause saw every row before);
+-- the roles no longer need EXECUTE on the internal checks. set_version_policy checks the
+-- caller like its siblings; pending_work shows no status of a child the caller may not reach.
+DROP VIEW duroxide.sessions;
+DROP VIEW duroxide.registered_handlers;
+REVOKE EXECUTE ON FUNCTION duroxide._may_access(oid) FROM duroxide_admin, duroxide_user;
+REVOKE EXECUTE ON FUNCTION duroxide._may_call_activity(oid, oid, regrole[])
+    FROM duroxide_admin, duroxide_user;
+REVOKE EXECUTE ON FUNCTION duroxide._session_owner_pid(text) FROM duroxide_admin, duroxide_user;
+
+CREATE OR REPLACE FUNCTION duroxide.set_version_policy(orchestration text, version text) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    registered text;
+BEGIN
+    PERFORM duroxide._require_admin('set a version policy');
+    IF orchestration IS NULL THEN
+        RAISE EXCEPTION 'orchestration must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    SELECT string_agg(h.version, ', ' ORDER BY string_to_array(h.version, '.')::int[])
+      INTO registered
+      FROM duroxide.plugin_handlers h
+     WHERE h.kind = 'orchestration' AND h.name = set_version_policy.orchestration;
+    IF registered IS NULL THEN
+        RAISE EXCEPTION 'orchestration "%" is not registered', orchestration
+            USING ERRCODE = 'undefined_object';
+    END IF;
+    IF version IS NOT NULL AND NOT EXISTS (
+            SELECT 1 FROM duroxide.plugin_handlers h
+             WHERE h.kind = 'orchestration' AND h.name = set_version_policy.orchestration
+               AND h.version = set_version_policy.version) THEN
+        RAISE EXCEPTION 'version "%" of orchestration "%" is not registered', version, orchestration
+            USING ERRCODE = 'undefined_object', DETAIL = 'Registered versions: ' || registered || '.';
+    END IF;
+    INSERT INTO duroxide.version_policies AS p (orchestration, version, set_by)
+    VALUES (orchestration, version, duroxide._calling_role())
+    ON CONFLICT ON CONSTRAINT version_policies_pkey DO UPDATE
+       SET version = excluded.version, set_by = excluded.set_by, set_at = clock_timestamp();
+END
+$fn$;
+
+CREATE FUNCTION duroxide.get_registered_handlers()
+    RETURNS TABLE (kind text, name text, version text, provider_type text, provider text,
+                   version_policy text, default_version boolean)
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    BEGIN ATOMIC
+        SELECT h.kind, h.name, NULLIF(h.version, '') AS version, 'plugin'::text AS provider_type,
+               h.plugin AS provider,
+               CASE WHEN h.kind = 'orchestration' THEN coalesce(p.version, 'latest') END
+                   AS version_policy,
+               CASE WHEN h.kind = 'orchestration' THEN h.version = coalesce(p.version,
+                   (SELECT l.version FROM duroxide.plugin_handlers l
+                     WHERE l.kind = 'orchestration' AND l.name = h.name
+                     ORDER BY string_to_array(l.version, '.')::int[] DESC LIMIT 1)) END
+                   AS default_version
+          FROM duroxide.plugin_handlers h
+          LEFT JOIN duroxide.version_policies p
+                 ON h.kind = 'orchestration' AND p.orchestration = h.name
+          LEFT JOIN duroxide.plugins g ON g.name = h.plugin
+         WHERE h.kind = 'orchestration'
+            OR duroxide._may_call_activity(duroxide._calling_role(), g.registered_by,
+                                           g.allowed_roles)
+        UNION ALL
+        SELECT 'activity', a.name, NULL, 'sql',
+               CASE WHEN pg_has_role(duroxide._calling_role(), 'duroxide_admin', 'USAGE')
+                    THEN a.function_oid::text END, NULL, NULL
+          FROM duroxide.sql_activities a
+         WHERE duroxide._may_call_activity(duroxide._calling_role(), a.run_as, a.allowed_roles);
+    END;
+COMMENT ON FUNCTION duroxide.get_registered_handlers() IS
+    'Rows of the duroxide.registered_handlers view (what the caller may see).';
+REVOKE ALL ON FUNCTION duroxide.get_registered_handlers() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION duroxide.get_registered_handlers() TO duroxide_admin, duroxide_user;
+
+CREATE VIEW duroxide.registered_handlers AS SELECT * FROM duroxide.get_registered_handlers();
+COMMENT ON VIEW duroxide.registered_handlers IS
+    'Every orchestration and activity the runtime can run, with its version and provider '
+    '(a plugin, or an SQL function); for orchestrations, the version policy (latest, or the '
+    'exact version set by duroxide.set_version_policy) and whether this is the version new '
+    'instances get when none is given (default_version). A role without the privileges of '
+    'duroxide_admin sees the orchestrations and only the activities its instances may call, '
+    'without the function of SQL activities.';
+REVOKE ALL ON duroxide.registered_handlers FROM PUBLIC;
+GRANT SELECT ON duroxide.registered_handlers TO duroxide_admin, duroxide_user;
+
+CREATE OR REPLACE FUNCTION duroxide.pending_work(instance text)
+    RETURNS TABLE (kind text, event_id bigint, name text, state text, attempt integer,
+                   due_at timestamptz, child_instance text, child_status text, detail text)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    inst duroxide.instances%ROWTYPE;
+    exec_status text;
+    exec_id bigint;
+    h record;
+    waits jsonb := '{}';      -- name -> [open wait event ids], oldest first
+    dequeues jsonb := '{}';   -- queue -> [waiting dequeue event ids], oldest first
+    buffered jsonb := '{}';   -- queue -> number of messages no dequeue took yet
+    closed bigint[] := '{}';  -- waits and dequeues that were completed or cancelled
+    n text;
+    src bigint;
+BEGIN
+    IF instance IS NULL THEN
+        RAISE EXCEPTION 'instance must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    SELECT * INTO inst FROM duroxide.instances i
+     WHERE i.instance_id = pending_work.instance AND duroxide._may_access(i.owner_role);
+    IF NOT FOUND THEN
+        -- Not started yet: a start message waiting for a dispatcher (or its handler).
+        RETURN QUERY
+        SELECT 'start'::text, NULL::bigint, q.work_item::jsonb->'StartOrchestration'->>'orchestration',
+               CASE WHEN q.lock_token IS NOT NULL THEN 'running'
+                    WHEN q.visible_at > clock_timestamp() THEN 'delayed' ELSE 'queued' END,
+               q.attempt_count, q.visible_at, NULL::text, NULL::text,
+               'version: ' || coalesce(q.work_item::jsonb->'StartOrchestration'->>'version', 'any')
+          FROM duroxide.orchestrator_queue q
+         WHERE q.instance_id = pending_work.instance
+           AND q.work_item LIKE '{"StartOrchestration"%'
+           AND duroxide._may_access(q.started_by)
+         ORDER BY q.id;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'instance "%" does not exist', left(instance, 200)
+                USING ERRCODE = 'no_data_found',
+                      HINT = 'duroxide.instances_overview lists the instances you may see.';
+        END IF;
+        RETURN;
+    END IF;
+    exec_id := inst.current_execution_id;
+    SELECT e.status INTO exec_status FROM duroxide.executions e
+     WHERE e.instance_id = inst.instance_id AND e.execution_id = exec_id;
+    IF exec_status IS NOT NULL AND exec_status NOT IN ('Running', 'ContinuedAsNew') THEN
+        RETURN; -- finished: waits on nothing
+    END IF;
+
+    -- Positional matching of event waits and queue messages, in history order.
+    FOR h IN SELECT x.event_id, x.event_type, x.event_data::jsonb AS d
+               FROM duroxide.history x
+              WHERE x.instance_id = inst.instance_id AND x.execution_id = exec_id
+              ORDER BY x.event_id LOOP
+        n := h.d->>'name';
+        src := (h.d->>'source_event_id')::bigint;
+        CASE h.event_type
+        WHEN 'ExternalSubscribed' THEN
+            waits := jsonb_set(waits, ARRAY[n], coalesce(waits->n, '[]') || to_jsonb(h.event_id));
+        WHEN 'ExternalEvent' THEN
+            IF jsonb_array_length(coalesce(waits->n, '[]')) > 0 THEN
+                closed := closed || (waits->n->>0)::bigint;
+                waits := jsonb_set(waits, ARRAY[n], (waits->n) - 0);
+            END IF;
+        WHEN 'ExternalSubscribedPersistent' THEN
+            IF coalesce((buffered->>n)::int, 0) > 0 THEN
+                closed := closed || h.event_id;
+                buffered := jsonb_set(buffered, ARRAY[n], to_jsonb((buffered->>n)::int - 1));
+            ELSE
+                dequeues := jsonb_set(dequeues, ARRAY[n],
+                                      coalesce(dequeues->n, '[]') || to_jsonb(h.event_id));
+            END IF;
+        WHEN 'ExternalEventPersistent' THEN
+            IF jsonb_array_length(coalesce(dequeues->n, '[]')) > 0 THEN
+                closed := closed || (dequeues->n->>0)::bigint;
+                dequeues := jsonb_set(dequeues, ARRAY[n], (dequeues->n) - 0);
+            ELSE
+                buffered := jsonb_set(buffered, ARRAY[n],
+                                      to_jsonb(coalesce((buffered->>n)::int, 0) + 1));
+            END IF;
+        WHEN 'ExternalSubscribedCancelled', 'ExternalSubscribedPersistentCancelled' THEN
+            closed := closed || src;
+        ELSE
+            NULL;
+        END CASE;
+    END LOOP;
+
+    RETURN QUERY
+    WITH ev AS (
+        SELECT x.event_id, x.event_type, x.event_data::jsonb AS d
+          FROM duroxide.history x
+         WHERE x.instance_id = inst.instance_id AND x.execution_id = exec_id
+    ), done AS (
+        SELECT DISTINCT (ev.d->>'source_event_id')::bigint AS id FROM ev
+         WHERE ev.d ? 'source_event_id'
+    ), open AS (
+        SELECT ev.* FROM ev
+         WHERE ev.event_type IN ('ActivityScheduled', 'TimerCreated', 'SubOrchestrationScheduled',
+                                 'ExternalSubscribed', 'ExternalSubscribedPersistent')
+           AND NOT EXISTS (SELECT 1 FROM done WHERE done.id = ev.event_id)
+           AND ev.event_id <> ALL (closed)
+    )
+    SELECT CASE o.event_type
+               WHEN 'ActivityScheduled' THEN 'activity'
+               WHEN 'TimerCreated' THEN 'timer'
+               WHEN 'SubOrchestrationScheduled' THEN 'sub_orchestration'
+               WHEN 'ExternalSubscribed' THEN 'event'
+               ELSE 'queue' END,
+           o.event_id,
+           CASE WHEN o.event_type = 'TimerCreated' THEN retry.name ELSE o.d->>'name' END,
+           CASE o.event_type
+               WHEN 'ActivityScheduled' THEN
+                   CASE WHEN w.id IS NULL THEN 'completing'
+                        WHEN w.lock_token IS NOT NULL AND w.locked_until > clock_timestamp()
+                            THEN 'running'
+                        WHEN w.visible_at > clock_timestamp() THEN 'delayed'
+                        ELSE 'queued' END
+               WHEN 'TimerCreated' THEN
+                   CASE WHEN retry.name IS NOT NULL THEN 'retry backoff' ELSE 'waiting' END
+               WHEN 'SubOrchestrationScheduled' THEN 'running'
+               ELSE 'waiting' END,
+           CASE o.event_type
+               WHEN 'ActivityScheduled' THEN
+                   (1 + (SELECT count(*) FROM ev p JOIN ev f
+                           ON f.event_type = 'ActivityFailed'
+                          AND (f.d->>'source_event_id')::bigint = p.event_id
+                          WHERE p.event_type = 'ActivityScheduled' AND p.event_id < o.event_id
+                            AND p.d->>'name' = o.d->>'name'
+                            AND p.d->>'input' = o.d->>'input'))::integer
+               WHEN 'TimerCreated' THEN (retry.failed_attempts + 1)::integer
+           END,
+           CASE o.event_type
+               WHEN 'TimerCreated' THEN to_timestamp((o.d->>'fire_at_ms')::bigint / 1000.0)
+               WHEN 'ActivityScheduled' THEN
+                   CASE WHEN w.visible_at > clock_timestamp() THEN w.visible_at END
+           END,
+           CASE WHEN o.event_type = 'SubOrchestrationScheduled' THEN o.d->>'instance' END,
+           CASE WHEN o.event_type = 'SubOrchestrationScheduled'
+                THEN CASE WHEN ci.instance_id IS NOT NULL
+                          THEN coalesce(duroxide._client_status(ce.status), 'NotStarted')
+                          WHEN NOT EXISTS (SELECT 1 FROM duroxide.instances x
+                                            WHERE x.instance_id = o.d->>'instance')
+                          THEN 'NotStarted' END END,
+           concat_ws(', ',
+               CASE WHEN o.event_type = 'ActivityScheduled' AND w.id IS NOT NULL
+                    THEN 'deliveries: ' || w.attempt_count END,
+               CASE WHEN o.event_type = 'ActivityScheduled' AND w.lock_token IS NOT NULL
+                         AND w.locked_until > clock_timestamp()
+                    THEN 'lease until ' || w.locked_until::text END,
+               CASE WHEN o.d->>'session_id' IS NOT NULL THEN 'session: ' || (o.d->>'session_id') END,
+               CASE WHEN o.d->>'tag' IS NOT NULL THEN 'tag: ' || (o.d->>'tag') END,
+               CASE WHEN retry.name IS NOT NULL THEN 'last error: ' || retry.error END)
+      FROM open o
+      LEFT JOIN duroxide.worker_queue w
+             ON o.event_type = 'ActivityScheduled' AND w.instance_id = inst.instance_id
+            AND w.execution_id = exec_id AND w.activity_id = o.event_id
+      -- A child the caller may not reach (an explicit id another role's instance holds) is
+      -- shown without its status.
+      LEFT JOIN duroxide.instances ci
+             ON o.event_type = 'SubOrchestrationScheduled' AND ci.instance_id = o.d->>'instance'
+            AND duroxide._may_access(ci.owner_role)
+      LEFT JOIN duroxide.executions ce
+             ON ce.instance_id = ci.instance_id AND ce.execution_id = ci.current_execution_id
+      -- A timer right after a failed activity's completion is a retry's backoff.
+      LEFT JOIN LATERAL (
+          SELECT s.d->>'name' AS name, duroxide._error_text(f.d->'details') AS error,
+                 (SELECT count(*) FROM ev p JOIN ev pf
+                    ON pf.event_type = 'ActivityFailed'
+                   AND (pf.d->>'source_event_id')::bigint = p.event_id
+                   WHERE p.event_type = 'ActivityScheduled' AND p.event_id < o.event_id
+                     AND p.d->>'name' = s.d->>'name' AND p.d->>'input' = s.d->>'input')
+                     AS failed_attempts
+            FROM ev f JOIN ev s ON s.event_id = (f.d->>'source_event_id')::bigint
+           WHERE o.event_type = 'TimerCreated' AND f.event_type = 'ActivityFailed'
+             AND f.event_id < o.event_id
+             AND NOT EXISTS (SELECT 1 FROM ev between_ev
+                              WHERE between_ev.event_id > f.event_id
+                                AND between_ev.event_id < o.event_id
+                                AND between_ev.event_type IN ('ActivityScheduled', 'TimerCreated',
+                                    'SubOrchestrationScheduled', 'ExternalSubscribed',
+                                    'ExternalSubscribedPersistent'))
+           ORDER BY f.event_id DESC LIMIT 1
+      ) retry ON true
+     ORDER BY o.event_id;
+END
+$fn$;
+
+CREATE FUNCTION duroxide.get_sessions()
+    RETURNS TABLE (instance_id text, session_id text, lifecycle text, owner_id text,
+                   worker_pid integer, claimed_at timestamptz, locked_until timestamptz,
+                   last_activity_at timestamptz, pending_items bigint, session_state text,
+                   opened_at timestamptz)
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    BEGIN ATOMIC
+        SELECT k.instance_id, k.session_id,
+               CASE WHEN os.session_id IS NOT NULL THEN 'open' ELSE 'implicit' END AS lifecycle,
+               s.owner_id, o.pid AS worker_pid,
+               s.claimed_at, s.locked_until, s.last_activity_at,
+               (SELECT pg_catalog.count(*) FROM duroxide.worker_queue w
+                 WHERE w.instance_id = k.instance_id AND w.session_id = k.session_id)
+                   AS pending_items,
+               CASE WHEN s.session_id IS NULL THEN 'unclaimed'
+                    WHEN o.pid IS NULL THEN 'orphaned'
+                    WHEN s.locked_until <= clock_timestamp() THEN 'expired'
+                    WHEN s.last_activity_at <= clock_timestamp()
+                         - current_setting('duroxide.session_idle_timeout')::interval THEN 'idle'
+                    ELSE 'active' END AS session_state,
+               os.opened_at
+          FROM (SELECT x.instance_id, x.session_id FROM duroxide.open_sessions x
+                UNION SELECT y.instance_id, y.session_id FROM duroxide.session_locks y) k
+          JOIN duroxide.instances i ON i.instance_id = k.instance_id
+          LEFT JOIN duroxide.open_sessions os
+                 ON os.instance_id = k.instance_id AND os.session_id = k.session_id
+          LEFT JOIN duroxide.session_locks s
+                 ON s.instance_id = k.instance_id AND s.session_id = k.session_id
+          LEFT JOIN LATERAL (SELECT duroxide._session_owner_pid(s.owner_id) AS pid) o ON true
+         WHERE duroxide._may_access(i.owner_role);
+    END;
+COMMENT ON FUNCTION duroxide.get_sessions() IS
+    'Rows of the duroxide.sessions view (sessions of the instances the caller may reach).';
+REVOKE ALL ON FUNCTION duroxide.get_sessions() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION duroxide.get_sessions() TO duroxide_admin, duroxide_user;
+
+CREATE VIEW duroxide.sessions AS SELECT * FROM duroxide.get_sessions();
+COMMENT ON VIEW duroxide.sessions IS
+    'Activity sessions of the instances the caller may reach: instance, session id, lifecycle '
+    '(open: opened by the orchestration; implicit: pinned by use, never opened), owner (stable '
+    'worker id) and its pid while alive, lease, last activity, queued activities, lease state '
+    '(active, idle: no longer renewed, expired, orphaned: owner gone, unclaimed: open but not '
+    'pinned to a worker; expired, orphaned and unclaimed sessions go to any worker).';
+REVOKE ALL ON duroxide.sessions FROM PUBLIC;
+GRANT SELECT ON duroxide.sessions TO duroxide_admin, duroxide_user;
+
+-- register_sql_activity: a superuser registers only functions it owns (the digest does not
+-- cover the helpers a function calls, which their owner could redefine).
+CREATE OR REPLACE FUNCTION duroxide.register_sql_activity(name text, fn regprocedure,
+                                               allowed_roles regrole[] DEFAULT NULL,
+                                               statement_timeout interval DEFAULT NULL)
+    RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    p pg_catalog.pg_proc%ROWTYPE;
+    caller regrole := duroxide._calling_role();
+    caller_is_superuser boolean;
+    allowed regrole[];
+BEGIN
+    PERFORM duroxide._require_admin('register an SQL activity');
+    IF name IS NULL OR fn IS NULL THEN
+        RAISE EXCEPTION 'name and fn must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF length(name) = 0 OR octet_length(name) > 256 OR name ~ '[[:cntrl:]]' THEN
+        RAISE EXCEPTION 'invalid activity name "%"', left(name, 64)
+            USING ERRCODE = 'invalid_parameter_value',
+            DETAIL = 'Names are 1 to 256 bytes without control characters.';
+    END IF;
+    IF starts_with(name, '__duroxide_syscall:') THEN
+        RAISE EXCEPTION 'activity names starting with "__duroxide_syscall:" are reserved'
+            USING ERRCODE = 'reserved_name';
+    END IF;
+    IF statement_timeout IS NOT NULL
+       AND (statement_timeout <= interval '0' OR statement_timeout > interval '24 days') THEN
+        RAISE EXCEPTION 'invalid statement_timeout %', statement_timeout
+            USING ERRCODE = 'invalid_parameter_value',
+            DETAIL = 'It is positive and at most 24 days '
+                  || '(NULL: duroxide.activity_statement_timeout).';
+    END IF;
+    allowed := duroxide._allowed_roles(allowed_roles);
+    SELECT * INTO p FROM pg_catalog.pg_proc WHERE oid = fn;
+    IF p.prokind <> 'f' OR p.proretset OR p.pronargs <> 1
+       OR p.proargtypes[0] NOT IN ('text'::regtype, 'jsonb'::regtype)
+       OR p.prorettype NOT IN ('text'::regtype, 'jsonb'::regtype) THEN
+        RAISE EXCEPTION 'function % cannot be an activity', fn
+            USING ERRCODE = 'invalid_function_definition',
+            DETAIL = 'An SQL activity takes one text or jsonb argument and returns text or jsonb '
+                  || '(not a set, not a procedure or aggregate).';
+    END IF;
+    SELECT r.rolsuper INTO caller_is_superuser FROM pg_catalog.pg_roles r WHERE r.oid = caller;
+    -- Whoever owns the function decides what it does: only its owner may make it run as itself.
+    -- Superusers too: the definition digest covers this function only, not the helpers it
+    -- calls, so another owner could redefine a helper and run it as the superuser.
+    IF p.proowner <> caller THEN
+        RAISE EXCEPTION 'function % is owned by role %, not by %', fn, p.proowner::regrole, caller
+            USING ERRCODE = 'insufficient_privilege',
+            DETAIL = 'An SQL activity runs as the role that registers it, which must own its '
+                  || 'function (superusers included): another owner could change what it does.',
+            HINT = 'Register it as its owner, or make the registering role its owner.';
+    END IF;
+    IF NOT has_function_privilege(caller, fn, 'EXECUTE') THEN
+        RAISE EXCEPTION 'permission denied to execute function %', fn
+            USING ERRCODE = 'insufficient_privilege',
+            HINT = 'The activity runs as the role that registers it, which must be able to call it.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM duroxide.plugin_handlers h
+                WHERE h.kind = 'activity' AND h.name = register_sql_activity.name) THEN
+        RAISE EXCEPTION 'activity "%" is already provided by a plugin', name
+            USING ERRCODE = 'duplicate_object';
+    END IF;
+    INSERT INTO duroxide.sql_activities AS a
+           (name, function_oid, input_type, output_type, run_as, registered_by_superuser,
+            definition_hash, allowed_roles, statement_timeout)
+    VALUES (name, fn, p.proargtypes[0], p.prorettype, caller, caller_is_superuser,
+            duroxide._function_fingerprint(fn), allowed, statement_timeout);
+EXCEPTION WHEN unique_violation THEN
+    RAISE EXCEPTION 'activity "%" is already registered', name USING ERRCODE = 'duplicate_object',
+        HINT = 'Use duroxide.unregister_sql_activity first to replace it.';
+END
+$fn$;
+
+-- _rewind: the rewound execution has the explicit sessions its history left open again (the
+-- failure's terminal turn had deleted them).
+CREATE OR REPLACE FUNCTION duroxide._rewind(instance text, reason text, as_child boolean,
+                                 parent_rewind bigint)
+    RETURNS TABLE (instance_id text, action text, event_id bigint, detail text)
+    LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    inst duroxide.instances%ROWTYPE;
+    exec_status text;
+    exec_error text;
+    history_json text;
+    rid bigint;
+    p record;
+    shown text := left(instance, 200);
+BEGIN
+    SELECT * INTO inst FROM duroxide.instances i WHERE i.instance_id = _rewind.instance FOR UPDATE;
+    IF NOT FOUND OR NOT duroxide._may_access(inst.owner_role) THEN
+        RAISE EXCEPTION 'instance "%" does not exist', shown
+            USING ERRCODE = 'no_data_found',
+                  HINT = 'duroxide.instances_overview lists the instances you may see.';
+    END IF;
+    IF inst.parent_instance_id IS NOT NULL AND NOT as_child THEN
+        RAISE EXCEPTION 'cannot rewind instance "%": it is a sub-orchestration of "%"',
+                        shown, left(inst.parent_instance_id, 200)
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Rewind its root instance: a rewind retries the failed sub-orchestrations '
+                         'the parent waits on.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM duroxide.instance_locks l
+                WHERE l.instance_id = inst.instance_id AND l.locked_until > clock_timestamp()
+                  AND duroxide._lock_holder_alive(l.locked_by)) THEN
+        RAISE EXCEPTION 'cannot rewind instance "%": a dispatcher is processing it', shown
+            USING ERRCODE = 'lock_not_available', HINT = 'Try again in a moment.';
+    END IF;
+    SELECT e.status, e.error INTO exec_status, exec_error FROM duroxide.executions e
+     WHERE e.instance_id = inst.instance_id AND e.execution_id = inst.current_execution_id
+       FOR UPDATE;
+    IF exec_status IS DISTINCT FROM 'Failed' THEN
+        RAISE EXCEPTION 'cannot rewind instance "%": it is %, not Failed', shown,
+                        coalesce(duroxide._client_status(exec_status), 'not started')
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Only a Failed instance can be rewound.';
+    END IF;
+    SELECT '[' || string_agg(h.event_data, ',' ORDER BY h.event_id) || ']' INTO history_json
+      FROM duroxide.history h
+     WHERE h.instance_id = inst.instance_id AND h.execution_id = inst.current_execution_id;
+
+    INSERT INTO duroxide.rewinds (instance_id, execution_id, reason, rewound_by, error,
+                                  parent_rewind_id)
+    VALUES (inst.instance_id, inst.current_execution_id, reason, duroxide._calling_role(),
+            exec_error, parent_rewind)
+    RETURNING rewind_id INTO rid;
+
+    FOR p IN SELECT * FROM duroxide._rewind_plan(inst.instance_id, coalesce(history_json, '[]'))
+    LOOP
+        CASE p.action
+        WHEN 'drop' THEN
+            WITH gone AS (
+                DELETE FROM duroxide.history h
+                 WHERE h.instance_id = inst.instance_id
+                   AND h.execution_id = inst.current_execution_id AND h.event_id = p.event_id
+                RETURNING h.event_id, h.event_type, h.event_data, h.created_at
+            )
+            INSERT INTO duroxide.rewound_events (rewind_id, event_id, event_type, event_data,
+                                                 created_at)
+            SELECT rid, gone.event_id, gone.event_type, gone.event_data, gone.created_at FROM gone;
+            RETURN QUERY SELECT inst.instance_id, 'dropped'::text, p.event_id,
+                   (SELECT r.event_type FROM duroxide.rewound_events r
+                     WHERE r.rewind_id = rid AND r.event_id = p.event_id);
+        WHEN 'activity' THEN
+            DELETE FROM duroxide.worker_queue w
+             WHERE w.instance_id = inst.instance_id
+               AND w.execution_id = inst.current_execution_id AND w.activity_id = p.event_id;
+            INSERT INTO duroxide.worker_queue (work_item, instance_id, execution_id, activity_id,
+                                               session_id, tag)
+            VALUES (p.detail, inst.instance_id, inst.current_execution_id, p.event_id,
+                    p.detail::jsonb->'ActivityExecute'->>'session_id',
+                    p.detail::jsonb->'ActivityExecute'->>'tag');
+            RETURN QUERY SELECT inst.instance_id, 'retried'::text, p.event_id,
+                   p.detail::jsonb->'ActivityExecute'->>'name';
+        WHEN 'timer' THEN
+            IF NOT EXISTS (
+                SELECT 1 FROM duroxide.orchestrator_queue q
+                 WHERE q.instance_id = inst.instance_id AND q.work_item LIKE '{"TimerFired"%'
+                   AND (q.work_item::jsonb->'TimerFired'->>'id')::bigint = p.event_id
+                   AND (q.work_item::jsonb->'TimerFired'->>'execution_id')::bigint
+                       = inst.current_execution_id) THEN
+                INSERT INTO duroxide.orchestrator_queue (instance_id, work_item, visible_at)
+                VALUES (inst.instance_id, p.detail,
+                        greatest(clock_timestamp(), to_timestamp(
+                            (p.detail::jsonb->'TimerFired'->>'fire_at_ms')::bigint / 1000.0)));
+                RETURN QUERY SELECT inst.instance_id, 'rearmed'::text, p.event_id,
+                       to_timestamp((p.detail::jsonb->'TimerFired'->>'fire_at_ms')::bigint
+                                    / 1000.0)::text;
+            END IF;
+        WHEN 'child' THEN
+            RETURN QUERY SELECT inst.instance_id, 'rewound child'::text, p.event_id, p.detail;
+            RETURN QUERY SELECT * FROM duroxide._rewind(p.detail, reason, true, rid);
+        END CASE;
+    END LOOP;
+    -- The failure closed the instance's explicit sessions (a terminal turn deletes its
+    -- open_sessions rows); the rewound execution has them open again: those its history left
+    -- open, in order (the ones continue-as-new carried in OrchestrationStarted, then each
+    -- SessionOpened and SessionClosed).
+    DELETE FROM duroxide.open_sessions o WHERE o.instance_id = inst.instance_id;
+    INSERT INTO duroxide.open_sessions (instance_id, session_id)
+    SELECT inst.instance_id, m.session_id
+      FROM (SELECT DISTINCT ON (k.session_id) k.session_id, k.is_open
+              FROM (SELECT h.event_id, s.session_id, true AS is_open
+                      FROM duroxide.history h,
+                           jsonb_array_elements_text(
+                               CASE WHEN jsonb_typeof(h.event_data::jsonb->'open_sessions') = 'array'
+                                    THEN h.event_data::jsonb->'open_sessions'
+                                    ELSE '[]'::jsonb END) AS s(session_id)
+                     WHERE h.instance_id = inst.instance_id
+                       AND h.execution_id = inst.current_execution_id
+                       AND h.event_type = 'OrchestrationStarted'
+                    UNION ALL
+                    SELECT h.event_id, h.event_data::jsonb->>'session_id',
+                           h.event_type = 'SessionOpened'
+                      FROM duroxide.history h
+                     WHERE h.instance_id = inst.instance_id
+                       AND h.execution_id = inst.current_execution_id
+                       AND h.event_type IN ('SessionOpened', 'SessionClosed')) k
+             ORDER BY k.session_id, k.event_id DESC) m
+     WHERE m.is_open;
+    UPDATE duroxide.executions e SET status = 'Running', output = NULL, error = NULL,
+                                     completed_at = NULL
+     WHERE e.instance_id = inst.instance_id AND e.execution_id = inst.current_execution_id;
+    UPDATE duroxide.instances i SET updated_at = clock_timestamp()
+     WHERE i.instance_id = inst.instance_id;
+    PERFORM duroxide._wake_at_commit();
+END
+$fn$;

@@ -15,4 +15,7 @@
 
 // docs/plugin-guide.md, "Long activities": the work an activity splits into steps.
 std::vector<std::string> split(const std::string& input);
+// docs/plugin-guide.md, "Explicit sessions": splitting a request list, answering from facts.
+std::vector<std::string> split(const std::string& input, char separator);
+std::string answer(std::map<std::string, std::string>& facts, const std::string& request);
 void work_on(const std::string& chunk);

@@ -92,7 +92,11 @@ CREATE TABLE duroxide.plugins (
     -- Whether registered_by was a superuser when it registered: only then may ctx.sql() of the
     -- plugin's activities run as a superuser.
     registered_by_superuser  boolean NOT NULL DEFAULT false,
-    allowed_roles  regrole[]  -- who may call its activities (NULL: see _may_call_activity)
+    allowed_roles  regrole[],  -- who may call its activities (NULL: see _may_call_activity)
+    -- The library the workers load (file <library>.so): the name at registration, another
+    -- build's file after duroxide.reload_plugin(name, library).
+    library        text NOT NULL,
+    reloaded_at    timestamptz  -- the last duroxide.reload_plugin (NULL: never)
 );
 COMMENT ON TABLE duroxide.plugins IS 'Registered plugin libraries; workers load every one of them.';
 
@@ -241,6 +245,23 @@ COMMENT ON FUNCTION duroxide.register_plugin(text, regrole[]) IS
     'server: duroxide_admin only.';
 REVOKE ALL ON FUNCTION duroxide.register_plugin(text, regrole[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION duroxide.register_plugin(text, regrole[]) TO duroxide_admin;
+
+-- SECURITY DEFINER: a new build of a registered plugin, without a server restart
+-- (docs/operations.md, "Deploying a new plugin build"). The C function checks the library like
+-- register_plugin, refuses one that drops an orchestration version that running instances use,
+-- replaces the recorded handlers and records the caller as registered_by, in one transaction.
+CREATE FUNCTION duroxide.reload_plugin(name text, library text DEFAULT NULL)
+    RETURNS integer
+    LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'duroxide_reload_plugin';
+COMMENT ON FUNCTION duroxide.reload_plugin(text, text) IS
+    'Points the registered plugin "name" at library "library" (a file name without .so, found '
+    'like register_plugin''s; NULL: the file it loads now, replaced by a new file), checks its ABI '
+    'and handlers (an orchestration version that running instances use must stay), records what '
+    'it provides and the caller as its registrant; returns how many handlers. Workers switch at '
+    'their next fetch: new turns and activities run the new code, running instances replay on it.';
+REVOKE ALL ON FUNCTION duroxide.reload_plugin(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION duroxide.reload_plugin(text, text) TO duroxide_admin;
 
 CREATE FUNCTION duroxide.unregister_plugin(name text) RETURNS boolean
     LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER

@@ -22,9 +22,13 @@ public:
 bool Handlers::refresh(pg::SpiConnection& spi) {
     // Every change to either catalog moves its count or its latest timestamp (version policies
     // are never deleted, only updated): one cheap statement per fetch tells whether to reload.
+    // The plugins (a handful of rows) are summed up row by row: a reload_plugin that commits
+    // after a later one still changes the digest, where it would not move a maximum.
     auto version = spi.execute(
         store::statement_set(),
-        "SELECT (SELECT count(*)::text || ':' || coalesce(max(registered_at)::text, '') "
+        "SELECT (SELECT count(*)::text || ':' || coalesce(md5(string_agg(name || '/' || library "
+        "               || '/' || registered_at::text || '/' || coalesce(reloaded_at::text, ''), "
+        "               ',' ORDER BY name)), '') "
         "          FROM duroxide.plugins), "
         "       (SELECT count(*)::text || ':' || coalesce(max(set_at)::text, '') "
         "          FROM duroxide.version_policies)",
@@ -71,12 +75,16 @@ void Handlers::reload_plugins(pg::SpiConnection& spi) {
     merged.orchestrations_.register_versioned(std::string(core::workflow::kWorkflowOrchestration),
                                               core::workflow::kWorkflowOrchestrationVersion,
                                               core::workflow::run_workflow);
-    auto plugins = spi.execute("SELECT name FROM duroxide.plugins ORDER BY name", {}, true);
+    // A registration loads its library (another build's file after duroxide.reload_plugin).
+    // Builds loaded before stay mapped (runtime/plugin_loader.hpp); the caller drops the
+    // resident executions, which replay on the new code.
+    auto plugins =
+        spi.execute("SELECT name, library FROM duroxide.plugins ORDER BY name", {}, true);
     for (const auto& row : plugins.rows) {
         const std::string& name = *row[0];
         try {
             Collector one;
-            load_plugin(name, one);
+            load_plugin(row[1].value_or(name), one);
             merged.orchestrations_.merge(one.orchestrations_);
             merged.activities_.merge(one.activities_);
         } catch (const std::exception& e) {

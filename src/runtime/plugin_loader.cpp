@@ -44,8 +44,8 @@ LoadedPlugin load_plugin(std::string_view name, PluginRegistrar& registrar) {
     plugin.path = file.path();
     struct stat info {};
     if (fstat(file.fd(), &info) != 0) {
-        throw pg::SqlError(ERRCODE_UNDEFINED_FILE, "could not examine plugin \"" + plugin.name + "\"",
-                           plugin.path);
+        throw pg::SqlError(ERRCODE_UNDEFINED_FILE,
+                           "could not examine plugin \"" + plugin.name + "\"", plugin.path);
     }
     // A file this process loaded before (same device and inode) is not loaded again: its handle
     // is reused and the new descriptor closed (the loader would return the same handle anyway,

@@ -141,10 +141,11 @@ DUROXIDE_SQL_FUNCTION(duroxide_register_plugin) {
                     "VALUES ($1, $2, $3::integer, $4::oid::regrole)",
                     std::span<const SqlText>(plugin_row).first(4));
     } else {
-        spi.execute("INSERT INTO duroxide.plugins (name, path, abi_version, registered_by, "
-                    "registered_by_superuser, allowed_roles, library) "
-                    "VALUES ($1, $2, $3::integer, $4::oid::regrole, $5::boolean, $6::regrole[], $1)",
-                    plugin_row);
+        spi.execute(
+            "INSERT INTO duroxide.plugins (name, path, abi_version, registered_by, "
+            "registered_by_superuser, allowed_roles, library) "
+            "VALUES ($1, $2, $3::integer, $4::oid::regrole, $5::boolean, $6::regrole[], $1)",
+            plugin_row);
     }
 
     return Int32GetDatum(record_handlers(spi, plugin.name, registrar));
@@ -184,8 +185,8 @@ DUROXIDE_SQL_FUNCTION(duroxide_reload_plugin) {
         const std::string& version = *row[2];
         if (kind == "activity") {
             if (registrar.activities().find(handler) == nullptr) {
-                dropped_activities += (dropped_activities.empty() ? "" : ", ") +
-                                      duroxide::core::quoted(handler);
+                dropped_activities +=
+                    (dropped_activities.empty() ? "" : ", ") + duroxide::core::quoted(handler);
             }
             continue;
         }

@@ -19,7 +19,9 @@ namespace {
 using duroxide::ActivityContext;
 using duroxide::OrchestrationContext;
 
-std::string build(ActivityContext&, const std::string&) { return BUILD_TAG; }
+std::string build(ActivityContext&, const std::string&) {
+    return BUILD_TAG;
+}
 
 // Counts its start (sequence redeploy_started: not rolled back, visible at once), then waits
 // until table redeploy_go holds its input, and names its build.

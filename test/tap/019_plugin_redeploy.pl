@@ -100,12 +100,34 @@ is(finished('inflight'), 'Completed: orchestration v2, activity v1',
 
 # The same file name, replaced by a new file (here build v1 again) renamed over it.
 deploy('v1', 'redeploy_app_v2');
-is($node->safe_psql('postgres', "SELECT duroxide.reload_plugin('redeploy_app')"), '3',
-    'reload_plugin without a library reloads the file it loads');
+($rc, $out, $err) = $node->psql('postgres', "SELECT duroxide.reload_plugin('redeploy_app')");
+is($out, '3', 'reload_plugin without a library reloads the file it loads');
+like($err, qr/WARNING:  library "redeploy_app_v2" no longer provides activities "RedeployAddedInV2"/,
+    'an activity the new build drops is named in a warning');
 $node->safe_psql('postgres',
     "SELECT duroxide.start_orchestration('same-path', 'Redeploy', 'now')");
 is(finished('same-path'), 'Completed: orchestration v1, activity v1',
     'a new file under the same name is loaded, not the copy already mapped');
+
+# A reload that changes nothing (the same file again) reuses what each process loaded: a worker
+# keeps one descriptor per library file it loaded (three files here: build v1, build v2, and
+# build v1 again renamed over it), however often the catalog changes.
+for my $round (1 .. 4) {
+    $node->safe_psql('postgres', "SELECT duroxide.reload_plugin('redeploy_app')");
+    $node->safe_psql('postgres',
+        "SELECT duroxide.start_orchestration('again-$round', 'Redeploy', 'now')");
+    is(finished("again-$round"), 'Completed: orchestration v1, activity v1',
+        "unchanged reload $round runs the same build");
+}
+my $pids = $node->safe_psql('postgres', 'SELECT string_agg(pid::text, \' \') FROM duroxide.runtime_status');
+my $most = 0;
+foreach my $pid (split / /, $pids) {
+    opendir(my $fds, "/proc/$pid/fd") or next;
+    my $held = grep { (readlink("/proc/$pid/fd/$_") // '') =~ m{\Q$dir\E/redeploy_app} } readdir($fds);
+    $most = $held if $held > $most;
+}
+ok($most >= 1 && $most <= 3,
+    "a worker holds one descriptor per library file it loaded, not one per reload (most: $most)");
 
 is($node->safe_psql('postgres',
         "SELECT count(*) FROM duroxide.executions WHERE status <> 'Completed'"),

@@ -88,6 +88,13 @@ is($node->safe_psql('postgres',
 ($rc, $out, $err) = $node->psql('postgres', "SELECT duroxide.reload_plugin('nope')",
     on_error_stop => 0, extra_params => [ '-v', 'VERBOSITY=verbose' ]);
 like($err, qr/42704.*plugin "nope" is not registered/, 'an unknown registration is refused');
+($rc, $out, $err) = $node->psql('postgres',
+    "SELECT duroxide.reload_plugin('redeploy_app', '../redeploy_app_v2')",
+    on_error_stop => 0, extra_params => [ '-v', 'VERBOSITY=verbose' ]);
+like($err, qr/22023.*invalid plugin name/, 'a library given as a path is refused');
+($rc, $out, $err) = $node->psql('postgres', "SELECT duroxide.reload_plugin(NULL)",
+    on_error_stop => 0, extra_params => [ '-v', 'VERBOSITY=verbose' ]);
+like($err, qr/22004/, 'a NULL plugin name is refused');
 $node->safe_psql('postgres', 'CREATE ROLE plain LOGIN');
 ($rc, $out, $err) = $node->psql('postgres', "SELECT duroxide.reload_plugin('redeploy_app')",
     on_error_stop => 0, extra_params => [ '-U', 'plain' ]);

@@ -136,6 +136,28 @@ foreach my $pid (split / /, $pids) {
 ok($most >= 1 && $most <= 3,
     "a worker holds one descriptor per library file it loaded, not one per reload (most: $most)");
 
+# A library rewritten in place (here with identical bytes, so the mapped code stays valid; a
+# real new build written so would corrupt it): the workers keep the build they loaded and say
+# why in the server log.
+my $log_offset = -s $node->logfile;
+{
+    my $path = "$dir/redeploy_app_v2.so";
+    my $bytes = PostgreSQL::Test::Utils::slurp_file($path);
+    open(my $fh, '+<', $path) or die "opening $path: $!";
+    binmode $fh;
+    print $fh $bytes;
+    close $fh or die "writing $path: $!";
+    utime(time, time + 5, $path);    # a later mtime even where timestamps are coarse
+}
+$node->safe_psql('postgres', "SELECT duroxide.reload_plugin('redeploy_app')");
+$node->safe_psql('postgres',
+    "SELECT duroxide.start_orchestration('in-place', 'Redeploy', 'now')");
+is(finished('in-place'), 'Completed: orchestration v1, activity v1',
+    'after a rewrite in place the workers run the build they loaded');
+ok($node->wait_for_log(qr/plugin library \Q$dir\E\/redeploy_app_v2\.so was overwritten in place/,
+        $log_offset),
+    'and the server log says the file was overwritten in place');
+
 is($node->safe_psql('postgres',
         "SELECT count(*) FROM duroxide.executions WHERE status <> 'Completed'"),
     '0', 'nothing failed and nothing is left running');

@@ -3,7 +3,9 @@
 # workers switch at their next fetch. New turns and activities run the new build, an activity
 # that started on the old build finishes on it, running instances replay on the new build, and
 # a build that drops an orchestration version still in use is refused. A new file renamed over
-# the loaded one is loaded too (a process never reuses the old build's copy for it).
+# the loaded one is loaded too (a process never reuses the old build's copy for it); reloads of
+# an unchanged file reuse what each process loaded (no descriptor per reload); a file rewritten
+# in place is not loaded again, with a warning.
 use strict;
 use warnings;
 use File::Copy qw(copy);

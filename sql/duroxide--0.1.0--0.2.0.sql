@@ -4104,3 +4104,23 @@ BEGIN
     PERFORM duroxide._wake_at_commit();
 END
 $fn$;
+
+-- Plugin redeploy without restart (issue 18): duroxide.reload_plugin and the library each
+-- registration loads (docs/operations.md, "Deploying a new plugin build").
+ALTER TABLE duroxide.plugins ADD COLUMN library text;
+UPDATE duroxide.plugins SET library = name;
+ALTER TABLE duroxide.plugins ALTER COLUMN library SET NOT NULL;
+ALTER TABLE duroxide.plugins ADD COLUMN reloaded_at timestamptz;
+
+CREATE FUNCTION duroxide.reload_plugin(name text, library text DEFAULT NULL)
+    RETURNS integer
+    LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'duroxide_reload_plugin';
+COMMENT ON FUNCTION duroxide.reload_plugin(text, text) IS
+    'Points the registered plugin "name" at library "library" (a file name without .so, found '
+    'like register_plugin''s; NULL: the file it loads now, replaced by a new file), checks its ABI '
+    'and handlers (an orchestration version that running instances use must stay), records what '
+    'it provides and the caller as its registrant; returns how many handlers. Workers switch at '
+    'their next fetch: new turns and activities run the new code, running instances replay on it.';
+REVOKE ALL ON FUNCTION duroxide.reload_plugin(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION duroxide.reload_plugin(text, text) TO duroxide_admin;

@@ -22,7 +22,7 @@ const std::map<std::string, KindInfo, std::less<>>& kinds() {
         {"race", {NodeKind::Race, {"branches"}}},
         {"if", {NodeKind::If, {"condition", "then", "else"}}},
         {"switch", {NodeKind::Switch, {"value", "cases", "default"}}},
-        {"sleep", {NodeKind::Sleep, {"duration"}}},
+        {"sleep", {NodeKind::Sleep, {"duration", "until"}}},
         {"wait_event", {NodeKind::WaitEvent, {"event", "timeout"}}},
         {"set_status", {NodeKind::SetStatus, {"value"}}},
         {"fail", {NodeKind::Fail, {"message"}}},
@@ -327,6 +327,15 @@ private:
             break;
         }
         case NodeKind::Sleep:
+            // Either an interval, or `until`: an expression giving a timestamp (sleep_until).
+            if (const Json* until = opt("until")) {
+                if (opt("duration")) {
+                    throw DefinitionError(path, "a sleep has \"duration\" or \"until\", not both");
+                }
+                n.condition =
+                    expression(string_field(*until, path + ".until"), path + ".until", ctx);
+                break;
+            }
             n.duration_ms = interval_field(required(json, "duration", path), path + ".duration");
             break;
         case NodeKind::WaitEvent:

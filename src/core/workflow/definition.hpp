@@ -72,7 +72,8 @@ struct Node {
     std::string as;             // the name its result is kept under in $steps (empty: not kept)
     Json source;                // the node's JSON (a branch run as a child instance carries it)
     std::vector<Node> children; // see the accessors below for each kind's meaning
-    std::optional<Expression> condition; // if, loop/while, switch value, foreach items
+    std::optional<Expression> condition; // if, loop/while, switch value, foreach items,
+                                         // sleep's until
     Json value;                          // template: sql params, activity/sub input, status, ...
     std::string text; // sql query, activity/event/queue/workflow/orchestration name, kv key
     std::optional<std::string> version; // sub_workflow

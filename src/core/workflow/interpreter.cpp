@@ -2,12 +2,21 @@
 
 #include "core/workflow/definition.hpp"
 #include "core/workflow/json.hpp"
+#include "core/workflow/timestamp.hpp"
 
 #include <stdexcept>
 
 namespace duroxide::core::workflow {
 
 namespace {
+
+thread_local ScheduleObserver* observer = nullptr;
+
+void note_scheduled(std::uint64_t id, const std::string& path, std::string_view role) {
+    if (observer) {
+        observer->scheduled(id, path, role);
+    }
+}
 
 // A failure inside the workflow: an activity, SQL step or child failed, an expression could
 // not be evaluated, or a `fail` node ran. `try` catches these (and only these).
@@ -84,9 +93,10 @@ private:
     static bool is_leaf(const Node& n) {
         switch (n.kind) {
         case NodeKind::Sql:
-        case NodeKind::Sleep:
         case NodeKind::SubWorkflow:
             return true;
+        case NodeKind::Sleep:
+            return !n.condition; // sleep until: reads the clock first (sleep_until)
         case NodeKind::Activity:
             return !n.retry;
         case NodeKind::WaitEvent:
@@ -116,7 +126,13 @@ private:
         return Json(std::move(child)).dump();
     }
 
-    [[gnu::noinline]] Pending start_leaf(const Node& n) {
+    Pending start_leaf(const Node& n) {
+        Pending p = start_leaf_work(n);
+        note_scheduled(p.future.id(), n.path, "step");
+        return p;
+    }
+
+    [[gnu::noinline]] Pending start_leaf_work(const Node& n) {
         switch (n.kind) {
         case NodeKind::Sql: {
             JsonArray params;
@@ -171,9 +187,11 @@ private:
         for (const auto& [root, value] : scope()) {
             child[root] = value;
         }
-        return {
+        Pending p{
             ctx_.schedule_sub_orchestration(kWorkflowOrchestration, Json(std::move(child)).dump()),
             &n, true};
+        note_scheduled(p.future.id(), n.path, "branch");
+        return p;
     }
 
     Pending start(const Node& n) { return is_leaf(n) ? start_leaf(n) : start_branch(n); }
@@ -181,6 +199,9 @@ private:
     // The result of finished work; the names a branch set are merged when `merge`.
     Json finish(const Pending& p, const Outcome& outcome, bool merge) {
         const Node& n = *p.node;
+        if (observer) {
+            observer->finished(p.future.id(), outcome.ok());
+        }
         if (!outcome.ok()) {
             throw WorkflowFailure(outcome.error(), n.path);
         }
@@ -214,12 +235,39 @@ private:
         Pending p = start_leaf(n);
         const DurableFuture race[] = {
             p.future, ctx_.schedule_timer(std::chrono::milliseconds(*n.timeout_ms))};
+        note_scheduled(race[1].id(), n.path, "timeout");
         if (ctx_.select(race) == 1) {
             throw WorkflowFailure(
                 "timeout: " + std::string(n.kind == NodeKind::WaitEvent ? "event \"" : "queue \"") +
                     n.text + "\" had nothing within " + std::to_string(*n.timeout_ms) + " ms",
                 n.path);
         }
+        return await_one(p, false);
+    }
+
+    // sleep {"until": expr}: the recorded clock (utc_now), then a timer for what is left (none
+    // when the time has passed).
+    [[gnu::noinline]] Json sleep_until(const Node& n) {
+        const Json when = evaluate(*n.condition, n);
+        const std::optional<std::int64_t> until = timestamp_ms(when);
+        if (!until) {
+            std::string shown = to_text(when);
+            if (shown.size() > 64) {
+                shown = shown.substr(0, 64) + "...";
+            }
+            throw WorkflowFailure("sleep until " + shown +
+                                      ": not a timestamp (ISO-8601 text or Unix milliseconds)",
+                                  n.path);
+        }
+        const DurableFuture clock = ctx_.utc_now();
+        note_scheduled(clock.id(), n.path, "clock");
+        const Outcome now = ctx_.await(clock);
+        if (!now.ok()) {
+            throw WorkflowFailure(now.error(), n.path);
+        }
+        const std::int64_t left = *until - std::stoll(now.value());
+        Pending p{ctx_.schedule_timer(std::chrono::milliseconds(left > 0 ? left : 0)), &n, false};
+        note_scheduled(p.future.id(), n.path, "step");
         return await_one(p, false);
     }
 
@@ -392,8 +440,9 @@ private:
             }
             return last;
         }
-        case NodeKind::Sql:
         case NodeKind::Sleep:
+            return n.condition ? sleep_until(n) : await_one(start_leaf(n), false);
+        case NodeKind::Sql:
         case NodeKind::SubWorkflow:
             return await_one(start_leaf(n), false);
         case NodeKind::Activity: {
@@ -460,6 +509,12 @@ private:
 
 } // namespace
 
+ScheduleObserver* set_schedule_observer(ScheduleObserver* next) {
+    ScheduleObserver* previous = observer;
+    observer = next;
+    return previous;
+}
+
 std::string run_workflow(OrchestrationContext& ctx, const std::string& input) {
     Json wrapper;
     try {
@@ -475,9 +530,10 @@ std::string run_workflow(OrchestrationContext& ctx, const std::string& input) {
         JsonObject request;
         request["workflow"] = wrapper.find("workflow") ? *wrapper.find("workflow") : Json();
         request["version"] = wrapper.find("version") ? *wrapper.find("version") : Json();
-        const Outcome loaded =
-            ctx.schedule_activity(kWorkflowDefinitionActivity, Json(std::move(request)).dump())
-                .get();
+        const DurableFuture load =
+            ctx.schedule_activity(kWorkflowDefinitionActivity, Json(std::move(request)).dump());
+        note_scheduled(load.id(), "$", "definition");
+        const Outcome loaded = load.get();
         if (!loaded.ok()) {
             throw std::runtime_error(loaded.error());
         }

@@ -18,6 +18,7 @@
 
 #include "duroxide/orchestration_context.hpp"
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -33,5 +34,20 @@ inline constexpr std::string_view kWorkflowDefinitionActivity =
     "__duroxide_syscall:workflow_definition";
 
 std::string run_workflow(OrchestrationContext& ctx, const std::string& input);
+
+// Offline replay (workflow_progress, progress.hpp): while one is installed on this thread, the
+// interpreter tells it which node scheduled each unit of work (by the id the schedule call
+// returned, which is the event id of its schedule event) and when it consumed its outcome.
+// Nothing is installed when the engine runs an instance.
+struct ScheduleObserver {
+    virtual ~ScheduleObserver() = default;
+    // role: "step" (the node's own work), "branch" (a child instance running the node),
+    // "timeout" (the timer of a wait's timeout), "definition" (loading a sub_workflow's
+    // definition, path "$"), "clock" (the recorded utc_now of a sleep until).
+    virtual void scheduled(std::uint64_t id, const std::string& path, std::string_view role) = 0;
+    virtual void finished(std::uint64_t id, bool ok) = 0;
+};
+// Installs `observer` (nullptr: none) for the current thread; returns the previous one.
+ScheduleObserver* set_schedule_observer(ScheduleObserver* observer);
 
 } // namespace duroxide::core::workflow

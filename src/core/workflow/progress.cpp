@@ -1,0 +1,254 @@
+#include "core/workflow/progress.hpp"
+
+#include "core/fiber/stack_pool.hpp"
+#include "core/replay/turn.hpp"
+#include "core/workflow/definition.hpp"
+#include "core/workflow/interpreter.hpp"
+
+#include <map>
+#include <stdexcept>
+
+namespace duroxide::core::workflow {
+
+namespace {
+
+struct Attribution {
+    std::string path;
+    std::string role;
+    std::optional<bool> consumed_ok; // the interpreter consumed the outcome
+};
+
+class Recorder final : public ScheduleObserver {
+public:
+    void scheduled(std::uint64_t id, const std::string& path, std::string_view role) override {
+        by_id.try_emplace(id, Attribution{path, std::string(role), std::nullopt});
+    }
+    void finished(std::uint64_t id, bool ok) override {
+        if (auto it = by_id.find(id); it != by_id.end()) {
+            it->second.consumed_ok = ok;
+        }
+    }
+    std::map<std::uint64_t, Attribution> by_id;
+};
+
+// Installs the recorder for the replay and removes it on every path out.
+class ObserverScope {
+public:
+    explicit ObserverScope(ScheduleObserver* o) : previous_(set_schedule_observer(o)) {}
+    ~ObserverScope() { set_schedule_observer(previous_); }
+    ObserverScope(const ObserverScope&) = delete;
+    ObserverScope& operator=(const ObserverScope&) = delete;
+
+private:
+    ScheduleObserver* previous_;
+};
+
+bool is_schedule(const Event& e) {
+    return std::holds_alternative<events::ActivityScheduled>(e.kind) ||
+           std::holds_alternative<events::TimerCreated>(e.kind) ||
+           std::holds_alternative<events::SubOrchestrationScheduled>(e.kind) ||
+           std::holds_alternative<events::ExternalSubscribed>(e.kind) ||
+           std::holds_alternative<events::QueueSubscribed>(e.kind);
+}
+
+// How an event with a source id ends the work it names; nullptr when it does not.
+const char* outcome_of(const Event& e) {
+    if (std::holds_alternative<events::ActivityCompleted>(e.kind) ||
+        std::holds_alternative<events::TimerFired>(e.kind) ||
+        std::holds_alternative<events::SubOrchestrationCompleted>(e.kind)) {
+        return "done";
+    }
+    if (std::holds_alternative<events::ActivityFailed>(e.kind) ||
+        std::holds_alternative<events::SubOrchestrationFailed>(e.kind)) {
+        return "failed";
+    }
+    if (e.cancellation_reason()) {
+        return "cancelled";
+    }
+    return nullptr;
+}
+
+struct Work {
+    std::uint64_t id = 0, scheduled_ms = 0;
+    std::string state = "running";
+    std::optional<std::uint64_t> finished_ms;
+};
+
+struct NodeProgress {
+    std::vector<Work> work; // in schedule order
+};
+
+// A single step: the interpreter schedules it directly (its is_leaf).
+bool is_step(const Node& n) {
+    switch (n.kind) {
+    case NodeKind::Sql:
+    case NodeKind::Sleep:
+    case NodeKind::SubWorkflow:
+    case NodeKind::WaitEvent:
+    case NodeKind::Dequeue:
+        return true;
+    case NodeKind::Activity:
+        return !n.retry; // the engine's retry helper schedules the attempts: unattributed
+    default:
+        return false;
+    }
+}
+
+// Each node with whether it schedules durable work itself: a single step, or a branch of
+// parallel/race/foreach (which runs as a child instance when it is not a single step; the
+// nodes inside such a branch run in the child's history, so they are not tracked here).
+void collect(const Node& n, const Node* parent, bool in_child,
+             std::vector<std::pair<const Node*, bool>>& out) {
+    const bool branch =
+        parent && (parent->kind == NodeKind::Parallel || parent->kind == NodeKind::Race ||
+                   parent->kind == NodeKind::Foreach);
+    out.emplace_back(&n, !in_child && (branch || is_step(n)));
+    const bool child_instance = in_child || (branch && !is_step(n));
+    for (const auto& child : n.children) {
+        collect(child, &n, child_instance, out);
+    }
+}
+
+Json optional_ms(const std::optional<std::uint64_t>& ms) {
+    return ms ? Json(static_cast<std::int64_t>(*ms)) : Json();
+}
+
+} // namespace
+
+Json workflow_progress(std::span<const Event> history) {
+    if (history.empty()) {
+        throw std::invalid_argument("the instance has no history yet");
+    }
+    const auto* started = std::get_if<events::OrchestrationStarted>(&history.front().kind);
+    if (!started || started->name != kWorkflowOrchestration) {
+        throw std::invalid_argument("the instance does not run a workflow");
+    }
+
+    // Replay the recorded history with no new messages: the interpreter re-takes every
+    // decision it took, telling the recorder which node scheduled what. A turn that would
+    // schedule new work only reports it in its result, which is dropped.
+    Recorder recorder;
+    OrchestrationRegistry registry;
+    registry.register_versioned(std::string(kWorkflowOrchestration), started->version,
+                                run_workflow);
+    TurnInput input;
+    input.instance = history.front().instance_id;
+    input.execution_id = history.front().execution_id;
+    // Without its end, so that the code runs (a turn of an ended execution runs nothing).
+    for (const auto& e : history) {
+        if (!e.is_terminal()) {
+            input.history.push_back(e);
+        }
+    }
+    input.now_ms = history.back().timestamp_ms;
+    StackPool stacks(256 * 1024, 1);
+    {
+        ObserverScope scope(&recorder);
+        run_turn(registry, stacks, input);
+    }
+
+    // The definition the instance runs (the one its history pins), or that it loaded.
+    Json wrapper = Json::parse(started->input);
+    Json definition;
+    if (const Json* d = wrapper.find("definition")) {
+        definition = *d;
+    } else {
+        for (const auto& e : history) {
+            const auto* done = std::get_if<events::ActivityCompleted>(&e.kind);
+            if (done && e.source_event_id && recorder.by_id.count(*e.source_event_id) &&
+                recorder.by_id.at(*e.source_event_id).role == "definition") {
+                if (const Json* d = Json::parse(done->result).find("definition")) {
+                    definition = *d;
+                }
+            }
+        }
+    }
+    ValidationContext context;
+    context.root = !(wrapper.find("branch") && wrapper.find("branch")->truthy());
+    if (const Json* s = wrapper.find("steps"); s && s->is_object()) {
+        for (const auto& [name, value] : s->as_object()) {
+            context.visible_steps.insert(name);
+        }
+    }
+    context.in_foreach = wrapper.find("item") != nullptr;
+    context.in_catch = wrapper.find("error") != nullptr;
+    context.in_loop = wrapper.find("iteration") != nullptr;
+    std::optional<Node> root;
+    if (!definition.is_null()) {
+        root = parse_definition(definition, context);
+    }
+
+    // Every schedule event of the history, with how and when it ended.
+    std::map<std::uint64_t, Work> work;
+    std::vector<std::uint64_t> order;
+    for (const auto& e : history) {
+        if (is_schedule(e)) {
+            work[e.event_id] = Work{.id = e.event_id, .scheduled_ms = e.timestamp_ms};
+            order.push_back(e.event_id);
+        } else if (const char* end = outcome_of(e); end && e.source_event_id) {
+            if (auto it = work.find(*e.source_event_id);
+                it != work.end() && it->second.state == "running") {
+                it->second.state = end;
+                it->second.finished_ms = e.timestamp_ms;
+            }
+        }
+    }
+
+    std::map<std::string, NodeProgress> by_path;
+    JsonArray unattributed;
+    for (std::uint64_t id : order) {
+        Work& w = work[id];
+        auto it = recorder.by_id.find(id);
+        if (it == recorder.by_id.end()) {
+            JsonObject row;
+            row["path"] = Json();
+            row["kind"] = Json();
+            row["state"] = Json("unattributed");
+            row["attempts"] = Json(1);
+            row["started_ms"] = Json(static_cast<std::int64_t>(w.scheduled_ms));
+            row["finished_ms"] = optional_ms(w.finished_ms);
+            unattributed.emplace_back(std::move(row));
+            continue;
+        }
+        const Attribution& a = it->second;
+        if (a.role == "timeout" || a.role == "definition" || a.role == "clock") {
+            continue; // part of the wait it bounds / of starting the instance
+        }
+        // A wait or dequeue ends with an event that does not name it: the interpreter says.
+        if (w.state == "running" && a.consumed_ok) {
+            w.state = *a.consumed_ok ? "done" : "failed";
+        }
+        by_path[a.path].work.push_back(w);
+    }
+
+    JsonArray rows;
+    if (root) {
+        std::vector<std::pair<const Node*, bool>> nodes;
+        collect(*root, nullptr, false, nodes);
+        for (const auto& [n, tracked] : nodes) {
+            JsonObject row;
+            row["path"] = Json(n->path);
+            row["kind"] = Json(std::string(kind_name(n->kind)));
+            auto it = by_path.find(n->path);
+            if (it != by_path.end()) {
+                const auto& list = it->second.work;
+                row["state"] = Json(list.back().state);
+                row["attempts"] = Json(static_cast<std::int64_t>(list.size()));
+                row["started_ms"] = Json(static_cast<std::int64_t>(list.front().scheduled_ms));
+                row["finished_ms"] = optional_ms(list.back().finished_ms);
+            } else {
+                row["state"] = tracked ? Json("pending") : Json();
+                row["attempts"] = Json(0);
+                row["started_ms"] = Json();
+                row["finished_ms"] = Json();
+            }
+            rows.emplace_back(std::move(row));
+        }
+    }
+    for (auto& row : unattributed) {
+        rows.push_back(std::move(row));
+    }
+    return Json(std::move(rows));
+}
+
+} // namespace duroxide::core::workflow

@@ -21,6 +21,8 @@ const std::map<std::string, KindInfo, std::less<>>& kinds() {
         {"parallel", {NodeKind::Parallel, {"branches"}}},
         {"race", {NodeKind::Race, {"branches"}}},
         {"if", {NodeKind::If, {"condition", "then", "else"}}},
+        // Sugar: an `if` whose condition is "the named sql result has rows".
+        {"if_rows", {NodeKind::If, {"step", "then", "else"}}},
         {"switch", {NodeKind::Switch, {"value", "cases", "default"}}},
         {"sleep", {NodeKind::Sleep, {"duration", "until"}}},
         {"wait_event", {NodeKind::WaitEvent, {"event", "timeout"}}},
@@ -294,9 +296,14 @@ private:
             break;
         }
         case NodeKind::If:
-            n.condition =
-                expression(string_field(required(json, "condition", path), path + ".condition"),
-                           path + ".condition", ctx);
+            if (string_field(*json.find("kind"), path) == "if_rows") {
+                const std::string step = name_field(required(json, "step", path), path + ".step");
+                n.condition = expression("$steps." + step + ".row_count > 0", path + ".step", ctx);
+            } else {
+                n.condition =
+                    expression(string_field(required(json, "condition", path), path + ".condition"),
+                               path + ".condition", ctx);
+            }
             child(required(json, "then", path), path + ".then", ctx, depth, n.children);
             if (const Json* e = opt("else")) {
                 child(*e, path + ".else", ctx, depth, n.children);

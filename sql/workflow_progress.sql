@@ -72,6 +72,13 @@ SELECT duroxide.start_workflow_definition('wfp-2', '{"kind":"seq","steps":[
    "params":["$steps.t.rows[0].due"]}]}');
 SELECT status, output FROM duroxide.wait_for_orchestration('wfp-2', '30 s');
 SELECT path, kind, state, attempts FROM duroxide.workflow_progress('wfp-2');
+-- if_rows and break: count up in a loop until a sql step finds rows.
+SELECT duroxide.start_workflow_definition('wfp-3', '{"kind":"loop","max_iterations":10,"body":
+  {"kind":"seq","steps":[
+    {"kind":"sql","query":"SELECT 1 AS hit WHERE $1::int >= 2","params":["$iteration"],"as":"probe"},
+    {"kind":"if_rows","step":"probe","then":{"kind":"break"}}]}}');
+SELECT status FROM duroxide.wait_for_orchestration('wfp-3', '30 s');
+SELECT path, kind, state, attempts FROM duroxide.workflow_progress('wfp-3');
 -- A missing instance is not found; a NULL instance is refused.
 SELECT wfp.try($$SELECT * FROM duroxide.workflow_progress('wfp-none')$$);
 SELECT wfp.try($$SELECT * FROM duroxide.workflow_progress(NULL)$$);
@@ -86,6 +93,7 @@ RESET ROLE;
 
 SELECT instances FROM duroxide.delete_instance('wfp-1');
 SELECT instances FROM duroxide.delete_instance('wfp-2');
+SELECT instances FROM duroxide.delete_instance('wfp-3');
 DROP SCHEMA wfp CASCADE;
 DROP OWNED BY wfp_erin, wfp_frank;
 DROP ROLE wfp_erin, wfp_frank;

@@ -70,3 +70,48 @@ TEST_F(WorkflowSugarTest, IfRowsIsValidatedLikeAnIf) {
 }
 
 } // namespace
+
+namespace {
+
+TEST_F(WorkflowSugarTest, BreakEndsTheInnermostLoopAndRunsFinally) {
+    // Three ticks (iterations 0, 1, 2), then break; the finally of the try around the break
+    // still runs (a fourth SQL step), and the outer loop runs once.
+    EXPECT_EQ(run("brk", R"({"kind":"seq","steps":[
+        {"kind":"loop","max_iterations":2,"body":
+          {"kind":"loop","max_iterations":10,"body":{"kind":"seq","steps":[
+            {"kind":"sql","query":"tick"},
+            {"kind":"try","body":
+              {"kind":"if","condition":"$iteration == 2","then":{"kind":"break"}},
+             "finally":{"kind":"sql","query":"cleanup"}}]}}},
+        {"kind":"return","value":"after"}]})"),
+              R"(Completed "after")");
+    // Outer iterations: 2; per outer iteration 3 ticks and 3 cleanups (the finally runs on
+    // every pass, the last time on the way out of the break).
+    std::size_t scheduled = 0;
+    for (const auto& e : rt.instances.at("brk").current().history) {
+        scheduled += std::holds_alternative<core::events::ActivityScheduled>(e.kind);
+    }
+    EXPECT_EQ(scheduled, 12u);
+}
+
+TEST_F(WorkflowSugarTest, BreakOnlyInsideALoopOfTheSameInstance) {
+    EXPECT_THROW(parse_definition_text(R"({"kind":"break"})"), DefinitionError);
+    EXPECT_THROW(parse_definition_text(R"({"kind":"seq","steps":[{"kind":"break"}]})"),
+                 DefinitionError);
+    // A parallel/race/foreach branch may run as a child instance: no break across it.
+    EXPECT_THROW(parse_definition_text(R"({"kind":"loop","max_iterations":2,"body":
+        {"kind":"parallel","branches":[{"kind":"break"}]}})"),
+                 DefinitionError);
+    EXPECT_THROW(parse_definition_text(R"({"kind":"loop","max_iterations":2,"body":
+        {"kind":"race","branches":[{"kind":"break"}]}})"),
+                 DefinitionError);
+    EXPECT_THROW(parse_definition_text(R"({"kind":"loop","max_iterations":2,"body":
+        {"kind":"foreach","items":"$input","body":{"kind":"break"}}})"),
+                 DefinitionError);
+    EXPECT_NO_THROW(parse_definition_text(R"({"kind":"loop","max_iterations":2,"body":
+        {"kind":"if","condition":"true","then":{"kind":"break"}}})"));
+    EXPECT_NO_THROW(parse_definition_text(R"({"kind":"loop","max_iterations":2,"body":
+        {"kind":"parallel","branches":[{"kind":"loop","body":{"kind":"break"}}]}})"));
+}
+
+} // namespace

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cmath>
 #include <map>
+#include <utility>
 
 namespace duroxide::core::workflow {
 
@@ -38,6 +39,7 @@ const std::map<std::string, KindInfo, std::less<>>& kinds() {
         {"sub_workflow",
          {NodeKind::SubWorkflow, {"workflow", "orchestration", "version", "input"}}},
         {"kv_set", {NodeKind::KvSet, {"key", "value"}}},
+        {"break", {NodeKind::Break, {}}},
     };
     return table;
 }
@@ -246,12 +248,23 @@ private:
         case NodeKind::Parallel: {
             // Every branch of a join has run afterwards: their names are visible after it.
             std::set<std::string> added;
+            const bool could_break = std::exchange(ctx.can_break, false);
             n.children = list(json, "branches", path, ctx, depth, false, &added);
+            ctx.can_break = could_break;
             ctx.visible_steps.insert(added.begin(), added.end());
             break;
         }
-        case NodeKind::Race:
+        case NodeKind::Race: {
+            const bool could_break = std::exchange(ctx.can_break, false);
             n.children = list(json, "branches", path, ctx, depth, false);
+            ctx.can_break = could_break;
+            break;
+        }
+        case NodeKind::Break:
+            if (!ctx.can_break) {
+                throw DefinitionError(path, "break is allowed only inside a loop body (and not "
+                                            "inside a parallel, race or foreach branch there)");
+            }
             break;
         case NodeKind::Sql: {
             n.text = string_field(required(json, "query", path), path + ".query");
@@ -396,12 +409,14 @@ private:
             }
             ValidationContext inner = ctx;
             inner.in_foreach = true;
+            inner.can_break = false;
             child(required(json, "body", path), path + ".body", inner, depth, n.children);
             break;
         }
         case NodeKind::Loop: {
             ValidationContext inner = ctx;
             inner.in_loop = true;
+            inner.can_break = true;
             const char* cond_field = json.find("condition") ? "condition" : "while";
             if (const Json* c = opt(cond_field)) {
                 n.condition = expression(string_field(*c, path + "." + cond_field),

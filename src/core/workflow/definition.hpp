@@ -55,6 +55,7 @@ enum class NodeKind {
     Dequeue,
     SubWorkflow,
     KvSet,
+    Break,
 };
 
 struct RetrySpec {
@@ -95,6 +96,9 @@ struct ValidationContext {
     std::set<std::string> visible_steps;
     bool in_foreach = false, in_catch = false, in_loop = false;
     bool root = true; // continue_as_new_every is allowed on a root loop only
+    // Inside a loop body of this instance: not across a parallel/race/foreach branch, which
+    // may run as a child instance.
+    bool can_break = false;
 };
 
 // Validates a definition and builds its tree; throws DefinitionError.

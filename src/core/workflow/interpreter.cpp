@@ -26,6 +26,9 @@ struct WorkflowFailure : std::runtime_error {
     std::string at;
 };
 
+// `break`: unwinds to the innermost loop of this instance (validation guarantees one).
+struct BreakSignal {};
+
 // `return`: unwinds to the top of the definition (or of the branch) with its value.
 struct ReturnSignal {
     Json value;
@@ -322,6 +325,9 @@ private:
         } catch (const ReturnSignal&) {
             run_finally();
             throw;
+        } catch (const BreakSignal&) {
+            run_finally();
+            throw;
         }
         run_finally();
         return result;
@@ -379,7 +385,11 @@ private:
             if (n.condition && !evaluate(*n.condition, n).truthy()) {
                 break;
             }
-            last = run(n.children[0]);
+            try {
+                last = run(n.children[0]);
+            } catch (const BreakSignal&) {
+                break;
+            }
             ++iteration;
             if (root && n.continue_as_new_every && iteration % *n.continue_as_new_every == 0) {
                 JsonObject next = wrapper_.as_object();
@@ -491,6 +501,8 @@ private:
             throw WorkflowFailure(to_text(evaluate(n.value, n)), n.path);
         case NodeKind::Return:
             throw ReturnSignal{evaluate(n.value, n)};
+        case NodeKind::Break:
+            throw BreakSignal{};
         case NodeKind::Try:
             return run_try(n);
         case NodeKind::Foreach:

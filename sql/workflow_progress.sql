@@ -79,6 +79,11 @@ SELECT duroxide.start_workflow_definition('wfp-3', '{"kind":"loop","max_iteratio
     {"kind":"if_rows","step":"probe","then":{"kind":"break"}}]}}');
 SELECT status FROM duroxide.wait_for_orchestration('wfp-3', '30 s');
 SELECT path, kind, state, attempts FROM duroxide.workflow_progress('wfp-3');
+-- explain renders the new forms: if_rows with its branch, break, sleep until.
+SELECT line FROM duroxide.explain_workflow_definition('{"kind":"loop","max_iterations":3,"body":
+  {"kind":"seq","steps":[{"kind":"sql","query":"SELECT 1","as":"p"},
+    {"kind":"if_rows","step":"p","then":{"kind":"break"}},
+    {"kind":"sleep","until":"$input.due"}]}}') AS line;
 -- A missing instance is not found; a NULL instance is refused.
 SELECT wfp.try($$SELECT * FROM duroxide.workflow_progress('wfp-none')$$);
 SELECT wfp.try($$SELECT * FROM duroxide.workflow_progress(NULL)$$);

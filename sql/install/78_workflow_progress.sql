@@ -50,3 +50,76 @@ COMMENT ON FUNCTION duroxide.workflow_progress(text) IS
     'work itself; unattributed rows, with a NULL path, for work no node can be named for), '
     'times scheduled, first start and last finish. Derived by replaying the history offline. '
     'Errors when the instance does not exist or belongs to another role.';
+
+-- explain_workflow knows the node forms added with workflow_progress: sleep "until", if_rows
+-- (its then/else are children) and break (no detail). Replaces the 76_workflow_tools versions.
+CREATE OR REPLACE FUNCTION duroxide._wf_describe(node jsonb) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    kind text := coalesce(node->>'kind', '?');
+    detail text;
+    brief CONSTANT integer := 72;
+BEGIN
+    detail := CASE kind
+        WHEN 'sql' THEN regexp_replace(node->>'query', '\s+', ' ', 'g')
+                        || coalesce(' ' || (node->'params')::text, '')
+        WHEN 'activity' THEN node->>'name' || coalesce(' ' || (node->'input')::text, '')
+        WHEN 'sleep' THEN coalesce(duroxide._wf_interval_text(node->'duration'),
+                                   'until ' || (node->>'until'))
+        WHEN 'wait_event' THEN '"' || (node->>'event') || '"'
+                               || coalesce(' timeout ' || duroxide._wf_interval_text(node->'timeout'), '')
+        WHEN 'dequeue' THEN '"' || (node->>'queue') || '"'
+                            || coalesce(' timeout ' || duroxide._wf_interval_text(node->'timeout'), '')
+        WHEN 'if' THEN node->>'condition'
+        WHEN 'if_rows' THEN 'rows in $steps.' || (node->>'step')
+        WHEN 'switch' THEN node->>'value'
+        WHEN 'foreach' THEN node->>'items' || coalesce(' max_in_flight ' || (node->>'max_in_flight'), '')
+        WHEN 'loop' THEN concat_ws(' ', 'while ' || (node->>'while'),
+                                   'max_iterations ' || (node->>'max_iterations'),
+                                   'continue_as_new_every ' || (node->>'continue_as_new_every'))
+        WHEN 'while' THEN concat_ws(' ', node->>'condition',
+                                    'max_iterations ' || (node->>'max_iterations'),
+                                    'continue_as_new_every ' || (node->>'continue_as_new_every'))
+        WHEN 'sub_workflow' THEN coalesce(node->>'workflow', 'orchestration ' || (node->>'orchestration'))
+                                 || coalesce(' ' || (node->>'version'), '')
+        WHEN 'set_status' THEN (node->'value')::text
+        WHEN 'kv_set' THEN (node->>'key') || ' = ' || (node->'value')::text
+        WHEN 'fail' THEN (node->'message')::text
+        WHEN 'return' THEN (node->'value')::text
+        ELSE NULL END;
+    IF length(detail) > brief THEN
+        detail := left(detail, brief - 3) || '...';
+    END IF;
+    RETURN kind || coalesce(' ' || nullif(detail, ''), '')
+           || coalesce(' -> $steps.' || (node->>'as'), '');
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION duroxide._wf_children(node jsonb)
+    RETURNS TABLE (label text, child jsonb)
+    LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
+    BEGIN ATOMIC
+        SELECT c.label, c.child FROM (
+            SELECT s.n AS ord, s.n::text AS label, s.child
+              FROM jsonb_array_elements(CASE WHEN node->>'kind' = 'seq'
+                                             THEN node->'steps' END) WITH ORDINALITY AS s(child, n)
+            UNION ALL
+            SELECT b.n, 'branch ' || b.n, b.child
+              FROM jsonb_array_elements(CASE WHEN node->>'kind' IN ('parallel', 'race')
+                                             THEN node->'branches' END) WITH ORDINALITY AS b(child, n)
+            UNION ALL
+            SELECT w.n, 'when ' || (w.c->'when')::text, w.c->'do'
+              FROM jsonb_array_elements(CASE WHEN node->>'kind' = 'switch'
+                                             THEN node->'cases' END) WITH ORDINALITY AS w(c, n)
+            UNION ALL
+            SELECT f.ord, f.label, node->f.key
+              FROM (VALUES (1001, 'then', 'then'), (1002, 'else', 'else'),
+                           (1003, 'default', 'default'), (1004, 'body', 'body'),
+                           (1005, 'catch', 'catch'), (1006, 'finally', 'finally'))
+                   AS f(ord, label, key)
+             WHERE jsonb_typeof(node->f.key) = 'object'
+               AND node->>'kind' IN ('if', 'if_rows', 'switch', 'try', 'foreach', 'loop',
+                                                'while')) c
+         ORDER BY c.ord;
+    END;

@@ -127,6 +127,15 @@ TEST_F(WorkflowProgressTest, FailedCancelledAndUnattributedWork) {
                               }));
 }
 
+TEST_F(WorkflowProgressTest, AWaitThatTimedOutFailed) {
+    start("p4", R"({"kind":"try","body":{"kind":"wait_event","event":"never","timeout":"1 s"},
+        "catch":{"kind":"return","value":"gave up"}})");
+    EXPECT_EQ(rt.finish("p4").status, "Completed");
+    EXPECT_EQ(progress("p4"),
+              (std::vector<std::string>{"$ try - 0 ", "$.body wait_event failed 1 sf",
+                                        "$.catch return - 0 "}));
+}
+
 TEST_F(WorkflowProgressTest, LoopsCountAttemptsAndAnythingElseIsRefused) {
     start("p3", R"({"kind":"loop","max_iterations":3,"body":{"kind":"sql","query":"tick"}})");
     EXPECT_EQ(rt.finish("p3").status, "Completed");

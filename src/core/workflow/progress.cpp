@@ -72,6 +72,7 @@ struct Work {
     std::uint64_t id = 0, scheduled_ms = 0;
     std::string state = "running";
     std::optional<std::uint64_t> finished_ms;
+    bool consumed = false; // the interpreter took its outcome
 };
 
 struct NodeProgress {
@@ -211,10 +212,22 @@ Json workflow_progress(std::span<const Event> history) {
             continue;
         }
         const Attribution& a = it->second;
-        if (a.role == "timeout" || a.role == "definition" || a.role == "clock") {
-            continue; // part of the wait it bounds / of starting the instance
+        if (a.role == "timeout") {
+            // The timer of a wait's timeout (scheduled right after the wait): when it fired and
+            // the interpreter did not take the wait's event, the wait timed out: failed.
+            auto node = by_path.find(a.path);
+            if (w.state == "done" && node != by_path.end() && !node->second.work.empty() &&
+                !node->second.work.back().consumed) {
+                node->second.work.back().state = "failed";
+                node->second.work.back().finished_ms = w.finished_ms;
+            }
+            continue;
+        }
+        if (a.role == "definition" || a.role == "clock") {
+            continue; // part of starting the instance / of a sleep until
         }
         // A wait or dequeue ends with an event that does not name it: the interpreter says.
+        w.consumed = a.consumed_ok.has_value();
         if (w.state == "running" && a.consumed_ok) {
             w.state = *a.consumed_ok ? "done" : "failed";
         }

@@ -84,6 +84,11 @@ SELECT line FROM duroxide.explain_workflow_definition('{"kind":"loop","max_itera
   {"kind":"seq","steps":[{"kind":"sql","query":"SELECT 1","as":"p"},
     {"kind":"if_rows","step":"p","then":{"kind":"break"}},
     {"kind":"sleep","until":"$input.due"}]}}') AS line;
+-- The builders of these forms.
+SELECT duroxide.wf_loop(duroxide.wf_seq(duroxide.wf_sql('SELECT 1', name => 'p'),
+                                        duroxide.wf_if_rows('p', duroxide.wf_break()),
+                                        duroxide.wf_sleep_until('$input.due')),
+                        max_iterations => 3) AS built;
 -- A missing instance is not found; a NULL instance is refused.
 SELECT wfp.try($$SELECT * FROM duroxide.workflow_progress('wfp-none')$$);
 SELECT wfp.try($$SELECT * FROM duroxide.workflow_progress(NULL)$$);

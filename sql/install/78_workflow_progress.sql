@@ -123,3 +123,31 @@ CREATE OR REPLACE FUNCTION duroxide._wf_children(node jsonb)
                                                 'while')) c
          ORDER BY c.ord;
     END;
+
+-- Builders of the node forms added with workflow_progress (as 76_workflow_tools' builders:
+-- pure, validated by define_workflow).
+CREATE FUNCTION duroxide.wf_sleep_until(until text) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
+    RETURN jsonb_build_object('kind', 'sleep', 'until', until);
+COMMENT ON FUNCTION duroxide.wf_sleep_until(text) IS
+    'Workflow builder: a sleep node until the timestamp an expression gives (ISO-8601 text or '
+    'Unix milliseconds).';
+
+CREATE FUNCTION duroxide.wf_if_rows(step text, then_node jsonb, else_node jsonb DEFAULT NULL)
+    RETURNS jsonb
+    LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
+    RETURN jsonb_build_object('kind', 'if_rows', 'step', step, 'then', then_node)
+           || duroxide._wf_opt('else', else_node);
+COMMENT ON FUNCTION duroxide.wf_if_rows(text, jsonb, jsonb) IS
+    'Workflow builder: an if_rows node (then when the sql step named step returned rows).';
+
+CREATE FUNCTION duroxide.wf_break() RETURNS jsonb
+    LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
+    RETURN '{"kind": "break"}'::jsonb;
+COMMENT ON FUNCTION duroxide.wf_break() IS
+    'Workflow builder: a break node (ends the innermost loop).';
+
+REVOKE ALL ON FUNCTION duroxide.wf_sleep_until(text), duroxide.wf_if_rows(text, jsonb, jsonb),
+    duroxide.wf_break() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION duroxide.wf_sleep_until(text), duroxide.wf_if_rows(text, jsonb, jsonb),
+    duroxide.wf_break() TO duroxide_admin, duroxide_user;

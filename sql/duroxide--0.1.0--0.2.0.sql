@@ -4124,3 +4124,158 @@ COMMENT ON FUNCTION duroxide.reload_plugin(text, text) IS
     'their next fetch: new turns and activities run the new code, running instances replay on it.';
 REVOKE ALL ON FUNCTION duroxide.reload_plugin(text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION duroxide.reload_plugin(text, text) TO duroxide_admin;
+
+-- workflow_progress (issue 16): node states of a workflow instance (as sql/install/78_workflow_progress.sql)
+-- workflow_progress: each node of a workflow instance's definition with its state, derived
+-- from the history of its current execution by replaying it offline through the interpreter
+-- (src/core/workflow/progress.hpp; docs/workflows.md, "Progress").
+
+CREATE FUNCTION duroxide._workflow_progress(history text) RETURNS text
+    LANGUAGE c STABLE STRICT AS 'MODULE_PATHNAME', 'duroxide_workflow_progress';
+REVOKE ALL ON FUNCTION duroxide._workflow_progress(text) FROM PUBLIC;
+COMMENT ON FUNCTION duroxide._workflow_progress(text) IS
+    'Internal: the progress rows (JSON) of a workflow execution whose history (a JSON array of '
+    'events) is given; called by workflow_progress after its access check.';
+
+CREATE FUNCTION duroxide.workflow_progress(instance text)
+    RETURNS TABLE (path text, kind text, state text, attempts integer,
+                   started_at timestamptz, finished_at timestamptz)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    execution bigint;
+    events text;
+BEGIN
+    PERFORM duroxide._check_instance_arg(instance);
+    SELECT i.current_execution_id INTO execution
+      FROM duroxide.instances i
+     WHERE i.instance_id = workflow_progress.instance AND duroxide._may_access(i.owner_role);
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'instance % does not exist', duroxide._quote(instance)
+            USING ERRCODE = 'no_data_found';
+    END IF;
+    SELECT '[' || string_agg(h.event_data, ',' ORDER BY h.event_id) || ']' INTO events
+      FROM duroxide.history h
+     WHERE h.instance_id = workflow_progress.instance AND h.execution_id = execution;
+    IF events IS NULL THEN
+        RETURN; -- started, not run yet
+    END IF;
+    RETURN QUERY
+    SELECT r.path, r.kind, r.state, r.attempts,
+           to_timestamp(r.started_ms / 1000.0), to_timestamp(r.finished_ms / 1000.0)
+      FROM jsonb_array_elements(duroxide._workflow_progress(events)::jsonb)
+               WITH ORDINALITY AS a(row, n),
+           jsonb_to_record(a.row) AS r(path text, kind text, state text, attempts integer,
+                                       started_ms bigint, finished_ms bigint)
+     ORDER BY a.n;
+END
+$fn$;
+REVOKE ALL ON FUNCTION duroxide.workflow_progress(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION duroxide.workflow_progress(text) TO duroxide_admin, duroxide_user;
+COMMENT ON FUNCTION duroxide.workflow_progress(text) IS
+    'Each node of a workflow instance''s definition (current execution) in definition order: '
+    'kind, state (pending, running, done, failed, cancelled; NULL for a node that schedules no '
+    'work itself; unattributed rows, with a NULL path, for work no node can be named for), '
+    'times scheduled, first start and last finish. Derived by replaying the history offline. '
+    'Errors when the instance does not exist or belongs to another role.';
+
+-- explain_workflow knows the node forms added with workflow_progress: sleep "until", if_rows
+-- (its then/else are children) and break (no detail). Replaces the 76_workflow_tools versions.
+CREATE OR REPLACE FUNCTION duroxide._wf_describe(node jsonb) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    kind text := coalesce(node->>'kind', '?');
+    detail text;
+    brief CONSTANT integer := 72;
+BEGIN
+    detail := CASE kind
+        WHEN 'sql' THEN regexp_replace(node->>'query', '\s+', ' ', 'g')
+                        || coalesce(' ' || (node->'params')::text, '')
+        WHEN 'activity' THEN node->>'name' || coalesce(' ' || (node->'input')::text, '')
+        WHEN 'sleep' THEN coalesce(duroxide._wf_interval_text(node->'duration'),
+                                   'until ' || (node->>'until'))
+        WHEN 'wait_event' THEN '"' || (node->>'event') || '"'
+                               || coalesce(' timeout ' || duroxide._wf_interval_text(node->'timeout'), '')
+        WHEN 'dequeue' THEN '"' || (node->>'queue') || '"'
+                            || coalesce(' timeout ' || duroxide._wf_interval_text(node->'timeout'), '')
+        WHEN 'if' THEN node->>'condition'
+        WHEN 'if_rows' THEN 'rows in $steps.' || (node->>'step')
+        WHEN 'switch' THEN node->>'value'
+        WHEN 'foreach' THEN node->>'items' || coalesce(' max_in_flight ' || (node->>'max_in_flight'), '')
+        WHEN 'loop' THEN concat_ws(' ', 'while ' || (node->>'while'),
+                                   'max_iterations ' || (node->>'max_iterations'),
+                                   'continue_as_new_every ' || (node->>'continue_as_new_every'))
+        WHEN 'while' THEN concat_ws(' ', node->>'condition',
+                                    'max_iterations ' || (node->>'max_iterations'),
+                                    'continue_as_new_every ' || (node->>'continue_as_new_every'))
+        WHEN 'sub_workflow' THEN coalesce(node->>'workflow', 'orchestration ' || (node->>'orchestration'))
+                                 || coalesce(' ' || (node->>'version'), '')
+        WHEN 'set_status' THEN (node->'value')::text
+        WHEN 'kv_set' THEN (node->>'key') || ' = ' || (node->'value')::text
+        WHEN 'fail' THEN (node->'message')::text
+        WHEN 'return' THEN (node->'value')::text
+        ELSE NULL END;
+    IF length(detail) > brief THEN
+        detail := left(detail, brief - 3) || '...';
+    END IF;
+    RETURN kind || coalesce(' ' || nullif(detail, ''), '')
+           || coalesce(' -> $steps.' || (node->>'as'), '');
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION duroxide._wf_children(node jsonb)
+    RETURNS TABLE (label text, child jsonb)
+    LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
+    BEGIN ATOMIC
+        SELECT c.label, c.child FROM (
+            SELECT s.n AS ord, s.n::text AS label, s.child
+              FROM jsonb_array_elements(CASE WHEN node->>'kind' = 'seq'
+                                             THEN node->'steps' END) WITH ORDINALITY AS s(child, n)
+            UNION ALL
+            SELECT b.n, 'branch ' || b.n, b.child
+              FROM jsonb_array_elements(CASE WHEN node->>'kind' IN ('parallel', 'race')
+                                             THEN node->'branches' END) WITH ORDINALITY AS b(child, n)
+            UNION ALL
+            SELECT w.n, 'when ' || (w.c->'when')::text, w.c->'do'
+              FROM jsonb_array_elements(CASE WHEN node->>'kind' = 'switch'
+                                             THEN node->'cases' END) WITH ORDINALITY AS w(c, n)
+            UNION ALL
+            SELECT f.ord, f.label, node->f.key
+              FROM (VALUES (1001, 'then', 'then'), (1002, 'else', 'else'),
+                           (1003, 'default', 'default'), (1004, 'body', 'body'),
+                           (1005, 'catch', 'catch'), (1006, 'finally', 'finally'))
+                   AS f(ord, label, key)
+             WHERE jsonb_typeof(node->f.key) = 'object'
+               AND node->>'kind' IN ('if', 'if_rows', 'switch', 'try', 'foreach', 'loop',
+                                                'while')) c
+         ORDER BY c.ord;
+    END;
+
+-- Builders of the node forms added with workflow_progress (as 76_workflow_tools' builders:
+-- pure, validated by define_workflow).
+CREATE FUNCTION duroxide.wf_sleep_until(until text) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
+    RETURN jsonb_build_object('kind', 'sleep', 'until', until);
+COMMENT ON FUNCTION duroxide.wf_sleep_until(text) IS
+    'Workflow builder: a sleep node until the timestamp an expression gives (ISO-8601 text or '
+    'Unix milliseconds).';
+
+CREATE FUNCTION duroxide.wf_if_rows(step text, then_node jsonb, else_node jsonb DEFAULT NULL)
+    RETURNS jsonb
+    LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
+    RETURN jsonb_build_object('kind', 'if_rows', 'step', step, 'then', then_node)
+           || duroxide._wf_opt('else', else_node);
+COMMENT ON FUNCTION duroxide.wf_if_rows(text, jsonb, jsonb) IS
+    'Workflow builder: an if_rows node (then when the sql step named step returned rows).';
+
+CREATE FUNCTION duroxide.wf_break() RETURNS jsonb
+    LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
+    RETURN '{"kind": "break"}'::jsonb;
+COMMENT ON FUNCTION duroxide.wf_break() IS
+    'Workflow builder: a break node (ends the innermost loop).';
+
+REVOKE ALL ON FUNCTION duroxide.wf_sleep_until(text), duroxide.wf_if_rows(text, jsonb, jsonb),
+    duroxide.wf_break() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION duroxide.wf_sleep_until(text), duroxide.wf_if_rows(text, jsonb, jsonb),
+    duroxide.wf_break() TO duroxide_admin, duroxide_user;

@@ -13,6 +13,7 @@ PACKAGES=(
     rapidjson-dev                         # JSON codec
     libgtest-dev                          # unit tests
     libbenchmark-dev                      # core micro-benchmarks
+    libcurl4-openssl-dev                  # workflow http steps
     libipc-run-perl                       # TAP tests (PostgreSQL::Test::Cluster)
     clang-format                          # style checks
     python3                               # docs sample tests (test/docs/extract.py)

@@ -163,6 +163,12 @@ void define_gucs() {
         &settings.plugin_directories, "", PGC_SIGHUP, GUC_SUPERUSER_ONLY, nullptr, nullptr,
         nullptr);
     DefineCustomStringVariable(
+        "duroxide.http_allowed_hosts", "Hosts that workflow http steps may call.",
+        "Comma-separated host names or host:port. Empty (the default) refuses every http step; "
+        "a request to any other host is refused before it connects, and redirects are not "
+        "followed.",
+        &settings.http_allowed_hosts, "", PGC_SUSET, GUC_SUPERUSER_ONLY, nullptr, nullptr, nullptr);
+    DefineCustomStringVariable(
         "duroxide.worker_node_id", "Prefix of the activity workers' session owner ids.",
         "An activity worker's owner id is <node id>/<database oid>/<worker index>: stable across "
         "restarts, so a worker restarted in its slot keeps its sessions. Empty means 'local'.",

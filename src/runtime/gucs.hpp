@@ -34,6 +34,7 @@ struct Settings {
     char* worker_tag_filter = nullptr;  // which tagged activities the activity workers run
     char* worker_tag_filters = nullptr; // per-worker overrides: "<index>=<filter>;..."
     bool run_workers = true;            // off (per database): the workers leave it alone
+    char* http_allowed_hosts = nullptr; // hosts workflow http steps may call; empty: none
 };
 
 extern Settings settings;

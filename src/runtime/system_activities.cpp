@@ -6,6 +6,7 @@
 #include "pg/guard.hpp"
 #include "runtime/gucs.hpp"
 #include "runtime/instance_isolation.hpp"
+#include "runtime/workflow_http_step.hpp"
 #include "runtime/workflow_sql_step.hpp"
 
 #include <rapidjson/document.h>
@@ -104,6 +105,8 @@ core::WorkItem run_system_activity(store::Store& store, const core::work::Activi
             output = get_kv_value(store, item);
         } else if (item.name == core::workflow::kWorkflowSqlActivity) {
             output = run_workflow_sql_step(store, item);
+        } else if (item.name == core::workflow::kWorkflowHttpActivity) {
+            output = run_workflow_http_step(item);
         } else if (item.name == core::workflow::kWorkflowDefinitionActivity) {
             output = load_workflow_definition(store, item);
         } else {

@@ -40,6 +40,9 @@ const std::map<std::string, KindInfo, std::less<>>& kinds() {
          {NodeKind::SubWorkflow, {"workflow", "orchestration", "version", "input"}}},
         {"kv_set", {NodeKind::KvSet, {"key", "value"}}},
         {"break", {NodeKind::Break, {}}},
+        {"http",
+         {NodeKind::Http,
+          {"method", "url", "headers", "body", "timeout", "expect_status", "retry", "tag"}}},
     };
     return table;
 }
@@ -437,6 +440,9 @@ private:
             child(required(json, "body", path), path + ".body", inner, depth, n.children);
             break;
         }
+        case NodeKind::Http:
+            http(n, json, path, ctx);
+            break;
         case NodeKind::SubWorkflow: {
             const Json* w = opt("workflow");
             const Json* o = opt("orchestration");
@@ -457,6 +463,123 @@ private:
             break;
         }
         }
+    }
+
+    // An http node's request template: {"method", "url", "headers", "body", "timeout_ms",
+    // "expect": [[from, to], ...]} (url, header values and body may be expressions).
+    [[gnu::noinline]] void http(Node& n, const Json& json, const std::string& path,
+                                const ValidationContext& ctx) {
+        JsonObject call;
+        std::string method = "GET";
+        if (const Json* m = json.find("method")) {
+            method = string_field(*m, path + ".method");
+            static const std::set<std::string> methods = {"GET",   "HEAD",   "POST",   "PUT",
+                                                          "PATCH", "DELETE", "OPTIONS"};
+            if (methods.count(method) == 0) {
+                throw DefinitionError(path + ".method",
+                                      "must be GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS "
+                                      "(got \"" +
+                                          truncated(method) + "\")");
+            }
+        }
+        call["method"] = Json(method);
+        const Json& url = required(json, "url", path);
+        if (!url.is_string() || url.as_string().empty()) {
+            throw DefinitionError(path + ".url", "must be a non-empty string");
+        }
+        if (!is_expression_string(url.as_string()) && !url.as_string().starts_with("http://") &&
+            !url.as_string().starts_with("https://")) {
+            throw DefinitionError(path + ".url", "must start with http:// or https:// (got \"" +
+                                                     truncated(url.as_string()) + "\")");
+        }
+        call["url"] = value_template(url, path + ".url", ctx);
+        if (const Json* h = json.find("headers")) {
+            if (!h->is_object()) {
+                throw DefinitionError(path + ".headers", "must be an object of header values");
+            }
+            for (const auto& [name, value] : h->as_object()) {
+                if (name.empty() || name.find_first_of(":\r\n ") != std::string::npos) {
+                    throw DefinitionError(path + ".headers",
+                                          "bad header name \"" + truncated(name) + "\"");
+                }
+                (void)value;
+            }
+            call["headers"] = value_template(*h, path + ".headers", ctx);
+        } else {
+            call["headers"] = Json(JsonObject{});
+        }
+        if (const Json* b = json.find("body")) {
+            call["body"] = value_template(*b, path + ".body", ctx);
+        }
+        std::int64_t timeout = kDefaultHttpTimeoutMs;
+        if (const Json* t = json.find("timeout")) {
+            timeout = interval_field(*t, path + ".timeout");
+            if (timeout < 1) {
+                throw DefinitionError(path + ".timeout", "must be at least 1 ms");
+            }
+        }
+        call["timeout_ms"] = Json(timeout);
+        call["expect"] = expect_status(json.find("expect_status"), path + ".expect_status");
+        if (const Json* r = json.find("retry")) {
+            n.retry = retry(*r, path + ".retry");
+        }
+        if (const Json* t = json.find("tag")) {
+            n.tag = string_field(*t, path + ".tag");
+        }
+        n.value = Json(std::move(call));
+    }
+
+    // expect_status: a status, an array of statuses and "from-to" ranges, or a range alone
+    // ("200-299", the default).
+    [[gnu::noinline]] static Json expect_status(const Json* v, const std::string& path) {
+        JsonArray ranges;
+        auto status = [&path](std::int64_t s) {
+            if (s < 100 || s > 599) {
+                throw DefinitionError(path, "a status must be from 100 to 599");
+            }
+            return s;
+        };
+        auto add = [&](const Json& e) {
+            if (e.is_int()) {
+                const std::int64_t s = status(e.as_int());
+                ranges.push_back(Json(JsonArray{Json(s), Json(s)}));
+                return;
+            }
+            if (e.is_string()) {
+                const std::string& text = e.as_string();
+                const auto dash = text.find('-');
+                try {
+                    std::size_t used = 0;
+                    if (dash != std::string::npos && dash > 0) {
+                        const std::int64_t from = status(std::stoll(text.substr(0, dash), &used));
+                        if (used == dash) {
+                            const std::string rest = text.substr(dash + 1);
+                            const std::int64_t to = status(std::stoll(rest, &used));
+                            if (used == rest.size() && from <= to) {
+                                ranges.push_back(Json(JsonArray{Json(from), Json(to)}));
+                                return;
+                            }
+                        }
+                    }
+                } catch (const std::logic_error&) {
+                }
+            }
+            throw DefinitionError(path, "must be a status (200), a range (\"200-299\") or an "
+                                        "array of those");
+        };
+        if (v == nullptr) {
+            ranges.push_back(Json(JsonArray{Json(std::int64_t{200}), Json(std::int64_t{299})}));
+        } else if (v->is_array()) {
+            if (v->as_array().empty()) {
+                throw DefinitionError(path, "must not be empty");
+            }
+            for (const auto& e : v->as_array()) {
+                add(e);
+            }
+        } else {
+            add(*v);
+        }
+        return Json(std::move(ranges));
     }
 
     RetrySpec retry(const Json& r, const std::string& path) {

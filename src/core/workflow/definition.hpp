@@ -24,6 +24,8 @@ inline constexpr int kMaxNodeDepth = 24;
 // Intervals (sleep, timeouts, retry delays) are at most this long.
 inline constexpr std::int64_t kMaxIntervalMs = 366LL * 24 * 3600 * 1000;
 inline constexpr std::int64_t kMaxForeachInFlight = 1000;
+// An http step's request timeout when it names none.
+inline constexpr std::int64_t kDefaultHttpTimeoutMs = 30000;
 
 class DefinitionError : public std::invalid_argument {
 public:
@@ -56,6 +58,7 @@ enum class NodeKind {
     SubWorkflow,
     KvSet,
     Break,
+    Http,
 };
 
 struct RetrySpec {
@@ -75,7 +78,7 @@ struct Node {
     std::vector<Node> children; // see the accessors below for each kind's meaning
     std::optional<Expression> condition; // if, loop/while, switch value, foreach items,
                                          // sleep's until
-    Json value;                          // template: sql params, activity/sub input, status, ...
+    Json value;       // template: sql params, activity/sub input, status, http request, ...
     std::string text; // sql query, activity/event/queue/workflow/orchestration name, kv key
     std::optional<std::string> version; // sub_workflow
     bool plugin_orchestration = false;  // sub_workflow of a plugin orchestration

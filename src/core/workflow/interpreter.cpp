@@ -101,6 +101,7 @@ private:
         case NodeKind::Sleep:
             return !n.condition; // sleep until: reads the clock first (sleep_until)
         case NodeKind::Activity:
+        case NodeKind::Http:
             return !n.retry;
         case NodeKind::WaitEvent:
         case NodeKind::Dequeue:
@@ -153,6 +154,10 @@ private:
         case NodeKind::Activity:
             return {ctx_.schedule_activity(n.text, to_text(evaluate(n.value, n)), options(n)), &n,
                     false};
+        case NodeKind::Http:
+            return {ctx_.schedule_activity(kWorkflowHttpActivity, evaluate(n.value, n).dump(),
+                                           ActivityOptions{std::nullopt, n.tag}),
+                    &n, false};
         case NodeKind::Sleep:
             return {ctx_.schedule_timer(std::chrono::milliseconds(n.duration_ms)), &n, false};
         case NodeKind::WaitEvent:
@@ -461,6 +466,18 @@ private:
             }
             const Outcome outcome = ctx_.schedule_activity_with_retry(
                 n.text, to_text(evaluate(n.value, n)), policy(*n.retry), options(n));
+            if (!outcome.ok()) {
+                throw WorkflowFailure(outcome.error(), n.path);
+            }
+            return from_text(outcome.value());
+        }
+        case NodeKind::Http: {
+            if (!n.retry) {
+                return await_one(start_leaf(n), false);
+            }
+            const Outcome outcome = ctx_.schedule_activity_with_retry(
+                kWorkflowHttpActivity, evaluate(n.value, n).dump(), policy(*n.retry),
+                ActivityOptions{std::nullopt, n.tag});
             if (!outcome.ok()) {
                 throw WorkflowFailure(outcome.error(), n.path);
             }

@@ -75,16 +75,18 @@ Target parse_target(const std::string& url) {
         refuse("bad URL " + core::quoted(url));
     }
     CurlText scheme, host, port;
-    if (curl_url_get(u.get(), CURLUPART_SCHEME, &scheme.text, 0) != CURLUE_OK ||
-        curl_url_get(u.get(), CURLUPART_HOST, &host.text, 0) != CURLUE_OK ||
-        curl_url_get(u.get(), CURLUPART_PORT, &port.text, CURLU_DEFAULT_PORT) != CURLUE_OK) {
-        refuse("bad URL " + core::quoted(url) + " (a scheme, host and port are needed)");
+    if (curl_url_get(u.get(), CURLUPART_SCHEME, &scheme.text, 0) != CURLUE_OK) {
+        refuse("bad URL " + core::quoted(url) + " (no scheme)");
     }
-    Target t{.scheme = lower(scheme.text), .host = lower(host.text), .port = port.text};
-    if (t.scheme != "http" && t.scheme != "https") {
+    const std::string scheme_name = lower(scheme.text);
+    if (scheme_name != "http" && scheme_name != "https") {
         refuse("only http and https URLs are allowed (got " + core::quoted(url) + ")");
     }
-    return t;
+    if (curl_url_get(u.get(), CURLUPART_HOST, &host.text, 0) != CURLUE_OK ||
+        curl_url_get(u.get(), CURLUPART_PORT, &port.text, CURLU_DEFAULT_PORT) != CURLUE_OK) {
+        refuse("bad URL " + core::quoted(url) + " (a host is needed)");
+    }
+    return Target{.scheme = scheme_name, .host = lower(host.text), .port = port.text};
 }
 
 // Whether `t` is on duroxide.http_allowed_hosts: entries are "host" (any port) or

@@ -210,6 +210,7 @@ BEGIN
         WHEN 'sql' THEN regexp_replace(node->>'query', '\s+', ' ', 'g')
                         || coalesce(' ' || (node->'params')::text, '')
         WHEN 'activity' THEN node->>'name' || coalesce(' ' || (node->'input')::text, '')
+        WHEN 'http' THEN coalesce(node->>'method', 'GET') || ' ' || (node->>'url')
         WHEN 'sleep' THEN duroxide._wf_interval_text(node->'duration')
         WHEN 'wait_event' THEN '"' || (node->>'event') || '"'
                                || coalesce(' timeout ' || duroxide._wf_interval_text(node->'timeout'), '')

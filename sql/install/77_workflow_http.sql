@@ -18,3 +18,7 @@ COMMENT ON FUNCTION duroxide.wf_http(text, text, jsonb, jsonb, text, interval, j
     'Workflow builder: an http node (url, header values and body are value templates; '
     'expect_status a status, a "from-to" range or an array of those, default "200-299"; retry '
     'from duroxide.wf_retry). Hosts must be on duroxide.http_allowed_hosts.';
+REVOKE ALL ON FUNCTION duroxide.wf_http(text, text, jsonb, jsonb, text, interval, jsonb, jsonb, text)
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION duroxide.wf_http(text, text, jsonb, jsonb, text, interval, jsonb, jsonb,
+                                           text) TO duroxide_admin, duroxide_user;

@@ -91,6 +91,9 @@ sub run_to_end {
       . "FROM duroxide.get_orchestration_status('$id')");
 }
 
+like($node->safe_psql('postgres', "SELECT string_agg(x, E'\\n') FROM duroxide.explain_workflow('fetch') x"),
+    qr/http GET \$input\.url/, 'explain_workflow shows the method and URL');
+
 # Off by default.
 like(run_to_end('off', 'fetch', "http://127.0.0.1:$port/flaky"),
     qr/^Failed .*HTTP steps are off: duroxide\.http_allowed_hosts is empty/,

@@ -1,9 +1,15 @@
 // Workflow definitions: the http node (its fields, the request template it builds, and every
-// refusal with the JSON path of the offending field).
+// refusal with the JSON path of the offending field), and the interpreter running it with its
+// retry policy against a stand-in for the system activity.
+#include "memory_runtime.hpp"
+
 #include "core/workflow/definition.hpp"
+#include "core/workflow/interpreter.hpp"
+#include "duroxide/activity_context.hpp"
 
 #include <gtest/gtest.h>
 
+using namespace duroxide;
 using namespace duroxide::core::workflow;
 
 namespace {
@@ -79,4 +85,39 @@ TEST(WorkflowHttpNode, RefusesWithThePath) {
     EXPECT_EQ(refusal(R"({"kind":"http","url":"$steps.nope.url"})"),
               "$.url | refers to step \"nope\", whose result cannot exist here (no earlier step, "
               "or one inside a branch, body or catch that may not have run, has that \"as\")");
+}
+
+TEST(WorkflowHttpNode, RunsTheEvaluatedRequestWithItsRetryPolicy) {
+    duroxide::testing::MemoryRuntime rt;
+    rt.orchestrations.register_orchestration(
+        std::string(kWorkflowOrchestration),
+        [](OrchestrationContext& ctx, const std::string& in) { return run_workflow(ctx, in); });
+    std::vector<std::string> requests;
+    rt.activities.register_system_activity(
+        std::string(kWorkflowHttpActivity),
+        [&requests](ActivityContext&, const std::string& in) -> std::string {
+            requests.push_back(in);
+            if (requests.size() < 3) {
+                throw std::runtime_error("http step: returned status 503, expected 200-299");
+            }
+            return R"({"status":200,"headers":{},"body":"{}","json":{"ok":true}})";
+        });
+    rt.start("h", std::string(kWorkflowOrchestration),
+             R"({"workflow":"w","version":"1.0.0","input":{"url":"http://h/x","id":7},
+                 "definition":{"kind":"seq","steps":[
+                   {"kind":"http","method":"POST","url":"$input.url","as":"call",
+                    "headers":{"X-Id":"$input.id"},"body":{"id":"$input.id"},
+                    "retry":{"max_attempts":3,"backoff":"fixed","delay":"1 s"}},
+                   {"kind":"return","value":"$steps.call.json.ok"}]}})");
+    const auto& done = rt.finish("h");
+    EXPECT_EQ(done.status, "Completed");
+    EXPECT_EQ(done.output, "true");
+    ASSERT_EQ(requests.size(), 3u);
+    EXPECT_EQ(requests[0], R"({"body":{"id":7},"expect":[[200,299]],"headers":{"X-Id":7},)"
+                           R"("method":"POST","timeout_ms":30000,"url":"http://h/x"})");
+    EXPECT_EQ(rt.shape("h"),
+              "1 OrchestrationStarted, 2 ActivityScheduled, 3 ActivityFailed<2, 4 TimerCreated, "
+              "5 TimerFired<4, 6 ActivityScheduled, 7 ActivityFailed<6, 8 TimerCreated, "
+              "9 TimerFired<8, 10 ActivityScheduled, 11 ActivityCompleted<10, "
+              "12 OrchestrationCompleted");
 }

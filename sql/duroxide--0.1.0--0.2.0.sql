@@ -4279,3 +4279,115 @@ REVOKE ALL ON FUNCTION duroxide.wf_sleep_until(text), duroxide.wf_if_rows(text, 
     duroxide.wf_break() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION duroxide.wf_sleep_until(text), duroxide.wf_if_rows(text, jsonb, jsonb),
     duroxide.wf_break() TO duroxide_admin, duroxide_user;
+
+-- workflow http node: the wf_http builder (sql/install/77_workflow_http.sql)
+
+CREATE FUNCTION duroxide.wf_http(method text, url text, headers jsonb DEFAULT NULL,
+                                 body jsonb DEFAULT NULL, name text DEFAULT NULL,
+                                 timeout interval DEFAULT NULL,
+                                 expect_status jsonb DEFAULT NULL, retry jsonb DEFAULT NULL,
+                                 tag text DEFAULT NULL) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
+    RETURN jsonb_build_object('kind', 'http', 'method', upper(method), 'url', url)
+           || duroxide._wf_opt('headers', headers) || duroxide._wf_opt('body', body)
+           || duroxide._wf_opt('as', to_jsonb(name))
+           || duroxide._wf_opt('timeout', duroxide._wf_ms(timeout))
+           || duroxide._wf_opt('expect_status', expect_status)
+           || duroxide._wf_opt('retry', retry) || duroxide._wf_opt('tag', to_jsonb(tag));
+COMMENT ON FUNCTION duroxide.wf_http(text, text, jsonb, jsonb, text, interval, jsonb, jsonb,
+                                     text) IS
+    'Workflow builder: an http node (url, header values and body are value templates; '
+    'expect_status a status, a "from-to" range or an array of those, default "200-299"; retry '
+    'from duroxide.wf_retry). Hosts must be on duroxide.http_allowed_hosts.';
+REVOKE ALL ON FUNCTION duroxide.wf_http(text, text, jsonb, jsonb, text, interval, jsonb, jsonb, text)
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION duroxide.wf_http(text, text, jsonb, jsonb, text, interval, jsonb, jsonb,
+                                           text) TO duroxide_admin, duroxide_user;
+-- (explain_workflow describes an http node by its method and URL)
+CREATE OR REPLACE FUNCTION duroxide._wf_describe(node jsonb) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    kind text := coalesce(node->>'kind', '?');
+    detail text;
+    brief CONSTANT integer := 72;
+BEGIN
+    detail := CASE kind
+        WHEN 'sql' THEN regexp_replace(node->>'query', '\s+', ' ', 'g')
+                        || coalesce(' ' || (node->'params')::text, '')
+        WHEN 'activity' THEN node->>'name' || coalesce(' ' || (node->'input')::text, '')
+        WHEN 'http' THEN coalesce(node->>'method', 'GET') || ' ' || (node->>'url')
+        WHEN 'sleep' THEN duroxide._wf_interval_text(node->'duration')
+        WHEN 'wait_event' THEN '"' || (node->>'event') || '"'
+                               || coalesce(' timeout ' || duroxide._wf_interval_text(node->'timeout'), '')
+        WHEN 'dequeue' THEN '"' || (node->>'queue') || '"'
+                            || coalesce(' timeout ' || duroxide._wf_interval_text(node->'timeout'), '')
+        WHEN 'if' THEN node->>'condition'
+        WHEN 'switch' THEN node->>'value'
+        WHEN 'foreach' THEN node->>'items' || coalesce(' max_in_flight ' || (node->>'max_in_flight'), '')
+        WHEN 'loop' THEN concat_ws(' ', 'while ' || (node->>'while'),
+                                   'max_iterations ' || (node->>'max_iterations'),
+                                   'continue_as_new_every ' || (node->>'continue_as_new_every'))
+        WHEN 'while' THEN concat_ws(' ', node->>'condition',
+                                    'max_iterations ' || (node->>'max_iterations'),
+                                    'continue_as_new_every ' || (node->>'continue_as_new_every'))
+        WHEN 'sub_workflow' THEN coalesce(node->>'workflow', 'orchestration ' || (node->>'orchestration'))
+                                 || coalesce(' ' || (node->>'version'), '')
+        WHEN 'set_status' THEN (node->'value')::text
+        WHEN 'kv_set' THEN (node->>'key') || ' = ' || (node->'value')::text
+        WHEN 'fail' THEN (node->'message')::text
+        WHEN 'return' THEN (node->'value')::text
+        ELSE NULL END;
+    IF length(detail) > brief THEN
+        detail := left(detail, brief - 3) || '...';
+    END IF;
+    RETURN kind || coalesce(' ' || nullif(detail, ''), '')
+           || coalesce(' -> $steps.' || (node->>'as'), '');
+END
+$fn$;
+
+-- the last definition of _wf_describe, as sql/install/78_workflow_progress.sql leaves it (the http
+-- node and the nodes of workflow_progress's section both described)
+CREATE OR REPLACE FUNCTION duroxide._wf_describe(node jsonb) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    kind text := coalesce(node->>'kind', '?');
+    detail text;
+    brief CONSTANT integer := 72;
+BEGIN
+    detail := CASE kind
+        WHEN 'sql' THEN regexp_replace(node->>'query', '\s+', ' ', 'g')
+                        || coalesce(' ' || (node->'params')::text, '')
+        WHEN 'activity' THEN node->>'name' || coalesce(' ' || (node->'input')::text, '')
+        WHEN 'http' THEN coalesce(node->>'method', 'GET') || ' ' || (node->>'url')
+        WHEN 'sleep' THEN coalesce(duroxide._wf_interval_text(node->'duration'),
+                                   'until ' || (node->>'until'))
+        WHEN 'wait_event' THEN '"' || (node->>'event') || '"'
+                               || coalesce(' timeout ' || duroxide._wf_interval_text(node->'timeout'), '')
+        WHEN 'dequeue' THEN '"' || (node->>'queue') || '"'
+                            || coalesce(' timeout ' || duroxide._wf_interval_text(node->'timeout'), '')
+        WHEN 'if' THEN node->>'condition'
+        WHEN 'if_rows' THEN 'rows in $steps.' || (node->>'step')
+        WHEN 'switch' THEN node->>'value'
+        WHEN 'foreach' THEN node->>'items' || coalesce(' max_in_flight ' || (node->>'max_in_flight'), '')
+        WHEN 'loop' THEN concat_ws(' ', 'while ' || (node->>'while'),
+                                   'max_iterations ' || (node->>'max_iterations'),
+                                   'continue_as_new_every ' || (node->>'continue_as_new_every'))
+        WHEN 'while' THEN concat_ws(' ', node->>'condition',
+                                    'max_iterations ' || (node->>'max_iterations'),
+                                    'continue_as_new_every ' || (node->>'continue_as_new_every'))
+        WHEN 'sub_workflow' THEN coalesce(node->>'workflow', 'orchestration ' || (node->>'orchestration'))
+                                 || coalesce(' ' || (node->>'version'), '')
+        WHEN 'set_status' THEN (node->'value')::text
+        WHEN 'kv_set' THEN (node->>'key') || ' = ' || (node->'value')::text
+        WHEN 'fail' THEN (node->'message')::text
+        WHEN 'return' THEN (node->'value')::text
+        ELSE NULL END;
+    IF length(detail) > brief THEN
+        detail := left(detail, brief - 3) || '...';
+    END IF;
+    RETURN kind || coalesce(' ' || nullif(detail, ''), '')
+           || coalesce(' -> $steps.' || (node->>'as'), '');
+END
+$fn$;

@@ -65,6 +65,7 @@ BEGIN
         WHEN 'sql' THEN regexp_replace(node->>'query', '\s+', ' ', 'g')
                         || coalesce(' ' || (node->'params')::text, '')
         WHEN 'activity' THEN node->>'name' || coalesce(' ' || (node->'input')::text, '')
+        WHEN 'http' THEN coalesce(node->>'method', 'GET') || ' ' || (node->>'url')
         WHEN 'sleep' THEN coalesce(duroxide._wf_interval_text(node->'duration'),
                                    'until ' || (node->>'until'))
         WHEN 'wait_event' THEN '"' || (node->>'event') || '"'

@@ -89,6 +89,7 @@ bool is_step(const Node& n) {
     case NodeKind::Dequeue:
         return true;
     case NodeKind::Activity:
+    case NodeKind::Http:
         return !n.retry; // the engine's retry helper schedules the attempts: unattributed
     default:
         return false;

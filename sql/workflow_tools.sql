@@ -64,7 +64,6 @@ SELECT duroxide.show_workflow('saga_json') = duroxide.show_workflow('saga_built'
 
 -- The built definition runs: one order approved, one rejected (compensated).
 SELECT duroxide.start_workflow('wft-1', 'saga_built', '{"sku": "A1", "qty": 2}');
-SELECT duroxide.start_workflow('wft-2', 'saga_built', '{"sku": "A1", "qty": 3}');
 CREATE FUNCTION pg_temp.await_status(instance text, status text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
     seen integer := 0;
@@ -79,7 +78,10 @@ BEGIN
     END LOOP;
 END
 $$;
-SELECT pg_temp.await_status('wft-1', 'awaiting approval'), pg_temp.await_status('wft-2', 'awaiting approval');
+-- One after the other, so that the order ids do not depend on which the workers run first.
+SELECT pg_temp.await_status('wft-1', 'awaiting approval');
+SELECT duroxide.start_workflow('wft-2', 'saga_built', '{"sku": "A1", "qty": 3}');
+SELECT pg_temp.await_status('wft-2', 'awaiting approval');
 SELECT count(*) AS raised FROM (SELECT duroxide.raise_event('wft-1', 'approval', '{"approved": true}'),
                                       duroxide.raise_event('wft-2', 'approval', '{"approved": false}')) r;
 SELECT status, output, custom_status FROM duroxide.wait_for_orchestration('wft-1', '30 s');

@@ -544,6 +544,20 @@ ScheduleObserver* set_schedule_observer(ScheduleObserver* next) {
     return previous;
 }
 
+ValidationContext validation_context_of(const Json& wrapper) {
+    ValidationContext context;
+    if (const Json* s = wrapper.find("steps"); s && s->is_object()) {
+        for (const auto& [name, value] : s->as_object()) {
+            context.visible_steps.insert(name);
+        }
+    }
+    context.in_foreach = wrapper.find("item") != nullptr;
+    context.in_catch = wrapper.find("error") != nullptr;
+    context.in_loop = wrapper.find("iteration") != nullptr;
+    context.root = !(wrapper.find("branch") && wrapper.find("branch")->truthy());
+    return context;
+}
+
 std::string run_workflow(OrchestrationContext& ctx, const std::string& input) {
     Json wrapper;
     try {
@@ -574,16 +588,7 @@ std::string run_workflow(OrchestrationContext& ctx, const std::string& input) {
         }
     }
     const bool branch = wrapper.find("branch") && wrapper.find("branch")->truthy();
-    ValidationContext context;
-    if (const Json* s = wrapper.find("steps"); s && s->is_object()) {
-        for (const auto& [name, value] : s->as_object()) {
-            context.visible_steps.insert(name);
-        }
-    }
-    context.in_foreach = wrapper.find("item") != nullptr;
-    context.in_catch = wrapper.find("error") != nullptr;
-    context.in_loop = wrapper.find("iteration") != nullptr;
-    context.root = !branch;
+    const ValidationContext context = validation_context_of(wrapper);
     const Node root = [&] {
         try {
             return parse_definition(*wrapper.find("definition"), context);

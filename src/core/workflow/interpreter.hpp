@@ -16,6 +16,7 @@
 // Its output is the JSON text of the last node's result (or of `return`'s value).
 #pragma once
 
+#include "core/workflow/definition.hpp"
 #include "duroxide/orchestration_context.hpp"
 
 #include <cstdint>
@@ -38,6 +39,11 @@ inline constexpr std::string_view kWorkflowDefinitionActivity =
     "__duroxide_syscall:workflow_definition";
 
 std::string run_workflow(OrchestrationContext& ctx, const std::string& input);
+
+// What the definition in an interpreter input (`wrapper`) may refer to from outside: the step
+// names a branch child was given, and the $item / $error / $iteration scopes it runs in. The
+// interpreter and workflow_progress's offline replay validate with the same context.
+ValidationContext validation_context_of(const Json& wrapper);
 
 // Offline replay (workflow_progress, progress.hpp): while one is installed on this thread, the
 // interpreter tells it which node scheduled each unit of work (by the id the schedule call

@@ -165,16 +165,7 @@ Json workflow_progress(std::span<const Event> history) {
             }
         }
     }
-    ValidationContext context;
-    context.root = !(wrapper.find("branch") && wrapper.find("branch")->truthy());
-    if (const Json* s = wrapper.find("steps"); s && s->is_object()) {
-        for (const auto& [name, value] : s->as_object()) {
-            context.visible_steps.insert(name);
-        }
-    }
-    context.in_foreach = wrapper.find("item") != nullptr;
-    context.in_catch = wrapper.find("error") != nullptr;
-    context.in_loop = wrapper.find("iteration") != nullptr;
+    const ValidationContext context = validation_context_of(wrapper);
     std::optional<Node> root;
     if (!definition.is_null()) {
         root = parse_definition(definition, context);

@@ -41,6 +41,25 @@ CREATE FUNCTION cl.store_state() RETURNS text LANGUAGE sql SECURITY DEFINER AS $
         (SELECT count(*) FROM duroxide.kv_delta)))
 $$;
 GRANT EXECUTE ON FUNCTION cl.store_state() TO PUBLIC;
+CREATE FUNCTION cl.settled() RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+    deadline timestamptz := clock_timestamp() + interval '30 s';
+    seen text := cl.store_state();
+    now_state text;
+BEGIN
+    LOOP
+        PERFORM pg_sleep(0.5);
+        now_state := cl.store_state();
+        IF now_state = seen THEN
+            RETURN true;
+        END IF;
+        IF clock_timestamp() > deadline THEN
+            RETURN false;
+        END IF;
+        seen := now_state;
+    END LOOP;
+END
+$$;
 CREATE ROLE cl_alice LOGIN;
 CREATE ROLE cl_bob LOGIN;
 GRANT duroxide_user TO cl_alice, cl_bob;
@@ -206,6 +225,9 @@ SELECT count(*) > 0 AS has_history FROM duroxide.read_history('cl-done');
 -- 7. The sweep: every function a duroxide_user may call, with NULL, '', over-long, negative,
 -- extreme and malformed values, as a duroxide_user: each fails with its SQLSTATE and nothing
 -- in the store changed.
+-- (Once the workers are done with the instances above: the store unchanged for half a second,
+-- polled for up to 30 s, so that only the sweep could change it.)
+SELECT cl.settled() AS settled;
 DELETE FROM before; INSERT INTO before SELECT cl.store_state();
 SET ROLE cl_bob;
 SELECT left(cl.try(c), 5) AS sqlstate, c AS call

@@ -1,7 +1,7 @@
 #include "sql_api/access.hpp"
 
 #include "pg/guard.hpp"
-#include "runtime/instance_isolation.hpp"
+#include "runtime/services/instance_isolation.hpp"
 
 extern "C" {
 #include "miscadmin.h"

@@ -3,7 +3,7 @@
 #include "core/validation/identifiers.hpp"
 
 #include "pg/guard.hpp"
-#include "runtime/gucs.hpp"
+#include "runtime/process/gucs.hpp"
 
 extern "C" {
 #include "utils/timestamp.h"

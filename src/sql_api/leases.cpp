@@ -1,6 +1,6 @@
 // SQL functions the store's lease predicates (and the sessions view) call.
 #include "pg/guard.hpp"
-#include "runtime/shared_state.hpp"
+#include "runtime/process/shared_state.hpp"
 
 extern "C" {
 #include "miscadmin.h"

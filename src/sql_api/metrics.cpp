@@ -1,6 +1,6 @@
 // duroxide.get_metrics() / duroxide.reset_metrics(): the shared-memory counters and histograms.
 #include "pg/guard.hpp"
-#include "runtime/metrics.hpp"
+#include "runtime/services/metrics.hpp"
 
 #include <string>
 #include <vector>

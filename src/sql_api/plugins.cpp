@@ -1,11 +1,11 @@
 // duroxide.register_plugin(name) and duroxide.reload_plugin(name, library): load a plugin
 // library, check its ABI, record what it provides. The workers load the libraries themselves
-// (runtime/handlers.cpp) when the catalog changes.
+// (runtime/plugins/handlers.cpp) when the catalog changes.
 #include "duroxide/registry.hpp"
 #include "pg/guard.hpp"
 #include "pg/spi.hpp"
 #include "core/validation/message_quote.hpp"
-#include "runtime/plugin_loader.hpp"
+#include "runtime/plugins/plugin_loader.hpp"
 #include "sql_api/access.hpp"
 #include "sql_api/arguments.hpp"
 
@@ -153,7 +153,7 @@ DUROXIDE_SQL_FUNCTION(duroxide_register_plugin) {
 
 // SECURITY DEFINER: points registration `name` at library `library` (default: the one it
 // loads now, for a build installed under the same file name) in one transaction. The workers
-// see the change at their next fetch, between turns and activities (runtime/handlers.cpp).
+// see the change at their next fetch, between turns and activities (runtime/plugins/handlers.cpp).
 // The caller becomes the registrant, as with a new registration: ctx.sql() of the new code runs
 // as the role that chose it.
 DUROXIDE_SQL_FUNCTION(duroxide_reload_plugin) {

@@ -1,7 +1,7 @@
 // duroxide._function_fingerprint(fn regprocedure) → text: the digest of a function's definition
 // that register_sql_activity records and the worker re-checks before each run.
 #include "pg/guard.hpp"
-#include "runtime/sql_activity_registration.hpp"
+#include "runtime/activity/sql_activity_registration.hpp"
 
 #include <string>
 

@@ -6,7 +6,7 @@
 #include "core/replay/rewind.hpp"
 #include "pg/guard.hpp"
 #include "pg/sql_error.hpp"
-#include "runtime/wakeup.hpp"
+#include "runtime/process/wakeup.hpp"
 #include "sql_api/arguments.hpp"
 
 #include <string>

@@ -1,6 +1,6 @@
 // SQL functions that steer the runtime's processes.
 #include "pg/guard.hpp"
-#include "runtime/wakeup.hpp"
+#include "runtime/process/wakeup.hpp"
 
 // Called by the install script: when CREATE EXTENSION commits, the launcher starts this
 // database's dispatchers and activity workers (no server restart needed).

@@ -4,8 +4,8 @@
 // work only when it may access the instance it belongs to, and no process's last error (which
 // may name any instance).
 #include "pg/guard.hpp"
-#include "runtime/instance_isolation.hpp"
-#include "runtime/shared_state.hpp"
+#include "runtime/services/instance_isolation.hpp"
+#include "runtime/process/shared_state.hpp"
 #include "sql_api/access.hpp"
 
 #include <string>

@@ -1,6 +1,6 @@
 // duroxide._sessions_released(): the release functions' signal to the session owners.
 #include "pg/guard.hpp"
-#include "runtime/wakeup.hpp"
+#include "runtime/process/wakeup.hpp"
 
 DUROXIDE_SQL_FUNCTION(duroxide_sessions_released) {
     const int64 released = PG_GETARG_INT64(0);

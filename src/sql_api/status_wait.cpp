@@ -1,7 +1,7 @@
 // The latch sleep behind wait_for_orchestration and wait_for_status_change (internal
 // functions; the waits themselves are SQL in sql/install/50_client_api.sql).
 #include "pg/guard.hpp"
-#include "runtime/status_wait.hpp"
+#include "runtime/services/status_wait.hpp"
 
 extern "C" {
 #include "access/xact.h"

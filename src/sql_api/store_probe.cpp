@@ -14,7 +14,7 @@
 #include "core/codec/json_codec.hpp"
 #include "pg/guard.hpp"
 #include "pg/spi.hpp"
-#include "runtime/shared_state.hpp"
+#include "runtime/process/shared_state.hpp"
 #include "sql_api/arguments.hpp"
 #include "store/store.hpp"
 

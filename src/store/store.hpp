@@ -191,7 +191,7 @@ public:
     bool keep_activity_session(const FetchedActivity& activity, const SessionOwner& sessions,
                                bool to_activity_lease_end);
 
-    // ctx.sql() of plugin activities (runtime/activity_execution.cpp).
+    // ctx.sql() of plugin activities (runtime/activity/activity_execution.cpp).
     // Whether the lease is still ours and unexpired; reads only, so that a worker whose
     // transaction holds an activity's statements neither blocks a cancellation nor commits.
     bool holds_work_item_lease(const FetchedActivity& activity);

@@ -32,7 +32,7 @@ inline constexpr const char* kWorkflowOrchestrationVersion = "1.0.0";
 inline constexpr std::string_view kWorkflowSqlActivity = "__duroxide_syscall:workflow_sql";
 // {"method", "url", "headers": {name: text}, "body"?, "timeout_ms", "expect": [[from, to]...]}
 // -> {"status": n, "headers": {...}, "body": text, "json"?: parsed}; refused unless the host is
-// on duroxide.http_allowed_hosts (runtime/workflow_http_step.cpp).
+// on duroxide.http_allowed_hosts (runtime/activity/workflow_http_step.cpp).
 inline constexpr std::string_view kWorkflowHttpActivity = "__duroxide_syscall:workflow_http";
 // {"workflow": name, "version": text or null} -> {"version": v, "definition": {...}}
 inline constexpr std::string_view kWorkflowDefinitionActivity =

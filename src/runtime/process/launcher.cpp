@@ -1,0 +1,245 @@
+#include "runtime/process/launcher.hpp"
+
+#include "pg/guard.hpp"
+#include "pg/latch_wait.hpp"
+#include "pg/spi.hpp"
+#include "pg/transaction.hpp"
+#include "runtime/process/gucs.hpp"
+#include "runtime/process/shared_state.hpp"
+#include "runtime/process/worker.hpp"
+
+#include <array>
+#include <cstdio>
+#include <string>
+
+extern "C" {
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "tcop/tcopprot.h"
+#include "utils/snapmgr.h"
+
+PGDLLEXPORT void duroxide_launcher_main(Datum main_arg);
+}
+
+namespace duroxide::runtime {
+
+void register_launcher() {
+    BackgroundWorker worker{};
+    worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+    worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+    worker.bgw_restart_time = 5;
+    std::snprintf(worker.bgw_library_name, BGW_MAXLEN, "duroxide");
+    std::snprintf(worker.bgw_function_name, BGW_MAXLEN, "duroxide_launcher_main");
+    std::snprintf(worker.bgw_name, BGW_MAXLEN, "duroxide launcher");
+    std::snprintf(worker.bgw_type, BGW_MAXLEN, "duroxide launcher");
+    RegisterBackgroundWorker(&worker);
+}
+
+namespace {
+
+// Handles of the workers this launcher started, per (database entry, slot). Process-local:
+// only the launcher that registered a worker can ask the postmaster about it.
+std::array<std::array<BackgroundWorkerHandle*, kMaxSlots>, kMaxDatabases> handles{};
+
+bool worker_running(BackgroundWorkerHandle* handle) {
+    pid_t pid;
+    return pg::call([&pid, handle] { return GetBackgroundWorkerPid(handle, &pid); }) !=
+           BGWH_STOPPED;
+}
+
+void start_worker(int database_index, int slot_index, WorkerRole role, int index, Oid database) {
+    BackgroundWorker worker{};
+    worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+    worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+    worker.bgw_restart_time = BGW_NEVER_RESTART; // the launcher restarts it, releasing its leases
+    worker.bgw_notify_pid = MyProcPid;
+    worker.bgw_main_arg = worker_argument(database_index, slot_index);
+    const char* kind = role == WorkerRole::Dispatcher ? "dispatcher" : "activity worker";
+    std::snprintf(worker.bgw_library_name, BGW_MAXLEN, "duroxide");
+    std::snprintf(worker.bgw_function_name, BGW_MAXLEN, "duroxide_worker_main");
+    std::snprintf(worker.bgw_name, BGW_MAXLEN, "duroxide %s %d (database %u)", kind, index,
+                  database);
+    std::snprintf(worker.bgw_type, BGW_MAXLEN, "duroxide %s", kind);
+    BackgroundWorkerHandle* handle = nullptr;
+    const bool registered =
+        pg::call([&worker, &handle] { return RegisterDynamicBackgroundWorker(&worker, &handle); });
+    if (!registered) {
+        // No free background-worker slot: try again on the next pass.
+        pg::call([database] {
+            ereport(WARNING,
+                    (errmsg("duroxide: could not start a worker for database %u", database),
+                     errhint("Raise max_worker_processes (each database with duroxide needs "
+                             "its dispatchers plus duroxide.activity_workers).")));
+        });
+        return;
+    }
+    handles[database_index][slot_index] = handle;
+}
+
+void stop_worker(int database_index, int slot_index) {
+    BackgroundWorkerHandle*& handle = handles[database_index][slot_index];
+    if (handle != nullptr) {
+        pg::call([handle] { TerminateBackgroundWorker(handle); });
+        if (!worker_running(handle)) {
+            pfree(handle);
+            handle = nullptr;
+        }
+    }
+}
+
+// Brings the processes of every database entry in line with its state.
+void reconcile() {
+    SharedState& shared = shared_state();
+    for (int d = 0; d < kMaxDatabases; ++d) {
+        LWLockAcquire(shared.lock, LW_EXCLUSIVE);
+        DatabaseEntry& entry = shared.databases[d];
+        const DatabaseState state = entry.state;
+        const Oid database = entry.database;
+        if (state == DatabaseState::Active && entry.dispatchers == 0 &&
+            entry.activity_workers == 0) {
+            entry.dispatchers = settings.orchestration_dispatchers;
+            entry.activity_workers = settings.activity_workers;
+        }
+        const int dispatchers = entry.dispatchers;
+        const int activity_workers = entry.activity_workers;
+        LWLockRelease(shared.lock);
+
+        for (int s = 0; s < kMaxSlots; ++s) {
+            const bool is_dispatcher = s < kMaxDispatchers;
+            const int index = is_dispatcher ? s : s - kMaxDispatchers;
+            const bool wanted = (state == DatabaseState::Active &&
+                                 index < (is_dispatcher ? dispatchers : activity_workers)) ||
+                                (state == DatabaseState::Probing && s == 0);
+            BackgroundWorkerHandle*& handle = handles[d][s];
+            if (!wanted) {
+                if (handle != nullptr) {
+                    stop_worker(d, s);
+                }
+                continue;
+            }
+            if (handle != nullptr && worker_running(handle)) {
+                continue;
+            }
+            if (handle != nullptr) {
+                // The slot's process is gone while still wanted: it died. Its replacement takes
+                // the same owner id and releases whatever leases the dead one held at start-up.
+                pfree(handle);
+                handle = nullptr;
+                if (state == DatabaseState::Probing) {
+                    // The probe could not even connect (database dropped?): forget it.
+                    LWLockAcquire(shared.lock, LW_EXCLUSIVE);
+                    if (entry.state == DatabaseState::Probing) {
+                        entry.state = DatabaseState::Free;
+                    }
+                    LWLockRelease(shared.lock);
+                    break;
+                }
+            }
+            LWLockAcquire(shared.lock, LW_EXCLUSIVE);
+            entry.slots[s].in_use = true;
+            entry.slots[s].role = is_dispatcher ? WorkerRole::Dispatcher : WorkerRole::Activity;
+            entry.slots[s].index = index;
+            LWLockRelease(shared.lock);
+            start_worker(d, s, is_dispatcher ? WorkerRole::Dispatcher : WorkerRole::Activity, index,
+                         database);
+        }
+
+        if (state == DatabaseState::Stopping) {
+            bool any_running = false;
+            for (auto* handle : handles[d]) {
+                any_running = any_running || handle != nullptr;
+            }
+            if (!any_running) {
+                LWLockAcquire(shared.lock, LW_EXCLUSIVE);
+                if (entry.state == DatabaseState::Stopping) {
+                    memset(&entry, 0, sizeof(entry)); // Free
+                }
+                LWLockRelease(shared.lock);
+            }
+        }
+    }
+}
+
+// At start-up the launcher does not know which databases have the extension: it starts one
+// probe worker per connectable database, which exits at once where the extension is absent.
+void probe_databases() {
+    std::vector<Oid> databases;
+    {
+        pg::WorkerTransaction transaction("duroxide launcher: listing databases");
+        {
+            pg::SpiConnection spi;
+            auto rows = spi.execute("SELECT oid FROM pg_catalog.pg_database "
+                                    "WHERE datallowconn AND NOT datistemplate ORDER BY oid",
+                                    {}, true);
+            for (const auto& row : rows.rows) {
+                databases.push_back(static_cast<Oid>(std::stoul(*row[0])));
+            }
+        }
+        transaction.commit();
+    }
+    SharedState& shared = shared_state();
+    LWLockAcquire(shared.lock, LW_EXCLUSIVE);
+    for (Oid database : databases) {
+        if (find_or_add_database(database) == nullptr) {
+            break; // all entries taken; later databases wait for a free one
+        }
+    }
+    LWLockRelease(shared.lock);
+}
+
+// Workers started by a previous launcher process outlive it, but this launcher has no handles
+// for them: stop them and start afresh, so that each slot has exactly one process.
+void stop_orphaned_workers() {
+    SharedState& shared = shared_state();
+    for (int waited_ms = 0; waited_ms < 10000; waited_ms += 50) {
+        bool any = false;
+        LWLockAcquire(shared.lock, LW_EXCLUSIVE);
+        for (auto& entry : shared.databases) {
+            for (auto& slot : entry.slots) {
+                if (slot.pid != 0) {
+                    any = true;
+                    kill(slot.pid, SIGTERM);
+                }
+                slot.in_use = false;
+            }
+            if (entry.state != DatabaseState::Free) {
+                entry.state = DatabaseState::Probing;
+            }
+        }
+        LWLockRelease(shared.lock);
+        if (!any) {
+            return;
+        }
+        pg::wait_on_latch(50);
+    }
+}
+
+void run_launcher() {
+    pg::call([] {
+        pqsignal(SIGHUP, SignalHandlerForConfigReload);
+        pqsignal(SIGTERM, die);
+        BackgroundWorkerUnblockSignals();
+        BackgroundWorkerInitializeConnection(settings.database, nullptr, 0);
+        pgstat_report_appname("duroxide launcher");
+    });
+    SharedState& shared = shared_state();
+    LWLockAcquire(shared.lock, LW_EXCLUSIVE);
+    shared.launcher_pid = MyProcPid;
+    shared.launcher_latch = MyLatch;
+    LWLockRelease(shared.lock);
+    stop_orphaned_workers();
+    probe_databases();
+    for (;;) {
+        reconcile();
+        pg::wait_on_latch(1000);
+    }
+}
+
+} // namespace
+} // namespace duroxide::runtime
+
+void duroxide_launcher_main(Datum) {
+    duroxide::pg::entry("duroxide_launcher_main", duroxide::runtime::run_launcher);
+}

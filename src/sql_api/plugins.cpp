@@ -8,9 +8,10 @@
 #include "runtime/plugins/plugin_loader.hpp"
 #include "sql_api/access.hpp"
 #include "sql_api/arguments.hpp"
+#include "store/plugins.hpp"
 
+#include <cstdint>
 #include <optional>
-#include <span>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,8 @@ private:
 
 using duroxide::pg::SqlError;
 using duroxide::pg::SqlText;
+namespace store = duroxide::store;
+using store::HandlerKind;
 
 // The allow-list argument in text form (regrole[] output), or NULL.
 SqlText allowed_roles_argument(FunctionCallInfo fcinfo) {
@@ -69,34 +72,41 @@ duroxide::runtime::LoadedPlugin load(const std::string& library, CollectingRegis
 int record_handlers(duroxide::pg::SpiConnection& spi, const std::string& name,
                     CollectingRegistrar& registrar) {
     int handlers = 0;
-    auto add = [&](const char* kind, const std::string& handler, const std::string& version) {
-        const std::vector<SqlText> key = {std::string(kind), handler, name};
-        auto owner =
-            spi.execute("SELECT plugin FROM duroxide.plugin_handlers WHERE kind = $1 AND name = $2 "
-                        "AND plugin <> $3 UNION ALL SELECT 'SQL function ' || function_oid::text "
-                        "FROM duroxide.sql_activities WHERE $1 = 'activity' AND name = $2 LIMIT 1",
-                        key);
-        if (!owner.rows.empty()) {
-            throw SqlError(ERRCODE_DUPLICATE_OBJECT,
-                           std::string(kind) + " \"" + handler + "\" of plugin \"" + name +
-                               "\" is already provided by " + owner.rows[0][0].value_or("?"),
-                           {}, "A handler name belongs to one plugin or SQL function.");
+    auto add = [&](HandlerKind kind, const std::string& handler, const std::string& version) {
+        if (auto owner = store::other_handler_provider(spi, kind, handler, name)) {
+            throw SqlError(
+                ERRCODE_DUPLICATE_OBJECT,
+                std::string(kind == HandlerKind::Activity ? "activity" : "orchestration") + " \"" +
+                    handler + "\" of plugin \"" + name + "\" is already provided by " + *owner,
+                {}, "A handler name belongs to one plugin or SQL function.");
         }
-        spi.execute("INSERT INTO duroxide.plugin_handlers (plugin, kind, name, version) "
-                    "VALUES ($1, $2, $3, $4)",
-                    std::vector<SqlText>{name, std::string(kind), handler, version});
+        store::insert_plugin_handler(spi, name, kind, handler, version);
         ++handlers;
     };
     auto& orchestrations = registrar.orchestrations();
     for (const auto& orchestration : orchestrations.names()) {
         for (const auto& version : orchestrations.versions(orchestration)) {
-            add("orchestration", orchestration, version.to_string());
+            add(HandlerKind::Orchestration, orchestration, version.to_string());
         }
     }
     for (const auto& activity : registrar.activities().names()) {
-        add("activity", activity, "");
+        add(HandlerKind::Activity, activity, "");
     }
     return handlers;
+}
+
+// The registration of `plugin` by the calling role.
+store::PluginRegistration registration_by_caller(const duroxide::runtime::LoadedPlugin& plugin,
+                                                 SqlText allowed_roles) {
+    const Oid caller = duroxide::sql_api::calling_role();
+    return store::PluginRegistration{
+        .library = plugin.name,
+        .path = plugin.path,
+        .abi_version = plugin.abi_version,
+        .registered_by = caller,
+        .registered_by_superuser = duroxide::pg::call([caller] { return superuser_arg(caller); }),
+        .allowed_roles = std::move(allowed_roles),
+    };
 }
 
 } // namespace
@@ -114,39 +124,17 @@ DUROXIDE_SQL_FUNCTION(duroxide_register_plugin) {
     if (!schema_0_1) {
         // Before the library is loaded: EXECUTE may have been passed on by an administrator's
         // function to a role that is not one.
-        spi.execute("SELECT duroxide._require_admin('register a plugin')", {});
-        allowed = spi.execute("SELECT duroxide._allowed_roles($1::regrole[])::text",
-                              std::vector<SqlText>{allowed_roles})
-                      .rows.at(0)[0];
+        store::require_admin(spi, "register a plugin");
+        allowed = store::normalized_allowed_roles(spi, allowed_roles);
     }
     CollectingRegistrar registrar;
     const duroxide::runtime::LoadedPlugin plugin = load(name, registrar);
 
-    const Oid caller = duroxide::sql_api::calling_role();
-    const bool caller_is_superuser = duroxide::pg::call([caller] { return superuser_arg(caller); });
-    const std::vector<SqlText> plugin_row = {plugin.name,
-                                             plugin.path,
-                                             std::to_string(plugin.abi_version),
-                                             std::to_string(caller),
-                                             caller_is_superuser ? "true" : "false",
-                                             allowed};
-    if (spi.execute("SELECT 1 FROM duroxide.plugins WHERE name = $1",
-                    std::vector<SqlText>{plugin.name})
-            .processed > 0) {
+    if (store::plugin_registered(spi, plugin.name)) {
         throw SqlError(ERRCODE_DUPLICATE_OBJECT, "plugin \"" + name + "\" is already registered",
                        {}, "Use duroxide.unregister_plugin first to register it again.");
     }
-    if (schema_0_1) {
-        spi.execute("INSERT INTO duroxide.plugins (name, path, abi_version, registered_by) "
-                    "VALUES ($1, $2, $3::integer, $4::oid::regrole)",
-                    std::span<const SqlText>(plugin_row).first(4));
-    } else {
-        spi.execute(
-            "INSERT INTO duroxide.plugins (name, path, abi_version, registered_by, "
-            "registered_by_superuser, allowed_roles, library) "
-            "VALUES ($1, $2, $3::integer, $4::oid::regrole, $5::boolean, $6::regrole[], $1)",
-            plugin_row);
-    }
+    store::insert_plugin(spi, registration_by_caller(plugin, allowed), schema_0_1);
 
     return Int32GetDatum(record_handlers(spi, plugin.name, registrar));
 }
@@ -160,30 +148,25 @@ DUROXIDE_SQL_FUNCTION(duroxide_reload_plugin) {
     const std::string name = duroxide::sql_api::required_text(fcinfo, 0, "plugin name");
     const std::optional<std::string> library_argument = duroxide::sql_api::optional_text(fcinfo, 1);
     duroxide::pg::SpiConnection spi;
-    spi.execute("SELECT duroxide._require_admin('reload a plugin')", {});
-    auto current = spi.execute("SELECT library FROM duroxide.plugins WHERE name = $1 FOR UPDATE",
-                               std::vector<SqlText>{name});
-    if (current.rows.empty()) {
+    store::require_admin(spi, "reload a plugin");
+    const std::optional<store::LockedPlugin> current = store::lock_plugin(spi, name);
+    if (!current) {
         throw SqlError(ERRCODE_UNDEFINED_OBJECT,
                        "plugin " + duroxide::core::quoted(name) + " is not registered", {},
                        "Register it with duroxide.register_plugin.");
     }
-    const std::string library = library_argument.value_or(current.rows[0][0].value_or(name));
+    const std::string library = library_argument.value_or(current->library.value_or(name));
     CollectingRegistrar registrar;
     const duroxide::runtime::LoadedPlugin plugin = load(library, registrar);
 
     // Orchestration versions the new build drops while an instance still runs them: refused
     // (the instance could not replay). Activities it drops: a warning (any orchestration may
     // schedule them; a scheduled one waits for a provider, then fails as poison).
-    auto previous = spi.execute("SELECT kind, name, version FROM duroxide.plugin_handlers "
-                                "WHERE plugin = $1 ORDER BY kind, name, version",
-                                std::vector<SqlText>{name});
     std::string dropped_activities;
-    for (const auto& row : previous.rows) {
-        const std::string& kind = *row[0];
-        const std::string& handler = *row[1];
-        const std::string& version = *row[2];
-        if (kind == "activity") {
+    for (const store::PluginHandler& previous : store::plugin_handlers(spi, name)) {
+        const std::string& handler = previous.name;
+        const std::string& version = previous.version;
+        if (previous.kind == HandlerKind::Activity) {
             if (registrar.activities().find(handler) == nullptr) {
                 dropped_activities +=
                     (dropped_activities.empty() ? "" : ", ") + duroxide::core::quoted(handler);
@@ -197,18 +180,13 @@ DUROXIDE_SQL_FUNCTION(duroxide_reload_plugin) {
         if (kept) {
             continue;
         }
-        auto running = spi.execute(
-            "SELECT count(*) FROM duroxide.instances i JOIN duroxide.executions e "
-            "    ON e.instance_id = i.instance_id AND e.execution_id = i.current_execution_id "
-            " WHERE e.status = 'Running' AND i.orchestration_name = $1 "
-            "   AND i.orchestration_version = $2",
-            std::vector<SqlText>{handler, version});
-        if (running.rows.at(0)[0].value_or("0") != "0") {
+        const uint64_t running = store::running_instances_of(spi, handler, version);
+        if (running > 0) {
             throw SqlError(ERRCODE_OBJECT_IN_USE,
                            "library " + duroxide::core::quoted(library) +
                                " does not provide orchestration " +
                                duroxide::core::quoted(handler) + " version " + version +
-                               ", which " + *running.rows[0][0] + " running instance(s) use",
+                               ", which " + std::to_string(running) + " running instance(s) use",
                            "Nothing was changed.",
                            "Keep that version in the new build until its instances finish, or "
                            "cancel them first.");
@@ -221,16 +199,7 @@ DUROXIDE_SQL_FUNCTION(duroxide_reload_plugin) {
             [&message] { ereport(WARNING, (errmsg_internal("%s", message.c_str()))); });
     }
 
-    const Oid caller = duroxide::sql_api::calling_role();
-    const bool caller_is_superuser = duroxide::pg::call([caller] { return superuser_arg(caller); });
-    spi.execute("DELETE FROM duroxide.plugin_handlers WHERE plugin = $1",
-                std::vector<SqlText>{name});
-    spi.execute("UPDATE duroxide.plugins SET library = $2, path = $3, abi_version = $4::integer, "
-                "       registered_by = $5::oid::regrole, registered_by_superuser = $6::boolean, "
-                "       reloaded_at = clock_timestamp() "
-                " WHERE name = $1",
-                std::vector<SqlText>{name, plugin.name, plugin.path,
-                                     std::to_string(plugin.abi_version), std::to_string(caller),
-                                     caller_is_superuser ? "true" : "false"});
+    // The registration keeps its allow-list (not part of the update).
+    store::repoint_plugin(spi, name, registration_by_caller(plugin, std::nullopt));
     return Int32GetDatum(record_handlers(spi, name, registrar));
 }

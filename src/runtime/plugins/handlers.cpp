@@ -3,7 +3,7 @@
 #include "core/workflow/interpreter.hpp"
 #include "pg/guard.hpp"
 #include "runtime/plugins/plugin_loader.hpp"
-#include "store/statements.hpp"
+#include "store/plugins.hpp"
 
 namespace duroxide::runtime {
 
@@ -20,21 +20,8 @@ public:
 } // namespace
 
 bool Handlers::refresh(pg::SpiConnection& spi) {
-    // Every change to either catalog moves its count or its latest timestamp (version policies
-    // are never deleted, only updated): one cheap statement per fetch tells whether to reload.
-    // The plugins (a handful of rows) are summed up row by row: a reload_plugin that commits
-    // after a later one still changes the digest, where it would not move a maximum.
-    auto version = spi.execute(
-        store::statement_set(),
-        "SELECT (SELECT count(*)::text || ':' || coalesce(md5(string_agg(name || '/' || library "
-        "               || '/' || registered_at::text || '/' || coalesce(reloaded_at::text, ''), "
-        "               ',' ORDER BY name)), '') "
-        "          FROM duroxide.plugins), "
-        "       (SELECT count(*)::text || ':' || coalesce(max(set_at)::text, '') "
-        "          FROM duroxide.version_policies)",
-        {}, true);
-    const std::string plugins = version.rows[0][0].value_or("");
-    const std::string policies = version.rows[0][1].value_or("");
+    // One cheap statement per fetch tells whether to reload (store::catalog_versions).
+    auto [plugins, policies] = store::catalog_versions(spi);
     const bool reloaded = plugins != catalog_version_;
     if (reloaded) {
         reload_plugins(spi);
@@ -49,15 +36,13 @@ bool Handlers::refresh(pg::SpiConnection& spi) {
 
 void Handlers::apply_version_policies(pg::SpiConnection& spi) {
     OrchestrationRegistry with_policies = plugin_orchestrations_;
-    auto rows = spi.execute(
-        "SELECT orchestration, version FROM duroxide.version_policies ORDER BY orchestration", {},
-        true);
-    for (const auto& row : rows.rows) {
-        const std::string& name = *row[0];
+    for (const store::VersionPolicyRow& policy : store::version_policies(spi)) {
+        const std::string& name = policy.orchestration;
         try {
             if (with_policies.has(name)) {
-                with_policies.set_policy(name, row[1] ? VersionPolicy::exact(Semver::parse(*row[1]))
-                                                      : VersionPolicy::latest());
+                with_policies.set_policy(
+                    name, policy.version ? VersionPolicy::exact(Semver::parse(*policy.version))
+                                         : VersionPolicy::latest());
             }
         } catch (const std::exception& e) {
             const std::string message =
@@ -78,13 +63,11 @@ void Handlers::reload_plugins(pg::SpiConnection& spi) {
     // A registration loads its library (another build's file after duroxide.reload_plugin).
     // Builds loaded before stay mapped (runtime/plugins/plugin_loader.hpp); the caller drops the
     // resident executions, which replay on the new code.
-    auto plugins =
-        spi.execute("SELECT name, library FROM duroxide.plugins ORDER BY name", {}, true);
-    for (const auto& row : plugins.rows) {
-        const std::string& name = *row[0];
+    for (const store::RegisteredPlugin& plugin : store::registered_plugins(spi)) {
+        const std::string& name = plugin.name;
         try {
             Collector one;
-            load_plugin(row[1].value_or(name), one);
+            load_plugin(plugin.library.value_or(name), one);
             merged.orchestrations_.merge(one.orchestrations_);
             merged.activities_.merge(one.activities_);
         } catch (const std::exception& e) {
@@ -98,26 +81,7 @@ void Handlers::reload_plugins(pg::SpiConnection& spi) {
 
 std::optional<SqlActivity> Handlers::sql_activity(pg::SpiConnection& spi,
                                                   const std::string& name) const {
-    auto rows =
-        spi.execute("SELECT function_oid::oid, run_as::oid, input_type::oid, output_type::oid, "
-                    "       registered_by_superuser, definition_hash, "
-                    "       ceil(extract(epoch FROM statement_timeout) * 1000)::integer "
-                    "  FROM duroxide.sql_activities WHERE name = $1",
-                    std::vector<pg::SqlText>{name}, true);
-    if (rows.rows.empty()) {
-        return std::nullopt;
-    }
-    const auto& r = rows.rows[0];
-    auto oid = [](const pg::SqlText& value) { return static_cast<Oid>(std::stoul(*value)); };
-    return SqlActivity{
-        .function = oid(r[0]),
-        .run_as = oid(r[1]),
-        .input_type = oid(r[2]),
-        .output_type = oid(r[3]),
-        .registered_by_superuser = r[4] == "t",
-        .definition_hash = r[5].value_or(""),
-        .statement_timeout_ms = r[6] ? std::optional<int>(std::stoi(*r[6])) : std::nullopt,
-    };
+    return store::sql_activity(spi, name);
 }
 
 } // namespace duroxide::runtime

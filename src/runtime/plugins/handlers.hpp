@@ -3,28 +3,16 @@
 #pragma once
 
 #include "duroxide/registry.hpp"
-#include "pg/postgres.hpp"
 #include "pg/spi.hpp"
+#include "store/plugins.hpp"
 
 #include <optional>
 #include <string>
 
 namespace duroxide::runtime {
 
-// A row of duroxide.sql_activities, as the worker runs it.
-struct SqlActivity {
-    Oid function = InvalidOid;
-    Oid run_as = InvalidOid;
-    Oid input_type = InvalidOid;
-    Oid output_type = InvalidOid;
-    // A superuser registered it: only then may run_as be a superuser, or the function be owned
-    // by another role than run_as (sql_activity_registration.hpp).
-    bool registered_by_superuser = false;
-    std::string definition_hash; // duroxide._function_fingerprint at registration
-    // The registration's statement_timeout in milliseconds; nullopt: the
-    // duroxide.activity_statement_timeout default applies.
-    std::optional<int> statement_timeout_ms;
-};
+// A row of duroxide.sql_activities, as the worker runs it (store/plugins.hpp).
+using SqlActivity = store::SqlActivity;
 
 class Handlers {
 public:

@@ -4,10 +4,11 @@
 #include "pg/transaction.hpp"
 #include "runtime/process/gucs.hpp"
 #include "runtime/process/unit_of_work.hpp"
+#include "store/retention.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <string>
-#include <vector>
 
 namespace duroxide::runtime {
 
@@ -22,20 +23,13 @@ void RetentionKeeper::maintain() {
     if (settings.retention_period_s <= 0 || now < next_run_) {
         return;
     }
-    long deleted = 0;
+    uint64_t deleted = 0;
     {
         pg::WorkerTransaction transaction("duroxide: retention");
         {
             pg::SpiConnection spi;
             begin_unit(spi, Commit::Durable);
-            const pg::SpiRows rows =
-                spi.execute("SELECT instances FROM duroxide.delete_instances("
-                            "  completed_before => pg_catalog.clock_timestamp() - $1::bigint * "
-                            "interval '1 second', "
-                            "  max_instances => $2::int)",
-                            std::vector<pg::SqlText>{std::to_string(settings.retention_period_s),
-                                                     std::to_string(kBatch)});
-            deleted = std::stol(rows.rows.at(0).at(0).value_or("0"));
+            deleted = store::delete_finished_instances(spi, settings.retention_period_s, kBatch);
         }
         transaction.commit();
     }
@@ -46,7 +40,7 @@ void RetentionKeeper::maintain() {
     }
     const auto pause = std::min<std::chrono::milliseconds>(
         kLongestPause, std::chrono::milliseconds(settings.retention_period_s * 1000L / 2 + 1));
-    next_run_ = deleted == kBatch ? now : now + pause;
+    next_run_ = deleted >= static_cast<uint64_t>(kBatch) ? now : now + pause;
 }
 
 std::optional<long> RetentionKeeper::ms_until_due() const {

@@ -55,12 +55,20 @@ sql/duroxide--$(CURRENT_VERSION).sql: $(INSTALL_PIECES)
 -include $(OBJS:.o=.d)
 
 # The core must never see PostgreSQL (DESIGN.md §2); checked on every build.
-all: check-core-purity
-.PHONY: check-core-purity check-version unit check-all format format-check
+all: check-core-purity check-store-statements
+.PHONY: check-core-purity check-store-statements check-version unit check-all format format-check
 check-core-purity: check-version
 	@if grep -rnE '#[[:space:]]*include[[:space:]]*[<"](postgres|postgres_ext|fmgr|miscadmin|executor/spi|utils/[a-z_]+)\.h' \
 	      src/core include/duroxide; then \
 	   echo "error: src/core and include/duroxide must not include PostgreSQL headers" >&2; exit 1; fi
+
+# Every statement against duroxide.* from C++ lives in src/store (a named store operation);
+# checked on every build. The store's SQL probes and the boundary self-test are test-only code.
+STORE_STATEMENT_EXEMPT = src/sql_api/store_probe.cpp src/sql_api/boundary_selftest.cpp
+STORE_STATEMENT_CHECKED = $(filter-out src/store/% $(STORE_STATEMENT_EXEMPT), \
+    $(sort $(shell find src include -name '*.cpp' -o -name '*.hpp' 2>/dev/null)))
+check-store-statements:
+	@perl scripts/check-store-statements.pl $(STORE_STATEMENT_CHECKED)
 
 # One version everywhere: the control file, the library and the public header.
 check-version:

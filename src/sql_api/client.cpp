@@ -10,7 +10,6 @@
 #include "core/validation/reserved_ids.hpp"
 #include "duroxide/semver.hpp"
 #include "pg/guard.hpp"
-#include "runtime/services/instance_isolation.hpp"
 #include "runtime/process/wakeup.hpp"
 #include "sql_api/access.hpp"
 #include "sql_api/arguments.hpp"
@@ -72,7 +71,7 @@ bool start(const StartRequest& request) {
     pg::SpiConnection spi;
     store::lock_instance_id(spi, request.instance);
     if (auto claim = store::instance_claim(spi, request.instance)) {
-        if (!sql_api::may_access(runtime::owner_oid(claim->owner))) {
+        if (!sql_api::may_access(claim->owner)) {
             // Nothing about the other role's instance: not its name, state or owner.
             throw pg::SqlError(ERRCODE_UNIQUE_VIOLATION,
                                "instance id " + core::quoted(request.instance) +
@@ -94,7 +93,7 @@ bool start(const StartRequest& request) {
     store::Store(spi).enqueue_orchestrator(
         {core::work::StartOrchestration{request.instance, request.name, request.input,
                                         request.version, std::nullopt, std::nullopt, 1}},
-        std::to_string(sql_api::calling_role()));
+        sql_api::calling_role());
     runtime::wake_at_commit(runtime::kWakeDispatchers);
     return true;
 }
@@ -104,7 +103,7 @@ bool start(const StartRequest& request) {
 bool enqueue_for(const std::string& instance, const core::WorkItem& item) {
     pg::SpiConnection spi;
     auto claim = store::instance_claim(spi, instance);
-    if (!claim || !sql_api::may_access(runtime::owner_oid(claim->owner))) {
+    if (!claim || !sql_api::may_access(claim->owner)) {
         return false;
     }
     store::Store(spi).enqueue_orchestrator(item);

@@ -112,11 +112,11 @@ auto with_store(Body&& body) {
 }
 
 // A batch as the ack and abandon need it: instance, lock token and owner role.
-store::OrchestrationBatch batch_arg(FunctionCallInfo fcinfo, std::optional<std::string> owner) {
+store::OrchestrationBatch batch_arg(FunctionCallInfo fcinfo, std::optional<Oid> owner) {
     store::OrchestrationBatch batch;
     batch.instance = sql_api::required_text(fcinfo, 0, "instance");
     batch.lock_token = sql_api::required_text(fcinfo, 1, "lock_token");
-    batch.owner_role = std::move(owner);
+    batch.owner_role = owner;
     return batch;
 }
 
@@ -247,9 +247,9 @@ DUROXIDE_SQL_FUNCTION(duroxide_probe_detach) {
 DUROXIDE_SQL_FUNCTION(duroxide_store_enqueue_orchestrator) {
     const std::string json = json_arg(fcinfo, 0, "work_item");
     const core::WorkItem item = decoded("work_item", [&] { return codec::decode_work_item(json); });
-    std::optional<std::string> started_by;
+    std::optional<Oid> started_by;
     if (!PG_ARGISNULL(1)) {
-        started_by = std::to_string(PG_GETARG_OID(1));
+        started_by = PG_GETARG_OID(1);
     }
     with_store([&](store::Store& store) { store.enqueue_orchestrator(item, started_by); });
     PG_RETURN_VOID();
@@ -282,10 +282,12 @@ DUROXIDE_SQL_FUNCTION(duroxide_store_fetch_orchestration_items) {
         values[2] = Int32GetDatum(static_cast<int32>(batch.attempt_count));
         values[3] = BoolGetDatum(batch.instance_exists);
         values[4] = Int64GetDatum(static_cast<int64>(batch.execution_id));
-        values[5] = text_datum(batch.execution_status);
-        nulls[5] = batch.execution_status.empty();
+        nulls[5] = !batch.execution_status;
+        values[5] = batch.execution_status
+                        ? text_datum(store::execution_status_name(*batch.execution_status))
+                        : Datum(0);
         nulls[6] = !batch.owner_role;
-        values[6] = batch.owner_role ? ObjectIdGetDatum(std::stoul(*batch.owner_role)) : Datum(0);
+        values[6] = batch.owner_role ? ObjectIdGetDatum(*batch.owner_role) : Datum(0);
         values[7] = jsonb_datum(codec::encode_work_items(batch.messages));
         values[8] = jsonb_datum(codec::encode_history(batch.history));
         nulls[9] = !batch.history_error;
@@ -302,9 +304,9 @@ DUROXIDE_SQL_FUNCTION(duroxide_store_fetch_orchestration_items) {
 //   worker_items, orchestrator_items, status, output, cancelled_activities,
 //   orchestration_name, orchestration_version, parent_instance, owner_role, error)
 DUROXIDE_SQL_FUNCTION(duroxide_store_ack_orchestration_item) {
-    std::optional<std::string> owner;
+    std::optional<Oid> owner;
     if (!PG_ARGISNULL(12)) {
-        owner = std::to_string(PG_GETARG_OID(12));
+        owner = PG_GETARG_OID(12);
     }
     const store::OrchestrationBatch batch = batch_arg(fcinfo, owner);
     const int64 execution_id = int64_arg(fcinfo, 2, "execution_id");

@@ -2,6 +2,7 @@
 
 #include "core/codec/json_codec.hpp"
 #include "core/model/work_item.hpp"
+#include "store/sql_values.hpp"
 #include "store/statements.hpp"
 
 #include <vector>
@@ -37,7 +38,7 @@ std::optional<InstanceClaim> instance_claim(pg::SpiConnection& spi, const std::s
     for (const auto& row : rows.rows) {
         if (*row[0] == "t") {
             return InstanceClaim{
-                .orchestration = row[1].value_or(""), .owner = row[2], .started = true};
+                .orchestration = row[1].value_or(""), .owner = oid_of(row[2]), .started = true};
         }
     }
     for (const auto& row : rows.rows) {
@@ -47,7 +48,7 @@ std::optional<InstanceClaim> instance_claim(pg::SpiConnection& spi, const std::s
         const core::WorkItem item = core::codec::decode_work_item(row[3].value_or("{}"));
         if (const auto* start = std::get_if<core::work::StartOrchestration>(&item.kind)) {
             return InstanceClaim{
-                .orchestration = start->orchestration, .owner = row[2], .started = false};
+                .orchestration = start->orchestration, .owner = oid_of(row[2]), .started = false};
         }
     }
     return std::nullopt;

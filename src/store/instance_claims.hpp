@@ -5,6 +5,7 @@
 // concurrent starts of one id are decided one after the other.
 #pragma once
 
+#include "pg/postgres.hpp"
 #include "pg/spi.hpp"
 
 #include <optional>
@@ -13,9 +14,9 @@
 namespace duroxide::store {
 
 struct InstanceClaim {
-    std::string orchestration;        // the instance's (or the queued start's) orchestration
-    std::optional<std::string> owner; // role oid as text; nullopt: none recorded
-    bool started = false;             // an instance row exists (false: only a queued start)
+    std::string orchestration; // the instance's (or the queued start's) orchestration
+    std::optional<Oid> owner;  // the owner role; nullopt: none recorded
+    bool started = false;      // an instance row exists (false: only a queued start)
 };
 
 // Takes the transaction-level claim lock of `instance` (an advisory lock on its hash; held to

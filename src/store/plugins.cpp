@@ -1,5 +1,6 @@
 #include "store/plugins.hpp"
 
+#include "store/sql_values.hpp"
 #include "store/statements.hpp"
 
 namespace duroxide::store {
@@ -10,10 +11,6 @@ using pg::SqlText;
 
 const char* kind_name(HandlerKind kind) {
     return kind == HandlerKind::Orchestration ? "orchestration" : "activity";
-}
-
-Oid oid_of(const SqlText& value) {
-    return static_cast<Oid>(std::stoul(value.value_or("0")));
 }
 
 std::string text_of(uint64_t value) {
@@ -76,10 +73,10 @@ std::optional<SqlActivity> sql_activity(pg::SpiConnection& spi, const std::strin
     }
     const auto& r = rows.rows[0];
     return SqlActivity{
-        .function = oid_of(r[0]),
-        .run_as = oid_of(r[1]),
-        .input_type = oid_of(r[2]),
-        .output_type = oid_of(r[3]),
+        .function = oid_of(r[0]).value_or(InvalidOid),
+        .run_as = oid_of(r[1]).value_or(InvalidOid),
+        .input_type = oid_of(r[2]).value_or(InvalidOid),
+        .output_type = oid_of(r[3]).value_or(InvalidOid),
         .registered_by_superuser = r[4] == "t",
         .definition_hash = r[5].value_or(""),
         .statement_timeout_ms = r[6] ? std::optional<int>(std::stoi(*r[6])) : std::nullopt,

@@ -4,6 +4,7 @@
 #include "duroxide/semver.hpp"
 #include "duroxide/version.hpp"
 #include "pg/guard.hpp"
+#include "store/sql_values.hpp"
 
 #include <algorithm>
 #include <tuple>
@@ -28,21 +29,11 @@ const std::string& library_version_num() {
     return num;
 }
 
-const char* status_name(core::ExecutionStatus status) {
-    switch (status) {
-    case core::ExecutionStatus::Completed:
-        return "Completed";
-    case core::ExecutionStatus::Failed:
-        return "Failed";
-    case core::ExecutionStatus::ContinuedAsNew:
-        return "ContinuedAsNew";
-    case core::ExecutionStatus::Running:
-        break;
-    }
-    return "Running";
-}
-
 } // namespace
+
+const char* execution_status_name(core::ExecutionStatus status) {
+    return status_text(status);
+}
 
 std::string text_array(const std::vector<std::string>& values) {
     std::string literal = "{";
@@ -59,8 +50,7 @@ std::string text_array(const std::vector<std::string>& values) {
     return literal + "}";
 }
 
-void Store::enqueue_orchestrator(const core::WorkItem& item,
-                                 const std::optional<std::string>& started_by) {
+void Store::enqueue_orchestrator(const core::WorkItem& item, std::optional<Oid> started_by) {
     if (std::holds_alternative<core::work::ActivityExecute>(item.kind)) {
         throw pg::SqlError(ERRCODE_INVALID_PARAMETER_VALUE,
                            "an ActivityExecute belongs on the worker queue, not an orchestrator's");
@@ -74,13 +64,13 @@ void Store::enqueue_orchestrator(const core::WorkItem& item,
                  "VALUES ($1, $2, CASE WHEN $3 IS NULL THEN pg_catalog.clock_timestamp() "
                  "ELSE pg_catalog.to_timestamp($3::bigint / 1000.0) END, $4::oid)",
                  std::vector<SqlText>{item.target_instance(), codec::encode(item), visible_at_ms,
-                                      started_by});
+                                      oid_text(started_by)});
 }
 
-std::optional<std::string> Store::instance_owner(const std::string& instance) {
+std::optional<Oid> Store::instance_owner(const std::string& instance) {
     auto rows = spi_.execute("SELECT owner_role FROM duroxide.instances WHERE instance_id = $1",
                              std::vector<SqlText>{instance}, true);
-    return rows.rows.empty() ? std::nullopt : rows.rows[0][0];
+    return rows.rows.empty() ? std::nullopt : oid_of(rows.rows[0][0]);
 }
 
 // A lease row is free when it expired or its owner is not a live duroxide worker.
@@ -166,7 +156,7 @@ std::vector<OrchestrationBatch> Store::fetch_orchestration_items(int64_t owner, 
         batches[at].attempt_count =
             std::max(batches[at].attempt_count, static_cast<uint32_t>(std::stoul(*row[3])));
         if (row[4] && !batches[at].owner_role) {
-            batches[at].owner_role = row[4];
+            batches[at].owner_role = oid_of(row[4]);
         }
     }
     std::sort(ordered.begin(), ordered.end(), [](const auto& x, const auto& y) {
@@ -186,8 +176,8 @@ std::vector<OrchestrationBatch> Store::fetch_orchestration_items(int64_t owner, 
         OrchestrationBatch& batch = batches[index_of(*row[0])];
         batch.instance_exists = true;
         batch.execution_id = std::stoull(*row[1]);
-        batch.execution_status = row[2].value_or("");
-        batch.owner_role = row[3]; // an existing instance keeps its owner
+        batch.execution_status = status_of(row[2]);
+        batch.owner_role = oid_of(row[3]); // an existing instance keeps its owner
     }
     // Resident executions whose history has not moved on need none of it.
     std::vector<std::string> known_instances, known_last_ids, unknown;
@@ -290,7 +280,7 @@ void Store::ack_orchestration_item(const OrchestrationBatch& batch, uint64_t exe
                      "  updated_at = pg_catalog.clock_timestamp()",
                      std::vector<SqlText>{batch.instance, *turn.orchestration_name,
                                           turn.orchestration_version, execution,
-                                          turn.parent_instance, batch.owner_role});
+                                          turn.parent_instance, oid_text(batch.owner_role)});
         spi_.execute("INSERT INTO duroxide.executions (instance_id, execution_id, "
                      "  duroxide_version_num) "
                      "VALUES ($1, $2::bigint, $3::int) ON CONFLICT DO NOTHING",
@@ -326,7 +316,7 @@ void Store::ack_orchestration_item(const OrchestrationBatch& batch, uint64_t exe
             "UPDATE duroxide.executions SET status = $3, output = $4, error = $5, "
             "completed_at = pg_catalog.clock_timestamp() "
             "WHERE instance_id = $1 AND execution_id = $2::bigint",
-            std::vector<SqlText>{batch.instance, execution, std::string(status_name(turn.status)),
+            std::vector<SqlText>{batch.instance, execution, std::string(status_text(turn.status)),
                                  turn.output,
                                  turn.error ? SqlText(codec::encode(*turn.error)) : SqlText()});
         spi_.execute("UPDATE duroxide.instances SET updated_at = pg_catalog.clock_timestamp() "
@@ -372,7 +362,7 @@ void Store::ack_orchestration_item(const OrchestrationBatch& batch, uint64_t exe
 }
 
 void Store::enqueue_orchestrator_items(std::span<const core::WorkItem> items,
-                                       const std::optional<std::string>& started_by) {
+                                       std::optional<Oid> started_by) {
     if (items.size() == 1) {
         enqueue_orchestrator(items[0], started_by);
         return;
@@ -394,7 +384,7 @@ void Store::enqueue_orchestrator_items(std::span<const core::WorkItem> items,
         "  ELSE pg_catalog.to_timestamp(m.fire_at::bigint / 1000.0) END, $4::oid "
         "FROM unnest($1::text[], $2::text[], $3::text[]) AS m(instance, item, fire_at)",
         std::vector<SqlText>{text_array(instances), text_array(encoded), text_array(fire_at_ms),
-                             started_by});
+                             oid_text(started_by)});
 }
 
 void Store::abandon_orchestration_item(const OrchestrationBatch& batch, int64_t delay_ms,
@@ -684,7 +674,7 @@ std::optional<PluginRole> Store::activity_plugin_role(const std::string& name) {
     if (rows.rows.empty()) {
         return std::nullopt;
     }
-    return PluginRole{.role = rows.rows[0][0].value_or(""),
+    return PluginRole{.role = oid_of(rows.rows[0][0]).value_or(InvalidOid),
                       .registered_by_superuser = rows.rows[0][1] == "t"};
 }
 
@@ -707,7 +697,7 @@ ActivityAccess Store::activity_access(const std::string& name, const std::string
         "  LEFT JOIN duroxide.instances i ON i.instance_id = $2",
         std::vector<SqlText>{name, instance}, true);
     const auto& row = rows.rows.at(0);
-    return ActivityAccess{.owner = row[0], .owner_name = row[2], .may_call = row[1] == "t"};
+    return ActivityAccess{.owner = oid_of(row[0]), .owner_name = row[2], .may_call = row[1] == "t"};
 }
 
 } // namespace duroxide::store

@@ -29,10 +29,11 @@ struct OrchestrationBatch {
     uint32_t attempt_count = 0; // the highest over the batch's messages
     std::vector<core::WorkItem> messages;
     bool instance_exists = false;
-    std::optional<std::string> owner_role; // oid of the instance's owner, or of its starter
-    uint64_t execution_id = 1;             // current execution
-    std::string execution_status;          // "Running", "Completed", ... ("" when none yet)
-    std::vector<core::Event> history;      // of the current execution
+    std::optional<Oid> owner_role; // the instance's owner role, or its starter's
+    uint64_t execution_id = 1;     // current execution
+    // The current execution's status; nullopt when there is none yet.
+    std::optional<core::ExecutionStatus> execution_status;
+    std::vector<core::Event> history; // of the current execution
     // A history row that does not decode: the history is left empty, the lock held and the
     // attempt counted, so the dispatcher can back off and end the instance as poison
     // (FailedDeserialization) instead of failing the fetch of the whole batch.
@@ -60,12 +61,12 @@ struct FetchedActivity {
 };
 
 struct PluginRole {
-    std::string role; // oid, as text
+    Oid role = InvalidOid;
     bool registered_by_superuser = false;
 };
 
 struct ActivityAccess {
-    std::optional<std::string> owner;      // the instance's owner role (oid, as text)
+    std::optional<Oid> owner;              // the instance's owner role
     std::optional<std::string> owner_name; // its name (the oid when the role is gone)
     bool may_call = true;
 };
@@ -113,20 +114,23 @@ std::string text_array(const std::vector<std::string>& values);
 // kv_store.cpp both compare a column with one row by row).
 inline constexpr Oid kOneTextArray[] = {TEXTARRAYOID};
 
+// duroxide.executions.status's text of `status` ("Running", "ContinuedAsNew", ...).
+const char* execution_status_name(core::ExecutionStatus status);
+
 class Store {
 public:
     explicit Store(pg::SpiConnection& spi) : spi_(spi) {}
 
     // Client path: enqueue for an instance's orchestrator queue. Never creates instance rows.
-    // `started_by` (a role oid) becomes the owner of the instance a StartOrchestration creates.
+    // `started_by` (a role) becomes the owner of the instance a StartOrchestration creates.
     void enqueue_orchestrator(const core::WorkItem& item,
-                              const std::optional<std::string>& started_by = std::nullopt);
+                              std::optional<Oid> started_by = std::nullopt);
     // Enqueues several messages with one statement (timers visible at their fire time).
     void enqueue_orchestrator_items(std::span<const core::WorkItem> items,
-                                    const std::optional<std::string>& started_by);
+                                    std::optional<Oid> started_by);
 
-    // The owner role (oid, as text) of an instance; nullopt when it does not exist or has none.
-    std::optional<std::string> instance_owner(const std::string& instance);
+    // The owner role of an instance; nullopt when it does not exist or has none.
+    std::optional<Oid> instance_owner(const std::string& instance);
 
     // Locks up to `max_items` instances, those of the oldest visible messages whose instance
     // is not locked, marks all their visible messages with the lock token (attempt_count + 1)

@@ -1,5 +1,6 @@
 #include "store/workflow_definitions.hpp"
 
+#include "store/sql_values.hpp"
 #include "store/statements.hpp"
 
 #include <vector>
@@ -9,10 +10,9 @@ namespace duroxide::store {
 std::optional<StoredWorkflow> load_workflow_for_instance(pg::SpiConnection& spi,
                                                          const std::string& name,
                                                          const std::optional<std::string>& version,
-                                                         const std::string& role,
-                                                         const std::string& instance) {
+                                                         Oid role, const std::string& instance) {
     Statements statements(spi);
-    const std::vector<pg::SqlText> lookup{name, version, role};
+    const std::vector<pg::SqlText> lookup{name, version, oid_text(role)};
     auto rows = statements.execute(
         "SELECT d.version, d.definition::pg_catalog.text, "
         "       duroxide._workflow_default_version_allowed(d.owner_role, $3::pg_catalog.oid) "

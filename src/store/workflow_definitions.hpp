@@ -3,6 +3,7 @@
 // transaction, with the permission of the role that started the parent instance.
 #pragma once
 
+#include "pg/postgres.hpp"
 #include "pg/spi.hpp"
 
 #include <optional>
@@ -19,14 +20,13 @@ struct StoredWorkflow {
 };
 
 // The exact `version` of workflow `name`, or the one its version policy pins, or its newest
-// version, if `role` (an oid as text) may
+// version, if `role` may
 // start it (duroxide._may_start_workflow); records `instance` as running that version (so the
 // version cannot be dropped while it runs). nullopt when there is none or it is not allowed;
 // needs_version set when no version was given and `role` is not the owner or its member.
 std::optional<StoredWorkflow> load_workflow_for_instance(pg::SpiConnection& spi,
                                                          const std::string& name,
                                                          const std::optional<std::string>& version,
-                                                         const std::string& role,
-                                                         const std::string& instance);
+                                                         Oid role, const std::string& instance);
 
 } // namespace duroxide::store

@@ -160,7 +160,7 @@ private:
                                        "role to run as",
                                    "42501");
         }
-        const Oid role_oid = static_cast<Oid>(std::stoul(role->role));
+        const Oid role_oid = role->role;
         if (auto refusal = superuser_run_as_refusal(role_oid, role->registered_by_superuser,
                                                     "the ctx.sql() of activity \"" +
                                                         fetched_.item.name + "\"")) {

@@ -54,12 +54,11 @@ std::string utc_now_ms() {
 // the instance does not exist or records no owner): the per-role isolation of the SQL API,
 // applied to the role that started the orchestration. An orchestration without a recorded
 // owner reads nothing while isolation is on.
-bool owner_may_read(const std::optional<std::string>& caller,
-                    const std::optional<std::string>& target) {
+bool owner_may_read(std::optional<Oid> caller, std::optional<Oid> target) {
     if (!caller) {
         return !settings.isolate_instances;
     }
-    return role_may_access_instance(*owner_oid(caller), owner_oid(target));
+    return role_may_access_instance(*caller, target);
 }
 
 std::string get_kv_value(store::Store& store, const core::work::ActivityExecute& item) {

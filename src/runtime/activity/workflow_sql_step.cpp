@@ -157,14 +157,14 @@ std::string run_workflow_sql_step(store::Store& store, const core::work::Activit
                                     : std::optional<std::string>(core::workflow::to_text(p)));
     }
     // As the role that started the instance: never the worker's superuser, nor the definer.
-    const std::optional<std::string> owner = store.instance_owner(item.instance);
+    const std::optional<Oid> owner = store.instance_owner(item.instance);
     if (!owner) {
         throw WorkflowStepError("the instance records no role that started it: its SQL steps have "
                                 "no role to run as");
     }
-    const Oid role = static_cast<Oid>(std::stoul(*owner));
+    const Oid role = *owner;
     if (pg::call([role] { return GetUserNameFromId(role, true); }) == nullptr) {
-        throw WorkflowStepError("the role that started the instance (oid " + *owner +
+        throw WorkflowStepError("the role that started the instance (oid " + std::to_string(role) +
                                 ") no longer exists: its SQL steps have no role to run as");
     }
     if (pg::call([role] { return superuser_arg(role); })) {
@@ -197,13 +197,13 @@ std::string load_workflow_definition(store::Store& store, const core::work::Acti
     if (name == nullptr || !name->is_string()) {
         throw WorkflowStepError("bad input: {\"workflow\": text, \"version\": text or null}");
     }
-    const std::optional<std::string> owner = store.instance_owner(item.instance);
+    const std::optional<Oid> owner = store.instance_owner(item.instance);
     if (!owner) {
         throw WorkflowStepError("the instance records no role that started it");
     }
-    const Oid role = static_cast<Oid>(std::stoul(*owner));
+    const Oid role = *owner;
     if (pg::call([role] { return GetUserNameFromId(role, true); }) == nullptr) {
-        throw WorkflowStepError("the role that started the instance (oid " + *owner +
+        throw WorkflowStepError("the role that started the instance (oid " + std::to_string(role) +
                                 ") no longer exists");
     }
     pg::SpiConnection spi;
@@ -211,7 +211,7 @@ std::string load_workflow_definition(store::Store& store, const core::work::Acti
                                                   ? std::optional<std::string>(version->as_string())
                                                   : std::nullopt;
     auto found =
-        store::load_workflow_for_instance(spi, name->as_string(), wanted, *owner, item.instance);
+        store::load_workflow_for_instance(spi, name->as_string(), wanted, role, item.instance);
     if (!found) {
         std::string what = name->as_string().substr(0, 128);
         throw WorkflowStepError("no workflow \"" + what + "\"" +

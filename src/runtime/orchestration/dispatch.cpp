@@ -13,7 +13,6 @@
 #include "runtime/activity/activity_execution.hpp"
 #include "runtime/activity/activity_outcomes.hpp"
 #include "runtime/process/gucs.hpp"
-#include "runtime/services/instance_isolation.hpp"
 #include "runtime/services/metrics.hpp"
 #include "runtime/activity/sessions.hpp"
 #include "runtime/activity/sql_activity.hpp"
@@ -53,7 +52,7 @@ core::TurnInput turn_input(const store::OrchestrationBatch& batch) {
     input.kv_snapshot = batch.kv_snapshot;
     input.max_open_sessions = static_cast<std::size_t>(settings.max_open_sessions);
     input.max_output_bytes = max_payload_bytes();
-    if (batch.execution_status != "ContinuedAsNew") {
+    if (batch.execution_status != core::ExecutionStatus::ContinuedAsNew) {
         input.history_omitted = batch.history_omitted;
         input.last_event_id = batch.history_last_event_id;
         return input;
@@ -170,13 +169,14 @@ DecidedTurn decide(Handlers& handlers, core::StackPool& stacks, core::ResidentCa
                    const store::OrchestrationBatch& batch) {
     DecidedTurn turn{&batch, turn_input(batch), {}};
     const auto max_attempts = static_cast<uint32_t>(settings.max_attempts);
-    if (batch.history_error && batch.execution_status != "ContinuedAsNew") {
+    if (batch.history_error && batch.execution_status != core::ExecutionStatus::ContinuedAsNew) {
         // Reference §4.1/§4.4: back off while attempts remain, then fail the execution without
         // running its code. An execution that already ended only has its messages discarded;
         // one that continued as new needs none of its history (its next execution starts from
         // the ContinueAsNew message).
         cache.drop(batch.instance);
-        if (batch.execution_status == "Completed" || batch.execution_status == "Failed") {
+        if (batch.execution_status == core::ExecutionStatus::Completed ||
+            batch.execution_status == core::ExecutionStatus::Failed) {
             return turn;
         }
         if (batch.attempt_count <= max_attempts) {
@@ -531,7 +531,7 @@ std::optional<PendingActivity> fetch_and_run(Handlers& handlers, SessionKeeper& 
                             .session_owner = sessions.owner(),
                             .sql = sql,
                             .system = system,
-                            .owner = access ? owner_oid(access->owner) : std::nullopt};
+                            .owner = access ? access->owner : std::nullopt};
     const auto& item = pending.fetched.item;
     const auto max_attempts = static_cast<uint32_t>(settings.max_attempts);
     if (pending.fetched.attempt_count > max_attempts) {

@@ -26,11 +26,4 @@ bool role_may_access_instance(Oid role, std::optional<Oid> owner) {
     });
 }
 
-std::optional<Oid> owner_oid(const std::optional<std::string>& owner) {
-    if (!owner) {
-        return std::nullopt;
-    }
-    return static_cast<Oid>(std::stoul(*owner));
-}
-
 } // namespace duroxide::runtime

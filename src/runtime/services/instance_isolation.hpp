@@ -7,7 +7,6 @@
 #include "pg/postgres.hpp"
 
 #include <optional>
-#include <string>
 
 namespace duroxide::runtime {
 
@@ -15,9 +14,5 @@ namespace duroxide::runtime {
 // recorded). With isolation off, always; with it on, when `role` is a superuser, a member of
 // duroxide_admin, or has the privileges of `owner`.
 bool role_may_access_instance(Oid role, std::optional<Oid> owner);
-
-// An instance owner as the store reads it (the oid's text form, "12345") as an oid; nullopt
-// for none. One conversion for the runtime and the SQL API.
-std::optional<Oid> owner_oid(const std::optional<std::string>& owner);
 
 } // namespace duroxide::runtime

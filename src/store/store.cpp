@@ -79,16 +79,26 @@ std::optional<Oid> Store::instance_owner(const std::string& instance) {
     ".locked_until <= pg_catalog.clock_timestamp() OR NOT duroxide._lock_holder_alive(" table      \
     ".locked_by))"
 
-std::vector<OrchestrationBatch> Store::fetch_orchestration_items(int64_t owner, int lock_timeout_ms,
-                                                                 int max_items,
-                                                                 const ResidentLookup& resident) {
+namespace {
+
+// The instance's batch (`batches` holds each locked instance once).
+OrchestrationBatch& batch_of(std::vector<OrchestrationBatch>& batches,
+                             const std::string& instance) {
+    return *std::find_if(batches.begin(), batches.end(),
+                         [&instance](const auto& b) { return b.instance == instance; });
+}
+
+// Picks and locks up to `max_items` instances with visible messages: batches with their instance
+// and lock token only (empty when there is nothing to do).
+std::vector<OrchestrationBatch> lock_instances(Statements& spi, int64_t owner, int lock_timeout_ms,
+                                               int max_items) {
     // Candidates: the instances of the oldest visible messages, not locked by a live holder,
     // whose current execution was not started by a newer duroxide than this library (after a
     // downgrade such an instance waits for it rather than run under older code; reference
     // §3.5's version filter, applied before locking). The time is an InitPlan, so that it
     // bounds the index scan: compared row by row, a queue of delayed messages (timers) was
     // read whole by every fetch (docs/performance.md).
-    auto candidates = spi_.execute(
+    auto candidates = spi.execute(
         "SELECT q.instance_id FROM duroxide.orchestrator_queue q "
         "WHERE q.visible_at <= (SELECT pg_catalog.clock_timestamp()) "
         "  AND NOT EXISTS (SELECT 1 FROM duroxide.instance_locks l "
@@ -111,7 +121,7 @@ std::vector<OrchestrationBatch> Store::fetch_orchestration_items(int64_t owner, 
         return {};
     }
     // Lock them; an instance another dispatcher locked in the meantime is skipped.
-    auto locks = spi_.execute(
+    auto locks = spi.execute(
         "INSERT INTO duroxide.instance_locks AS l (instance_id, lock_token, locked_until, "
         "  locked_by) "
         "SELECT id, pg_catalog.gen_random_uuid()::text, "
@@ -124,25 +134,24 @@ std::vector<OrchestrationBatch> Store::fetch_orchestration_items(int64_t owner, 
         std::vector<SqlText>{text_array(wanted), std::to_string(lock_timeout_ms),
                              std::to_string(owner)});
     std::vector<OrchestrationBatch> batches;
-    std::vector<std::string> instances, tokens;
     for (const auto& row : locks.rows) {
         OrchestrationBatch batch;
         batch.instance = *row[0];
         batch.lock_token = *row[1];
-        instances.push_back(batch.instance);
-        tokens.push_back(batch.lock_token);
         batches.push_back(std::move(batch));
     }
-    if (batches.empty()) {
-        return {};
+    return batches;
+}
+
+// Claims every visible message of the locked instances (attempt_count + 1) into their batches,
+// in queue order, with the highest attempt count and the starter of a first start.
+void claim_messages(Statements& spi, std::vector<OrchestrationBatch>& batches,
+                    const SqlText& instance_array) {
+    std::vector<std::string> tokens;
+    for (const auto& batch : batches) {
+        tokens.push_back(batch.lock_token);
     }
-    auto index_of = [&instances](const std::string& instance) {
-        return static_cast<size_t>(std::find(instances.begin(), instances.end(), instance) -
-                                   instances.begin());
-    };
-    const SqlText instance_array = text_array(instances);
-    // Claim every visible message of the locked instances (attempt_count + 1).
-    auto messages = spi_.execute_typed(
+    auto messages = spi.execute_typed(
         "UPDATE duroxide.orchestrator_queue q "
         "SET lock_token = ($2::text[])[pg_catalog.array_position($1::text[], q.instance_id)], "
         "  attempt_count = q.attempt_count + 1 "
@@ -151,7 +160,7 @@ std::vector<OrchestrationBatch> Store::fetch_orchestration_items(int64_t owner, 
         std::vector<SqlText>{instance_array, text_array(tokens)}, kTwoTextArrays);
     std::vector<std::tuple<size_t, int64_t, const std::string*>> ordered;
     for (const auto& row : messages.rows) {
-        const size_t at = index_of(*row[0]);
+        const size_t at = static_cast<size_t>(&batch_of(batches, *row[0]) - batches.data());
         ordered.emplace_back(at, std::stoll(*row[1]), &*row[2]);
         batches[at].attempt_count =
             std::max(batches[at].attempt_count, static_cast<uint32_t>(std::stoul(*row[3])));
@@ -165,20 +174,30 @@ std::vector<OrchestrationBatch> Store::fetch_orchestration_items(int64_t owner, 
     for (const auto& [at, id, work_item] : ordered) {
         batches[at].messages.push_back(codec::decode_work_item(*work_item));
     }
-    // Their current executions and histories.
-    auto current = spi_.execute_typed(
+}
+
+// The locked instances' current executions (an existing instance keeps its owner).
+void read_current_executions(Statements& spi, std::vector<OrchestrationBatch>& batches,
+                             const SqlText& instance_array) {
+    auto current = spi.execute_typed(
         "SELECT i.instance_id, i.current_execution_id, e.status, i.owner_role "
         "FROM duroxide.instances i "
         "LEFT JOIN duroxide.executions e ON e.instance_id = i.instance_id "
         "  AND e.execution_id = i.current_execution_id WHERE i.instance_id = ANY ($1::text[])",
         std::vector<SqlText>{instance_array}, kOneTextArray);
     for (const auto& row : current.rows) {
-        OrchestrationBatch& batch = batches[index_of(*row[0])];
+        OrchestrationBatch& batch = batch_of(batches, *row[0]);
         batch.instance_exists = true;
         batch.execution_id = std::stoull(*row[1]);
         batch.execution_status = status_of(row[2]);
         batch.owner_role = oid_of(row[3]); // an existing instance keeps its owner
     }
+}
+
+// The histories of the current executions, except those the dispatcher holds resident at the
+// store's last event id (history_omitted); a history that does not decode sets history_error.
+void read_histories(Statements& spi, std::vector<OrchestrationBatch>& batches,
+                    const ResidentLookup& resident) {
     // Resident executions whose history has not moved on need none of it.
     std::vector<std::string> known_instances, known_last_ids, unknown;
     for (const auto& batch : batches) {
@@ -193,7 +212,7 @@ std::vector<OrchestrationBatch> Store::fetch_orchestration_items(int64_t owner, 
         }
     }
     if (!known_instances.empty()) {
-        auto last_ids = spi_.execute_typed(
+        auto last_ids = spi.execute_typed(
             "SELECT i.instance_id, (SELECT pg_catalog.max(h.event_id) FROM duroxide.history h "
             "  WHERE h.instance_id = i.instance_id AND h.execution_id = i.current_execution_id) "
             "FROM duroxide.instances i WHERE i.instance_id = ANY ($1::text[])",
@@ -204,7 +223,7 @@ std::vector<OrchestrationBatch> Store::fetch_orchestration_items(int64_t owner, 
                 known_instances.begin());
             const uint64_t last = row[1] ? std::stoull(*row[1]) : 0;
             if (std::to_string(last) == known_last_ids[known]) {
-                OrchestrationBatch& batch = batches[index_of(*row[0])];
+                OrchestrationBatch& batch = batch_of(batches, *row[0]);
                 batch.history_omitted = true;
                 batch.history_last_event_id = last;
             } else {
@@ -213,7 +232,7 @@ std::vector<OrchestrationBatch> Store::fetch_orchestration_items(int64_t owner, 
         }
     }
     if (!unknown.empty()) {
-        auto history = spi_.execute_typed(
+        auto history = spi.execute_typed(
             "SELECT i.instance_id, h.event_data FROM duroxide.instances i, LATERAL "
             "  (SELECT h.event_id, h.event_data FROM duroxide.history h "
             "    WHERE h.instance_id = i.instance_id "
@@ -221,7 +240,7 @@ std::vector<OrchestrationBatch> Store::fetch_orchestration_items(int64_t owner, 
             "WHERE i.instance_id = ANY ($1::text[]) ORDER BY i.instance_id, h.event_id",
             std::vector<SqlText>{text_array(unknown)}, kOneTextArray);
         for (const auto& row : history.rows) {
-            OrchestrationBatch& batch = batches[index_of(*row[0])];
+            OrchestrationBatch& batch = batch_of(batches, *row[0]);
             if (batch.history_error) {
                 continue;
             }
@@ -235,6 +254,26 @@ std::vector<OrchestrationBatch> Store::fetch_orchestration_items(int64_t owner, 
             }
         }
     }
+}
+
+} // namespace
+
+std::vector<OrchestrationBatch> Store::fetch_orchestration_items(int64_t owner, int lock_timeout_ms,
+                                                                 int max_items,
+                                                                 const ResidentLookup& resident) {
+    std::vector<OrchestrationBatch> batches =
+        lock_instances(spi_, owner, lock_timeout_ms, max_items);
+    if (batches.empty()) {
+        return {};
+    }
+    std::vector<std::string> instances;
+    for (const auto& batch : batches) {
+        instances.push_back(batch.instance);
+    }
+    const SqlText instance_array = text_array(instances);
+    claim_messages(spi_, batches, instance_array);
+    read_current_executions(spi_, batches, instance_array);
+    read_histories(spi_, batches, resident);
     load_kv_snapshots(batches);
     return batches;
 }

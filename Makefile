@@ -68,6 +68,8 @@ STORE_STATEMENT_EXEMPT = src/sql_api/store_probe.cpp src/sql_api/boundary_selfte
 STORE_STATEMENT_CHECKED = $(filter-out src/store/% $(STORE_STATEMENT_EXEMPT), \
     $(sort $(shell find src include -name '*.cpp' -o -name '*.hpp' 2>/dev/null)))
 check-store-statements:
+	@perl scripts/check-store-statements.pl --self-test \
+	   test/check/store_statements_flagged.cpp.txt test/check/store_statements_clean.cpp.txt
 	@perl scripts/check-store-statements.pl $(STORE_STATEMENT_CHECKED)
 
 # One version everywhere: the control file, the library and the public header.

@@ -3,6 +3,9 @@
 # lives in src/store: docs/architecture.md). Run by `make` (check-store-statements).
 #
 #   scripts/check-store-statements.pl FILE...
+#   scripts/check-store-statements.pl --self-test FLAGGED CLEAN
+#                  (the check itself: every line of FLAGGED marked "// FLAG" and only those
+#                  are reported; nothing in CLEAN is; test/check/store_statements_*.cpp.txt)
 #
 # Reads each file as the compiler does: comments are dropped and adjacent string literals
 # joined ("SELECT ... " "FROM duroxide.x" is one statement), raw strings included. A literal is a
@@ -69,14 +72,36 @@ sub literals {
     return @found;
 }
 
-my $failures = 0;
-for my $file (@ARGV) {
+# The statements of one file: [line, text] pairs.
+sub statements_in {
+    my ($file) = @_;
     open my $in, '<', $file or die "$file: $!\n";
     my $text = do { local $/; <$in> };
     close $in;
-    for my $literal (literals($text)) {
-        my ($line, $sql) = @$literal;
-        next unless $sql =~ $statement_start && $sql =~ $duroxide_object;
+    return grep { $_->[1] =~ $statement_start && $_->[1] =~ $duroxide_object } literals($text);
+}
+
+if (@ARGV && $ARGV[0] eq '--self-test') {
+    my (undef, $flagged, $clean) = @ARGV;
+    open my $in, '<', $flagged or die "$flagged: $!\n";
+    my @marked;
+    while (<$in>) { push @marked, $. if m{// FLAG\b} }
+    close $in;
+    my $want = join ',', @marked;
+    my $got = join ',', map { $_->[0] } statements_in($flagged);
+    my @false = map { "$clean:$_->[0]" } statements_in($clean);
+    if (!@marked || $got ne $want || @false) {
+        print STDERR "error: scripts/check-store-statements.pl is broken: $flagged: reported "
+          . "lines [$got], marked [$want]; $clean: reported [@false]\n";
+        exit 1;
+    }
+    exit 0;
+}
+
+my $failures = 0;
+for my $file (@ARGV) {
+    for my $statement (statements_in($file)) {
+        my ($line, $sql) = @$statement;
         (my $shown = $sql) =~ s/\s+/ /g;
         $shown = substr($shown, 0, 100) . '...' if length $shown > 100;
         print STDERR "$file:$line: statement against duroxide.* outside src/store: $shown\n";

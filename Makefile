@@ -22,6 +22,8 @@ OBJS        = $(SRCS:.cpp=.o)
 CURRENT_VERSION := $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" duroxide.control)
 DATA_built  = sql/duroxide--$(CURRENT_VERSION).sql
 DATA        = $(filter-out $(DATA_built),$(wildcard sql/duroxide--*.sql))
+# The postgres_exporter queries of the duroxide series (docs/operations.md, "Prometheus").
+DATA       += prometheus/duroxide_exporter_queries.yaml
 INSTALL_PIECES = $(sort $(wildcard sql/install/*.sql))
 HEADERS_duroxide = $(wildcard include/duroxide/*.hpp)
 

@@ -17,6 +17,8 @@ PACKAGES=(
     libipc-run-perl                       # TAP tests (PostgreSQL::Test::Cluster)
     clang-format                          # style checks
     python3                               # docs sample tests (test/docs/extract.py)
+    prometheus-postgres-exporter          # Prometheus TAP test (test/tap/023_prometheus.pl)
+    chromium libxml2-utils                # timeline picture TAP test (024_timeline.pl)
 )
 
 missing=()

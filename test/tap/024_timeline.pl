@@ -154,6 +154,11 @@ for my $fn (qw(instance_timeline_svg instance_graph_mermaid)) {
     is($theirs, $missing, "$fn: the same error as for an id that does not exist");
     is(error_of("SELECT duroxide.$fn('alice-1')", 'sqlstate'), "psql:<stdin>:2: ERROR:  P0002",
         "$fn: SQLSTATE P0002 (no_data_found)");
+    # Bad ids: the instance id conventions of the other client functions.
+    is(error_of("SELECT duroxide.$fn(NULL)", 'sqlstate'), "psql:<stdin>:2: ERROR:  22004",
+        "$fn: NULL is 22004");
+    is(error_of("SELECT duroxide.$fn('')", 'sqlstate'), "psql:<stdin>:2: ERROR:  22023",
+        "$fn: an empty id is 22023");
 }
 
 $node->stop;

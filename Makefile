@@ -74,6 +74,16 @@ check-store-statements:
 	   test/check/store_statements_flagged.cpp.txt test/check/store_statements_clean.cpp.txt
 	@perl scripts/check-store-statements.pl $(STORE_STATEMENT_CHECKED)
 
+# The runtime's shared-memory lock is taken only inside SharedState, by its scoped guard
+# (src/runtime/process/shared_state.cpp); nowhere else may acquire or release an LWLock.
+all: check-shared-lock
+.PHONY: check-shared-lock
+check-shared-lock:
+	@if grep -rnE 'LWLock(Acquire|ConditionalAcquire|AcquireOrWait|Release)[[:space:]]*\(' src \
+	      --include='*.cpp' --include='*.hpp' --include='*.h' --include='*.c' \
+	      | grep -v '^src/runtime/process/shared_state\.cpp:'; then \
+	   echo "error: LWLocks are taken only in src/runtime/process/shared_state.cpp (SharedState)" >&2; exit 1; fi
+
 # One version everywhere: the control file, the library and the public header.
 check-version:
 	@grep -q 'kLibraryVersion = "$(CURRENT_VERSION)"' include/duroxide/version.hpp || { \

@@ -8,6 +8,8 @@
 #include "runtime/process/shared_state.hpp"
 #include "sql_api/access.hpp"
 
+#include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -17,7 +19,7 @@ extern "C" {
 
 namespace {
 
-using duroxide::runtime::DatabaseState;
+using duroxide::runtime::ProcessStatus;
 using duroxide::runtime::WorkerRole;
 
 struct StatusRow {
@@ -35,31 +37,37 @@ struct StatusRow {
     std::string tag_filter;
 };
 
+StatusRow row_of(const ProcessStatus& process) {
+    if (process.launcher) {
+        return {.role = "launcher", .pid = process.pid, .state = "running"};
+    }
+    return {.role = process.role == WorkerRole::Dispatcher ? "dispatcher" : "activity worker",
+            .slot = process.index,
+            .pid = process.pid,
+            .database = process.database,
+            .state = process.pid == 0 ? std::string("starting") : std::string(process.state),
+            .since = process.state_since,
+            .current = process.current,
+            .current_owner = process.current_owner,
+            .items_processed = static_cast<int64>(process.items_processed),
+            .last_error = process.last_error,
+            .sessions = process.sessions,
+            .tag_filter = process.tag_filter};
+}
+
+// Copies shared memory into a buffer allocated before the lock is taken (nothing is allocated
+// while it is held), then builds the rows from the copy.
 std::vector<StatusRow> snapshot() {
     auto& shared = duroxide::runtime::shared_state();
+    const auto copies =
+        std::make_unique_for_overwrite<ProcessStatus[]>(duroxide::runtime::kMaxProcesses);
+    const std::size_t count =
+        shared.snapshot(std::span(copies.get(), duroxide::runtime::kMaxProcesses));
     std::vector<StatusRow> rows;
-    LWLockAcquire(shared.lock, LW_SHARED);
-    if (shared.launcher_pid != 0) {
-        rows.push_back({"launcher", 0, shared.launcher_pid, InvalidOid, "running", 0, "",
-                        InvalidOid, 0, "", 0, ""});
+    rows.reserve(count);
+    for (std::size_t i = 0; i < count; ++i) {
+        rows.push_back(row_of(copies[i]));
     }
-    for (const auto& entry : shared.databases) {
-        if (entry.state == DatabaseState::Free) {
-            continue;
-        }
-        for (const auto& slot : entry.slots) {
-            if (!slot.in_use) {
-                continue;
-            }
-            rows.push_back({slot.role == WorkerRole::Dispatcher ? "dispatcher" : "activity worker",
-                            slot.index, slot.pid, entry.database,
-                            slot.pid == 0 ? std::string("starting") : std::string(slot.state),
-                            slot.state_since, slot.current, slot.current_owner,
-                            static_cast<int64>(slot.items_processed), slot.last_error,
-                            slot.sessions, slot.tag_filter});
-        }
-    }
-    LWLockRelease(shared.lock);
     return rows;
 }
 

@@ -11,6 +11,7 @@
 #include <array>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 extern "C" {
 #include "pgstat.h"
@@ -93,25 +94,15 @@ void stop_worker(int database_index, int slot_index) {
 void reconcile() {
     SharedState& shared = shared_state();
     for (int d = 0; d < kMaxDatabases; ++d) {
-        LWLockAcquire(shared.lock, LW_EXCLUSIVE);
-        DatabaseEntry& entry = shared.databases[d];
-        const DatabaseState state = entry.state;
-        const Oid database = entry.database;
-        if (state == DatabaseState::Active && entry.dispatchers == 0 &&
-            entry.activity_workers == 0) {
-            entry.dispatchers = settings.orchestration_dispatchers;
-            entry.activity_workers = settings.activity_workers;
-        }
-        const int dispatchers = entry.dispatchers;
-        const int activity_workers = entry.activity_workers;
-        LWLockRelease(shared.lock);
-
+        const DatabasePlan plan =
+            shared.plan_database(d, settings.orchestration_dispatchers, settings.activity_workers);
         for (int s = 0; s < kMaxSlots; ++s) {
             const bool is_dispatcher = s < kMaxDispatchers;
             const int index = is_dispatcher ? s : s - kMaxDispatchers;
-            const bool wanted = (state == DatabaseState::Active &&
-                                 index < (is_dispatcher ? dispatchers : activity_workers)) ||
-                                (state == DatabaseState::Probing && s == 0);
+            const bool wanted =
+                (plan.state == DatabaseState::Active &&
+                 index < (is_dispatcher ? plan.dispatchers : plan.activity_workers)) ||
+                (plan.state == DatabaseState::Probing && s == 0);
             BackgroundWorkerHandle*& handle = handles[d][s];
             if (!wanted) {
                 if (handle != nullptr) {
@@ -127,36 +118,24 @@ void reconcile() {
                 // the same owner id and releases whatever leases the dead one held at start-up.
                 pfree(handle);
                 handle = nullptr;
-                if (state == DatabaseState::Probing) {
+                if (plan.state == DatabaseState::Probing) {
                     // The probe could not even connect (database dropped?): forget it.
-                    LWLockAcquire(shared.lock, LW_EXCLUSIVE);
-                    if (entry.state == DatabaseState::Probing) {
-                        entry.state = DatabaseState::Free;
-                    }
-                    LWLockRelease(shared.lock);
+                    shared.forget_probe(d);
                     break;
                 }
             }
-            LWLockAcquire(shared.lock, LW_EXCLUSIVE);
-            entry.slots[s].in_use = true;
-            entry.slots[s].role = is_dispatcher ? WorkerRole::Dispatcher : WorkerRole::Activity;
-            entry.slots[s].index = index;
-            LWLockRelease(shared.lock);
-            start_worker(d, s, is_dispatcher ? WorkerRole::Dispatcher : WorkerRole::Activity, index,
-                         database);
+            const WorkerRole role = is_dispatcher ? WorkerRole::Dispatcher : WorkerRole::Activity;
+            shared.mark_slot_starting({.database_index = d, .slot_index = s}, role, index);
+            start_worker(d, s, role, index, plan.database);
         }
 
-        if (state == DatabaseState::Stopping) {
+        if (plan.state == DatabaseState::Stopping) {
             bool any_running = false;
             for (auto* handle : handles[d]) {
                 any_running = any_running || handle != nullptr;
             }
             if (!any_running) {
-                LWLockAcquire(shared.lock, LW_EXCLUSIVE);
-                if (entry.state == DatabaseState::Stopping) {
-                    memset(&entry, 0, sizeof(entry)); // Free
-                }
-                LWLockRelease(shared.lock);
+                shared.free_stopped_database(d);
             }
         }
     }
@@ -179,37 +158,14 @@ void probe_databases() {
         }
         transaction.commit();
     }
-    SharedState& shared = shared_state();
-    LWLockAcquire(shared.lock, LW_EXCLUSIVE);
-    for (Oid database : databases) {
-        if (find_or_add_database(database) == nullptr) {
-            break; // all entries taken; later databases wait for a free one
-        }
-    }
-    LWLockRelease(shared.lock);
+    shared_state().add_databases(databases);
 }
 
 // Workers started by a previous launcher process outlive it, but this launcher has no handles
 // for them: stop them and start afresh, so that each slot has exactly one process.
 void stop_orphaned_workers() {
-    SharedState& shared = shared_state();
     for (int waited_ms = 0; waited_ms < 10000; waited_ms += 50) {
-        bool any = false;
-        LWLockAcquire(shared.lock, LW_EXCLUSIVE);
-        for (auto& entry : shared.databases) {
-            for (auto& slot : entry.slots) {
-                if (slot.pid != 0) {
-                    any = true;
-                    kill(slot.pid, SIGTERM);
-                }
-                slot.in_use = false;
-            }
-            if (entry.state != DatabaseState::Free) {
-                entry.state = DatabaseState::Probing;
-            }
-        }
-        LWLockRelease(shared.lock);
-        if (!any) {
+        if (!shared_state().stop_previous_workers()) {
             return;
         }
         pg::wait_on_latch(50);
@@ -224,11 +180,7 @@ void run_launcher() {
         BackgroundWorkerInitializeConnection(settings.database, nullptr, 0);
         pgstat_report_appname("duroxide launcher");
     });
-    SharedState& shared = shared_state();
-    LWLockAcquire(shared.lock, LW_EXCLUSIVE);
-    shared.launcher_pid = MyProcPid;
-    shared.launcher_latch = MyLatch;
-    LWLockRelease(shared.lock);
+    shared_state().register_launcher(MyProcPid, MyLatch);
     stop_orphaned_workers();
     probe_databases();
     for (;;) {

@@ -26,65 +26,20 @@ struct PendingAtCommit {
 
 ProcessUtility_hook_type previous_utility_hook = nullptr;
 
-// Wakes up to `idle_wanted` idle workers of `role` and every worker of it that is not idle: a
-// worker that is about to sleep after finding nothing must look again, and a busy one only
-// looks once more. Waking more idle workers than there are new items would only make them
-// fetch nothing.
-void set_latch_of_role(DatabaseEntry& entry, WorkerRole role, std::size_t idle_wanted) {
-    for (auto& slot : entry.slots) {
-        if (!slot.in_use || slot.role != role || slot.latch == nullptr || slot.pid == 0) {
-            continue;
-        }
-        if (!slot.idle) {
-            SetLatch(slot.latch);
-        } else if (idle_wanted > 0) {
-            --idle_wanted;
-            SetLatch(slot.latch);
-        }
-    }
-}
-
+// Sets the latches the committed transaction asked for (shared memory does the waking, under
+// its lock), then the launcher's if the database was activated or deactivated.
 void apply_at_commit() {
-    SharedState& shared = shared_state();
-    Latch* launcher_latch = nullptr;
-    LWLockAcquire(shared.lock, LW_EXCLUSIVE);
-    DatabaseEntry* entry = find_database(MyDatabaseId);
-    if (pending.activate) {
-        entry = find_or_add_database(MyDatabaseId);
-        if (entry != nullptr && entry->state != DatabaseState::Active) {
-            entry->state = DatabaseState::Active;
-        }
-        launcher_latch = shared.launcher_latch;
-    }
-    if (pending.deactivate && entry != nullptr) {
-        entry->state = DatabaseState::Stopping;
-        launcher_latch = shared.launcher_latch;
-    }
-    if (entry != nullptr && entry->state == DatabaseState::Active) {
-        if (pending.wake & kWakeDispatchers) {
-            set_latch_of_role(*entry, WorkerRole::Dispatcher, kMaxSlots);
-        }
-        if (pending.wake & kWakeActivityWorkers) {
-            set_latch_of_role(*entry, WorkerRole::Activity,
-                              pending.activities > 0 ? pending.activities : kMaxSlots);
-        }
-    }
-    if (entry != nullptr && (pending.wake & kSessionsReleased)) {
-        ++entry->session_releases;
-        set_latch_of_role(*entry, WorkerRole::Activity, kMaxSlots);
-    }
-    if (entry != nullptr && (pending.wake & kWakeStatusWaiters)) {
-        ++entry->status_changes;
-        for (const StatusWaiter& waiter : shared.status_waiters) {
-            if (waiter.database == MyDatabaseId && waiter.latch != nullptr) {
-                SetLatch(waiter.latch);
-            }
-        }
-    }
-    LWLockRelease(shared.lock);
-    if (launcher_latch != nullptr) {
-        SetLatch(launcher_latch);
-    }
+    shared_state().apply_commit(
+        MyDatabaseId,
+        {.activate = pending.activate,
+         .deactivate = pending.deactivate,
+         .wake_dispatchers = (pending.wake & kWakeDispatchers) != 0,
+         .wake_activity_workers = (pending.wake & kWakeActivityWorkers) != 0,
+         // As many idle workers as new activities; every one when their number is unknown.
+         .idle_activity_workers =
+             pending.activities > 0 ? pending.activities : static_cast<std::size_t>(kMaxSlots),
+         .sessions_released = (pending.wake & kSessionsReleased) != 0,
+         .status_changed = (pending.wake & kWakeStatusWaiters) != 0});
 }
 
 void on_transaction_event(XactEvent event, void*) {

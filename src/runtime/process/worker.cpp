@@ -47,8 +47,8 @@ struct Identity {
 Identity me;
 int64 lease_owner = 0;
 
-WorkerSlot& my_slot() {
-    return shared_state().databases[me.database_index].slots[me.slot_index];
+SlotId my_slot() {
+    return {.database_index = me.database_index, .slot_index = me.slot_index};
 }
 
 // While a drop holds the extension gate: look again this often (the drop wakes nobody when it
@@ -56,32 +56,15 @@ WorkerSlot& my_slot() {
 constexpr long kGateClosedPollMs = 200;
 
 void set_state(const char* state) {
-    SharedState& shared = shared_state();
-    LWLockAcquire(shared.lock, LW_EXCLUSIVE);
-    WorkerSlot& slot = my_slot();
-    std::snprintf(slot.state, sizeof(slot.state), "%s", state);
-    slot.state_since = GetCurrentTimestamp();
-    slot.idle = std::strcmp(state, "idle") == 0;
-    if (slot.idle) {
-        // A worker waiting for work works on nothing, whatever a unit of work that ended by
-        // an exception (lease lost, rolled back) left in `current` (runtime_status).
-        slot.current[0] = '\0';
-    }
-    LWLockRelease(shared.lock);
+    shared_state().report_state(my_slot(), state, GetCurrentTimestamp());
 }
 
 void count_items(std::size_t count) {
-    SharedState& shared = shared_state();
-    LWLockAcquire(shared.lock, LW_EXCLUSIVE);
-    my_slot().items_processed += count;
-    LWLockRelease(shared.lock);
+    shared_state().count_items(my_slot(), count);
 }
 
 void record_error(const char* message) {
-    SharedState& shared = shared_state();
-    LWLockAcquire(shared.lock, LW_EXCLUSIVE);
-    std::snprintf(my_slot().last_error, sizeof(my_slot().last_error), "%s", message);
-    LWLockRelease(shared.lock);
+    shared_state().record_error(my_slot(), message);
 }
 
 // Every warning duroxide's own code in the worker writes to the server log (a turn or an
@@ -89,7 +72,8 @@ void record_error(const char* message) {
 // runtime_status.last_error: the give-back paths log and go on, so without this the view
 // would show no error at all. Trace lines of user code (trace_log.cpp) and warnings of SQL
 // activities are not errors of the worker and are left out. Runs inside ereport: it only
-// copies the message, and not while this process holds the shared lock.
+// copies the message, and not while this process holds the shared lock (taking it again
+// would wait for itself).
 emit_log_hook_type previous_emit_log_hook = nullptr;
 
 // PostgreSQL keeps only the base name of the source file that raised a message: duroxide's
@@ -107,7 +91,7 @@ void keep_last_warning(ErrorData* edata) {
         previous_emit_log_hook(edata);
     }
     if (edata->elevel < WARNING || edata->message == nullptr || me.slot_index < 0 ||
-        !raised_by_duroxide(edata->filename) || LWLockHeldByMe(shared_state().lock)) {
+        !raised_by_duroxide(edata->filename) || shared_state().lock_held_by_me()) {
         return;
     }
     record_error(edata->message);
@@ -115,20 +99,7 @@ void keep_last_warning(ErrorData* edata) {
 
 // Clears the slot's process fields when the process exits, however it exits.
 void forget_process(int, Datum) {
-    SharedState& shared = shared_state();
-    LWLockAcquire(shared.lock, LW_EXCLUSIVE);
-    WorkerSlot& slot = my_slot();
-    if (slot.pid == MyProcPid) {
-        slot.pid = 0;
-        slot.lease_owner = 0;
-        slot.latch = nullptr;
-        slot.idle = false;
-        slot.sessions = 0;
-        slot.current[0] = '\0';
-        slot.current_owner = InvalidOid;
-        slot.tag_filter[0] = '\0';
-    }
-    LWLockRelease(shared.lock);
+    shared_state().release_slot(my_slot(), MyProcPid);
 }
 
 // The extension as the catalog of this database has it: absent, or at some version.
@@ -149,18 +120,7 @@ std::optional<std::string> installed_version() {
 
 // The extension is gone from this database: tell the launcher and exit for good.
 [[noreturn]] void leave_database(bool was_probe) {
-    SharedState& shared = shared_state();
-    LWLockAcquire(shared.lock, LW_EXCLUSIVE);
-    DatabaseEntry& entry = shared.databases[me.database_index];
-    if (entry.database == me.database) {
-        entry.state = was_probe && entry.state == DatabaseState::Probing ? DatabaseState::Free
-                                                                         : DatabaseState::Stopping;
-    }
-    Latch* launcher = shared.launcher_latch;
-    LWLockRelease(shared.lock);
-    if (launcher != nullptr) {
-        SetLatch(launcher);
-    }
+    shared_state().mark_database_left(me.database_index, me.database, was_probe);
     pg::call([] { proc_exit(0); });
     pg_unreachable();
 }
@@ -176,11 +136,7 @@ bool wait_for_work(long timeout_ms) {
 
 // DROP EXTENSION marks the database Stopping in shared memory when it commits.
 bool database_stopping() {
-    SharedState& shared = shared_state();
-    LWLockAcquire(shared.lock, LW_SHARED);
-    const bool stopping = shared.databases[me.database_index].state == DatabaseState::Stopping;
-    LWLockRelease(shared.lock);
-    return stopping;
+    return shared_state().database_stopping(me.database_index);
 }
 
 // The library serves only the schema of its own version: after a package upgrade the workers
@@ -220,11 +176,9 @@ void run_worker(Datum argument) {
     me.role = me.slot_index < kMaxDispatchers ? WorkerRole::Dispatcher : WorkerRole::Activity;
     me.index = me.role == WorkerRole::Dispatcher ? me.slot_index : me.slot_index - kMaxDispatchers;
 
-    SharedState& shared = shared_state();
-    LWLockAcquire(shared.lock, LW_SHARED);
-    me.database = shared.databases[me.database_index].database;
-    const bool probing = shared.databases[me.database_index].state == DatabaseState::Probing;
-    LWLockRelease(shared.lock);
+    const SharedState::Assignment assigned = shared_state().assignment(me.database_index);
+    me.database = assigned.database;
+    const bool probing = assigned.probing;
 
     pg::call([] {
         pqsignal(SIGHUP, SignalHandlerForConfigReload);
@@ -248,14 +202,7 @@ void run_worker(Datum argument) {
             throw std::runtime_error("no random source for the worker's lease owner id");
         }
     }
-    LWLockAcquire(shared.lock, LW_EXCLUSIVE);
-    WorkerSlot& slot = my_slot();
-    slot.pid = MyProcPid;
-    slot.lease_owner = lease_owner;
-    slot.latch = MyLatch;
-    slot.role = me.role;
-    slot.index = me.index;
-    LWLockRelease(shared.lock);
+    shared_state().claim_slot(my_slot(), MyProcPid, lease_owner, MyLatch, me.role, me.index);
     set_state("starting");
 
     if (!installed_version()) {
@@ -269,16 +216,7 @@ void run_worker(Datum argument) {
         });
         leave_database(probing);
     }
-    LWLockAcquire(shared.lock, LW_EXCLUSIVE);
-    DatabaseEntry& entry = shared.databases[me.database_index];
-    if (entry.state == DatabaseState::Probing) {
-        entry.state = DatabaseState::Active; // found by the startup probe
-    }
-    Latch* launcher = shared.launcher_latch;
-    LWLockRelease(shared.lock);
-    if (launcher != nullptr) {
-        SetLatch(launcher);
-    }
+    shared_state().mark_database_found(me.database_index);
     await_current_schema();
 
     Handlers handlers;
@@ -354,46 +292,29 @@ int64 my_lease_owner() {
     return lease_owner;
 }
 
-void report_current_work(const std::string& work, std::optional<Oid> owner) {
-    SharedState& shared = shared_state();
-    LWLockAcquire(shared.lock, LW_EXCLUSIVE);
-    std::snprintf(my_slot().current, sizeof(my_slot().current), "%s", work.c_str());
-    my_slot().current_owner = owner.value_or(InvalidOid);
-    LWLockRelease(shared.lock);
+void report_current_work(std::string_view work, std::optional<Oid> owner) {
+    shared_state().report_current_work(my_slot(), work, owner.value_or(InvalidOid));
 }
 
 void report_sessions_owned(int sessions) {
-    SharedState& shared = shared_state();
-    LWLockAcquire(shared.lock, LW_EXCLUSIVE);
-    my_slot().sessions = sessions;
-    LWLockRelease(shared.lock);
+    shared_state().report_sessions(my_slot(), sessions);
 }
 
-void report_session_owner(const std::string& owner_id) {
-    SharedState& shared = shared_state();
-    LWLockAcquire(shared.lock, LW_EXCLUSIVE);
-    std::snprintf(my_slot().session_owner, sizeof(my_slot().session_owner), "%s", owner_id.c_str());
-    LWLockRelease(shared.lock);
+void report_session_owner(std::string_view owner_id) {
+    shared_state().report_session_owner(my_slot(), owner_id);
 }
 
-void report_tag_filter(const std::string& filter) {
+void report_tag_filter(std::string_view filter) {
     static std::string reported;
     if (filter == reported) {
         return;
     }
-    SharedState& shared = shared_state();
-    LWLockAcquire(shared.lock, LW_EXCLUSIVE);
-    std::snprintf(my_slot().tag_filter, sizeof(my_slot().tag_filter), "%s", filter.c_str());
-    LWLockRelease(shared.lock);
+    shared_state().report_tag_filter(my_slot(), filter);
     reported = filter;
 }
 
 uint64 session_releases_seen_by_database() {
-    SharedState& shared = shared_state();
-    LWLockAcquire(shared.lock, LW_SHARED);
-    const uint64 releases = shared.databases[me.database_index].session_releases;
-    LWLockRelease(shared.lock);
-    return releases;
+    return shared_state().session_releases(me.database_index);
 }
 
 } // namespace duroxide::runtime

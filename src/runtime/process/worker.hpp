@@ -4,7 +4,7 @@
 #include "runtime/process/shared_state.hpp"
 
 #include <optional>
-#include <string>
+#include <string_view>
 
 namespace duroxide::runtime {
 
@@ -21,12 +21,12 @@ int64 my_lease_owner();
 // number of sessions it owns.
 // `owner`: the role owning the instance the work belongs to (InvalidOid: none or unknown);
 // runtime_status shows the work only to roles that may access that instance.
-void report_current_work(const std::string& work, std::optional<Oid> owner = std::nullopt);
+void report_current_work(std::string_view work, std::optional<Oid> owner = std::nullopt);
 void report_sessions_owned(int sessions);
 // Publishes the slot's session owner id (its sessions are its own while it lives).
-void report_session_owner(const std::string& owner_id);
+void report_session_owner(std::string_view owner_id);
 // Publishes the tag filter this activity worker fetches with (written only when it changes).
-void report_tag_filter(const std::string& filter);
+void report_tag_filter(std::string_view filter);
 // The count of SQL session releases committed in this worker's database.
 uint64 session_releases_seen_by_database();
 

@@ -6,7 +6,7 @@ namespace duroxide::runtime::metrics {
 
 namespace {
 SharedMetrics& shared_metrics() {
-    return shared_state().metrics;
+    return shared_state().metrics();
 }
 } // namespace
 

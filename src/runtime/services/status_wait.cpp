@@ -13,46 +13,24 @@ namespace duroxide::runtime {
 
 namespace {
 
-uint64 count_locked(SharedState& shared) {
-    const DatabaseEntry* entry = find_database(MyDatabaseId);
-    return entry != nullptr ? entry->status_changes : 0;
-}
-
 // A waiter slot held for the duration of one sleep; released however the sleep ends.
 class WaiterRegistration {
 public:
-    explicit WaiterRegistration(uint64 seen) {
-        SharedState& shared = shared_state();
-        LWLockAcquire(shared.lock, LW_EXCLUSIVE);
-        changed_ = count_locked(shared) != seen;
-        for (StatusWaiter& waiter : shared.status_waiters) {
-            if (!changed_ && waiter.database == InvalidOid) {
-                waiter.database = MyDatabaseId;
-                waiter.latch = MyLatch;
-                slot_ = &waiter;
-                break;
-            }
-        }
-        LWLockRelease(shared.lock);
-    }
+    explicit WaiterRegistration(uint64 seen)
+        : ticket_(shared_state().add_status_waiter(MyDatabaseId, seen, MyLatch)) {}
     ~WaiterRegistration() {
-        if (slot_ != nullptr) {
-            SharedState& shared = shared_state();
-            LWLockAcquire(shared.lock, LW_EXCLUSIVE);
-            slot_->database = InvalidOid;
-            slot_->latch = nullptr;
-            LWLockRelease(shared.lock);
+        if (ticket_.slot >= 0) {
+            shared_state().remove_status_waiter(ticket_.slot);
         }
     }
     WaiterRegistration(const WaiterRegistration&) = delete;
     WaiterRegistration& operator=(const WaiterRegistration&) = delete;
 
-    bool changed() const { return changed_; }
-    bool registered() const { return slot_ != nullptr; }
+    bool changed() const { return ticket_.changed; }
+    bool registered() const { return ticket_.slot >= 0; }
 
 private:
-    StatusWaiter* slot_ = nullptr;
-    bool changed_ = false;
+    StatusWaiterTicket ticket_;
 };
 
 constexpr long kUnregisteredPollMs = 10; // all waiter slots taken: poll instead
@@ -60,11 +38,7 @@ constexpr long kUnregisteredPollMs = 10; // all waiter slots taken: poll instead
 } // namespace
 
 uint64 status_change_count() {
-    SharedState& shared = shared_state();
-    LWLockAcquire(shared.lock, LW_SHARED);
-    const uint64 count = count_locked(shared);
-    LWLockRelease(shared.lock);
-    return count;
+    return shared_state().status_change_count(MyDatabaseId);
 }
 
 void await_status_change(uint64 seen, long timeout_ms) {

@@ -169,16 +169,17 @@ void await_current_schema() {
     }
 }
 
-void run_worker(Datum argument) {
+// Step 1: the process takes its slot. Reads which database entry and slot the launcher chose
+// (bgw_main_arg), connects to that database, and publishes its pid, lease owner id and latch.
+// Returns whether it was started as the launcher's probe of the database.
+bool attach(Datum argument) {
     const int packed = DatumGetInt32(argument);
     me.database_index = packed / 1024;
     me.slot_index = packed % 1024;
     me.role = me.slot_index < kMaxDispatchers ? WorkerRole::Dispatcher : WorkerRole::Activity;
     me.index = me.role == WorkerRole::Dispatcher ? me.slot_index : me.slot_index - kMaxDispatchers;
-
     const SharedState::Assignment assigned = shared_state().assignment(me.database_index);
     me.database = assigned.database;
-    const bool probing = assigned.probing;
 
     pg::call([] {
         pqsignal(SIGHUP, SignalHandlerForConfigReload);
@@ -204,7 +205,13 @@ void run_worker(Datum argument) {
     }
     shared_state().claim_slot(my_slot(), MyProcPid, lease_owner, MyLatch, me.role, me.index);
     set_state("starting");
+    return assigned.probing;
+}
 
+// Step 2: whether this database is to be served at all. Leaves (and exits) when the extension
+// is absent or duroxide.run_workers is off here; otherwise tells the launcher the database is
+// active (a probe's finding).
+void confirm_database_served(bool probing) {
     if (!installed_version()) {
         leave_database(probing);
     }
@@ -217,57 +224,59 @@ void run_worker(Datum argument) {
         leave_database(probing);
     }
     shared_state().mark_database_found(me.database_index);
-    await_current_schema();
+}
 
-    Handlers handlers;
-    core::StackPool stacks(static_cast<std::size_t>(settings.fiber_stack_kb) * 1024);
-    // Declared after the stack pool: resident fibers give their stacks back to it.
-    core::ResidentCache resident(static_cast<std::size_t>(settings.resident_cache_size));
-    std::optional<SessionKeeper> sessions;
-    if (me.role == WorkerRole::Activity) {
-        sessions.emplace(me.database, me.index);
+// Step 4: the main loop. Runs units of work (orchestration turns or activities, by role) until
+// one finds nothing, sleeps until woken or the next piece of work is due, and looks again;
+// after a drop was announced, and at each safety-net poll, checks that the schema is still
+// there (and leaves when it is not). Holds what lives as long as the process: the handlers,
+// the fiber stacks, the resident executions, and the sessions or retention it keeps.
+class WorkLoop {
+public:
+    WorkLoop()
+        : stacks_(static_cast<std::size_t>(settings.fiber_stack_kb) * 1024),
+          resident_(static_cast<std::size_t>(settings.resident_cache_size)) {
+        if (me.role == WorkerRole::Activity) {
+            sessions_.emplace(me.database, me.index);
+        }
+        if (me.role == WorkerRole::Dispatcher && me.index == 0) {
+            retention_.emplace();
+        }
     }
-    std::optional<RetentionKeeper> retention;
-    if (me.role == WorkerRole::Dispatcher && me.index == 0) {
-        retention.emplace();
+
+    [[noreturn]] void run() {
+        for (;;) {
+            const long timeout_ms = run_until_idle();
+            const bool woken = wait_for_work(timeout_ms);
+            // The catalog is asked only when a drop was announced, and at each safety-net poll
+            // (for drops the utility hook cannot see, such as DROP SCHEMA ... CASCADE).
+            if (database_stopping() || !woken) {
+                await_current_schema();
+            }
+        }
     }
-    bool gate_closed_reported = false;
-    for (;;) {
+
+private:
+    // Runs units of work until one finds nothing; returns how long the worker may sleep.
+    long run_until_idle() {
         long timeout_ms = settings.poll_interval_ms;
         try {
             for (;;) {
-                if (sessions) {
-                    sessions->maintain();
-                }
-                WorkOutcome outcome = me.role == WorkerRole::Dispatcher
-                                          ? run_orchestration_turns(handlers, stacks, resident)
-                                          : run_activities(handlers, *sessions);
+                const WorkOutcome outcome = run_unit();
                 if (outcome.processed == 0) {
-                    if (outcome.next_work_in_ms) {
-                        timeout_ms = std::clamp<long>(*outcome.next_work_in_ms, 1, timeout_ms);
-                    }
-                    if (const auto upkeep = sessions ? sessions->ms_until_due() : std::nullopt) {
-                        timeout_ms = std::clamp<long>(*upkeep, 1, timeout_ms);
-                    }
-                    if (retention) {
-                        // Only when there are no turns to run: retention is off the hot path.
-                        retention->maintain();
-                        if (const auto due = retention->ms_until_due()) {
-                            timeout_ms = std::clamp<long>(*due, 1, timeout_ms);
-                        }
-                    }
-                    break;
+                    prepare_to_sleep(outcome, timeout_ms);
+                    return timeout_ms;
                 }
                 count_items(outcome.processed);
-                gate_closed_reported = false;
+                gate_closed_reported_ = false;
             }
-        } catch (const ExtensionGateClosed& e) {
+        } catch (const ExtensionGateClosed&) {
             // Said once per drop: the worker waits for it to commit (and leaves) or roll back.
-            if (!gate_closed_reported) {
+            if (!gate_closed_reported_) {
                 pg::call([] {
                     ereport(LOG, (errmsg("duroxide worker: DROP EXTENSION in progress: waiting")));
                 });
-                gate_closed_reported = true;
+                gate_closed_reported_ = true;
             }
             set_state("awaiting DROP EXTENSION");
             timeout_ms = std::min<long>(timeout_ms, kGateClosedPollMs);
@@ -277,13 +286,55 @@ void run_worker(Datum argument) {
             const std::string message = std::string("duroxide worker: ") + e.what();
             pg::call([&message] { ereport(WARNING, (errmsg_internal("%s", message.c_str()))); });
         }
-        const bool woken = wait_for_work(timeout_ms);
-        // The catalog is asked only when a drop was announced, and at each safety-net poll
-        // (for drops the utility hook cannot see, such as DROP SCHEMA ... CASCADE).
-        if (database_stopping() || !woken) {
-            await_current_schema();
+        return timeout_ms;
+    }
+
+    // One unit of work of this process's role (the loops: runtime/orchestration/dispatch).
+    WorkOutcome run_unit() {
+        if (sessions_) {
+            sessions_->maintain();
+        }
+        return me.role == WorkerRole::Dispatcher
+                   ? run_orchestration_turns(handlers_, stacks_, resident_)
+                   : run_activities(handlers_, *sessions_);
+    }
+
+    // Nothing to do: sleeps no longer than until queued work, session upkeep or retention is
+    // due; retention runs here, off the hot path.
+    void prepare_to_sleep(const WorkOutcome& outcome, long& timeout_ms) {
+        if (outcome.next_work_in_ms) {
+            timeout_ms = std::clamp<long>(*outcome.next_work_in_ms, 1, timeout_ms);
+        }
+        if (const auto upkeep = sessions_ ? sessions_->ms_until_due() : std::nullopt) {
+            timeout_ms = std::clamp<long>(*upkeep, 1, timeout_ms);
+        }
+        if (retention_) {
+            retention_->maintain();
+            if (const auto due = retention_->ms_until_due()) {
+                timeout_ms = std::clamp<long>(*due, 1, timeout_ms);
+            }
         }
     }
+
+    Handlers handlers_;
+    core::StackPool stacks_;
+    // Declared after the stack pool: resident fibers give their stacks back to it.
+    core::ResidentCache resident_;
+    std::optional<SessionKeeper> sessions_;
+    std::optional<RetentionKeeper> retention_;
+    bool gate_closed_reported_ = false;
+};
+
+// A worker process from start to end. It exits by leave_database (extension gone, or the
+// database not served) or by PostgreSQL (SIGTERM from the launcher, postmaster death); its
+// slot is cleared by forget_process either way.
+void run_worker(Datum argument) {
+    const bool probing = attach(argument);
+    confirm_database_served(probing);
+    // Step 3: wait (touching no table) while the schema is older than the library.
+    await_current_schema();
+    WorkLoop loop;
+    loop.run();
 }
 
 } // namespace

@@ -68,7 +68,11 @@ core::TagFilter worker_tag_filter(int worker_index) {
     return own != per_worker.end() ? own->second : common;
 }
 
-void define_gucs() {
+namespace {
+
+// The processes: where the launcher connects, how many workers each database gets, how
+// often idle workers look for missed work.
+void define_process_gucs() {
     DefineCustomStringVariable(
         "duroxide.database", "Database the duroxide launcher connects to.",
         "The launcher reads the list of databases from here; workers run in every database "
@@ -87,6 +91,10 @@ void define_gucs() {
         "bounds how long a missed wake-up can delay work.",
         &settings.poll_interval_ms, 1000, 10, 3600 * 1000, PGC_SIGHUP, GUC_UNIT_MS, nullptr,
         nullptr, nullptr);
+}
+
+// Leases and retries: poison, lock timeouts, statement timeouts, the unregistered backoff.
+void define_lease_gucs() {
     DefineCustomIntVariable(
         "duroxide.max_attempts", "Fetch attempts after which a message is treated as poison.",
         nullptr, &settings.max_attempts, 10, 1, 1000, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
@@ -120,6 +128,11 @@ void define_gucs() {
         "after duroxide.max_attempts the work fails as poison.",
         &settings.unregistered_backoff_ms, 1000, 1, 60000, PGC_SIGHUP, GUC_UNIT_MS, nullptr,
         nullptr, nullptr);
+}
+
+// Batches and memory: what a worker takes at once, resident executions, fiber stacks,
+// payload sizes.
+void define_capacity_gucs() {
     DefineCustomIntVariable(
         "duroxide.dispatch_batch", "Instances a dispatcher fetches, runs and records at once.",
         "Their turns are recorded in one transaction, so one commit serves them all; 1 gives one "
@@ -155,6 +168,11 @@ void define_gucs() {
                             "written.",
                             &settings.max_payload_kb, 3072, 1, 1024 * 1024, PGC_SUSET, GUC_UNIT_KB,
                             nullptr, nullptr, nullptr);
+}
+
+// What the server trusts: plugin directories and the hosts http steps may call (superuser
+// only).
+void define_trust_gucs() {
     DefineCustomStringVariable(
         "duroxide.plugin_directories",
         "Absolute directories, besides $libdir, from which plugins may be loaded.",
@@ -168,6 +186,10 @@ void define_gucs() {
         "a request to any other host is refused before it connects, and redirects are not "
         "followed.",
         &settings.http_allowed_hosts, "", PGC_SUSET, GUC_SUPERUSER_ONLY, nullptr, nullptr, nullptr);
+}
+
+// Sessions: owner ids, leases, idle and cleanup intervals, limits.
+void define_session_gucs() {
     DefineCustomStringVariable(
         "duroxide.worker_node_id", "Prefix of the activity workers' session owner ids.",
         "An activity worker's owner id is <node id>/<database oid>/<worker index>: stable across "
@@ -200,6 +222,11 @@ void define_gucs() {
         "duroxide.max_open_sessions", "Explicit sessions one orchestration may have open at once.",
         "Opening one more (OrchestrationContext::open_session) fails the orchestration.",
         &settings.max_open_sessions, 10, 1, 10000, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+}
+
+// What is served and to whom: retention, instance isolation, tag filters, whether a database
+// is served, the cancellation grace period.
+void define_serving_gucs() {
     DefineCustomIntVariable(
         "duroxide.retention_period", "How long finished instances are kept; 0 keeps them.",
         "When set, dispatcher 0 deletes root instances (with their sub-orchestrations) that "
@@ -241,6 +268,18 @@ void define_gucs() {
         "is dropped either way, and its ctx.sql() writes roll back.",
         &settings.activity_cancellation_grace_period_ms, 10000, 0, 3600 * 1000, PGC_SIGHUP,
         GUC_UNIT_MS, nullptr, nullptr, nullptr);
+}
+
+} // namespace
+
+// Defined in this order (one function per topic); the prefix is reserved last.
+void define_gucs() {
+    define_process_gucs();
+    define_lease_gucs();
+    define_capacity_gucs();
+    define_trust_gucs();
+    define_session_gucs();
+    define_serving_gucs();
     MarkGUCPrefixReserved("duroxide");
 }
 

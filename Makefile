@@ -16,15 +16,24 @@ LAYERS      = src/core src/pg src/store src/runtime src/sql_api
 SRCS       := $(sort $(shell find $(LAYERS) -name '*.cpp' 2>/dev/null))
 OBJS        = $(SRCS:.cpp=.o)
 
-# The install script of the current version (duroxide.control's default_version) is assembled
-# from sql/install/*.sql (one piece per layer, applied in name order). Released versions' full
-# scripts and every upgrade script are committed as they are (sql/README.md).
+# The current version's scripts (duroxide.control's default_version) are built (sql/README.md):
+#   install  duroxide--<current>.sql          = sql/install/*.sql (tables, indexes, roles, schemas)
+#                                              + sql/objects/*.sql + sql/activate.sql
+#   upgrade  duroxide--<old>--<current>.sql   = sql/upgrade/<old>--<current>.sql (DDL on tables,
+#                                              DROPs) + sql/objects/*.sql
+#                                              + sql/upgrade/<old>--<current>.post.sql (if any)
+# sql/objects/*.sql holds every function, view, trigger, comment and grant, each written once as
+# CREATE OR REPLACE, so that the same text installs and upgrades. Released versions' install
+# scripts and upgrades between released versions are committed as they shipped.
 CURRENT_VERSION := $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" duroxide.control)
-DATA_built  = sql/duroxide--$(CURRENT_VERSION).sql
+INSTALL_PIECES = $(sort $(wildcard sql/install/*.sql))
+OBJECT_PIECES  = $(sort $(wildcard sql/objects/*.sql))
+UPGRADE_PARTS  = $(wildcard sql/upgrade/*--$(CURRENT_VERSION).sql)
+DATA_built  = sql/duroxide--$(CURRENT_VERSION).sql \
+              $(patsubst sql/upgrade/%.sql,sql/duroxide--%.sql,$(UPGRADE_PARTS))
 DATA        = $(filter-out $(DATA_built),$(wildcard sql/duroxide--*.sql))
 # The postgres_exporter queries of the duroxide series (docs/operations.md, "Prometheus").
 DATA       += prometheus/duroxide_exporter_queries.yaml
-INSTALL_PIECES = $(sort $(wildcard sql/install/*.sql))
 HEADERS_duroxide = $(wildcard include/duroxide/*.hpp)
 
 PGXS       := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
@@ -50,8 +59,14 @@ override with_llvm = no
 
 include $(PGXS)
 
-sql/duroxide--$(CURRENT_VERSION).sql: $(INSTALL_PIECES)
-	cat $^ > $@
+# The folders are prerequisites too, so that removing a piece rebuilds the scripts.
+sql/duroxide--$(CURRENT_VERSION).sql: $(INSTALL_PIECES) $(OBJECT_PIECES) sql/activate.sql \
+                                      sql/install sql/objects
+	cat $(filter %.sql,$^) > $@
+
+sql/duroxide--%--$(CURRENT_VERSION).sql: sql/upgrade/%--$(CURRENT_VERSION).sql $(OBJECT_PIECES) \
+                                         $(wildcard sql/upgrade/*.post.sql) sql/objects
+	cat $< $(OBJECT_PIECES) $(wildcard sql/upgrade/$*--$(CURRENT_VERSION).post.sql) > $@
 
 # Header edits rebuild what includes them.
 -include $(OBJS:.o=.d)

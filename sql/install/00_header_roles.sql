@@ -1,4 +1,5 @@
--- duroxide install script, part 00 (the Makefile builds sql/duroxide--<version>.sql from these).
+-- duroxide install script, part 00 (the Makefile builds sql/duroxide--<version>.sql from
+-- sql/install/*.sql, then sql/objects/*.sql, then sql/activate.sql; sql/README.md).
 -- Header, roles and schemas. Objects live in schema duroxide (created by CREATE EXTENSION
 -- from the control file); internal helpers live in duroxide_internal. PUBLIC gets nothing.
 \echo Use "CREATE EXTENSION duroxide" to load this file. \quit
@@ -45,11 +46,4 @@ BEGIN
 END
 $roles$;
 
-REVOKE ALL ON SCHEMA duroxide FROM PUBLIC;
-GRANT USAGE ON SCHEMA duroxide TO duroxide_admin, duroxide_user;
-
 CREATE SCHEMA duroxide_internal;
-REVOKE ALL ON SCHEMA duroxide_internal FROM PUBLIC;
-GRANT USAGE ON SCHEMA duroxide_internal TO duroxide_admin;
-COMMENT ON SCHEMA duroxide_internal IS
-    'duroxide internals (self-tests, store operations for the validation suite); not a stable API';

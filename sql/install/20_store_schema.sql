@@ -95,18 +95,3 @@ CREATE INDEX worker_queue_activity ON duroxide.worker_queue (instance_id, execut
 -- Fetches of workers with a tag filter (tagged activities are few: untagged rows are left out),
 -- in the fetch's (visible_at, id) order.
 CREATE INDEX worker_queue_tag ON duroxide.worker_queue (tag, visible_at, id) WHERE tag IS NOT NULL;
-
--- Whether `owner` is the owner id of a live duroxide worker of this database.
-CREATE FUNCTION duroxide._lock_holder_alive(owner bigint) RETURNS boolean
-    LANGUAGE c STRICT VOLATILE PARALLEL RESTRICTED
-    AS 'MODULE_PATHNAME', 'duroxide_lock_holder_alive';
-COMMENT ON FUNCTION duroxide._lock_holder_alive(bigint) IS
-    'Internal: whether a lease owner id belongs to a live duroxide worker process.';
-
-REVOKE ALL ON duroxide.instances, duroxide.executions, duroxide.history,
-              duroxide.orchestrator_queue, duroxide.worker_queue, duroxide.instance_locks
-    FROM PUBLIC;
-REVOKE ALL ON FUNCTION duroxide._lock_holder_alive(bigint) FROM PUBLIC;
-GRANT SELECT ON duroxide.instances, duroxide.executions, duroxide.history,
-                duroxide.orchestrator_queue, duroxide.worker_queue, duroxide.instance_locks
-    TO duroxide_admin;

@@ -3,40 +3,39 @@
 -- explain_workflow, which renders a definition as indented text or as a Mermaid flowchart.
 -- Builders are pure functions of their arguments; they validate nothing themselves
 -- (define_workflow validates the whole definition).
-
 -- {key: value}, or {} when value is NULL: the optional fields of a node.
-CREATE FUNCTION duroxide._wf_opt(key text, value jsonb) RETURNS jsonb
+CREATE OR REPLACE FUNCTION duroxide._wf_opt(key text, value jsonb) RETURNS jsonb
     LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
     RETURN CASE WHEN value IS NULL THEN '{}'::jsonb ELSE jsonb_build_object(key, value) END;
 COMMENT ON FUNCTION duroxide._wf_opt(text, jsonb) IS
     'Internal: {key: value}, or {} when value is NULL (the optional fields of a builder''s node).';
 
 -- An interval as whole milliseconds (how a definition may give any interval).
-CREATE FUNCTION duroxide._wf_ms(value interval) RETURNS jsonb
+CREATE OR REPLACE FUNCTION duroxide._wf_ms(value interval) RETURNS jsonb
     LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
     RETURN to_jsonb(round(extract(epoch FROM value) * 1000)::bigint);
 COMMENT ON FUNCTION duroxide._wf_ms(interval) IS
     'Internal: an interval as a JSON number of milliseconds (NULL stays NULL).';
 
-CREATE FUNCTION duroxide.wf_as(node jsonb, name text) RETURNS jsonb
+CREATE OR REPLACE FUNCTION duroxide.wf_as(node jsonb, name text) RETURNS jsonb
     LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
     RETURN node || duroxide._wf_opt('as', to_jsonb(name));
 COMMENT ON FUNCTION duroxide.wf_as(jsonb, text) IS
     'Workflow builder: the node with its result kept as $steps.<name> (the "as" field).';
 
-CREATE FUNCTION duroxide.wf_expr(expression text) RETURNS jsonb
+CREATE OR REPLACE FUNCTION duroxide.wf_expr(expression text) RETURNS jsonb
     LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
     RETURN jsonb_build_object('$expr', expression);
 COMMENT ON FUNCTION duroxide.wf_expr(text) IS
     'Workflow builder: {"$expr": expression}, a value template evaluated as an expression.';
 
-CREATE FUNCTION duroxide.wf_seq(VARIADIC steps jsonb[]) RETURNS jsonb
+CREATE OR REPLACE FUNCTION duroxide.wf_seq(VARIADIC steps jsonb[]) RETURNS jsonb
     LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
     RETURN jsonb_build_object('kind', 'seq', 'steps', to_jsonb(steps));
 COMMENT ON FUNCTION duroxide.wf_seq(jsonb[]) IS
     'Workflow builder: a seq node running the steps in order.';
 
-CREATE FUNCTION duroxide.wf_sql(query text, params jsonb DEFAULT NULL, name text DEFAULT NULL,
+CREATE OR REPLACE FUNCTION duroxide.wf_sql(query text, params jsonb DEFAULT NULL, name text DEFAULT NULL,
                                 tag text DEFAULT NULL) RETURNS jsonb
     LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
     RETURN jsonb_build_object('kind', 'sql', 'query', query)
@@ -46,7 +45,7 @@ COMMENT ON FUNCTION duroxide.wf_sql(text, jsonb, text, text) IS
     'Workflow builder: a sql node (statement with $1..$n bound from the params templates, an '
     'array), its result kept as $steps.<name> when name is given.';
 
-CREATE FUNCTION duroxide.wf_retry(max_attempts integer, backoff text DEFAULT NULL,
+CREATE OR REPLACE FUNCTION duroxide.wf_retry(max_attempts integer, backoff text DEFAULT NULL,
                                   delay interval DEFAULT NULL, max_delay interval DEFAULT NULL,
                                   multiplier double precision DEFAULT NULL,
                                   timeout interval DEFAULT NULL) RETURNS jsonb
@@ -61,7 +60,7 @@ COMMENT ON FUNCTION duroxide.wf_retry(integer, text, interval, interval, double 
     'Workflow builder: the retry policy of an activity node (backoff none, fixed, linear or '
     'exponential).';
 
-CREATE FUNCTION duroxide.wf_activity(activity text, input jsonb DEFAULT NULL,
+CREATE OR REPLACE FUNCTION duroxide.wf_activity(activity text, input jsonb DEFAULT NULL,
                                      name text DEFAULT NULL, retry jsonb DEFAULT NULL,
                                      timeout interval DEFAULT NULL, tag text DEFAULT NULL,
                                      session jsonb DEFAULT NULL) RETURNS jsonb
@@ -75,19 +74,19 @@ COMMENT ON FUNCTION duroxide.wf_activity(text, jsonb, text, jsonb, interval, tex
     'Workflow builder: an activity node calling a registered activity with the input template; '
     'retry from duroxide.wf_retry, timeout per attempt.';
 
-CREATE FUNCTION duroxide.wf_parallel(VARIADIC branches jsonb[]) RETURNS jsonb
+CREATE OR REPLACE FUNCTION duroxide.wf_parallel(VARIADIC branches jsonb[]) RETURNS jsonb
     LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
     RETURN jsonb_build_object('kind', 'parallel', 'branches', to_jsonb(branches));
 COMMENT ON FUNCTION duroxide.wf_parallel(jsonb[]) IS
     'Workflow builder: a parallel node (all branches at once, an array of their results).';
 
-CREATE FUNCTION duroxide.wf_race(VARIADIC branches jsonb[]) RETURNS jsonb
+CREATE OR REPLACE FUNCTION duroxide.wf_race(VARIADIC branches jsonb[]) RETURNS jsonb
     LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
     RETURN jsonb_build_object('kind', 'race', 'branches', to_jsonb(branches));
 COMMENT ON FUNCTION duroxide.wf_race(jsonb[]) IS
     'Workflow builder: a race node (the first branch to finish wins, the others are cancelled).';
 
-CREATE FUNCTION duroxide.wf_if(condition text, then_node jsonb, else_node jsonb DEFAULT NULL)
+CREATE OR REPLACE FUNCTION duroxide.wf_if(condition text, then_node jsonb, else_node jsonb DEFAULT NULL)
     RETURNS jsonb
     LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
     RETURN jsonb_build_object('kind', 'if', 'condition', condition, 'then', then_node)
@@ -95,13 +94,13 @@ CREATE FUNCTION duroxide.wf_if(condition text, then_node jsonb, else_node jsonb 
 COMMENT ON FUNCTION duroxide.wf_if(text, jsonb, jsonb) IS
     'Workflow builder: an if node (condition is an expression).';
 
-CREATE FUNCTION duroxide.wf_case(value jsonb, node jsonb) RETURNS jsonb
+CREATE OR REPLACE FUNCTION duroxide.wf_case(value jsonb, node jsonb) RETURNS jsonb
     LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
     RETURN jsonb_build_object('when', value, 'do', node);
 COMMENT ON FUNCTION duroxide.wf_case(jsonb, jsonb) IS
     'Workflow builder: one case of duroxide.wf_switch (run node when the value equals value).';
 
-CREATE FUNCTION duroxide.wf_switch(value text, default_node jsonb, VARIADIC cases jsonb[])
+CREATE OR REPLACE FUNCTION duroxide.wf_switch(value text, default_node jsonb, VARIADIC cases jsonb[])
     RETURNS jsonb
     LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
     RETURN jsonb_build_object('kind', 'switch', 'value', value, 'cases', to_jsonb(cases))
@@ -110,7 +109,7 @@ COMMENT ON FUNCTION duroxide.wf_switch(text, jsonb, jsonb[]) IS
     'Workflow builder: a switch node over the expression value, cases from duroxide.wf_case, '
     'default_node (may be NULL) when none matches.';
 
-CREATE FUNCTION duroxide.wf_foreach(items text, body jsonb, max_in_flight integer DEFAULT NULL)
+CREATE OR REPLACE FUNCTION duroxide.wf_foreach(items text, body jsonb, max_in_flight integer DEFAULT NULL)
     RETURNS jsonb
     LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
     RETURN jsonb_build_object('kind', 'foreach', 'items', items, 'body', body)
@@ -119,7 +118,7 @@ COMMENT ON FUNCTION duroxide.wf_foreach(text, jsonb, integer) IS
     'Workflow builder: a foreach node running body for each element ($item, $index) of the '
     'array expression items, at most max_in_flight at once.';
 
-CREATE FUNCTION duroxide.wf_loop(body jsonb, while_condition text DEFAULT NULL,
+CREATE OR REPLACE FUNCTION duroxide.wf_loop(body jsonb, while_condition text DEFAULT NULL,
                                  max_iterations bigint DEFAULT NULL,
                                  continue_as_new_every bigint DEFAULT NULL) RETURNS jsonb
     LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
@@ -130,13 +129,13 @@ CREATE FUNCTION duroxide.wf_loop(body jsonb, while_condition text DEFAULT NULL,
 COMMENT ON FUNCTION duroxide.wf_loop(jsonb, text, bigint, bigint) IS
     'Workflow builder: a loop node (while_condition checked before each iteration).';
 
-CREATE FUNCTION duroxide.wf_sleep(duration interval) RETURNS jsonb
+CREATE OR REPLACE FUNCTION duroxide.wf_sleep(duration interval) RETURNS jsonb
     LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
     RETURN jsonb_build_object('kind', 'sleep', 'duration', duroxide._wf_ms(duration));
 COMMENT ON FUNCTION duroxide.wf_sleep(interval) IS
     'Workflow builder: a sleep node (a durable timer; the interval in milliseconds).';
 
-CREATE FUNCTION duroxide.wf_wait_event(event text, timeout interval DEFAULT NULL,
+CREATE OR REPLACE FUNCTION duroxide.wf_wait_event(event text, timeout interval DEFAULT NULL,
                                        name text DEFAULT NULL) RETURNS jsonb
     LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
     RETURN jsonb_build_object('kind', 'wait_event', 'event', event)
@@ -145,7 +144,7 @@ CREATE FUNCTION duroxide.wf_wait_event(event text, timeout interval DEFAULT NULL
 COMMENT ON FUNCTION duroxide.wf_wait_event(text, interval, text) IS
     'Workflow builder: a wait_event node (the named external event, optionally with a timeout).';
 
-CREATE FUNCTION duroxide.wf_dequeue(queue text, timeout interval DEFAULT NULL,
+CREATE OR REPLACE FUNCTION duroxide.wf_dequeue(queue text, timeout interval DEFAULT NULL,
                                     name text DEFAULT NULL) RETURNS jsonb
     LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
     RETURN jsonb_build_object('kind', 'dequeue', 'queue', queue)
@@ -154,7 +153,7 @@ CREATE FUNCTION duroxide.wf_dequeue(queue text, timeout interval DEFAULT NULL,
 COMMENT ON FUNCTION duroxide.wf_dequeue(text, interval, text) IS
     'Workflow builder: a dequeue node (the next message of the instance''s queue).';
 
-CREATE FUNCTION duroxide.wf_sub_workflow(workflow text, input jsonb DEFAULT NULL,
+CREATE OR REPLACE FUNCTION duroxide.wf_sub_workflow(workflow text, input jsonb DEFAULT NULL,
                                          version text DEFAULT NULL, name text DEFAULT NULL)
     RETURNS jsonb
     LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
@@ -164,31 +163,31 @@ CREATE FUNCTION duroxide.wf_sub_workflow(workflow text, input jsonb DEFAULT NULL
 COMMENT ON FUNCTION duroxide.wf_sub_workflow(text, jsonb, text, text) IS
     'Workflow builder: a sub_workflow node (a child instance of a defined workflow).';
 
-CREATE FUNCTION duroxide.wf_set_status(value jsonb) RETURNS jsonb
+CREATE OR REPLACE FUNCTION duroxide.wf_set_status(value jsonb) RETURNS jsonb
     LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
     RETURN jsonb_build_object('kind', 'set_status', 'value', value);
 COMMENT ON FUNCTION duroxide.wf_set_status(jsonb) IS
     'Workflow builder: a set_status node (value is a template; a JSON string is the status text).';
 
-CREATE FUNCTION duroxide.wf_kv_set(key text, value jsonb) RETURNS jsonb
+CREATE OR REPLACE FUNCTION duroxide.wf_kv_set(key text, value jsonb) RETURNS jsonb
     LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
     RETURN jsonb_build_object('kind', 'kv_set', 'key', key, 'value', value);
 COMMENT ON FUNCTION duroxide.wf_kv_set(text, jsonb) IS
     'Workflow builder: a kv_set node (sets the instance''s key-value entry to the template).';
 
-CREATE FUNCTION duroxide.wf_fail(message jsonb) RETURNS jsonb
+CREATE OR REPLACE FUNCTION duroxide.wf_fail(message jsonb) RETURNS jsonb
     LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
     RETURN jsonb_build_object('kind', 'fail', 'message', message);
 COMMENT ON FUNCTION duroxide.wf_fail(jsonb) IS
     'Workflow builder: a fail node (message is a template).';
 
-CREATE FUNCTION duroxide.wf_return(value jsonb) RETURNS jsonb
+CREATE OR REPLACE FUNCTION duroxide.wf_return(value jsonb) RETURNS jsonb
     LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
     RETURN jsonb_build_object('kind', 'return', 'value', value);
 COMMENT ON FUNCTION duroxide.wf_return(jsonb) IS
     'Workflow builder: a return node (value is a template).';
 
-CREATE FUNCTION duroxide.wf_try(body jsonb, catch_node jsonb DEFAULT NULL,
+CREATE OR REPLACE FUNCTION duroxide.wf_try(body jsonb, catch_node jsonb DEFAULT NULL,
                                 finally_node jsonb DEFAULT NULL) RETURNS jsonb
     LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
     RETURN jsonb_build_object('kind', 'try', 'body', body)
@@ -198,7 +197,7 @@ COMMENT ON FUNCTION duroxide.wf_try(jsonb, jsonb, jsonb) IS
 
 -- One line describing a node (without its children): kind, what it runs or waits for, the name
 -- its result is kept under.
-CREATE FUNCTION duroxide._wf_describe(node jsonb) RETURNS text
+CREATE OR REPLACE FUNCTION duroxide._wf_describe(node jsonb) RETURNS text
     LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
@@ -243,7 +242,7 @@ COMMENT ON FUNCTION duroxide._wf_describe(jsonb) IS
     'Internal: one line describing a workflow node for explain_workflow (its children excluded).';
 
 -- A definition's interval (a number of milliseconds or a text such as "5 s") as text.
-CREATE FUNCTION duroxide._wf_interval_text(value jsonb) RETURNS text
+CREATE OR REPLACE FUNCTION duroxide._wf_interval_text(value jsonb) RETURNS text
     LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
     RETURN CASE WHEN jsonb_typeof(value) <> 'number' THEN value #>> '{}'
                 WHEN (value #>> '{}')::numeric % 86400000 = 0 AND (value #>> '{}')::numeric > 0
@@ -259,7 +258,7 @@ COMMENT ON FUNCTION duroxide._wf_interval_text(jsonb) IS
     'Internal: a workflow interval (milliseconds or text) as text.';
 
 -- The children of a node, each with the label of the edge that leads to it, in order.
-CREATE FUNCTION duroxide._wf_children(node jsonb)
+CREATE OR REPLACE FUNCTION duroxide._wf_children(node jsonb)
     RETURNS TABLE (label text, child jsonb)
     LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
     BEGIN ATOMIC
@@ -290,7 +289,7 @@ COMMENT ON FUNCTION duroxide._wf_children(jsonb) IS
 
 -- The lines of a node and its subtree: indented text, or Mermaid node and edge lines (node ids
 -- follow the path: n, n_1, n_1_2, ...).
-CREATE FUNCTION duroxide._wf_explain(node jsonb, format text, id text, label text, depth integer)
+CREATE OR REPLACE FUNCTION duroxide._wf_explain(node jsonb, format text, id text, label text, depth integer)
     RETURNS SETOF text
     LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp
 AS $fn$
@@ -321,7 +320,7 @@ $fn$;
 COMMENT ON FUNCTION duroxide._wf_explain(jsonb, text, text, text, integer) IS
     'Internal: the explain_workflow lines of a node and its subtree.';
 
-CREATE FUNCTION duroxide.explain_workflow_definition(definition jsonb, format text DEFAULT 'text')
+CREATE OR REPLACE FUNCTION duroxide.explain_workflow_definition(definition jsonb, format text DEFAULT 'text')
     RETURNS SETOF text
     LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp
 AS $fn$
@@ -344,7 +343,7 @@ COMMENT ON FUNCTION duroxide.explain_workflow_definition(jsonb, text) IS
     'The graph of a workflow definition, one line per row: indented text (format ''text'') or a '
     'Mermaid flowchart (format ''mermaid'').';
 
-CREATE FUNCTION duroxide.explain_workflow(name text, version text DEFAULT NULL,
+CREATE OR REPLACE FUNCTION duroxide.explain_workflow(name text, version text DEFAULT NULL,
                                           format text DEFAULT 'text')
     RETURNS SETOF text
     LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp

@@ -1,7 +1,6 @@
 -- Workflow builder for the http node (docs/workflows.md). The request is refused unless its host
 -- is on the superuser-only GUC duroxide.http_allowed_hosts (empty by default).
-
-CREATE FUNCTION duroxide.wf_http(method text, url text, headers jsonb DEFAULT NULL,
+CREATE OR REPLACE FUNCTION duroxide.wf_http(method text, url text, headers jsonb DEFAULT NULL,
                                  body jsonb DEFAULT NULL, name text DEFAULT NULL,
                                  timeout interval DEFAULT NULL,
                                  expect_status jsonb DEFAULT NULL, retry jsonb DEFAULT NULL,

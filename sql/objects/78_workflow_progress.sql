@@ -1,15 +1,14 @@
 -- workflow_progress: each node of a workflow instance's definition with its state, derived
 -- from the history of its current execution by replaying it offline through the interpreter
 -- (src/core/workflow/progress.hpp; docs/workflows.md, "Progress").
-
-CREATE FUNCTION duroxide._workflow_progress(history text) RETURNS text
+CREATE OR REPLACE FUNCTION duroxide._workflow_progress(history text) RETURNS text
     LANGUAGE c STABLE STRICT AS 'MODULE_PATHNAME', 'duroxide_workflow_progress';
 REVOKE ALL ON FUNCTION duroxide._workflow_progress(text) FROM PUBLIC;
 COMMENT ON FUNCTION duroxide._workflow_progress(text) IS
     'Internal: the progress rows (JSON) of a workflow execution whose history (a JSON array of '
     'events) is given; called by workflow_progress after its access check.';
 
-CREATE FUNCTION duroxide.workflow_progress(instance text)
+CREATE OR REPLACE FUNCTION duroxide.workflow_progress(instance text)
     RETURNS TABLE (path text, kind text, state text, attempts integer,
                    started_at timestamptz, finished_at timestamptz)
     LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
@@ -127,14 +126,14 @@ CREATE OR REPLACE FUNCTION duroxide._wf_children(node jsonb)
 
 -- Builders of the node forms added with workflow_progress (as 76_workflow_tools' builders:
 -- pure, validated by define_workflow).
-CREATE FUNCTION duroxide.wf_sleep_until(until text) RETURNS jsonb
+CREATE OR REPLACE FUNCTION duroxide.wf_sleep_until(until text) RETURNS jsonb
     LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
     RETURN jsonb_build_object('kind', 'sleep', 'until', until);
 COMMENT ON FUNCTION duroxide.wf_sleep_until(text) IS
     'Workflow builder: a sleep node until the timestamp an expression gives (ISO-8601 text or '
     'Unix milliseconds).';
 
-CREATE FUNCTION duroxide.wf_if_rows(step text, then_node jsonb, else_node jsonb DEFAULT NULL)
+CREATE OR REPLACE FUNCTION duroxide.wf_if_rows(step text, then_node jsonb, else_node jsonb DEFAULT NULL)
     RETURNS jsonb
     LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
     RETURN jsonb_build_object('kind', 'if_rows', 'step', step, 'then', then_node)
@@ -142,7 +141,7 @@ CREATE FUNCTION duroxide.wf_if_rows(step text, then_node jsonb, else_node jsonb 
 COMMENT ON FUNCTION duroxide.wf_if_rows(text, jsonb, jsonb) IS
     'Workflow builder: an if_rows node (then when the sql step named step returned rows).';
 
-CREATE FUNCTION duroxide.wf_break() RETURNS jsonb
+CREATE OR REPLACE FUNCTION duroxide.wf_break() RETURNS jsonb
     LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
     RETURN '{"kind": "break"}'::jsonb;
 COMMENT ON FUNCTION duroxide.wf_break() IS

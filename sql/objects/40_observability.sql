@@ -1,5 +1,5 @@
 -- Observability: what every duroxide process is doing (docs/operations.md).
-CREATE FUNCTION duroxide.get_runtime_status(
+CREATE OR REPLACE FUNCTION duroxide.get_runtime_status(
     OUT role text, OUT slot integer, OUT pid integer, OUT database oid, OUT state text,
     OUT state_since timestamptz, OUT current_work text, OUT items_processed bigint,
     OUT last_error text, OUT sessions integer, OUT tag_filter text)
@@ -11,7 +11,7 @@ COMMENT ON FUNCTION duroxide.get_runtime_status() IS
 REVOKE ALL ON FUNCTION duroxide.get_runtime_status() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION duroxide.get_runtime_status() TO duroxide_admin, duroxide_user;
 
-CREATE VIEW duroxide.runtime_status AS
+CREATE OR REPLACE VIEW duroxide.runtime_status AS
 SELECT s.role, s.slot, s.pid, d.datname AS database, s.state, s.state_since, s.current_work,
        s.items_processed, s.last_error, s.sessions, s.tag_filter
   FROM duroxide.get_runtime_status() s
@@ -23,7 +23,7 @@ COMMENT ON VIEW duroxide.runtime_status IS
 REVOKE ALL ON duroxide.runtime_status FROM PUBLIC;
 GRANT SELECT ON duroxide.runtime_status TO duroxide_admin, duroxide_user;
 
-CREATE FUNCTION duroxide.get_metrics(OUT metric text, OUT bucket text, OUT value bigint)
+CREATE OR REPLACE FUNCTION duroxide.get_metrics(OUT metric text, OUT bucket text, OUT value bigint)
     RETURNS SETOF record
     LANGUAGE c VOLATILE
     AS 'MODULE_PATHNAME', 'duroxide_get_metrics';
@@ -33,14 +33,14 @@ COMMENT ON FUNCTION duroxide.get_metrics() IS
 REVOKE ALL ON FUNCTION duroxide.get_metrics() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION duroxide.get_metrics() TO duroxide_admin, duroxide_user;
 
-CREATE VIEW duroxide.metrics AS SELECT metric, bucket, value FROM duroxide.get_metrics();
+CREATE OR REPLACE VIEW duroxide.metrics AS SELECT metric, bucket, value FROM duroxide.get_metrics();
 COMMENT ON VIEW duroxide.metrics IS
     'Counters (orchestrations, turns, activities by outcome, lock renewals and steals, wake-ups '
     'vs safety-net polls, resident cache) and turn/activity duration histograms.';
 REVOKE ALL ON duroxide.metrics FROM PUBLIC;
 GRANT SELECT ON duroxide.metrics TO duroxide_admin, duroxide_user;
 
-CREATE FUNCTION duroxide.reset_metrics() RETURNS void
+CREATE OR REPLACE FUNCTION duroxide.reset_metrics() RETURNS void
     LANGUAGE c VOLATILE
     AS 'MODULE_PATHNAME', 'duroxide_reset_metrics';
 COMMENT ON FUNCTION duroxide.reset_metrics() IS 'Sets every duroxide counter and histogram to zero.';

@@ -1,16 +1,15 @@
 -- The client API: start orchestrations, raise events, cancel, read status and history.
 -- The functions are SECURITY DEFINER (users hold no rights on the store's tables) with a fixed
 -- search_path.
-
 -- Per-role isolation (src/sql_api/access.hpp): whether the calling role may reach an instance
 -- owned by "owner". Instances a caller may not reach read as NotFound.
-CREATE FUNCTION duroxide._may_access(owner oid) RETURNS boolean
+CREATE OR REPLACE FUNCTION duroxide._may_access(owner oid) RETURNS boolean
     LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'duroxide_may_access';
 REVOKE ALL ON FUNCTION duroxide._may_access(oid) FROM PUBLIC;
 
 -- User values in messages: quoted, control characters escaped, cut to 64 bytes
 -- (core/validation/message_quote.hpp). For every function's RAISE that shows a user value.
-CREATE FUNCTION duroxide._quote(value text) RETURNS text
+CREATE OR REPLACE FUNCTION duroxide._quote(value text) RETURNS text
     LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'duroxide_quote';
 REVOKE ALL ON FUNCTION duroxide._quote(text) FROM PUBLIC;
 COMMENT ON FUNCTION duroxide._quote(text) IS
@@ -18,7 +17,7 @@ COMMENT ON FUNCTION duroxide._quote(text) IS
 
 -- The argument conventions of every function taking an instance id: NULL → 22004; empty,
 -- longer than 256 bytes or with control characters (ids no start can create) → 22023.
-CREATE FUNCTION duroxide._check_instance_arg(instance text, what text DEFAULT 'instance id')
+CREATE OR REPLACE FUNCTION duroxide._check_instance_arg(instance text, what text DEFAULT 'instance id')
     RETURNS void
     LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp
 AS $fn$
@@ -47,7 +46,7 @@ COMMENT ON FUNCTION duroxide._check_instance_arg(text, text) IS
 -- not NULL). start_orchestration refuses what this denies unless allow_unregistered. The one
 -- hook for new kinds of providers (e.g. SQL workflow definitions): extend its body with an
 -- OR EXISTS (...) over their catalog.
-CREATE FUNCTION duroxide._is_orchestration_provided(name text, version text) RETURNS boolean
+CREATE OR REPLACE FUNCTION duroxide._is_orchestration_provided(name text, version text) RETURNS boolean
     LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
     BEGIN ATOMIC
         SELECT EXISTS (SELECT 1 FROM duroxide.plugin_handlers h
@@ -63,7 +62,7 @@ COMMENT ON FUNCTION duroxide._is_orchestration_provided(text, text) IS
     'Internal: whether anything registered provides orchestration "name" (at "version" when not NULL); the hook new providers extend.';
 
 -- For the HINT of an unregistered start: the first 10 orchestration names with their versions.
-CREATE FUNCTION duroxide._registered_orchestrations_summary() RETURNS text
+CREATE OR REPLACE FUNCTION duroxide._registered_orchestrations_summary() RETURNS text
     LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
     BEGIN ATOMIC
         WITH names AS (
@@ -81,7 +80,7 @@ REVOKE ALL ON FUNCTION duroxide._registered_orchestrations_summary() FROM PUBLIC
 COMMENT ON FUNCTION duroxide._registered_orchestrations_summary() IS
     'Internal: the registered orchestrations and their versions, first 10, for the hint of an unregistered start.';
 
-CREATE FUNCTION duroxide.start_orchestration(instance text, name text, input text DEFAULT '',
+CREATE OR REPLACE FUNCTION duroxide.start_orchestration(instance text, name text, input text DEFAULT '',
                                              version text DEFAULT NULL,
                                              allow_unregistered boolean DEFAULT false)
     RETURNS boolean
@@ -94,7 +93,7 @@ COMMENT ON FUNCTION duroxide.start_orchestration(text, text, text, text, boolean
     'taken by another orchestration or another role, (42704) when nothing registered provides '
     'the orchestration unless allow_unregistered.';
 
-CREATE FUNCTION duroxide.start_orchestration(instance text, name text, input jsonb,
+CREATE OR REPLACE FUNCTION duroxide.start_orchestration(instance text, name text, input jsonb,
                                              version text DEFAULT NULL,
                                              allow_unregistered boolean DEFAULT false)
     RETURNS boolean
@@ -106,7 +105,7 @@ CREATE FUNCTION duroxide.start_orchestration(instance text, name text, input jso
 COMMENT ON FUNCTION duroxide.start_orchestration(text, text, jsonb, text, boolean) IS
     'start_orchestration with a jsonb input (passed to the orchestration as its JSON text).';
 
-CREATE FUNCTION duroxide.raise_event(instance text, event_name text, data text DEFAULT '')
+CREATE OR REPLACE FUNCTION duroxide.raise_event(instance text, event_name text, data text DEFAULT '')
     RETURNS boolean
     LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'duroxide_raise_event';
@@ -116,7 +115,7 @@ COMMENT ON FUNCTION duroxide.raise_event(text, text, text) IS
     'recorded yet is ignored; enqueue_event buffers). Returns whether the instance exists and '
     'the caller may reach it (false: nothing sent).';
 
-CREATE FUNCTION duroxide.enqueue_event(instance text, queue text, data text DEFAULT '')
+CREATE OR REPLACE FUNCTION duroxide.enqueue_event(instance text, queue text, data text DEFAULT '')
     RETURNS boolean
     LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'duroxide_enqueue_event';
@@ -126,7 +125,7 @@ COMMENT ON FUNCTION duroxide.enqueue_event(text, text, text) IS
     'the instance exists (or its start is queued) and the caller may reach it (false: nothing '
     'sent).';
 
-CREATE FUNCTION duroxide.cancel_instance(instance text, reason text DEFAULT 'cancelled')
+CREATE OR REPLACE FUNCTION duroxide.cancel_instance(instance text, reason text DEFAULT 'cancelled')
     RETURNS boolean
     LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'duroxide_cancel_instance';
@@ -135,7 +134,7 @@ COMMENT ON FUNCTION duroxide.cancel_instance(text, text) IS
     'withdrawn; a no-op for finished instances. Returns whether the instance exists and the '
     'caller may reach it (false: nothing sent).';
 
-CREATE FUNCTION duroxide.get_orchestration_status(instance text,
+CREATE OR REPLACE FUNCTION duroxide.get_orchestration_status(instance text,
     OUT status text, OUT output text, OUT error jsonb, OUT custom_status text,
     OUT custom_status_version integer, OUT execution_id bigint, OUT orchestration_name text,
     OUT orchestration_version text, OUT created_at timestamptz, OUT updated_at timestamptz)
@@ -183,11 +182,11 @@ COMMENT ON FUNCTION duroxide.get_orchestration_status(text) IS
 
 -- The waits sleep on the backend's latch; the dispatcher sets it when it commits a status
 -- change (runtime/status_wait). Internal helpers, callable only through the waits.
-CREATE FUNCTION duroxide._status_change_count() RETURNS bigint
+CREATE OR REPLACE FUNCTION duroxide._status_change_count() RETURNS bigint
     LANGUAGE c VOLATILE STRICT AS 'MODULE_PATHNAME', 'duroxide_status_change_count';
-CREATE FUNCTION duroxide._await_status_change(seen bigint, timeout_ms integer) RETURNS void
+CREATE OR REPLACE FUNCTION duroxide._await_status_change(seen bigint, timeout_ms integer) RETURNS void
     LANGUAGE c VOLATILE STRICT AS 'MODULE_PATHNAME', 'duroxide_await_status_change';
-CREATE FUNCTION duroxide._written_by_this_transaction(row_xmin xid) RETURNS boolean
+CREATE OR REPLACE FUNCTION duroxide._written_by_this_transaction(row_xmin xid) RETURNS boolean
     LANGUAGE c VOLATILE STRICT AS 'MODULE_PATHNAME', 'duroxide_written_by_this_transaction';
 REVOKE ALL ON FUNCTION duroxide._status_change_count(), duroxide._await_status_change(bigint, integer),
     duroxide._written_by_this_transaction(xid) FROM PUBLIC;
@@ -195,7 +194,7 @@ COMMENT ON FUNCTION duroxide._written_by_this_transaction(xid) IS
     'Internal: whether a row version was written by this transaction or one of its subtransactions.';
 
 -- Shared by the waits: argument checks, the uncommitted-start hint, and the isolation level.
-CREATE FUNCTION duroxide._check_wait(instance text, timeout interval) RETURNS void
+CREATE OR REPLACE FUNCTION duroxide._check_wait(instance text, timeout interval) RETURNS void
     LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
@@ -227,7 +226,7 @@ END
 $fn$;
 REVOKE ALL ON FUNCTION duroxide._check_wait(text, interval) FROM PUBLIC;
 
-CREATE FUNCTION duroxide.wait_for_orchestration(instance text, timeout interval DEFAULT '30 s',
+CREATE OR REPLACE FUNCTION duroxide.wait_for_orchestration(instance text, timeout interval DEFAULT '30 s',
     OUT status text, OUT output text, OUT error jsonb, OUT custom_status text,
     OUT custom_status_version integer, OUT execution_id bigint, OUT orchestration_name text,
     OUT orchestration_version text, OUT created_at timestamptz, OUT updated_at timestamptz)
@@ -270,7 +269,7 @@ COMMENT ON FUNCTION duroxide.wait_for_orchestration(text, interval) IS
     'Waits until the instance is Completed or Failed and returns its status; errors after '
     '"timeout". Sleeps on a latch that the dispatcher sets when it commits a status change.';
 
-CREATE FUNCTION duroxide.wait_for_status_change(instance text, last_seen_version integer,
+CREATE OR REPLACE FUNCTION duroxide.wait_for_status_change(instance text, last_seen_version integer,
     timeout interval DEFAULT '30 s',
     OUT status text, OUT output text, OUT error jsonb, OUT custom_status text,
     OUT custom_status_version integer, OUT execution_id bigint, OUT orchestration_name text,
@@ -320,7 +319,7 @@ COMMENT ON FUNCTION duroxide.wait_for_status_change(text, integer, interval) IS
     'Waits until the instance''s custom status version exceeds "last_seen_version" (or the '
     'instance ends) and returns its status; errors after "timeout".';
 
-CREATE FUNCTION duroxide.read_history(instance text, execution_id bigint DEFAULT NULL)
+CREATE OR REPLACE FUNCTION duroxide.read_history(instance text, execution_id bigint DEFAULT NULL)
     RETURNS TABLE (event_id bigint, event_type text, event jsonb)
     LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $fn$

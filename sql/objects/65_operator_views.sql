@@ -4,10 +4,9 @@
 -- other instance read: a caller sees only the instances it may reach. The views read
 -- SECURITY DEFINER functions that filter before returning rows, so a caller's own functions
 -- in a WHERE clause never see the rows of other roles.
-
 -- An ErrorDetails JSON as one line: the same text as the engine's display message (what a
 -- failed execution records as its output).
-CREATE FUNCTION duroxide._error_text(details jsonb) RETURNS text
+CREATE OR REPLACE FUNCTION duroxide._error_text(details jsonb) RETURNS text
     LANGUAGE sql IMMUTABLE
     RETURN CASE
         WHEN details ? 'Infrastructure' THEN
@@ -33,7 +32,7 @@ COMMENT ON FUNCTION duroxide._error_text(jsonb) IS
     'Internal: an ErrorDetails JSON as one line of text (the engine''s display message).';
 REVOKE ALL ON FUNCTION duroxide._error_text(jsonb) FROM PUBLIC;
 
-CREATE FUNCTION duroxide.get_instances_overview()
+CREATE OR REPLACE FUNCTION duroxide.get_instances_overview()
     RETURNS TABLE (instance_id text, status text, orchestration_name text,
                    orchestration_version text, execution_id bigint, created_at timestamptz,
                    updated_at timestamptz, duration interval, error text, custom_status text,
@@ -54,14 +53,14 @@ CREATE FUNCTION duroxide.get_instances_overview()
 COMMENT ON FUNCTION duroxide.get_instances_overview() IS
     'Rows of the duroxide.instances_overview view (instances the caller may reach).';
 
-CREATE VIEW duroxide.instances_overview AS SELECT * FROM duroxide.get_instances_overview();
+CREATE OR REPLACE VIEW duroxide.instances_overview AS SELECT * FROM duroxide.get_instances_overview();
 COMMENT ON VIEW duroxide.instances_overview IS
     'Instances the caller may reach: status, orchestration and version, current execution, '
     'created and updated, duration (until now while running), error text of a failure, custom '
     'status and parent.';
 
 -- The scheduling event of every completion (source_event_id) gives completions their name.
-CREATE FUNCTION duroxide.history_view(instance text, execution bigint DEFAULT NULL)
+CREATE OR REPLACE FUNCTION duroxide.history_view(instance text, execution bigint DEFAULT NULL)
     RETURNS TABLE (execution_id bigint, event_id bigint, recorded_at timestamptz, kind text,
                    name text, source_event_id bigint, input text, output text, error text,
                    detail text)
@@ -128,7 +127,7 @@ COMMENT ON FUNCTION duroxide.history_view(text, bigint) IS
 -- queues. Event waits and dequeues are matched the way the engine does: an ExternalEvent
 -- completes the oldest open wait of its name recorded before it; a queue message completes
 -- the oldest waiting dequeue of its queue, or waits in the queue for the next one.
-CREATE FUNCTION duroxide.pending_work(instance text)
+CREATE OR REPLACE FUNCTION duroxide.pending_work(instance text)
     RETURNS TABLE (kind text, event_id bigint, name text, state text, attempt integer,
                    due_at timestamptz, child_instance text, child_status text, detail text)
     LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
@@ -321,7 +320,7 @@ COMMENT ON FUNCTION duroxide.pending_work(text) IS
     'the instance has finished.';
 
 -- Counters and durations per orchestration name (executions) and activity name (history).
-CREATE FUNCTION duroxide.get_metrics_by_name()
+CREATE OR REPLACE FUNCTION duroxide.get_metrics_by_name()
     RETURNS TABLE (kind text, name text, started bigint, completed bigint, failed bigint,
                    cancelled bigint, continued_as_new bigint, open bigint,
                    avg_duration interval, max_duration interval)
@@ -380,7 +379,7 @@ CREATE FUNCTION duroxide.get_metrics_by_name()
 COMMENT ON FUNCTION duroxide.get_metrics_by_name() IS
     'Rows of the duroxide.metrics_by_name view (over the instances the caller may reach).';
 
-CREATE VIEW duroxide.metrics_by_name AS SELECT * FROM duroxide.get_metrics_by_name();
+CREATE OR REPLACE VIEW duroxide.metrics_by_name AS SELECT * FROM duroxide.get_metrics_by_name();
 COMMENT ON VIEW duroxide.metrics_by_name IS
     'Per orchestration name (executions: started, completed, failed, continued as new, running, '
     'average and longest duration of finished ones) and per activity name (scheduled, '

@@ -1,5 +1,5 @@
 -- Version --------------------------------------------------------------------------------
-CREATE FUNCTION duroxide.version() RETURNS text
+CREATE OR REPLACE FUNCTION duroxide.version() RETURNS text
     LANGUAGE c STRICT STABLE PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'duroxide_version';
 COMMENT ON FUNCTION duroxide.version() IS 'Version of the loaded duroxide library.';

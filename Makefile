@@ -3,6 +3,8 @@
 #   make                 build duroxide.so
 #   make install         install library, control file, SQL scripts and public headers
 #   make unit            build and run the GoogleTest unit tests of src/core (no server)
+#   make installcheck    the pg_regress suites (test/regress) against the installed, running
+#                        server of PGHOST/PGPORT (what it needs: docs/development.md)
 #   make format          apply .clang-format;  make format-check: fail on any difference
 #   make check-all       everything: unit tests, pg_regress, isolation and TAP suites on a
 #                        throwaway cluster (same as scripts/test.sh)
@@ -57,7 +59,20 @@ SHLIB_LINK  = -lstdc++ -lboost_context -lcurl
 # No LLVM bitcode for JIT inlining: our C++ is not useful to the JIT and needs clang++.
 override with_llvm = no
 
+# pg_regress suites: test/regress/{sql,expected}, in the order of test/regress/schedule (which
+# they must not depend on). `make installcheck` runs them as a superuser in database
+# duroxide_regress of a running server set up as docs/development.md says.
+REGRESS      = $(shell sed -n 's/^test: *//p' test/regress/schedule)
+REGRESS_OPTS = --inputdir=test/regress --outputdir=build/regress
+REGRESS_PREP = regress-outputdir
+
 include $(PGXS)
+
+# Set after PGXS, which names the database contrib_regression (used by REGRESS_OPTS when run).
+CONTRIB_TESTDB = duroxide_regress
+.PHONY: regress-outputdir
+regress-outputdir:
+	@mkdir -p build/regress
 
 # The folders are prerequisites too, so that removing a piece rebuilds the scripts.
 sql/duroxide--$(CURRENT_VERSION).sql: $(INSTALL_PIECES) $(OBJECT_PIECES) sql/activate.sql \
@@ -124,4 +139,5 @@ check-all:
 clean: clean-unit
 clean-unit:
 	rm -rf build
+	$(MAKE) -C test/probes clean
 	find $(LAYERS) -name '*.d' -delete

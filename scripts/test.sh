@@ -3,8 +3,9 @@
 # test plugins into build/plugins (never into the server's $libdir), then runs
 #   1. style: the C++ sources match .clang-format,
 #   2. GoogleTest unit tests of src/core (no server),
-#   3. pg_regress suites (test/regress_schedule) and isolation specs (test/isolation) on a
-#      throwaway cluster that preloads duroxide,
+#   3. pg_regress suites (test/regress/schedule) and isolation specs (test/isolation) on a
+#      throwaway cluster that preloads duroxide (with the test-only extension duroxide_test,
+#      test/probes, installed next to it),
 #   4. docs: every C++ sample of docs/*.md compiles, every runnable SQL sample of the user guide
 #      runs (test/docs),
 #   5. TAP tests (test/tap/*.pl, PostgreSQL::Test::Cluster, their own clusters).
@@ -33,7 +34,7 @@ broken=0
 server_parts=()
 want regress && server_parts+=(regress)
 want isolation && server_parts+=(isolation)
-STEP_TOTAL=$((4 + ${#PARTS[@]} - (${#server_parts[@]} > 1 ? 1 : 0)))
+STEP_TOTAL=$((5 + ${#PARTS[@]} - (${#server_parts[@]} > 1 ? 1 : 0)))
 # shellcheck source=scripts/progress.sh
 . scripts/progress.sh
 # A part's counts, as soon as it is done.
@@ -61,6 +62,11 @@ for plugin in test/plugins/*/; do
         build_failed "building $plugin"
     echo "    $(basename "$plugin")"
 done
+# The store probes and boundary self-tests: test code, built as their own extension (never part
+# of duroxide.so or its install script); CREATE EXTENSION duroxide_test needs a superuser.
+step "building and installing the test extension duroxide_test (test/probes)"
+make -C test/probes -j2 >>"$BUILD_LOG" 2>&1 || build_failed "building test/probes"
+$SUDO make -C test/probes install >>"$BUILD_LOG" 2>&1 || build_failed "installing test/probes"
 # Earlier versions of this script installed the test plugins into $libdir, where any
 # duroxide_admin could register them; take them out.
 libdir="$(pg_config --pkglibdir)"

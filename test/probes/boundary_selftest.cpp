@@ -1,6 +1,7 @@
-// Internal self-test functions for the PostgreSQL/C++ boundary (schema duroxide_internal,
-// duroxide_admin only). They exist so that the regression suite can prove both directions of
-// src/pg/guard.hpp on a live server; see sql/boundary.sql.
+// Self-test functions for the PostgreSQL/C++ boundary (schema duroxide_internal, duroxide_admin
+// only), part of the test-only extension duroxide_test (test/probes), never of duroxide.so. They
+// exist so that the regression suite can prove both directions of src/pg/guard.hpp on a live
+// server; see test/regress/sql/boundary.sql.
 #include "pg/guard.hpp"
 #include "pg/spi.hpp"
 

@@ -24,12 +24,12 @@ COMMENT ON FUNCTION duroxide_internal.selftest_catch(text) IS
     'Internal: runs a query in a subtransaction and reports a PostgreSQL error caught in C++.';
 
 -- Store probes (internal, unsupported): the store's operations as SQL functions, for the
--- provider validation suite (sql/store_*.sql) and the isolation specs (test/isolation). Not
+-- provider validation suite (test/regress/sql/store_*.sql) and the isolation specs (test/isolation). Not
 -- part of the SQL API: duroxide_admin only, and they run with the caller's rights on
 -- duroxide's tables, so only the extension owner can use them. Each runs in the caller's
 -- transaction. Lease owners are "probe owners" this backend registered (negative ids);
 -- times are milliseconds; work items, events and error details are duroxide JSON.
--- (src/sql_api/store_probe.cpp; docs/development.md "Store probes")
+-- (test/probes/store_probe.cpp; docs/development.md "The store's validation suite and its probes")
 CREATE FUNCTION duroxide_internal.probe_attach(lease_owner bigint, session_owner text DEFAULT NULL)
     RETURNS void LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'duroxide_probe_attach';
 COMMENT ON FUNCTION duroxide_internal.probe_attach(bigint, text) IS

@@ -1,7 +1,9 @@
 // Store probes: the store's operations (src/store) as SQL functions in schema
-// duroxide_internal, for the provider validation suite (sql/store_*.sql) and the isolation
-// specs (test/isolation). Internal and unsupported: not part of the SQL API, duroxide_admin
-// only, and they run with the caller's rights on duroxide's tables (in practice a superuser).
+// duroxide_internal, for the provider validation suite (test/regress/sql/store_*.sql) and the
+// isolation specs (test/isolation). Test code: part of the test-only extension duroxide_test
+// (test/probes), never of duroxide.so. Internal and unsupported: not part of the SQL API,
+// duroxide_admin only, and they run with the caller's rights on duroxide's tables (in practice a
+// superuser).
 //
 // Each one runs in the caller's transaction, so a test holds the locks a fetch takes across
 // statements and races them from other sessions. They only translate arguments and results

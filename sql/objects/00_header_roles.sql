@@ -6,4 +6,5 @@ GRANT USAGE ON SCHEMA duroxide TO duroxide_admin, duroxide_user;
 REVOKE ALL ON SCHEMA duroxide_internal FROM PUBLIC;
 GRANT USAGE ON SCHEMA duroxide_internal TO duroxide_admin;
 COMMENT ON SCHEMA duroxide_internal IS
-    'duroxide internals (self-tests, store operations for the validation suite); not a stable API';
+    'duroxide internals; not a stable API (in test databases the test-only extension duroxide_test '
+    'adds its store probes and self-tests here)';

@@ -64,15 +64,19 @@ override with_llvm = no
 # duroxide_regress of a running server set up as docs/development.md says.
 REGRESS      = $(shell sed -n 's/^test: *//p' test/regress/schedule)
 REGRESS_OPTS = --inputdir=test/regress --outputdir=build/regress
-REGRESS_PREP = regress-outputdir
+REGRESS_PREP = regress-prep
 
 include $(PGXS)
 
 # Set after PGXS, which names the database contrib_regression (used by REGRESS_OPTS when run).
 CONTRIB_TESTDB = duroxide_regress
-.PHONY: regress-outputdir
-regress-outputdir:
+# pg_regress drops and creates the database, which duroxide's workers of an earlier run keep
+# open: drop it first, with FORCE (which ends their connections).
+.PHONY: regress-prep
+regress-prep:
 	@mkdir -p build/regress
+	'$(bindir)/psql' -X -q -d postgres -c 'SET client_min_messages = warning' \
+	    -c 'DROP DATABASE IF EXISTS $(CONTRIB_TESTDB) WITH (FORCE)'
 
 # The folders are prerequisites too, so that removing a piece rebuilds the scripts.
 sql/duroxide--$(CURRENT_VERSION).sql: $(INSTALL_PIECES) $(OBJECT_PIECES) sql/activate.sql \

@@ -7,8 +7,16 @@ SELECT duroxide.reset_metrics();
 SELECT count(*) AS nonzero_after_reset
   FROM duroxide.metrics
  WHERE value <> 0 AND metric NOT IN ('wake_ups', 'safety_net_polls');
--- Idle workers wake up by the safety-net poll (duroxide.poll_interval = 200 ms in tests).
-SELECT pg_sleep(0.5);
+-- Idle workers wake up by the safety-net poll (every duroxide.poll_interval; polled here for
+-- up to 30 s).
+DO $$
+BEGIN
+    FOR i IN 1..300 LOOP
+        EXIT WHEN (SELECT value > 0 FROM duroxide.metrics WHERE metric = 'safety_net_polls');
+        PERFORM pg_sleep(0.1);
+    END LOOP;
+END
+$$;
 SELECT value > 0 AS idle_workers_poll FROM duroxide.metrics WHERE metric = 'safety_net_polls';
 -- Reset is for admins only.
 CREATE ROLE metrics_user IN ROLE duroxide_user;

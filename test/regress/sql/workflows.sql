@@ -2,6 +2,7 @@
 -- kinds end to end, versioning and the role SQL steps run as.
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS duroxide;  -- each suite runs alone or in any order
+DROP ROLE IF EXISTS wf_alice, wf_bob;  -- left by an earlier run on this server
 RESET client_min_messages;
 \set SHOW_CONTEXT never
 CREATE ROLE wf_alice LOGIN;

@@ -4,6 +4,7 @@
 -- role's privileges unnamed; workflow_instances rows belong to the instance that was started.
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS duroxide;  -- each suite runs alone or in any order
+DROP ROLE IF EXISTS wfs_alice, wfs_bob, wfs_admin;  -- left by an earlier run on this server
 RESET client_min_messages;
 \set SHOW_CONTEXT never
 CREATE ROLE wfs_alice LOGIN IN ROLE duroxide_user;

@@ -110,7 +110,7 @@ struct CommitSignals {
     bool status_changed = false;           // bump the status change count, wake the waiters
 };
 
-// A lease owner the store validation suite's probes fetch as (src/sql_api/store_probe.cpp):
+// A lease owner the store validation suite's probes fetch as (test/probes/store_probe.cpp):
 // registered by a backend, alive for the store's lease checks until that backend exits or
 // drops it. Probe owner ids are negative, so they never collide with a worker's. The entries
 // live inside SharedState (add_probe_owner / drop_probe_owners); the type is public for the
@@ -275,7 +275,7 @@ private:
 SharedState& shared_state();
 void install_shared_memory_hooks();
 
-// For the SQL API (sql_api/leases.cpp, sql_api/store_probe.cpp): the current backend's view.
+// For the SQL API (sql_api/leases.cpp, test/probes/store_probe.cpp): the current backend's view.
 // Whether `owner` is the lease owner id of a live worker of `database`.
 bool lease_owner_alive(Oid database, int64 owner);
 // The pid of the live activity worker whose session owner id is `owner`; 0 when none.

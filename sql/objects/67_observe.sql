@@ -7,7 +7,7 @@
 -- JSON for the C renderers (core/observe/tree_input.hpp). Read through get_instance_tree and
 -- read_history, which check the caller's access: an instance the caller may not reach reads as
 -- absent. At most 200 instances (breadth first).
-CREATE FUNCTION duroxide._instance_tree_histories(instance text) RETURNS text
+CREATE OR REPLACE FUNCTION duroxide._instance_tree_histories(instance text) RETURNS text
     LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
@@ -33,20 +33,20 @@ COMMENT ON FUNCTION duroxide._instance_tree_histories(text) IS
     'Internal: an instance tree with the current history of each instance, as JSON for the '
     'renderers; errors when the caller may not reach the instance.';
 
-CREATE FUNCTION duroxide._instance_timeline_svg(tree text, root text, now_ms bigint) RETURNS text
+CREATE OR REPLACE FUNCTION duroxide._instance_timeline_svg(tree text, root text, now_ms bigint) RETURNS text
     LANGUAGE c STABLE STRICT AS 'MODULE_PATHNAME', 'duroxide_instance_timeline_svg';
 REVOKE ALL ON FUNCTION duroxide._instance_timeline_svg(text, text, bigint) FROM PUBLIC;
 COMMENT ON FUNCTION duroxide._instance_timeline_svg(text, text, bigint) IS
     'Internal: the timeline SVG of instance root drawn from an instance tree (see '
     '_instance_tree_histories); running work is drawn up to now_ms.';
 
-CREATE FUNCTION duroxide._instance_graph_mermaid(tree text, root text) RETURNS text
+CREATE OR REPLACE FUNCTION duroxide._instance_graph_mermaid(tree text, root text) RETURNS text
     LANGUAGE c STABLE STRICT AS 'MODULE_PATHNAME', 'duroxide_instance_graph_mermaid';
 REVOKE ALL ON FUNCTION duroxide._instance_graph_mermaid(text, text) FROM PUBLIC;
 COMMENT ON FUNCTION duroxide._instance_graph_mermaid(text, text) IS
     'Internal: the Mermaid flowchart of an instance tree (see _instance_tree_histories).';
 
-CREATE FUNCTION duroxide.instance_timeline_svg(instance text) RETURNS text
+CREATE OR REPLACE FUNCTION duroxide.instance_timeline_svg(instance text) RETURNS text
     LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
@@ -60,7 +60,7 @@ COMMENT ON FUNCTION duroxide.instance_timeline_svg(text) IS
     'schedule to completion coloured by outcome, retries and cancellations marked. Errors when '
     'the instance does not exist or belongs to another role.';
 
-CREATE FUNCTION duroxide.instance_graph_mermaid(instance text) RETURNS text
+CREATE OR REPLACE FUNCTION duroxide.instance_graph_mermaid(instance text) RETURNS text
     LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
@@ -83,7 +83,7 @@ GRANT EXECUTE ON FUNCTION duroxide.instance_timeline_svg(text), duroxide.instanc
 -- pg_stat_user_tables), so the exporter connects as a pg_monitor member that holds no
 -- duroxide role. pg_monitor gets USAGE on schema duroxide and EXECUTE on these four functions
 -- only (nothing of the extension is granted to PUBLIC).
-CREATE FUNCTION duroxide.monitoring_queues(
+CREATE OR REPLACE FUNCTION duroxide.monitoring_queues(
     OUT queue text, OUT ready bigint, OUT delayed bigint, OUT in_progress bigint,
     OUT oldest_ready_seconds double precision)
     RETURNS SETOF record
@@ -108,7 +108,7 @@ COMMENT ON FUNCTION duroxide.monitoring_queues() IS
     'queue_depths view), and the age in seconds of the oldest ready message (0 when none). '
     'Store-wide; for monitoring (pg_monitor).';
 
-CREATE FUNCTION duroxide.monitoring_instances(OUT status text, OUT instances bigint)
+CREATE OR REPLACE FUNCTION duroxide.monitoring_instances(OUT status text, OUT instances bigint)
     RETURNS SETOF record
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $fn$
@@ -122,7 +122,7 @@ COMMENT ON FUNCTION duroxide.monitoring_instances() IS
     'every status listed, 0 when none), as the instance_counts view. Store-wide; for '
     'monitoring (pg_monitor).';
 
-CREATE FUNCTION duroxide.monitoring_processes(
+CREATE OR REPLACE FUNCTION duroxide.monitoring_processes(
     OUT role text, OUT slot integer, OUT database text, OUT state text, OUT up integer,
     OUT state_seconds double precision, OUT items_processed bigint)
     RETURNS SETOF record
@@ -141,7 +141,7 @@ COMMENT ON FUNCTION duroxide.monitoring_processes() IS
     'role, slot, database, state, whether it has a process (up), seconds in its state and items '
     'processed. For monitoring (pg_monitor).';
 
-CREATE FUNCTION duroxide.monitoring_metrics(OUT metric text, OUT bucket text, OUT value bigint)
+CREATE OR REPLACE FUNCTION duroxide.monitoring_metrics(OUT metric text, OUT bucket text, OUT value bigint)
     RETURNS SETOF record
     LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $fn$

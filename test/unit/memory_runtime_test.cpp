@@ -1,7 +1,8 @@
 // Reference scenarios (§5.3) on the in-memory runtime: many instances, their queues and
-// executions, a dispatcher loop over the real run_turn and activity workers over the real
-// run_activity. Asserts outputs, statuses and exact history sequences.
-#include "memory_runtime.hpp"
+// executions, the core's dispatcher over the in-memory provider, and activity workers over the
+// real run_activity. Asserts outputs, statuses and exact history sequences. The dispatch
+// policy itself (poison, backoff, failed records) is in dispatcher_test.cpp.
+#include "memory_scenarios.hpp"
 
 #include "duroxide/activity_context.hpp"
 #include "duroxide/orchestration_context.hpp"
@@ -14,123 +15,8 @@
 
 using namespace duroxide;
 using duroxide::testing::MemoryRuntime;
+using duroxide::testing::Scenarios;
 using std::chrono::milliseconds;
-
-namespace {
-
-void register_samples(MemoryRuntime& rt) {
-    auto& a = rt.activities;
-    a.register_activity(
-        "Hello", [](ActivityContext&, const std::string& name) { return "Hello, " + name + "!"; });
-    a.register_activity("Append", [](ActivityContext&, const std::string& s) { return s + "x"; });
-    a.register_activity("Fail", [](ActivityContext&, const std::string& message) -> std::string {
-        throw std::runtime_error(message);
-    });
-    a.register_activity("Upper", [](ActivityContext&, const std::string& s) {
-        std::string out = s;
-        std::transform(out.begin(), out.end(), out.begin(), ::toupper);
-        return out;
-    });
-    a.register_activity("Where", [](ActivityContext& ctx, const std::string&) {
-        return ctx.tag().value_or("untagged") + "@" + ctx.worker_id();
-    });
-    auto& o = rt.orchestrations;
-    o.register_orchestration("HelloWorld", [](OrchestrationContext& ctx, const std::string& in) {
-        ctx.schedule_activity("Hello", "Rust").value();
-        return ctx.schedule_activity("Hello", in).value();
-    });
-    o.register_orchestration("Greet", [](OrchestrationContext& ctx, const std::string& in) {
-        return ctx.schedule_activity("Hello", in).value();
-    });
-    o.register_orchestration("Loop", [](OrchestrationContext& ctx, const std::string& in) {
-        std::string acc = in;
-        for (int i = 0; i < 3; ++i) {
-            acc = ctx.schedule_activity("Append", acc).value();
-        }
-        return acc;
-    });
-    o.register_orchestration("Compensate", [](OrchestrationContext& ctx, const std::string&) {
-        if (!ctx.schedule_activity("Fail", "boom").get().ok()) {
-            return ctx.schedule_activity("Hello", "compensation").value();
-        }
-        return std::string("unexpected");
-    });
-    o.register_orchestration("Unhandled", [](OrchestrationContext& ctx, const std::string& in) {
-        return ctx.schedule_activity("Fail", in).value();
-    });
-    o.register_orchestration("FanOut", [](OrchestrationContext& ctx, const std::string&) {
-        const DurableFuture calls[] = {ctx.schedule_activity("Hello", "Gabbar"),
-                                       ctx.schedule_activity("Hello", "Samba")};
-        std::vector<std::string> greetings;
-        for (const auto& outcome : ctx.join(calls)) {
-            greetings.push_back(outcome.value());
-        }
-        std::sort(greetings.begin(), greetings.end());
-        return greetings[0] + ", " + greetings[1];
-    });
-    o.register_orchestration("Timer", [](OrchestrationContext& ctx, const std::string&) {
-        ctx.schedule_timer(milliseconds(20)).get();
-        return std::string("done");
-    });
-    o.register_orchestration("WaitForGo", [](OrchestrationContext& ctx, const std::string&) {
-        const DurableFuture race[] = {ctx.schedule_timer(milliseconds(300)),
-                                      ctx.schedule_wait("Go")};
-        return ctx.select(race) == 1 ? "event:" + race[1].value() : std::string("timeout");
-    });
-    o.register_orchestration("EarlyEvent", [](OrchestrationContext& ctx, const std::string&) {
-        ctx.schedule_timer(milliseconds(10)).get();
-        const DurableFuture race[] = {ctx.schedule_wait("Evt"),
-                                      ctx.schedule_timer(milliseconds(500))};
-        return ctx.select(race) == 0 ? std::string("got-event")
-                                     : std::string("early-event-dropped");
-    });
-    o.register_orchestration("Mailbox", [](OrchestrationContext& ctx, const std::string&) {
-        ctx.schedule_timer(milliseconds(200)).get();
-        const std::string first = ctx.dequeue_event("Signal").value();
-        return "got:" + first + "," + ctx.dequeue_event("Signal").value();
-    });
-    o.register_orchestration("ChildUpper", [](OrchestrationContext& ctx, const std::string& in) {
-        return ctx.schedule_activity("Upper", in).value();
-    });
-    o.register_orchestration("Parent", [](OrchestrationContext& ctx, const std::string& in) {
-        return "parent:" + ctx.schedule_sub_orchestration("ChildUpper", in).value();
-    });
-    o.register_orchestration("Coordinator", [](OrchestrationContext& ctx, const std::string&) {
-        ctx.schedule_orchestration("Greet", "W1", "A");
-        ctx.schedule_orchestration("Greet", "W2", "B");
-        return std::string("scheduled");
-    });
-    o.register_orchestration("Counter", [](OrchestrationContext& ctx, const std::string& in) {
-        const int n = std::stoi(in);
-        if (n < 3) {
-            ctx.continue_as_new(std::to_string(n + 1));
-        }
-        return "final:" + std::to_string(n);
-    });
-    o.register_orchestration(
-        "Versioned", [](OrchestrationContext&, const std::string&) { return std::string("v1"); });
-    o.register_versioned("Versioned", "2.0.0", [](OrchestrationContext&, const std::string&) {
-        return std::string("v2");
-    });
-    o.register_orchestration("WaitsForGo", [](OrchestrationContext& ctx, const std::string&) {
-        return ctx.schedule_wait("Go").value();
-    });
-    o.register_orchestration("ParentOfWaiter", [](OrchestrationContext& ctx, const std::string&) {
-        return ctx.schedule_sub_orchestration("WaitsForGo", "").value();
-    });
-    o.register_orchestration("Tagged", [](OrchestrationContext& ctx, const std::string& tag) {
-        const DurableFuture race[] = {ctx.schedule_activity_with_tag("Where", "", tag),
-                                      ctx.schedule_timer(milliseconds(1000))};
-        return ctx.select(race) == 0 ? race[0].value() : std::string("timeout");
-    });
-}
-
-struct Scenarios : ::testing::Test {
-    MemoryRuntime rt;
-    void SetUp() override { register_samples(rt); }
-};
-
-} // namespace
 
 TEST_F(Scenarios, HelloWorld) { // 1
     rt.start("inst-sample-hello-1", "HelloWorld", "World");
@@ -579,78 +465,6 @@ TEST_F(Scenarios, KvReadModifyWriteAcrossActivitiesAndContinueAsNew) { // 19
                                   "9 OrchestrationCompleted");
     const auto& second = rt.instances.at("rmw").executions[1].history;
     EXPECT_EQ(std::get<core::events::ActivityScheduled>(second[1].kind).input, "2");
-}
-
-namespace {
-const core::PoisonError& poison_of(const duroxide::testing::MemoryExecution& execution) {
-    if (!execution.error || !std::holds_alternative<core::PoisonError>(execution.error->value)) {
-        throw std::runtime_error("not a poison failure: " + execution.output);
-    }
-    return std::get<core::PoisonError>(execution.error->value);
-}
-} // namespace
-
-TEST_F(Scenarios, PoisonUnknownOrchestrationAndVersion) { // 20
-    rt.max_attempts = 3;
-    rt.start("nope", "NotRegistered", "");
-    const uint64_t started = rt.now_ms;
-    const auto& nope = rt.finish("nope");
-    EXPECT_EQ(nope.status, "Failed");
-    const auto& poison = poison_of(nope);
-    EXPECT_EQ(poison.attempt_count, 4u);
-    EXPECT_EQ(poison.max_attempts, 3u);
-    EXPECT_EQ(poison.message_type, core::PoisonMessageType(core::PoisonOrchestration{"nope", 1}));
-    EXPECT_EQ(nope.error->category(), std::string("poison"));
-    EXPECT_EQ(rt.now_ms, started + 10 + 20 + 40); // the unregistered backoff of attempts 1-3
-    EXPECT_EQ(rt.shape("nope"), "1 OrchestrationStarted, 2 OrchestrationFailed");
-
-    rt.start("v9", "Versioned", "", "9.0.0");
-    const auto& v9 = rt.finish("v9");
-    EXPECT_EQ(v9.status, "Failed");
-    EXPECT_EQ(poison_of(v9).attempt_count, 4u);
-    EXPECT_EQ(rt.shape("v9"), "1 OrchestrationStarted, 2 OrchestrationFailed");
-}
-
-TEST_F(Scenarios, PoisonUnknownActivity) { // 20
-    rt.max_attempts = 3;
-    rt.orchestrations.register_orchestration(
-        "CallsMissing", [](OrchestrationContext& ctx, const std::string&) {
-            auto outcome = ctx.schedule_activity("Missing", "in").get();
-            return outcome.ok() ? std::string("ran") : "handled:" + outcome.error();
-        });
-    rt.start("missing", "CallsMissing", "");
-    const auto& done = rt.finish("missing");
-    EXPECT_EQ(done.status, "Failed"); // code never sees a poison failure: it cannot handle it
-    const auto& poison = poison_of(done);
-    EXPECT_EQ(poison.attempt_count, 4u);
-    EXPECT_EQ(poison.message_type,
-              core::PoisonMessageType(core::PoisonActivity{"missing", 1, "Missing", 2}));
-    EXPECT_EQ(rt.shape("missing"), "1 OrchestrationStarted, 2 ActivityScheduled, "
-                                   "3 ActivityFailed<2, 4 OrchestrationFailed");
-    EXPECT_EQ(rt.worker_queue_size(), 0u);
-}
-
-TEST_F(Scenarios, PoisonOrchestrationBatchNeverRunsUserCode) { // 21
-    auto runs = std::make_shared<int>(0);
-    rt.orchestrations.register_orchestration(
-        "Counted", [runs](OrchestrationContext& ctx, const std::string& in) {
-            ++*runs;
-            return ctx.schedule_activity("Hello", in).value();
-        });
-    rt.start("p21", "Counted", "x");
-    rt.set_attempts("p21", 10); // this fetch is attempt 11 of 10
-    const auto& done = rt.finish("p21");
-    EXPECT_EQ(done.status, "Failed");
-    EXPECT_EQ(*runs, 0);
-    const auto& poison = poison_of(done);
-    EXPECT_EQ(poison.attempt_count, 11u);
-    EXPECT_EQ(poison.max_attempts, 10u);
-    EXPECT_EQ(poison.message_type, core::PoisonMessageType(core::PoisonOrchestration{"p21", 1}));
-    const core::WorkItem start{core::work::StartOrchestration{"p21", "Counted", "x", std::nullopt,
-                                                              std::nullopt, std::nullopt, 1}};
-    EXPECT_EQ(poison.message, "[" + core::codec::encode(start) + "]");
-    EXPECT_EQ(rt.shape("p21"), "1 OrchestrationStarted, 2 OrchestrationFailed");
-    EXPECT_EQ(rt.worker_queue_size(), 0u);
 }
 
 TEST_F(Scenarios, CodeSwapIsNondeterminism) { // 22

@@ -1,24 +1,16 @@
-// Saying why work waits or fails when its orchestration or activity is not registered
-// (issue 17 item 1): the reason text for the backoff log line and for the final (poison)
-// failure, so that neither the server log nor the instance's error leaves the user guessing.
+// The server log line of a backoff of unregistered work (issue 17 item 1).
 #pragma once
 
-#include "core/replay/turn.hpp"
-#include "duroxide/registry.hpp"
+#include "core/dispatch/unregistered.hpp"
 
 #include <optional>
 #include <string>
 
 namespace duroxide::runtime {
 
-// `orchestration "X" version "Y" is not registered` (or `... "X" is not registered` when no
-// version was pinned) when nothing registered runs this turn's orchestration; nullopt when it
-// is registered or the turn starts nothing.
-std::optional<std::string> unregistered_orchestration(const OrchestrationRegistry& registry,
-                                                      const core::TurnInput& input);
-
-// `activity "X" is not registered`.
-std::string unregistered_activity(const std::string& name);
+// The reasons themselves are the core's (core/dispatch/unregistered.hpp).
+using core::dispatch::unregistered_activity;
+using core::dispatch::unregistered_orchestration;
 
 // Logs (LOG) one line for a backoff of unregistered work: what, the instance, when it is
 // retried and how many attempts are left before it fails.

@@ -1,7 +1,7 @@
 // The per-activity allow-list (docs/operations.md, Threat model): an activity runs as the role
 // that registered it, so an instance may call it only when its owner passes the registration's
 // allow-list (duroxide._may_call_activity). The worker checks it when it fetches the activity,
-// before running anything (dispatch.cpp, fetch_and_run).
+// before running anything (activity_loop.cpp, fetch_and_run).
 #pragma once
 
 #include "core/model/work_item.hpp"

@@ -1,4 +1,4 @@
-// What the two activity paths of a worker share: SQL activities (dispatch.cpp) and plugin
+// What the two activity paths of a worker share: SQL activities (activity_loop.cpp) and plugin
 // activities (activity_execution.cpp) name an activity and give back an attempt the same way.
 #pragma once
 
@@ -16,7 +16,7 @@ inline constexpr int64_t kRetryAfterFailureMs = 1000;
 
 // `activity <name> #<id> of "<instance>"`: how log and error messages name an activity (as the
 // store's lease errors do). Traces and runtime_status use the unquoted trace form instead
-// (dispatch.cpp), like the orchestration traces.
+// (activity_loop.cpp), like the orchestration traces.
 std::string activity_message_label(const core::work::ActivityExecute& item);
 
 // The worker failed around the activity (a store or host error, its SQL function is gone;

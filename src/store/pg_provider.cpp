@@ -4,24 +4,7 @@
 
 namespace duroxide::store {
 
-using core::provider::ExecutionState;
 using core::provider::OrchestrationItem;
-
-ExecutionState PgOrchestrationProvider::execution_state(std::string_view status) {
-    if (status == "Running") {
-        return ExecutionState::Running;
-    }
-    if (status == "Completed") {
-        return ExecutionState::Completed;
-    }
-    if (status == "Failed") {
-        return ExecutionState::Failed;
-    }
-    if (status == "ContinuedAsNew") {
-        return ExecutionState::ContinuedAsNew;
-    }
-    return ExecutionState::None;
-}
 
 void PgOrchestrationProvider::with_store(const char* what, bool durable,
                                          const std::function<void(Store&)>& work) {
@@ -77,7 +60,7 @@ PgOrchestrationProvider::fetch_orchestration_items(std::size_t max_items,
                               .attempt_count = batch.attempt_count,
                               .messages = std::move(batch.messages),
                               .execution_id = batch.execution_id,
-                              .execution_state = execution_state(batch.execution_status),
+                              .execution_status = batch.execution_status,
                               .history = std::move(batch.history),
                               .history_error = batch.history_error,
                               .history_omitted = batch.history_omitted,

@@ -49,7 +49,6 @@ public:
     }
 
     // The typed state of a stored execution ("" when there is none).
-    static core::provider::ExecutionState execution_state(std::string_view status);
 
 private:
     // Runs `work` on the store of the current in_one_commit, or in a transaction of its own.

@@ -115,7 +115,7 @@ TEST_F(Dispatcher, PoisonOfAnUnregisteredOrchestrationSaysWhy) {
 TEST_F(Dispatcher, ContinueAsNewStartsTheNextExecutionFromItsMessage) {
     core::provider::OrchestrationItem item{.instance = "c", .lock_token = "t", .attempt_count = 1};
     item.execution_id = 4;
-    item.execution_state = core::provider::ExecutionState::ContinuedAsNew;
+    item.execution_status = core::ExecutionStatus::ContinuedAsNew;
     core::Event started{.event_id = 1};
     started.kind = core::events::OrchestrationStarted{.name = "Counter", .input = "3"};
     item.history = {started};

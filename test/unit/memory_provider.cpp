@@ -3,7 +3,6 @@
 namespace duroxide::testing {
 
 using core::provider::ActivityItem;
-using core::provider::ExecutionState;
 using core::provider::LeaseLost;
 using core::provider::OrchestrationItem;
 
@@ -102,10 +101,11 @@ MemoryProvider::fetch_orchestration_items(std::size_t max_items,
         if (auto existing = instances.find(instance); existing != instances.end()) {
             const MemoryExecution& current = existing->second.current();
             item.execution_id = current.execution_id;
-            item.execution_state = current.status == "Running"     ? ExecutionState::Running
-                                   : current.status == "Completed" ? ExecutionState::Completed
-                                   : current.status == "Failed"    ? ExecutionState::Failed
-                                                                   : ExecutionState::ContinuedAsNew;
+            item.execution_status =
+                current.status == "Running"     ? core::ExecutionStatus::Running
+                : current.status == "Completed" ? core::ExecutionStatus::Completed
+                : current.status == "Failed"    ? core::ExecutionStatus::Failed
+                                                : core::ExecutionStatus::ContinuedAsNew;
             const auto known = resident ? resident(instance, current.execution_id) : std::nullopt;
             const uint64_t last = current.history.empty() ? 0 : current.history.back().event_id;
             if (auto bad = unreadable_history.find(instance); bad != unreadable_history.end()) {

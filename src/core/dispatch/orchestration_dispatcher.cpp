@@ -10,7 +10,6 @@
 
 namespace duroxide::core::dispatch {
 
-using provider::ExecutionState;
 using provider::OrchestrationItem;
 
 TurnInput turn_input(const OrchestrationItem& item, const DispatchSettings& settings,
@@ -19,7 +18,7 @@ TurnInput turn_input(const OrchestrationItem& item, const DispatchSettings& sett
     input.kv_snapshot = item.kv_snapshot;
     input.max_open_sessions = settings.max_open_sessions;
     input.max_output_bytes = settings.max_output_bytes;
-    if (item.execution_state != ExecutionState::ContinuedAsNew) {
+    if (item.execution_status != ExecutionStatus::ContinuedAsNew) {
         input.history_omitted = item.history_omitted;
         input.last_event_id = item.history_last_event_id;
         return input;
@@ -69,14 +68,14 @@ DecidedTurn decide(const OrchestrationDispatch& dispatch, const OrchestrationIte
     const DispatchSettings& settings = dispatch.settings;
     DecidedTurn turn{&item, turn_input(item, settings, dispatch.now_ms()), {}};
     const uint32_t max_attempts = settings.max_attempts;
-    if (item.history_error && item.execution_state != ExecutionState::ContinuedAsNew) {
+    if (item.history_error && item.execution_status != ExecutionStatus::ContinuedAsNew) {
         // Reference §4.1/§4.4: back off while attempts remain, then fail the execution without
         // running its code. An execution that already ended only has its messages discarded;
         // one that continued as new needs none of its history (its next execution starts from
         // the ContinueAsNew message).
         dispatch.cache.drop(item.instance);
-        if (item.execution_state == ExecutionState::Completed ||
-            item.execution_state == ExecutionState::Failed) {
+        if (item.execution_status == ExecutionStatus::Completed ||
+            item.execution_status == ExecutionStatus::Failed) {
             return turn;
         }
         if (item.attempt_count <= max_attempts) {

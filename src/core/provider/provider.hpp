@@ -24,16 +24,14 @@
 namespace duroxide::core::provider {
 
 // The stored state of an instance's current execution (None: the instance has none yet).
-enum class ExecutionState { None, Running, Completed, Failed, ContinuedAsNew };
-
 struct OrchestrationItem {
     std::string instance;
     std::string lock_token;
     uint32_t attempt_count = 0; // the highest over the item's messages, this fetch included
     std::vector<WorkItem> messages;
-    uint64_t execution_id = 1; // the current execution
-    ExecutionState execution_state = ExecutionState::None;
-    std::vector<Event> history; // of the current execution
+    uint64_t execution_id = 1;                       // the current execution
+    std::optional<ExecutionStatus> execution_status; // empty: no execution yet
+    std::vector<Event> history;                      // of the current execution
     // A stored history event that does not decode: the history is left empty, the lock held
     // and the attempt counted, so that the dispatcher backs off and ends the instance as
     // poison (FailedDeserialization) instead of failing the whole fetch.

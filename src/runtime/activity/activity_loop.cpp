@@ -140,7 +140,7 @@ std::optional<PendingActivity> fetch_and_run(Handlers& handlers, SessionKeeper& 
                             .session_owner = sessions.owner(),
                             .sql = sql,
                             .system = system,
-                            .owner = access ? owner_oid(access->owner) : std::nullopt};
+                            .owner = access ? access->owner : std::nullopt};
     const auto& item = pending.fetched.item;
     const auto max_attempts = static_cast<uint32_t>(settings.max_attempts);
     if (pending.fetched.attempt_count > max_attempts) {

@@ -1,5 +1,8 @@
 #include "core/workflow/definition.hpp"
 
+#include "core/schedule/cron.hpp"
+
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <map>
@@ -40,6 +43,7 @@ const std::map<std::string, KindInfo, std::less<>>& kinds() {
          {NodeKind::SubWorkflow, {"workflow", "orchestration", "version", "input"}}},
         {"kv_set", {NodeKind::KvSet, {"key", "value"}}},
         {"break", {NodeKind::Break, {}}},
+        {"wait_for_schedule", {NodeKind::WaitForSchedule, {"cron", "timezone"}}},
         {"http",
          {NodeKind::Http,
           {"method", "url", "headers", "body", "timeout", "expect_status", "retry", "tag"}}},
@@ -203,6 +207,35 @@ private:
         }
         return v;
     }
+    // The cron expression is checked here (core/schedule/cron.hpp); the time zone's name only
+    // by its form: whether PostgreSQL knows it is checked by duroxide._validate_workflow.
+    static void wait_for_schedule(Node& n, const Json& json, const std::string& path) {
+        n.text = string_field(required(json, "cron", path), path + ".cron");
+        if (n.text.size() > 256) {
+            throw DefinitionError(path + ".cron", "must be at most 256 characters");
+        }
+        try {
+            (void)schedule::CronSchedule::parse(n.text);
+        } catch (const schedule::CronError& e) {
+            throw DefinitionError(path + ".cron", std::string("bad cron expression: ") + e.what());
+        }
+        const Json* zone = json.find("timezone");
+        if (zone == nullptr || zone->is_null()) {
+            return;
+        }
+        n.timezone = string_field(*zone, path + ".timezone");
+        const bool ok = !n.timezone->empty() && n.timezone->size() <= 64 &&
+                        std::all_of(n.timezone->begin(), n.timezone->end(), [](char c) {
+                            return std::isalnum(static_cast<unsigned char>(c)) || c == '/' ||
+                                   c == '_' || c == '+' || c == '-';
+                        });
+        if (!ok) {
+            throw DefinitionError(path + ".timezone",
+                                  "\"" + truncated(*n.timezone) +
+                                      "\" is not a time zone name (such as \"Europe/Paris\" "
+                                      "or \"UTC\")");
+        }
+    }
     [[gnu::noinline]] void child(const Json& json, const std::string& path, ValidationContext ctx,
                                  int depth, std::vector<Node>& into) {
         ctx.root = false;
@@ -360,6 +393,9 @@ private:
                 break;
             }
             n.duration_ms = interval_field(required(json, "duration", path), path + ".duration");
+            break;
+        case NodeKind::WaitForSchedule:
+            wait_for_schedule(n, json, path);
             break;
         case NodeKind::WaitEvent:
             n.text = name_field(required(json, "event", path), path + ".event");

@@ -59,6 +59,7 @@ enum class NodeKind {
     KvSet,
     Break,
     Http,
+    WaitForSchedule,
 };
 
 struct RetrySpec {
@@ -83,6 +84,7 @@ struct Node {
     std::optional<std::string> version; // sub_workflow
     bool plugin_orchestration = false;  // sub_workflow of a plugin orchestration
     std::optional<std::string> tag, session;
+    std::optional<std::string> timezone; // wait_for_schedule (text: the cron expression)
     std::optional<RetrySpec> retry;
     std::int64_t duration_ms = 0;                                      // sleep
     std::optional<std::int64_t> timeout_ms;                            // wait_event, dequeue

@@ -226,7 +226,7 @@ private:
             return r ? *r : Json();
         }
         Json result;
-        if (n.kind == NodeKind::Sleep) {
+        if (n.kind == NodeKind::Sleep || n.kind == NodeKind::WaitForSchedule) {
             result = Json();
         } else {
             result = from_text(outcome.value());
@@ -277,6 +277,39 @@ private:
         Pending p{ctx_.schedule_timer(std::chrono::milliseconds(left > 0 ? left : 0)), &n, false};
         note_scheduled(p.future.id(), n.path, "step");
         return await_one(p, false);
+    }
+
+    // wait_for_schedule: the next fire time, computed by a system activity (the zone rules are
+    // PostgreSQL's) and recorded; then the recorded clock and a timer for what is left. The
+    // node's result is the fire time.
+    [[gnu::noinline]] Json wait_for_schedule(const Node& n) {
+        JsonObject call;
+        call["cron"] = Json(n.text);
+        call["timezone"] = n.timezone ? Json(*n.timezone) : Json();
+        const DurableFuture next =
+            ctx_.schedule_activity(kWorkflowScheduleActivity, Json(std::move(call)).dump());
+        note_scheduled(next.id(), n.path, "clock");
+        const Outcome fire = ctx_.await(next);
+        if (!fire.ok()) {
+            throw WorkflowFailure(fire.error(), n.path);
+        }
+        Json result = from_text(fire.value());
+        const Json* at = result.find("fire_at_ms");
+        if (at == nullptr || !at->is_int()) {
+            throw WorkflowFailure("wait_for_schedule: no fire time in \"" + fire.value() + "\"",
+                                  n.path);
+        }
+        const DurableFuture clock = ctx_.utc_now();
+        note_scheduled(clock.id(), n.path, "clock");
+        const Outcome now = ctx_.await(clock);
+        if (!now.ok()) {
+            throw WorkflowFailure(now.error(), n.path);
+        }
+        const std::int64_t left = at->as_int() - std::stoll(now.value());
+        Pending p{ctx_.schedule_timer(std::chrono::milliseconds(left > 0 ? left : 0)), &n, false};
+        note_scheduled(p.future.id(), n.path, "step");
+        (void)await_one(p, false);
+        return result;
     }
 
     RetryPolicy policy(const RetrySpec& spec) {
@@ -457,6 +490,8 @@ private:
         }
         case NodeKind::Sleep:
             return n.condition ? sleep_until(n) : await_one(start_leaf(n), false);
+        case NodeKind::WaitForSchedule:
+            return wait_for_schedule(n);
         case NodeKind::Sql:
         case NodeKind::SubWorkflow:
             return await_one(start_leaf(n), false);

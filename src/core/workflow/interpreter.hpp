@@ -34,6 +34,11 @@ inline constexpr std::string_view kWorkflowSqlActivity = "__duroxide_syscall:wor
 // -> {"status": n, "headers": {...}, "body": text, "json"?: parsed}; refused unless the host is
 // on duroxide.http_allowed_hosts (runtime/activity/workflow_http_step.cpp).
 inline constexpr std::string_view kWorkflowHttpActivity = "__duroxide_syscall:workflow_http";
+// {"cron": text, "timezone": text or null} -> {"fire_at": "…Z", "fire_at_ms": n}: the first
+// fire time of the cron expression after the worker's clock, in the zone (wait_for_schedule;
+// runtime/activity/workflow_schedule_step.cpp). Recorded, so replay never recomputes it.
+inline constexpr std::string_view kWorkflowScheduleActivity =
+    "__duroxide_syscall:workflow_schedule";
 // {"workflow": name, "version": text or null} -> {"version": v, "definition": {...}}
 inline constexpr std::string_view kWorkflowDefinitionActivity =
     "__duroxide_syscall:workflow_definition";
@@ -53,7 +58,8 @@ struct ScheduleObserver {
     virtual ~ScheduleObserver() = default;
     // role: "step" (the node's own work), "branch" (a child instance running the node),
     // "timeout" (the timer of a wait's timeout), "definition" (loading a sub_workflow's
-    // definition, path "$"), "clock" (the recorded utc_now of a sleep until).
+    // definition, path "$"), "clock" (the recorded utc_now of a sleep until or of a
+    // wait_for_schedule, and the latter's computed fire time).
     virtual void scheduled(std::uint64_t id, const std::string& path, std::string_view role) = 0;
     virtual void finished(std::uint64_t id, bool ok) = 0;
 };

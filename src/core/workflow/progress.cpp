@@ -84,6 +84,7 @@ bool is_step(const Node& n) {
     switch (n.kind) {
     case NodeKind::Sql:
     case NodeKind::Sleep:
+    case NodeKind::WaitForSchedule:
     case NodeKind::SubWorkflow:
     case NodeKind::WaitEvent:
     case NodeKind::Dequeue:
@@ -216,7 +217,7 @@ Json workflow_progress(std::span<const Event> history) {
             continue;
         }
         if (a.role == "definition" || a.role == "clock") {
-            continue; // part of starting the instance / of a sleep until
+            continue; // part of starting the instance / of a sleep until or wait_for_schedule
         }
         // A wait or dequeue ends with an event that does not name it: the interpreter says.
         w.consumed = a.consumed_ok.has_value();

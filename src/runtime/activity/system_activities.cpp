@@ -7,6 +7,7 @@
 #include "runtime/process/gucs.hpp"
 #include "runtime/services/instance_isolation.hpp"
 #include "runtime/activity/workflow_http_step.hpp"
+#include "runtime/activity/workflow_schedule_step.hpp"
 #include "runtime/activity/workflow_sql_step.hpp"
 
 #include <rapidjson/document.h>
@@ -106,6 +107,8 @@ core::WorkItem run_system_activity(store::Store& store, const core::work::Activi
             output = run_workflow_sql_step(store, item);
         } else if (item.name == core::workflow::kWorkflowHttpActivity) {
             output = run_workflow_http_step(item);
+        } else if (item.name == core::workflow::kWorkflowScheduleActivity) {
+            output = run_workflow_schedule_step(item);
         } else if (item.name == core::workflow::kWorkflowDefinitionActivity) {
             output = load_workflow_definition(store, item);
         } else {

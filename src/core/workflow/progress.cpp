@@ -116,24 +116,13 @@ Json optional_ms(const std::optional<std::uint64_t>& ms) {
     return ms ? Json(static_cast<std::int64_t>(*ms)) : Json();
 }
 
-} // namespace
-
-Json workflow_progress(std::span<const Event> history) {
-    if (history.empty()) {
-        throw std::invalid_argument("the instance has no history yet");
-    }
-    const auto* started = std::get_if<events::OrchestrationStarted>(&history.front().kind);
-    if (!started || started->name != kWorkflowOrchestration) {
-        throw std::invalid_argument("the instance does not run a workflow");
-    }
-
-    // Replay the recorded history with no new messages: the interpreter re-takes every
-    // decision it took, telling the recorder which node scheduled what. A turn that would
-    // schedule new work only reports it in its result, which is dropped.
-    Recorder recorder;
+// Replays the recorded history with no new messages: the interpreter re-takes every decision
+// it took, telling the recorder which node scheduled what. A turn that would schedule new work
+// only reports it in its result, which is dropped.
+void replay(std::span<const Event> history, const events::OrchestrationStarted& started,
+            Recorder& recorder) {
     OrchestrationRegistry registry;
-    registry.register_versioned(std::string(kWorkflowOrchestration), started->version,
-                                run_workflow);
+    registry.register_versioned(std::string(kWorkflowOrchestration), started.version, run_workflow);
     TurnInput input;
     input.instance = history.front().instance_id;
     input.execution_id = history.front().execution_id;
@@ -145,13 +134,15 @@ Json workflow_progress(std::span<const Event> history) {
     }
     input.now_ms = history.back().timestamp_ms;
     StackPool stacks(256 * 1024, 1);
-    {
-        ObserverScope scope(&recorder);
-        run_turn(registry, stacks, input);
-    }
+    ObserverScope scope(&recorder);
+    run_turn(registry, stacks, input);
+}
 
-    // The definition the instance runs (the one its history pins), or that it loaded.
-    Json wrapper = Json::parse(started->input);
+// The definition the instance runs (the one its history pins), or that it loaded.
+std::optional<Node> definition_of(std::span<const Event> history,
+                                  const events::OrchestrationStarted& started,
+                                  const Recorder& recorder) {
+    Json wrapper = Json::parse(started.input);
     Json definition;
     if (const Json* d = wrapper.find("definition")) {
         definition = *d;
@@ -166,15 +157,16 @@ Json workflow_progress(std::span<const Event> history) {
             }
         }
     }
-    const ValidationContext context = validation_context_of(wrapper);
-    std::optional<Node> root;
-    if (!definition.is_null()) {
-        root = parse_definition(definition, context);
+    if (definition.is_null()) {
+        return std::nullopt;
     }
+    return parse_definition(definition, validation_context_of(wrapper));
+}
 
-    // Every schedule event of the history, with how and when it ended.
+// Every schedule event of the history (in `order`), with how and when it ended.
+std::map<std::uint64_t, Work> work_of(std::span<const Event> history,
+                                      std::vector<std::uint64_t>& order) {
     std::map<std::uint64_t, Work> work;
-    std::vector<std::uint64_t> order;
     for (const auto& e : history) {
         if (is_schedule(e)) {
             work[e.event_id] = Work{.id = e.event_id, .scheduled_ms = e.timestamp_ms};
@@ -187,21 +179,30 @@ Json workflow_progress(std::span<const Event> history) {
             }
         }
     }
+    return work;
+}
 
+JsonObject unattributed_row(const Work& w) {
+    JsonObject row;
+    row["path"] = Json();
+    row["kind"] = Json();
+    row["state"] = Json("unattributed");
+    row["attempts"] = Json(1);
+    row["started_ms"] = Json(static_cast<std::int64_t>(w.scheduled_ms));
+    row["finished_ms"] = optional_ms(w.finished_ms);
+    return row;
+}
+
+// The work of each node by path; work no node can be named for goes to `unattributed`.
+std::map<std::string, NodeProgress> attribute(std::map<std::uint64_t, Work>& work,
+                                              const std::vector<std::uint64_t>& order,
+                                              const Recorder& recorder, JsonArray& unattributed) {
     std::map<std::string, NodeProgress> by_path;
-    JsonArray unattributed;
     for (std::uint64_t id : order) {
         Work& w = work[id];
         auto it = recorder.by_id.find(id);
         if (it == recorder.by_id.end()) {
-            JsonObject row;
-            row["path"] = Json();
-            row["kind"] = Json();
-            row["state"] = Json("unattributed");
-            row["attempts"] = Json(1);
-            row["started_ms"] = Json(static_cast<std::int64_t>(w.scheduled_ms));
-            row["finished_ms"] = optional_ms(w.finished_ms);
-            unattributed.emplace_back(std::move(row));
+            unattributed.emplace_back(unattributed_row(w));
             continue;
         }
         const Attribution& a = it->second;
@@ -226,29 +227,56 @@ Json workflow_progress(std::span<const Event> history) {
         }
         by_path[a.path].work.push_back(w);
     }
+    return by_path;
+}
+
+JsonObject node_row(const Node& n, bool tracked,
+                    const std::map<std::string, NodeProgress>& by_path) {
+    JsonObject row;
+    row["path"] = Json(n.path);
+    row["kind"] = Json(std::string(kind_name(n.kind)));
+    auto it = by_path.find(n.path);
+    if (it != by_path.end()) {
+        const auto& list = it->second.work;
+        row["state"] = Json(list.back().state);
+        row["attempts"] = Json(static_cast<std::int64_t>(list.size()));
+        row["started_ms"] = Json(static_cast<std::int64_t>(list.front().scheduled_ms));
+        row["finished_ms"] = optional_ms(list.back().finished_ms);
+    } else {
+        row["state"] = tracked ? Json("pending") : Json();
+        row["attempts"] = Json(0);
+        row["started_ms"] = Json();
+        row["finished_ms"] = Json();
+    }
+    return row;
+}
+
+} // namespace
+
+Json workflow_progress(std::span<const Event> history) {
+    if (history.empty()) {
+        throw std::invalid_argument("the instance has no history yet");
+    }
+    const auto* started = std::get_if<events::OrchestrationStarted>(&history.front().kind);
+    if (!started || started->name != kWorkflowOrchestration) {
+        throw std::invalid_argument("the instance does not run a workflow");
+    }
+    Recorder recorder;
+    replay(history, *started, recorder);
+    const std::optional<Node> root = definition_of(history, *started, recorder);
+
+    std::vector<std::uint64_t> order;
+    std::map<std::uint64_t, Work> work = work_of(history, order);
+    JsonArray unattributed;
+    const std::map<std::string, NodeProgress> by_path =
+        attribute(work, order, recorder, unattributed);
 
     JsonArray rows;
     if (root) {
         std::vector<std::pair<const Node*, bool>> nodes;
         collect(*root, nullptr, false, nodes);
         for (const auto& [n, tracked] : nodes) {
-            JsonObject row;
-            row["path"] = Json(n->path);
-            row["kind"] = Json(std::string(kind_name(n->kind)));
-            auto it = by_path.find(n->path);
-            if (it != by_path.end()) {
-                const auto& list = it->second.work;
-                row["state"] = Json(list.back().state);
-                row["attempts"] = Json(static_cast<std::int64_t>(list.size()));
-                row["started_ms"] = Json(static_cast<std::int64_t>(list.front().scheduled_ms));
-                row["finished_ms"] = optional_ms(list.back().finished_ms);
-            } else {
-                row["state"] = tracked ? Json("pending") : Json();
-                row["attempts"] = Json(0);
-                row["started_ms"] = Json();
-                row["finished_ms"] = Json();
-            }
-            rows.emplace_back(std::move(row));
+            rows.emplace_back(node_row(*n, tracked, by_path));
         }
     }
     for (auto& row : unattributed) {

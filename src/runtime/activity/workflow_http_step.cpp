@@ -211,6 +211,81 @@ std::string text_field(const Json& call, const char* field) {
     return v->as_string();
 }
 
+// The request's headers (a line break in a value is refused) and body; a body that is not
+// text is sent as JSON unless the headers name a Content-Type.
+struct RequestParts {
+    std::unique_ptr<curl_slist, SlistDeleter> headers;
+    std::string body;
+    bool has_body = false;
+};
+
+RequestParts request_parts(const Json& call) {
+    RequestParts parts;
+    bool typed = false;
+    if (const Json* h = call.find("headers"); h && h->is_object()) {
+        for (const auto& [name, value] : h->as_object()) {
+            const std::string text = value.is_string() ? value.as_string() : value.dump();
+            if (text.find_first_of("\r\n") != std::string::npos) {
+                refuse("header " + core::quoted(name) + " contains a line break");
+            }
+            parts.headers.reset(
+                curl_slist_append(parts.headers.release(), (name + ": " + text).c_str()));
+            typed = typed || lower(name) == "content-type";
+        }
+    }
+    if (const Json* b = call.find("body"); b && !b->is_null()) {
+        parts.has_body = true;
+        parts.body = b->is_string() ? b->as_string() : b->dump();
+        if (!b->is_string() && !typed) {
+            parts.headers.reset(
+                curl_slist_append(parts.headers.release(), "Content-Type: application/json"));
+        }
+    }
+    return parts;
+}
+
+// Refuses a status outside the call's "expect" ranges.
+void check_status(const Json& call, long status, const std::string& method,
+                  const std::string& url) {
+    bool expected = false;
+    std::string expected_text;
+    if (const Json* e = call.find("expect"); e && e->is_array()) {
+        for (const auto& range : e->as_array()) {
+            if (!range.is_array() || range.as_array().size() != 2) {
+                continue;
+            }
+            const std::int64_t from = range.as_array()[0].as_int();
+            const std::int64_t to = range.as_array()[1].as_int();
+            expected = expected || (status >= from && status <= to);
+            expected_text += (expected_text.empty() ? "" : ", ") + std::to_string(from) +
+                             (from == to ? "" : "-" + std::to_string(to));
+        }
+    }
+    if (!expected) {
+        refuse(method + " " + core::quoted(url) + " returned status " + std::to_string(status) +
+               ", expected " + (expected_text.empty() ? "none" : expected_text));
+    }
+}
+
+// {"status", "headers", "body", "json"?}
+std::string result_of(long status, Response& response) {
+    JsonObject out;
+    out["status"] = Json(static_cast<std::int64_t>(status));
+    const auto type = response.headers.find("content-type");
+    const bool is_json = type != response.headers.end() &&
+                         lower(type->second.as_string()).find("json") != std::string::npos;
+    out["headers"] = Json(std::move(response.headers));
+    if (is_json) {
+        try {
+            out["json"] = Json::parse(response.body);
+        } catch (const core::workflow::JsonError&) {
+            // not JSON after all: the body alone
+        }
+    }
+    out["body"] = Json(std::move(response.body));
+    return Json(std::move(out)).dump();
+}
+
 } // namespace
 
 std::string run_workflow_http_step(const core::work::ActivityExecute& item) {
@@ -238,31 +313,7 @@ std::string run_workflow_http_step(const core::work::ActivityExecute& item) {
     if (settings.activity_statement_timeout_ms > 0) {
         timeout_ms = std::min<std::int64_t>(timeout_ms, settings.activity_statement_timeout_ms);
     }
-    curl_slist* raw_headers = nullptr;
-    if (const Json* h = call.find("headers"); h && h->is_object()) {
-        for (const auto& [name, value] : h->as_object()) {
-            const std::string text = value.is_string() ? value.as_string() : value.dump();
-            if (text.find_first_of("\r\n") != std::string::npos) {
-                refuse("header " + core::quoted(name) + " contains a line break");
-            }
-            raw_headers = curl_slist_append(raw_headers, (name + ": " + text).c_str());
-        }
-    }
-    std::string body;
-    bool has_body = false;
-    if (const Json* b = call.find("body"); b && !b->is_null()) {
-        has_body = true;
-        body = b->is_string() ? b->as_string() : b->dump();
-        const bool typed = call.find("headers") && call.find("headers")->is_object() &&
-                           std::any_of(call.find("headers")->as_object().begin(),
-                                       call.find("headers")->as_object().end(), [](const auto& kv) {
-                                           return lower(kv.first) == "content-type";
-                                       });
-        if (!b->is_string() && !typed) {
-            raw_headers = curl_slist_append(raw_headers, "Content-Type: application/json");
-        }
-    }
-    std::unique_ptr<curl_slist, SlistDeleter> headers(raw_headers);
+    const RequestParts parts = request_parts(call);
 
     curl_easy_setopt(c, CURLOPT_URL, url.c_str());
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -274,11 +325,12 @@ std::string run_workflow_http_step(const core::work::ActivityExecute& item) {
     if (method == "HEAD") {
         curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
     }
-    if (has_body) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.data());
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+    if (parts.has_body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, parts.body.data());
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+                         static_cast<curl_off_t>(parts.body.size()));
     }
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, parts.headers.get());
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &response);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
@@ -299,42 +351,11 @@ std::string run_workflow_http_step(const core::work::ActivityExecute& item) {
     }
     long status = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    bool expected = false;
-    std::string expected_text;
-    if (const Json* e = call.find("expect"); e && e->is_array()) {
-        for (const auto& range : e->as_array()) {
-            if (!range.is_array() || range.as_array().size() != 2) {
-                continue;
-            }
-            const std::int64_t from = range.as_array()[0].as_int();
-            const std::int64_t to = range.as_array()[1].as_int();
-            expected = expected || (status >= from && status <= to);
-            expected_text += (expected_text.empty() ? "" : ", ") + std::to_string(from) +
-                             (from == to ? "" : "-" + std::to_string(to));
-        }
-    }
-    if (!expected) {
-        refuse(method + " " + core::quoted(url) + " returned status " + std::to_string(status) +
-               ", expected " + (expected_text.empty() ? "none" : expected_text));
-    }
+    check_status(call, status, method, url);
     if (!valid_utf8_text(response.body)) {
         refuse(method + " " + core::quoted(url) + ": the response body is not UTF-8 text");
     }
-    JsonObject out;
-    out["status"] = Json(static_cast<std::int64_t>(status));
-    const auto type = response.headers.find("content-type");
-    const bool is_json = type != response.headers.end() &&
-                         lower(type->second.as_string()).find("json") != std::string::npos;
-    out["headers"] = Json(std::move(response.headers));
-    if (is_json) {
-        try {
-            out["json"] = Json::parse(response.body);
-        } catch (const core::workflow::JsonError&) {
-            // not JSON after all: the body alone
-        }
-    }
-    out["body"] = Json(std::move(response.body));
-    return Json(std::move(out)).dump();
+    return result_of(status, response);
 }
 
 } // namespace duroxide::runtime

@@ -71,3 +71,57 @@ BEGIN
            || coalesce(' -> $steps.' || (node->>'as'), '');
 END
 $fn$;
+
+-- registered_handlers lists workflow definitions too (kind 'workflow', provider_type
+-- 'workflow', provider the owning role), each version a row, only those the caller may start
+-- (so no role sees another's private workflows). Replaces the 30_registration version; the
+-- view duroxide.registered_handlers reads it.
+CREATE OR REPLACE FUNCTION duroxide.get_registered_handlers()
+    RETURNS TABLE (kind text, name text, version text, provider_type text, provider text,
+                   version_policy text, default_version boolean)
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    BEGIN ATOMIC
+        SELECT h.kind, h.name, NULLIF(h.version, '') AS version, 'plugin'::text AS provider_type,
+               h.plugin AS provider,
+               CASE WHEN h.kind = 'orchestration' THEN coalesce(p.version, 'latest') END
+                   AS version_policy,
+               CASE WHEN h.kind = 'orchestration' THEN h.version = coalesce(p.version,
+                   (SELECT l.version FROM duroxide.plugin_handlers l
+                     WHERE l.kind = 'orchestration' AND l.name = h.name
+                     ORDER BY string_to_array(l.version, '.')::int[] DESC LIMIT 1)) END
+                   AS default_version
+          FROM duroxide.plugin_handlers h
+          LEFT JOIN duroxide.version_policies p
+                 ON h.kind = 'orchestration' AND p.orchestration = h.name
+          LEFT JOIN duroxide.plugins g ON g.name = h.plugin
+         WHERE h.kind = 'orchestration'
+            OR duroxide._may_call_activity(duroxide._calling_role(), g.registered_by,
+                                           g.allowed_roles)
+        UNION ALL
+        SELECT 'activity', a.name, NULL, 'sql',
+               CASE WHEN pg_has_role(duroxide._calling_role(), 'duroxide_admin', 'USAGE')
+                    THEN a.function_oid::text END, NULL, NULL
+          FROM duroxide.sql_activities a
+         WHERE duroxide._may_call_activity(duroxide._calling_role(), a.run_as, a.allowed_roles)
+        UNION ALL
+        SELECT 'workflow', d.name, d.version, 'workflow',
+               coalesce((SELECT r.rolname::text FROM pg_roles r WHERE r.oid = d.owner_role),
+                        d.owner_role::text),
+               coalesce(wp.version, 'latest'),
+               d.version = coalesce(wp.version,
+                   (SELECT l.version FROM duroxide.workflow_definitions l WHERE l.name = d.name
+                     ORDER BY string_to_array(l.version, '.')::int[] DESC LIMIT 1))
+          FROM duroxide.workflow_definitions d
+          LEFT JOIN duroxide.workflow_version_policies wp ON wp.name = d.name
+         WHERE duroxide._may_start_workflow(d.name, d.owner_role, duroxide._calling_role());
+    END;
+COMMENT ON FUNCTION duroxide.get_registered_handlers() IS
+    'Rows of the duroxide.registered_handlers view (what the caller may see).';
+COMMENT ON VIEW duroxide.registered_handlers IS
+    'Every orchestration, activity and workflow the runtime can run, with its version and '
+    'provider (a plugin, an SQL function, or for a workflow definition the role that owns it); '
+    'for orchestrations and workflows, the version policy (latest, or the exact version set by '
+    'duroxide.set_version_policy / set_workflow_version_policy) and whether this is the version '
+    'new instances get when none is given (default_version). A role without the privileges of '
+    'duroxide_admin sees the orchestrations, only the activities its instances may call, '
+    'without the function of SQL activities, and only the workflows it may start.';

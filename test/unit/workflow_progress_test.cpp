@@ -103,7 +103,7 @@ TEST_F(WorkflowProgressTest, AttributesEachScheduleEventToItsNode) {
     EXPECT_EQ(rows[7], "$.steps[3] sleep done 1 sf");
 }
 
-TEST_F(WorkflowProgressTest, FailedCancelledAndUnattributedWork) {
+TEST_F(WorkflowProgressTest, FailedCancelledAndRetriedWork) {
     start("p2", R"({"kind":"seq","steps":[
         {"kind":"activity","name":"Flaky","retry":{"max_attempts":3}},
         {"kind":"race","branches":[
@@ -113,18 +113,23 @@ TEST_F(WorkflowProgressTest, FailedCancelledAndUnattributedWork) {
     EXPECT_EQ(rt.finish("p2").status, "Completed");
     EXPECT_EQ(progress("p2"), (std::vector<std::string>{
                                   "$ seq - 0 ",
-                                  // the retry helper schedules the attempts: not attributed here
-                                  "$.steps[0] activity - 0 ",
+                                  // two attempts (the backoff timer between them is the node's)
+                                  "$.steps[0] activity done 2 sf",
                                   "$.steps[1] race - 0 ",
                                   "$.steps[1].branches[0] wait_event cancelled 1 sf",
                                   "$.steps[1].branches[1] sleep done 1 sf",
                                   "$.steps[2] try - 0 ",
                                   "$.steps[2].body sql failed 1 sf",
                                   "$.steps[2].catch sql done 1 sf",
-                                  "- - unattributed 1 sf",
-                                  "- - unattributed 1 sf",
-                                  "- - unattributed 1 sf",
                               }));
+    // The interpreter runs the attempts itself, with the engine retry helper's calls in the
+    // same order: attempt, backoff timer, attempt (the history of instances started before).
+    EXPECT_EQ(rt.shape("p2"),
+              "1 OrchestrationStarted, 2 ActivityScheduled, 3 ActivityFailed<2, 4 TimerCreated, "
+              "5 TimerFired<4, 6 ActivityScheduled, 7 ActivityCompleted<6, 8 ExternalSubscribed, "
+              "9 TimerCreated, 10 TimerFired<9, 11 ExternalSubscribedCancelled<8, "
+              "12 ActivityScheduled, 13 ActivityFailed<12, 14 ActivityScheduled, "
+              "15 ActivityCompleted<14, 16 OrchestrationCompleted");
 }
 
 TEST_F(WorkflowProgressTest, AWaitThatTimedOutFailed) {

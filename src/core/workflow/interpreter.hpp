@@ -57,7 +57,8 @@ ValidationContext validation_context_of(const Json& wrapper);
 struct ScheduleObserver {
     virtual ~ScheduleObserver() = default;
     // role: "step" (the node's own work), "branch" (a child instance running the node),
-    // "timeout" (the timer of a wait's timeout), "definition" (loading a sub_workflow's
+    // "timeout" (the timer of a wait's timeout or of a retried attempt), "backoff" (the timer
+    // between two attempts of a node with `retry`), "definition" (loading a sub_workflow's
     // definition, path "$"), "clock" (the recorded utc_now of a sleep until or of a
     // wait_for_schedule, and the latter's computed fire time).
     virtual void scheduled(std::uint64_t id, const std::string& path, std::string_view role) = 0;

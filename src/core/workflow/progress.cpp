@@ -91,7 +91,7 @@ bool is_step(const Node& n) {
         return true;
     case NodeKind::Activity:
     case NodeKind::Http:
-        return !n.retry; // the engine's retry helper schedules the attempts: unattributed
+        return true; // with `retry`, each attempt is one scheduling
     default:
         return false;
     }
@@ -217,7 +217,7 @@ std::map<std::string, NodeProgress> attribute(std::map<std::uint64_t, Work>& wor
             }
             continue;
         }
-        if (a.role == "definition" || a.role == "clock") {
+        if (a.role == "definition" || a.role == "clock" || a.role == "backoff") {
             continue; // part of starting the instance / of a sleep until or wait_for_schedule
         }
         // A wait or dequeue ends with an event that does not name it: the interpreter says.

@@ -6,17 +6,18 @@
 //
 // What is reported (see docs/workflows.md, "Progress"):
 // * one row per node of the definition, in definition order; a node that schedules durable
-//   work (sql, activity without retry, sleep, wait_event, dequeue, sub_workflow, and a branch of
-//   parallel/race/foreach that runs as a child instance) gets a state: pending (nothing
+//   work (sql, activity, http, sleep, wait_for_schedule, wait_event, dequeue, sub_workflow, and a
+//   branch of parallel/race/foreach that runs as a child instance) gets a state: pending (nothing
 //   scheduled yet), running, done, failed or cancelled (of its latest scheduling), the number
 //   of times it was scheduled (attempts) and the timestamps of its first schedule event and of
 //   the completion event of its latest one (null while running, and for a wait_event/dequeue,
 //   whose completion is not tied to its schedule event in history).
 // * nodes that schedule nothing themselves (seq, if, switch, loop, try, set_status, kv_set,
 //   fail, return, the parallel/race/foreach node itself) have state null;
-// * work that the replay cannot attribute to a node (the attempts of an activity with
-//   `retry`, which the engine's retry helper schedules) is reported in rows with a null path
-//   and state "unattributed", never guessed.
+// * an activity or http node with `retry` counts each attempt (attempts = attempts made so
+//   far; the state is that of the latest; the timers between attempts are part of the node);
+// * work that the replay cannot attribute to a node is reported in rows with a null path and
+//   state "unattributed", never guessed.
 // Only the current execution of the instance is described (after continue-as-new, the
 // earlier executions' work is not); a branch running as a child instance is one row: the
 // nodes inside it run in the child's history.

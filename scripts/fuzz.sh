@@ -3,6 +3,7 @@
 #   codec       the JSON codec: events, work items, histories, error details, actions
 #   tag_filter  duroxide.worker_tag_filter / worker_tag_filters
 #   version     Semver::parse (orchestration versions)
+#   workflow    workflow definitions (parse_definition_text) and cron expressions
 # Each target starts from its checked-in seeds (test/fuzz/corpus/<target>/), runs for a bounded
 # time under AddressSanitizer and UndefinedBehaviorSanitizer, and prints libFuzzer's figures.
 # New inputs it finds stay in build/fuzz/corpus/<target>/ (not checked in); a crash leaves its
@@ -15,7 +16,7 @@
 set -euo pipefail
 TOP="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$TOP"
-TARGETS=(codec tag_filter version)
+TARGETS=(codec tag_filter version workflow)
 target="${1:-all}"
 seconds=60
 files=()
@@ -44,6 +45,8 @@ sources() {
     codec) echo test/fuzz/fuzz_codec.cpp src/core/codec/json_codec.cpp src/core/model/*.cpp ;;
     tag_filter) echo test/fuzz/fuzz_tag_filter.cpp src/core/routing/tag_filter.cpp ;;
     version) echo test/fuzz/fuzz_version.cpp ;;
+    workflow) echo test/fuzz/fuzz_workflow.cpp src/core/workflow/definition.cpp \
+        src/core/workflow/expression.cpp src/core/workflow/json.cpp src/core/schedule/cron.cpp ;;
     *) die "unknown target '$1' (targets: ${TARGETS[*]})" ;;
     esac
 }

@@ -48,8 +48,15 @@ protected:
 
     // "path kind state attempts" per row, plus whether the times are set ("s" started, "f"
     // finished), e.g. "$.steps[0] sql done 1 sf".
-    std::vector<std::string> progress(const std::string& instance) {
-        const Json rows = workflow_progress(rt.instances.at(instance).current().history);
+    std::vector<std::string> progress(const std::string& instance, bool follow = false) {
+        ChildHistories children;
+        if (follow) {
+            children = [this](const std::string& id) -> const std::vector<core::Event>* {
+                auto it = rt.instances.find(id);
+                return it == rt.instances.end() ? nullptr : &it->second.current().history;
+            };
+        }
+        const Json rows = workflow_progress(rt.instances.at(instance).current().history, children);
         std::vector<std::string> out;
         for (const auto& row : rows.as_array()) {
             auto text = [&](const char* key) {
@@ -152,6 +159,41 @@ TEST_F(WorkflowProgressTest, LoopsCountAttemptsAndAnythingElseIsRefused) {
     rt.finish("plain");
     EXPECT_THROW(workflow_progress(rt.instances.at("plain").current().history),
                  std::invalid_argument);
+}
+
+TEST_F(WorkflowProgressTest, NodesInsideBranchesComeFromTheChildInstances) {
+    // A parallel branch of two steps and a foreach body of a seq run as child instances.
+    const std::string definition = R"({"kind":"seq","steps":[
+        {"kind":"parallel","branches":[
+            {"kind":"sql","query":"SELECT 1"},
+            {"kind":"seq","steps":[{"kind":"sql","query":"SELECT 2"},
+                                   {"kind":"activity","name":"Flaky","retry":{"max_attempts":3}}]}]},
+        {"kind":"foreach","items":"$input","body":{"kind":"seq","steps":[
+            {"kind":"sql","query":"SELECT $1","params":["$item"]},
+            {"kind":"try","body":{"kind":"sql","query":"FAIL"},
+             "catch":{"kind":"return","value":0}}]}}]})";
+    rt.start("c1", std::string(kWorkflowOrchestration),
+             R"({"workflow":"w","version":"1.0.0","definition":)" + definition +
+                 R"(,"input":[1,2,3]})");
+    EXPECT_EQ(rt.finish("c1").status, "Completed");
+    // Without the children: the nodes inside have no state.
+    EXPECT_EQ(progress("c1")[4], "$.steps[0].branches[1].steps[0] sql - 0 ");
+    EXPECT_EQ(progress("c1", true), (std::vector<std::string>{
+                                        "$ seq - 0 ",
+                                        "$.steps[0] parallel - 0 ",
+                                        "$.steps[0].branches[0] sql done 1 sf",
+                                        "$.steps[0].branches[1] seq done 1 sf",
+                                        "$.steps[0].branches[1].steps[0] sql done 1 sf",
+                                        // inside the child: two attempts of the retried activity
+                                        "$.steps[0].branches[1].steps[1] activity done 2 sf",
+                                        "$.steps[1] foreach - 0 ",
+                                        "$.steps[1].body seq done 3 sf",
+                                        // one per item, merged: three runs each
+                                        "$.steps[1].body.steps[0] sql done 3 sf",
+                                        "$.steps[1].body.steps[1] try - 0 ",
+                                        "$.steps[1].body.steps[1].body sql failed 3 sf",
+                                        "$.steps[1].body.steps[1].catch return - 0 ",
+                                    }));
 }
 
 } // namespace

@@ -251,9 +251,83 @@ JsonObject node_row(const Node& n, bool tracked,
     return row;
 }
 
+int state_rank(const Json& state) {
+    if (!state.is_string()) {
+        return 0;
+    }
+    static const char* const order[] = {"pending", "done", "cancelled", "failed", "running"};
+    for (int i = 0; i < 5; ++i) {
+        if (state.as_string() == order[i]) {
+            return i + 1;
+        }
+    }
+    return 0;
+}
+
+// Folds another run of the same node (a foreach body's, once per item) into `into`.
+void merge_row(JsonObject& into, const JsonObject& row) {
+    const Json& state = row.at("state");
+    const bool later_state = state_rank(state) > state_rank(into["state"]);
+    into["attempts"] = Json(into["attempts"].as_int() + row.at("attempts").as_int());
+    const Json& started = row.at("started_ms");
+    if (started.is_int() &&
+        (!into["started_ms"].is_int() || started.as_int() < into["started_ms"].as_int())) {
+        into["started_ms"] = started;
+    }
+    const Json& finished = row.at("finished_ms");
+    if (finished.is_int() &&
+        (!into["finished_ms"].is_int() || finished.as_int() > into["finished_ms"].as_int())) {
+        into["finished_ms"] = finished;
+    }
+    if (later_state) {
+        into["state"] = state;
+    }
+    if (into["state"].is_string() && into["state"].as_string() == "running") {
+        into["finished_ms"] = Json();
+    }
+}
+
+// The rows of the nodes inside branches that ran as child instances, by the parent's paths.
+std::map<std::string, JsonObject> child_rows(std::span<const Event> history,
+                                             const Recorder& recorder,
+                                             const ChildHistories& children) {
+    std::map<std::string, JsonObject> merged;
+    for (const auto& e : history) {
+        const auto* sub = std::get_if<events::SubOrchestrationScheduled>(&e.kind);
+        auto a = recorder.by_id.find(e.event_id);
+        if (!sub || a == recorder.by_id.end() || a->second.role != "branch") {
+            continue;
+        }
+        const std::vector<Event>* child = children(sub->instance);
+        if (child == nullptr || child->empty()) {
+            continue;
+        }
+        Json rows;
+        try {
+            rows = workflow_progress(*child, children);
+        } catch (const std::invalid_argument&) {
+            continue;
+        }
+        for (const auto& row : rows.as_array()) {
+            const Json* path = row.find("path");
+            if (!path || !path->is_string() || path->as_string() == "$") {
+                continue; // the branch node itself has its row; unattributed work stays there
+            }
+            const std::string at = a->second.path + path->as_string().substr(1);
+            auto [it, fresh] = merged.try_emplace(at, row.as_object());
+            if (fresh) {
+                it->second["path"] = Json(at);
+            } else {
+                merge_row(it->second, row.as_object());
+            }
+        }
+    }
+    return merged;
+}
+
 } // namespace
 
-Json workflow_progress(std::span<const Event> history) {
+Json workflow_progress(std::span<const Event> history, const ChildHistories& children) {
     if (history.empty()) {
         throw std::invalid_argument("the instance has no history yet");
     }
@@ -271,12 +345,17 @@ Json workflow_progress(std::span<const Event> history) {
     const std::map<std::string, NodeProgress> by_path =
         attribute(work, order, recorder, unattributed);
 
+    std::map<std::string, JsonObject> inside;
+    if (children) {
+        inside = child_rows(history, recorder, children);
+    }
     JsonArray rows;
     if (root) {
         std::vector<std::pair<const Node*, bool>> nodes;
         collect(*root, nullptr, false, nodes);
         for (const auto& [n, tracked] : nodes) {
-            rows.emplace_back(node_row(*n, tracked, by_path));
+            auto it = inside.find(n->path);
+            rows.emplace_back(it != inside.end() ? it->second : node_row(*n, tracked, by_path));
         }
     }
     for (auto& row : unattributed) {

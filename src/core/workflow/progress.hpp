@@ -19,20 +19,32 @@
 // * work that the replay cannot attribute to a node is reported in rows with a null path and
 //   state "unattributed", never guessed.
 // Only the current execution of the instance is described (after continue-as-new, the
-// earlier executions' work is not); a branch running as a child instance is one row: the
-// nodes inside it run in the child's history.
+// earlier executions' work is not); a branch running as a child instance is one row, and the
+// nodes inside it are followed into the child's history when `children` gives it.
 #pragma once
 
 #include "core/model/event.hpp"
 #include "core/workflow/json.hpp"
 
+#include <functional>
 #include <span>
+#include <string>
+#include <vector>
 
 namespace duroxide::core::workflow {
 
 // The rows as a JSON array of objects {"path", "kind", "state", "attempts", "started_ms",
 // "finished_ms"} (see above). `history` is the current execution's history, oldest first.
 // Throws std::invalid_argument when the history is not that of a workflow instance.
-Json workflow_progress(std::span<const Event> history);
+// The current execution's history of a child instance (nullptr: not available, e.g. not
+// started yet or not readable by the caller).
+using ChildHistories = std::function<const std::vector<Event>*(const std::string& instance)>;
+
+// With `children`, a branch of parallel/race/foreach that ran as a child instance shows the
+// nodes inside it from that child's history (recursively): their rows take the paths of the
+// parent's definition; a foreach body that ran once per item has one row per node, merged
+// over the items (attempts added up; state running if any runs, else failed, cancelled, done,
+// pending in that order; the earliest start; the latest finish once none runs).
+Json workflow_progress(std::span<const Event> history, const ChildHistories& children = {});
 
 } // namespace duroxide::core::workflow

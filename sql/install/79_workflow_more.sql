@@ -125,3 +125,62 @@ COMMENT ON VIEW duroxide.registered_handlers IS
     'new instances get when none is given (default_version). A role without the privileges of '
     'duroxide_admin sees the orchestrations, only the activities its instances may call, '
     'without the function of SQL activities, and only the workflows it may start.';
+
+-- workflow_progress follows the branches that ran as child instances (ids
+-- '<instance>::sub::<n>', recursively): their current-execution histories go to the
+-- two-argument _workflow_progress, which shows the nodes inside them. Replaces the
+-- 78_workflow_progress version of workflow_progress.
+CREATE FUNCTION duroxide._workflow_progress(history text, children text) RETURNS text
+    LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'duroxide_workflow_progress';
+REVOKE ALL ON FUNCTION duroxide._workflow_progress(text, text) FROM PUBLIC;
+COMMENT ON FUNCTION duroxide._workflow_progress(text, text) IS
+    'Internal: the progress rows (JSON) of a workflow execution whose history is given, with '
+    'the histories of its branch children (a JSON object: instance id -> history text); called '
+    'by workflow_progress after its access check.';
+
+CREATE OR REPLACE FUNCTION duroxide.workflow_progress(instance text)
+    RETURNS TABLE (path text, kind text, state text, attempts integer,
+                   started_at timestamptz, finished_at timestamptz)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    execution bigint;
+    events text;
+    children text;
+    prefix text := instance || '::sub::';
+BEGIN
+    PERFORM duroxide._check_instance_arg(instance);
+    SELECT i.current_execution_id INTO execution
+      FROM duroxide.instances i
+     WHERE i.instance_id = workflow_progress.instance AND duroxide._may_access(i.owner_role);
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'instance % does not exist', duroxide._quote(instance)
+            USING ERRCODE = 'no_data_found';
+    END IF;
+    SELECT '[' || string_agg(h.event_data, ',' ORDER BY h.event_id) || ']' INTO events
+      FROM duroxide.history h
+     WHERE h.instance_id = workflow_progress.instance AND h.execution_id = execution;
+    IF events IS NULL THEN
+        RETURN; -- started, not run yet
+    END IF;
+    -- The branch children (and theirs), each the caller may read.
+    SELECT jsonb_object_agg(c.instance_id, c.history)::text INTO children
+      FROM (SELECT i.instance_id,
+                   (SELECT '[' || string_agg(h.event_data, ',' ORDER BY h.event_id) || ']'
+                      FROM duroxide.history h
+                     WHERE h.instance_id = i.instance_id
+                       AND h.execution_id = i.current_execution_id) AS history
+              FROM duroxide.instances i
+             WHERE left(i.instance_id, length(prefix)) = prefix
+               AND duroxide._may_access(i.owner_role)) c
+     WHERE c.history IS NOT NULL;
+    RETURN QUERY
+    SELECT r.path, r.kind, r.state, r.attempts,
+           to_timestamp(r.started_ms / 1000.0), to_timestamp(r.finished_ms / 1000.0)
+      FROM jsonb_array_elements(duroxide._workflow_progress(events, children)::jsonb)
+               WITH ORDINALITY AS a(row, n),
+           jsonb_to_record(a.row) AS r(path text, kind text, state text, attempts integer,
+                                       started_ms bigint, finished_ms bigint)
+     ORDER BY a.n;
+END
+$fn$;

@@ -2,7 +2,9 @@
 // SQL boundary. `history` is the current execution's history as a JSON array of events
 // (duroxide.workflow_progress reads it, after its access check, and passes it here; no SQL
 // runs in C++). Returns the rows as JSON text. A history that is not a workflow's is
-// SQLSTATE 22023.
+// SQLSTATE 22023. duroxide._workflow_progress(history text, children jsonb): the same, with
+// the current-execution histories of the instance's branch children ({instance: history
+// text}), so that the nodes inside branches are shown.
 #include "core/codec/json_codec.hpp"
 #include "core/workflow/progress.hpp"
 #include "pg/guard.hpp"
@@ -12,6 +14,7 @@ extern "C" {
 #include "utils/builtins.h"
 }
 
+#include <map>
 #include <stdexcept>
 
 DUROXIDE_SQL_FUNCTION(duroxide_workflow_progress) {
@@ -20,7 +23,29 @@ DUROXIDE_SQL_FUNCTION(duroxide_workflow_progress) {
     std::string out, problem;
     try {
         const std::vector<core::Event> events = core::codec::decode_history(history);
-        out = core::workflow::workflow_progress(events).dump();
+        std::map<std::string, std::vector<core::Event>> decoded;
+        core::workflow::Json children;
+        if (PG_NARGS() > 1) {
+            if (const auto text = sql_api::optional_text(fcinfo, 1)) {
+                children = core::workflow::Json::parse(*text);
+            }
+        }
+        core::workflow::ChildHistories lookup;
+        if (children.is_object()) {
+            lookup = [&children,
+                      &decoded](const std::string& id) -> const std::vector<core::Event>* {
+                if (auto it = decoded.find(id); it != decoded.end()) {
+                    return &it->second;
+                }
+                const core::workflow::Json* h = children.find(id);
+                if (h == nullptr || !h->is_string()) {
+                    return nullptr;
+                }
+                return &decoded.emplace(id, core::codec::decode_history(h->as_string()))
+                            .first->second;
+            };
+        }
+        out = core::workflow::workflow_progress(events, lookup).dump();
     } catch (const std::invalid_argument& e) {
         problem = e.what();
     } catch (const core::codec::CodecError& e) {

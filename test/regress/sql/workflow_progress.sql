@@ -104,9 +104,27 @@ SELECT wfp.try($$SELECT * FROM duroxide.workflow_progress('wfp-1')$$);
 SELECT wfp.try($$SELECT duroxide._workflow_progress('[]')$$);
 RESET ROLE;
 
+-- Nodes inside branches that ran as child instances are shown from the children's
+-- histories (a foreach body's, merged over its items); the internal function stays private.
+SET ROLE wfp_erin;
+SELECT duroxide.start_workflow_definition('wfp-4', '{"kind":"seq","steps":[
+  {"kind":"parallel","branches":[
+    {"kind":"sql","query":"SELECT 1 AS n"},
+    {"kind":"seq","steps":[{"kind":"sql","query":"SELECT 2 AS n"},
+                           {"kind":"sql","query":"SELECT 3 AS n"}]}]},
+  {"kind":"foreach","items":"$input","body":{"kind":"seq","steps":[
+    {"kind":"sql","query":"SELECT $1::int AS n","params":["$item"]},
+    {"kind":"try","body":{"kind":"sql","query":"SELECT 1/0"},
+     "catch":{"kind":"return","value":0}}]}}]}', '[1, 2]');
+SELECT status FROM duroxide.wait_for_orchestration('wfp-4', '30 s');
+SELECT path, kind, state, attempts FROM duroxide.workflow_progress('wfp-4');
+SELECT wfp.try($$SELECT duroxide._workflow_progress('[]', '{}')$$);
+RESET ROLE;
+
 SELECT instances FROM duroxide.delete_instance('wfp-1');
 SELECT instances FROM duroxide.delete_instance('wfp-2');
 SELECT instances FROM duroxide.delete_instance('wfp-3');
+SELECT instances FROM duroxide.delete_instance('wfp-4');
 DROP SCHEMA wfp CASCADE;
 DROP OWNED BY wfp_erin, wfp_frank;
 DROP ROLE wfp_erin, wfp_frank;

@@ -184,3 +184,59 @@ BEGIN
      ORDER BY a.n;
 END
 $fn$;
+
+-- Operators for the peer's shorthand, on jsonb nodes (jsonb has none of these names, so none
+-- of its own operators changes meaning): a ~> b (seq), a & b (parallel), a | b (race),
+-- node |=> name (as), condition ?> node (if), if_node !> node (its else). They live in schema
+-- duroxide: write OPERATOR(duroxide.~>) or put duroxide on the search_path. All have the same
+-- precedence and group left to right: parenthesize a mix. The loop form @> is left out (jsonb's
+-- containment operator).
+CREATE FUNCTION duroxide._wf_flat(kind text, field text, a jsonb, b jsonb) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
+    RETURN jsonb_build_object('kind', kind, field,
+        CASE WHEN a->>'kind' = kind AND NOT a ? 'as' AND NOT a ? 'comment'
+             THEN a->field ELSE jsonb_build_array(a) END
+        || CASE WHEN b->>'kind' = kind AND NOT b ? 'as' AND NOT b ? 'comment'
+                THEN b->field ELSE jsonb_build_array(b) END);
+COMMENT ON FUNCTION duroxide._wf_flat(text, text, jsonb, jsonb) IS
+    'Internal: a seq/parallel/race node of a and b, unnamed nodes of that kind flattened.';
+CREATE FUNCTION duroxide._wf_then(a jsonb, b jsonb) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
+    RETURN duroxide._wf_flat('seq', 'steps', a, b);
+CREATE FUNCTION duroxide._wf_join(a jsonb, b jsonb) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
+    RETURN duroxide._wf_flat('parallel', 'branches', a, b);
+CREATE FUNCTION duroxide._wf_either(a jsonb, b jsonb) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
+    RETURN duroxide._wf_flat('race', 'branches', a, b);
+CREATE FUNCTION duroxide._wf_when(condition text, then_node jsonb) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
+    RETURN jsonb_build_object('kind', 'if', 'condition', condition, 'then', then_node);
+CREATE FUNCTION duroxide._wf_else(if_node jsonb, else_node jsonb) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
+    RETURN if_node || jsonb_build_object('else', else_node);
+COMMENT ON FUNCTION duroxide._wf_then(jsonb, jsonb) IS 'Workflow operator ~>: a seq of a then b.';
+COMMENT ON FUNCTION duroxide._wf_join(jsonb, jsonb) IS 'Workflow operator &: a parallel of a and b.';
+COMMENT ON FUNCTION duroxide._wf_either(jsonb, jsonb) IS 'Workflow operator |: a race of a and b.';
+COMMENT ON FUNCTION duroxide._wf_when(text, jsonb) IS 'Workflow operator ?>: if condition then node.';
+COMMENT ON FUNCTION duroxide._wf_else(jsonb, jsonb) IS 'Workflow operator !>: the else of an if node.';
+CREATE OPERATOR duroxide.~> (LEFTARG = jsonb, RIGHTARG = jsonb, FUNCTION = duroxide._wf_then);
+CREATE OPERATOR duroxide.& (LEFTARG = jsonb, RIGHTARG = jsonb, FUNCTION = duroxide._wf_join);
+CREATE OPERATOR duroxide.| (LEFTARG = jsonb, RIGHTARG = jsonb, FUNCTION = duroxide._wf_either);
+CREATE OPERATOR duroxide.|=> (LEFTARG = jsonb, RIGHTARG = text, FUNCTION = duroxide.wf_as);
+CREATE OPERATOR duroxide.?> (LEFTARG = text, RIGHTARG = jsonb, FUNCTION = duroxide._wf_when);
+CREATE OPERATOR duroxide.!> (LEFTARG = jsonb, RIGHTARG = jsonb, FUNCTION = duroxide._wf_else);
+COMMENT ON OPERATOR duroxide.~>(jsonb, jsonb) IS 'Workflow: a then b (seq).';
+COMMENT ON OPERATOR duroxide.&(jsonb, jsonb) IS 'Workflow: a and b at once (parallel).';
+COMMENT ON OPERATOR duroxide.|(jsonb, jsonb) IS 'Workflow: the first of a and b (race).';
+COMMENT ON OPERATOR duroxide.|=>(jsonb, text) IS 'Workflow: name the node''s result (as).';
+COMMENT ON OPERATOR duroxide.?>(text, jsonb) IS 'Workflow: if condition then node.';
+COMMENT ON OPERATOR duroxide.!>(jsonb, jsonb) IS 'Workflow: else branch of an if node.';
+REVOKE ALL ON FUNCTION duroxide._wf_flat(text, text, jsonb, jsonb),
+    duroxide._wf_then(jsonb, jsonb), duroxide._wf_join(jsonb, jsonb),
+    duroxide._wf_either(jsonb, jsonb), duroxide._wf_when(text, jsonb),
+    duroxide._wf_else(jsonb, jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION duroxide._wf_flat(text, text, jsonb, jsonb),
+    duroxide._wf_then(jsonb, jsonb), duroxide._wf_join(jsonb, jsonb),
+    duroxide._wf_either(jsonb, jsonb), duroxide._wf_when(text, jsonb),
+    duroxide._wf_else(jsonb, jsonb) TO duroxide_admin, duroxide_user;

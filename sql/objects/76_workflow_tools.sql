@@ -210,12 +210,16 @@ BEGIN
                         || coalesce(' ' || (node->'params')::text, '')
         WHEN 'activity' THEN node->>'name' || coalesce(' ' || (node->'input')::text, '')
         WHEN 'http' THEN coalesce(node->>'method', 'GET') || ' ' || (node->>'url')
-        WHEN 'sleep' THEN duroxide._wf_interval_text(node->'duration')
+        WHEN 'sleep' THEN coalesce(duroxide._wf_interval_text(node->'duration'),
+                                   'until ' || (node->>'until'))
+        WHEN 'wait_for_schedule' THEN '"' || (node->>'cron') || '"'
+                                      || coalesce(' ' || (node->>'timezone'), ' UTC')
         WHEN 'wait_event' THEN '"' || (node->>'event') || '"'
                                || coalesce(' timeout ' || duroxide._wf_interval_text(node->'timeout'), '')
         WHEN 'dequeue' THEN '"' || (node->>'queue') || '"'
                             || coalesce(' timeout ' || duroxide._wf_interval_text(node->'timeout'), '')
         WHEN 'if' THEN node->>'condition'
+        WHEN 'if_rows' THEN 'rows in $steps.' || (node->>'step')
         WHEN 'switch' THEN node->>'value'
         WHEN 'foreach' THEN node->>'items' || coalesce(' max_in_flight ' || (node->>'max_in_flight'), '')
         WHEN 'loop' THEN concat_ws(' ', 'while ' || (node->>'while'),

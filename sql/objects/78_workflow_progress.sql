@@ -1,12 +1,14 @@
 -- workflow_progress: each node of a workflow instance's definition with its state, derived
 -- from the history of its current execution by replaying it offline through the interpreter
 -- (src/core/workflow/progress.hpp; docs/workflows.md, "Progress").
-CREATE OR REPLACE FUNCTION duroxide._workflow_progress(history text) RETURNS text
-    LANGUAGE c STABLE STRICT AS 'MODULE_PATHNAME', 'duroxide_workflow_progress';
-REVOKE ALL ON FUNCTION duroxide._workflow_progress(text) FROM PUBLIC;
-COMMENT ON FUNCTION duroxide._workflow_progress(text) IS
-    'Internal: the progress rows (JSON) of a workflow execution whose history (a JSON array of '
-    'events) is given; called by workflow_progress after its access check.';
+CREATE OR REPLACE FUNCTION duroxide._workflow_progress(history text, children text) RETURNS text
+    LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'duroxide_workflow_progress';
+REVOKE ALL ON FUNCTION duroxide._workflow_progress(text, text) FROM PUBLIC;
+COMMENT ON FUNCTION duroxide._workflow_progress(text, text) IS
+    'Internal: the progress rows (JSON) of a workflow execution whose history is given, with '
+    'the histories of its branch children (a JSON object: instance id -> history text); called '
+    'by workflow_progress after its access check.';
+
 
 CREATE OR REPLACE FUNCTION duroxide.workflow_progress(instance text)
     RETURNS TABLE (path text, kind text, state text, attempts integer,
@@ -16,6 +18,8 @@ AS $fn$
 DECLARE
     execution bigint;
     events text;
+    children text;
+    prefix text := instance || '::sub::';
 BEGIN
     PERFORM duroxide._check_instance_arg(instance);
     SELECT i.current_execution_id INTO execution
@@ -31,10 +35,21 @@ BEGIN
     IF events IS NULL THEN
         RETURN; -- started, not run yet
     END IF;
+    -- The branch children (and theirs), each the caller may read.
+    SELECT jsonb_object_agg(c.instance_id, c.history)::text INTO children
+      FROM (SELECT i.instance_id,
+                   (SELECT '[' || string_agg(h.event_data, ',' ORDER BY h.event_id) || ']'
+                      FROM duroxide.history h
+                     WHERE h.instance_id = i.instance_id
+                       AND h.execution_id = i.current_execution_id) AS history
+              FROM duroxide.instances i
+             WHERE left(i.instance_id, length(prefix)) = prefix
+               AND duroxide._may_access(i.owner_role)) c
+     WHERE c.history IS NOT NULL;
     RETURN QUERY
     SELECT r.path, r.kind, r.state, r.attempts,
            to_timestamp(r.started_ms / 1000.0), to_timestamp(r.finished_ms / 1000.0)
-      FROM jsonb_array_elements(duroxide._workflow_progress(events)::jsonb)
+      FROM jsonb_array_elements(duroxide._workflow_progress(events, children)::jsonb)
                WITH ORDINALITY AS a(row, n),
            jsonb_to_record(a.row) AS r(path text, kind text, state text, attempts integer,
                                        started_ms bigint, finished_ms bigint)
@@ -49,52 +64,6 @@ COMMENT ON FUNCTION duroxide.workflow_progress(text) IS
     'work itself; unattributed rows, with a NULL path, for work no node can be named for), '
     'times scheduled, first start and last finish. Derived by replaying the history offline. '
     'Errors when the instance does not exist or belongs to another role.';
-
--- explain_workflow knows the node forms added with workflow_progress: sleep "until", if_rows
--- (its then/else are children) and break (no detail). Replaces the 76_workflow_tools versions.
-CREATE OR REPLACE FUNCTION duroxide._wf_describe(node jsonb) RETURNS text
-    LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp
-AS $fn$
-DECLARE
-    kind text := coalesce(node->>'kind', '?');
-    detail text;
-    brief CONSTANT integer := 72;
-BEGIN
-    detail := CASE kind
-        WHEN 'sql' THEN regexp_replace(node->>'query', '\s+', ' ', 'g')
-                        || coalesce(' ' || (node->'params')::text, '')
-        WHEN 'activity' THEN node->>'name' || coalesce(' ' || (node->'input')::text, '')
-        WHEN 'http' THEN coalesce(node->>'method', 'GET') || ' ' || (node->>'url')
-        WHEN 'sleep' THEN coalesce(duroxide._wf_interval_text(node->'duration'),
-                                   'until ' || (node->>'until'))
-        WHEN 'wait_event' THEN '"' || (node->>'event') || '"'
-                               || coalesce(' timeout ' || duroxide._wf_interval_text(node->'timeout'), '')
-        WHEN 'dequeue' THEN '"' || (node->>'queue') || '"'
-                            || coalesce(' timeout ' || duroxide._wf_interval_text(node->'timeout'), '')
-        WHEN 'if' THEN node->>'condition'
-        WHEN 'if_rows' THEN 'rows in $steps.' || (node->>'step')
-        WHEN 'switch' THEN node->>'value'
-        WHEN 'foreach' THEN node->>'items' || coalesce(' max_in_flight ' || (node->>'max_in_flight'), '')
-        WHEN 'loop' THEN concat_ws(' ', 'while ' || (node->>'while'),
-                                   'max_iterations ' || (node->>'max_iterations'),
-                                   'continue_as_new_every ' || (node->>'continue_as_new_every'))
-        WHEN 'while' THEN concat_ws(' ', node->>'condition',
-                                    'max_iterations ' || (node->>'max_iterations'),
-                                    'continue_as_new_every ' || (node->>'continue_as_new_every'))
-        WHEN 'sub_workflow' THEN coalesce(node->>'workflow', 'orchestration ' || (node->>'orchestration'))
-                                 || coalesce(' ' || (node->>'version'), '')
-        WHEN 'set_status' THEN (node->'value')::text
-        WHEN 'kv_set' THEN (node->>'key') || ' = ' || (node->'value')::text
-        WHEN 'fail' THEN (node->'message')::text
-        WHEN 'return' THEN (node->'value')::text
-        ELSE NULL END;
-    IF length(detail) > brief THEN
-        detail := left(detail, brief - 3) || '...';
-    END IF;
-    RETURN kind || coalesce(' ' || nullif(detail, ''), '')
-           || coalesce(' -> $steps.' || (node->>'as'), '');
-END
-$fn$;
 
 CREATE OR REPLACE FUNCTION duroxide._wf_children(node jsonb)
     RETURNS TABLE (label text, child jsonb)

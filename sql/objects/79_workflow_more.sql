@@ -1,7 +1,7 @@
 -- SQL-authored workflows, continued (docs/workflows.md): the wait_for_schedule node's builder
 -- and the cron arithmetic behind it.
 
-CREATE FUNCTION duroxide.cron_next_fire(cron text, after timestamptz DEFAULT now(),
+CREATE OR REPLACE FUNCTION duroxide.cron_next_fire(cron text, after timestamptz DEFAULT now(),
                                         time_zone text DEFAULT NULL) RETURNS timestamptz
     LANGUAGE c STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'duroxide_cron_next_fire';
 COMMENT ON FUNCTION duroxide.cron_next_fire(text, timestamptz, text) IS
@@ -11,7 +11,7 @@ REVOKE ALL ON FUNCTION duroxide.cron_next_fire(text, timestamptz, text) FROM PUB
 GRANT EXECUTE ON FUNCTION duroxide.cron_next_fire(text, timestamptz, text)
     TO duroxide_admin, duroxide_user;
 
-CREATE FUNCTION duroxide.wf_wait_for_schedule(cron text, time_zone text DEFAULT NULL,
+CREATE OR REPLACE FUNCTION duroxide.wf_wait_for_schedule(cron text, time_zone text DEFAULT NULL,
                                               name text DEFAULT NULL) RETURNS jsonb
     LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
     RETURN jsonb_build_object('kind', 'wait_for_schedule', 'cron', cron)
@@ -24,58 +24,12 @@ REVOKE ALL ON FUNCTION duroxide.wf_wait_for_schedule(text, text, text) FROM PUBL
 GRANT EXECUTE ON FUNCTION duroxide.wf_wait_for_schedule(text, text, text)
     TO duroxide_admin, duroxide_user;
 
--- explain_workflow describes a wait_for_schedule node by its cron expression and time zone.
--- Replaces the 78_workflow_progress version.
-CREATE OR REPLACE FUNCTION duroxide._wf_describe(node jsonb) RETURNS text
-    LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp
-AS $fn$
-DECLARE
-    kind text := coalesce(node->>'kind', '?');
-    detail text;
-    brief CONSTANT integer := 72;
-BEGIN
-    detail := CASE kind
-        WHEN 'sql' THEN regexp_replace(node->>'query', '\s+', ' ', 'g')
-                        || coalesce(' ' || (node->'params')::text, '')
-        WHEN 'activity' THEN node->>'name' || coalesce(' ' || (node->'input')::text, '')
-        WHEN 'http' THEN coalesce(node->>'method', 'GET') || ' ' || (node->>'url')
-        WHEN 'sleep' THEN coalesce(duroxide._wf_interval_text(node->'duration'),
-                                   'until ' || (node->>'until'))
-        WHEN 'wait_for_schedule' THEN '"' || (node->>'cron') || '"'
-                                      || coalesce(' ' || (node->>'timezone'), ' UTC')
-        WHEN 'wait_event' THEN '"' || (node->>'event') || '"'
-                               || coalesce(' timeout ' || duroxide._wf_interval_text(node->'timeout'), '')
-        WHEN 'dequeue' THEN '"' || (node->>'queue') || '"'
-                            || coalesce(' timeout ' || duroxide._wf_interval_text(node->'timeout'), '')
-        WHEN 'if' THEN node->>'condition'
-        WHEN 'if_rows' THEN 'rows in $steps.' || (node->>'step')
-        WHEN 'switch' THEN node->>'value'
-        WHEN 'foreach' THEN node->>'items' || coalesce(' max_in_flight ' || (node->>'max_in_flight'), '')
-        WHEN 'loop' THEN concat_ws(' ', 'while ' || (node->>'while'),
-                                   'max_iterations ' || (node->>'max_iterations'),
-                                   'continue_as_new_every ' || (node->>'continue_as_new_every'))
-        WHEN 'while' THEN concat_ws(' ', node->>'condition',
-                                    'max_iterations ' || (node->>'max_iterations'),
-                                    'continue_as_new_every ' || (node->>'continue_as_new_every'))
-        WHEN 'sub_workflow' THEN coalesce(node->>'workflow', 'orchestration ' || (node->>'orchestration'))
-                                 || coalesce(' ' || (node->>'version'), '')
-        WHEN 'set_status' THEN (node->'value')::text
-        WHEN 'kv_set' THEN (node->>'key') || ' = ' || (node->'value')::text
-        WHEN 'fail' THEN (node->'message')::text
-        WHEN 'return' THEN (node->'value')::text
-        ELSE NULL END;
-    IF length(detail) > brief THEN
-        detail := left(detail, brief - 3) || '...';
-    END IF;
-    RETURN kind || coalesce(' ' || nullif(detail, ''), '')
-           || coalesce(' -> $steps.' || (node->>'as'), '');
-END
-$fn$;
-
--- registered_handlers lists workflow definitions too (kind 'workflow', provider_type
--- 'workflow', provider the owning role), each version a row, only those the caller may start
--- (so no role sees another's private workflows). Replaces the 30_registration version; the
--- view duroxide.registered_handlers reads it.
+-- The view reads a SECURITY DEFINER function that filters before returning rows (a caller's
+-- own functions in a WHERE clause never see the activities it may not call); the caller is
+-- duroxide._calling_role(), like everywhere else.
+-- Workflow definitions are rows too (kind 'workflow', provider the owning role), each version,
+-- only those the caller may start. It reads duroxide._may_start_workflow (75_workflows), so it
+-- comes after it.
 CREATE OR REPLACE FUNCTION duroxide.get_registered_handlers()
     RETURNS TABLE (kind text, name text, version text, provider_type text, provider text,
                    version_policy text, default_version boolean)
@@ -117,6 +71,10 @@ CREATE OR REPLACE FUNCTION duroxide.get_registered_handlers()
     END;
 COMMENT ON FUNCTION duroxide.get_registered_handlers() IS
     'Rows of the duroxide.registered_handlers view (what the caller may see).';
+REVOKE ALL ON FUNCTION duroxide.get_registered_handlers() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION duroxide.get_registered_handlers() TO duroxide_admin, duroxide_user;
+
+CREATE OR REPLACE VIEW duroxide.registered_handlers AS SELECT * FROM duroxide.get_registered_handlers();
 COMMENT ON VIEW duroxide.registered_handlers IS
     'Every orchestration, activity and workflow the runtime can run, with its version and '
     'provider (a plugin, an SQL function, or for a workflow definition the role that owns it); '
@@ -125,65 +83,8 @@ COMMENT ON VIEW duroxide.registered_handlers IS
     'new instances get when none is given (default_version). A role without the privileges of '
     'duroxide_admin sees the orchestrations, only the activities its instances may call, '
     'without the function of SQL activities, and only the workflows it may start.';
-
--- workflow_progress follows the branches that ran as child instances (ids
--- '<instance>::sub::<n>', recursively): their current-execution histories go to the
--- two-argument _workflow_progress, which shows the nodes inside them. Replaces the
--- 78_workflow_progress version of workflow_progress.
-CREATE FUNCTION duroxide._workflow_progress(history text, children text) RETURNS text
-    LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'duroxide_workflow_progress';
-REVOKE ALL ON FUNCTION duroxide._workflow_progress(text, text) FROM PUBLIC;
-COMMENT ON FUNCTION duroxide._workflow_progress(text, text) IS
-    'Internal: the progress rows (JSON) of a workflow execution whose history is given, with '
-    'the histories of its branch children (a JSON object: instance id -> history text); called '
-    'by workflow_progress after its access check.';
-
-CREATE OR REPLACE FUNCTION duroxide.workflow_progress(instance text)
-    RETURNS TABLE (path text, kind text, state text, attempts integer,
-                   started_at timestamptz, finished_at timestamptz)
-    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS $fn$
-DECLARE
-    execution bigint;
-    events text;
-    children text;
-    prefix text := instance || '::sub::';
-BEGIN
-    PERFORM duroxide._check_instance_arg(instance);
-    SELECT i.current_execution_id INTO execution
-      FROM duroxide.instances i
-     WHERE i.instance_id = workflow_progress.instance AND duroxide._may_access(i.owner_role);
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'instance % does not exist', duroxide._quote(instance)
-            USING ERRCODE = 'no_data_found';
-    END IF;
-    SELECT '[' || string_agg(h.event_data, ',' ORDER BY h.event_id) || ']' INTO events
-      FROM duroxide.history h
-     WHERE h.instance_id = workflow_progress.instance AND h.execution_id = execution;
-    IF events IS NULL THEN
-        RETURN; -- started, not run yet
-    END IF;
-    -- The branch children (and theirs), each the caller may read.
-    SELECT jsonb_object_agg(c.instance_id, c.history)::text INTO children
-      FROM (SELECT i.instance_id,
-                   (SELECT '[' || string_agg(h.event_data, ',' ORDER BY h.event_id) || ']'
-                      FROM duroxide.history h
-                     WHERE h.instance_id = i.instance_id
-                       AND h.execution_id = i.current_execution_id) AS history
-              FROM duroxide.instances i
-             WHERE left(i.instance_id, length(prefix)) = prefix
-               AND duroxide._may_access(i.owner_role)) c
-     WHERE c.history IS NOT NULL;
-    RETURN QUERY
-    SELECT r.path, r.kind, r.state, r.attempts,
-           to_timestamp(r.started_ms / 1000.0), to_timestamp(r.finished_ms / 1000.0)
-      FROM jsonb_array_elements(duroxide._workflow_progress(events, children)::jsonb)
-               WITH ORDINALITY AS a(row, n),
-           jsonb_to_record(a.row) AS r(path text, kind text, state text, attempts integer,
-                                       started_ms bigint, finished_ms bigint)
-     ORDER BY a.n;
-END
-$fn$;
+REVOKE ALL ON duroxide.registered_handlers FROM PUBLIC;
+GRANT SELECT ON duroxide.registered_handlers TO duroxide_admin, duroxide_user;
 
 -- Operators for the peer's shorthand, on jsonb nodes (jsonb has none of these names, so none
 -- of its own operators changes meaning): a ~> b (seq), a & b (parallel), a | b (race),
@@ -191,7 +92,7 @@ $fn$;
 -- duroxide: write OPERATOR(duroxide.~>) or put duroxide on the search_path. All have the same
 -- precedence and group left to right: parenthesize a mix. The loop form @> is left out (jsonb's
 -- containment operator).
-CREATE FUNCTION duroxide._wf_flat(kind text, field text, a jsonb, b jsonb) RETURNS jsonb
+CREATE OR REPLACE FUNCTION duroxide._wf_flat(kind text, field text, a jsonb, b jsonb) RETURNS jsonb
     LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
     RETURN jsonb_build_object('kind', kind, field,
         CASE WHEN a->>'kind' = kind AND NOT a ? 'as' AND NOT a ? 'comment'
@@ -200,19 +101,19 @@ CREATE FUNCTION duroxide._wf_flat(kind text, field text, a jsonb, b jsonb) RETUR
                 THEN b->field ELSE jsonb_build_array(b) END);
 COMMENT ON FUNCTION duroxide._wf_flat(text, text, jsonb, jsonb) IS
     'Internal: a seq/parallel/race node of a and b, unnamed nodes of that kind flattened.';
-CREATE FUNCTION duroxide._wf_then(a jsonb, b jsonb) RETURNS jsonb
+CREATE OR REPLACE FUNCTION duroxide._wf_then(a jsonb, b jsonb) RETURNS jsonb
     LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
     RETURN duroxide._wf_flat('seq', 'steps', a, b);
-CREATE FUNCTION duroxide._wf_join(a jsonb, b jsonb) RETURNS jsonb
+CREATE OR REPLACE FUNCTION duroxide._wf_join(a jsonb, b jsonb) RETURNS jsonb
     LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
     RETURN duroxide._wf_flat('parallel', 'branches', a, b);
-CREATE FUNCTION duroxide._wf_either(a jsonb, b jsonb) RETURNS jsonb
+CREATE OR REPLACE FUNCTION duroxide._wf_either(a jsonb, b jsonb) RETURNS jsonb
     LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
     RETURN duroxide._wf_flat('race', 'branches', a, b);
-CREATE FUNCTION duroxide._wf_when(condition text, then_node jsonb) RETURNS jsonb
+CREATE OR REPLACE FUNCTION duroxide._wf_when(condition text, then_node jsonb) RETURNS jsonb
     LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
     RETURN jsonb_build_object('kind', 'if', 'condition', condition, 'then', then_node);
-CREATE FUNCTION duroxide._wf_else(if_node jsonb, else_node jsonb) RETURNS jsonb
+CREATE OR REPLACE FUNCTION duroxide._wf_else(if_node jsonb, else_node jsonb) RETURNS jsonb
     LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
     RETURN if_node || jsonb_build_object('else', else_node);
 COMMENT ON FUNCTION duroxide._wf_then(jsonb, jsonb) IS 'Workflow operator ~>: a seq of a then b.';
@@ -220,12 +121,30 @@ COMMENT ON FUNCTION duroxide._wf_join(jsonb, jsonb) IS 'Workflow operator &: a p
 COMMENT ON FUNCTION duroxide._wf_either(jsonb, jsonb) IS 'Workflow operator |: a race of a and b.';
 COMMENT ON FUNCTION duroxide._wf_when(text, jsonb) IS 'Workflow operator ?>: if condition then node.';
 COMMENT ON FUNCTION duroxide._wf_else(jsonb, jsonb) IS 'Workflow operator !>: the else of an if node.';
-CREATE OPERATOR duroxide.~> (LEFTARG = jsonb, RIGHTARG = jsonb, FUNCTION = duroxide._wf_then);
-CREATE OPERATOR duroxide.& (LEFTARG = jsonb, RIGHTARG = jsonb, FUNCTION = duroxide._wf_join);
-CREATE OPERATOR duroxide.| (LEFTARG = jsonb, RIGHTARG = jsonb, FUNCTION = duroxide._wf_either);
-CREATE OPERATOR duroxide.|=> (LEFTARG = jsonb, RIGHTARG = text, FUNCTION = duroxide.wf_as);
-CREATE OPERATOR duroxide.?> (LEFTARG = text, RIGHTARG = jsonb, FUNCTION = duroxide._wf_when);
-CREATE OPERATOR duroxide.!> (LEFTARG = jsonb, RIGHTARG = jsonb, FUNCTION = duroxide._wf_else);
+-- CREATE OPERATOR has no OR REPLACE: each is created when missing (an operator refers to its
+-- function, which CREATE OR REPLACE above keeps current).
+DO $ops$
+BEGIN
+    IF to_regoperator('duroxide.~>(jsonb,jsonb)') IS NULL THEN
+        CREATE OPERATOR duroxide.~> (LEFTARG = jsonb, RIGHTARG = jsonb, FUNCTION = duroxide._wf_then);
+    END IF;
+    IF to_regoperator('duroxide.&(jsonb,jsonb)') IS NULL THEN
+        CREATE OPERATOR duroxide.& (LEFTARG = jsonb, RIGHTARG = jsonb, FUNCTION = duroxide._wf_join);
+    END IF;
+    IF to_regoperator('duroxide.|(jsonb,jsonb)') IS NULL THEN
+        CREATE OPERATOR duroxide.| (LEFTARG = jsonb, RIGHTARG = jsonb, FUNCTION = duroxide._wf_either);
+    END IF;
+    IF to_regoperator('duroxide.|=>(jsonb,text)') IS NULL THEN
+        CREATE OPERATOR duroxide.|=> (LEFTARG = jsonb, RIGHTARG = text, FUNCTION = duroxide.wf_as);
+    END IF;
+    IF to_regoperator('duroxide.?>(text,jsonb)') IS NULL THEN
+        CREATE OPERATOR duroxide.?> (LEFTARG = text, RIGHTARG = jsonb, FUNCTION = duroxide._wf_when);
+    END IF;
+    IF to_regoperator('duroxide.!>(jsonb,jsonb)') IS NULL THEN
+        CREATE OPERATOR duroxide.!> (LEFTARG = jsonb, RIGHTARG = jsonb, FUNCTION = duroxide._wf_else);
+    END IF;
+END
+$ops$;
 COMMENT ON OPERATOR duroxide.~>(jsonb, jsonb) IS 'Workflow: a then b (seq).';
 COMMENT ON OPERATOR duroxide.&(jsonb, jsonb) IS 'Workflow: a and b at once (parallel).';
 COMMENT ON OPERATOR duroxide.|(jsonb, jsonb) IS 'Workflow: the first of a and b (race).';

@@ -1,11 +1,16 @@
 #include "core/codec/json_codec.hpp"
 
+#include "core/codec/wire_fields.hpp"
+
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 #include <optional>
+#include <tuple>
+#include <type_traits>
+#include <utility>
 
 namespace duroxide::core::codec {
 
@@ -64,13 +69,14 @@ public:
         }
         writer_.EndArray();
     }
-    void opt_strings(const char* name, const std::optional<std::vector<std::string>>& v) {
-        if (!v) {
-            return; // omitted when absent
-        }
+    void null(const char* name) {
+        key(name);
+        writer_.Null();
+    }
+    void strings(const char* name, const std::vector<std::string>& v) {
         key(name);
         writer_.StartArray();
-        for (const std::string& text : *v) {
+        for (const std::string& text : v) {
             string_value(text);
         }
         writer_.EndArray();
@@ -181,230 +187,69 @@ void write_details_field(Out& out, const char* name, const ErrorDetails& details
     write_error_details(out, details);
 }
 
-void write_event_fields(Out& out, const Event& event) {
-    out.u64("event_id", event.event_id);
-    out.opt_u64("source_event_id", event.source_event_id);
-    out.str("instance_id", event.instance_id);
-    out.u64("execution_id", event.execution_id);
-    out.u64("timestamp_ms", event.timestamp_ms);
-    out.str("duroxide_version", event.duroxide_version);
-    out.key("type");
-    out.raw().String(event.type_name());
-    using namespace events;
-    std::visit(
-        Overloaded{
-            [&](const OrchestrationStarted& e) {
-                out.str("name", e.name);
-                out.str("version", e.version);
-                out.str("input", e.input);
-                out.opt_str("parent_instance", e.parent_instance, false);
-                out.opt_u64("parent_id", e.parent_id);
-                if (e.carry_forward_events) {
-                    out.pairs("carry_forward_events", *e.carry_forward_events);
-                }
-                out.opt_str("initial_custom_status", e.initial_custom_status, true);
-                if (e.parent_execution_id) {
-                    out.u64("parent_execution_id", *e.parent_execution_id);
-                }
-                out.opt_strings("open_sessions", e.open_sessions);
-            },
-            [&](const OrchestrationCompleted& e) { out.str("output", e.output); },
-            [&](const OrchestrationFailed& e) { write_details_field(out, "details", e.details); },
-            [&](const ActivityScheduled& e) {
-                out.str("name", e.name);
-                out.str("input", e.input);
-                out.opt_str("session_id", e.session_id, true);
-                out.opt_str("tag", e.tag, true);
-            },
-            [&](const ActivityCompleted& e) { out.str("result", e.result); },
-            [&](const ActivityFailed& e) { write_details_field(out, "details", e.details); },
-            [&](const ActivityCancelRequested& e) { out.str("reason", e.reason); },
-            [&](const TimerCreated& e) { out.u64("fire_at_ms", e.fire_at_ms); },
-            [&](const TimerFired& e) { out.u64("fire_at_ms", e.fire_at_ms); },
-            [&](const ExternalSubscribed& e) { out.str("name", e.name); },
-            [&](const ExternalEvent& e) {
-                out.str("name", e.name);
-                out.str("data", e.data);
-            },
-            [&](const OrchestrationChained& e) {
-                out.str("name", e.name);
-                out.str("instance", e.instance);
-                out.str("input", e.input);
-            },
-            [&](const SubOrchestrationScheduled& e) {
-                out.str("name", e.name);
-                out.str("instance", e.instance);
-                out.str("input", e.input);
-            },
-            [&](const SubOrchestrationCompleted& e) { out.str("result", e.result); },
-            [&](const SubOrchestrationFailed& e) {
-                write_details_field(out, "details", e.details);
-            },
-            [&](const SubOrchestrationCancelRequested& e) { out.str("reason", e.reason); },
-            [&](const OrchestrationContinuedAsNew& e) { out.str("input", e.input); },
-            [&](const OrchestrationCancelRequested& e) { out.str("reason", e.reason); },
-            [&](const ExternalSubscribedCancelled& e) { out.str("reason", e.reason); },
-            [&](const QueueSubscribed& e) { out.str("name", e.name); },
-            [&](const QueueEventDelivered& e) {
-                out.str("name", e.name);
-                out.str("data", e.data);
-            },
-            [&](const QueueSubscriptionCancelled& e) { out.str("reason", e.reason); },
-            [&](const CustomStatusUpdated& e) { out.opt_str("status", e.status, false); },
-            [&](const KeyValueSet& e) {
-                out.str("key", e.key);
-                out.str("value", e.value);
-                out.u64("last_updated_at_ms", e.last_updated_at_ms);
-            },
-            [&](const KeyValueCleared& e) { out.str("key", e.key); },
-            [&](const KeyValuesCleared&) {},
-            [&](const SessionOpened& e) { out.str("session_id", e.session_id); },
-            [&](const SessionClosed& e) { out.str("session_id", e.session_id); },
-        },
-        event.kind);
+template <class>
+inline constexpr bool kUnsupportedField = false;
+
+// Writes one described field of `object` (wire_fields.hpp says how each member type goes).
+template <class T, class M>
+void write_field(Out& out, const T& object, const wire::Field<T, M>& field) {
+    const M& v = object.*field.member;
+    const bool omit_if_none = field.absent == wire::Absent::Omit;
+    if constexpr (std::is_same_v<M, std::string>) {
+        out.str(field.name, v);
+    } else if constexpr (std::is_same_v<M, uint64_t>) {
+        out.u64(field.name, v);
+    } else if constexpr (std::is_same_v<M, std::optional<std::string>>) {
+        out.opt_str(field.name, v, omit_if_none);
+    } else if constexpr (std::is_same_v<M, std::optional<uint64_t>>) {
+        if (v || !omit_if_none) {
+            out.opt_u64(field.name, v);
+        }
+    } else if constexpr (std::is_same_v<M, CarryForwardEvents>) {
+        out.pairs(field.name, v);
+    } else if constexpr (std::is_same_v<M, std::optional<CarryForwardEvents>>) {
+        if (v) {
+            out.pairs(field.name, *v);
+        } else if (!omit_if_none) {
+            out.null(field.name);
+        }
+    } else if constexpr (std::is_same_v<M, std::optional<std::vector<std::string>>>) {
+        if (v) {
+            out.strings(field.name, *v);
+        } else if (!omit_if_none) {
+            out.null(field.name);
+        }
+    } else if constexpr (std::is_same_v<M, ErrorDetails>) {
+        write_details_field(out, field.name, v);
+    } else {
+        static_assert(kUnsupportedField<M>, "no wire shape for this member type");
+    }
+}
+
+// Writes every field wire_fields.hpp lists for T, in order.
+template <class T>
+void write_fields(Out& out, const T& object) {
+    std::apply([&](const auto&... field) { (write_field(out, object, field), ...); },
+               wire::Fields<T>::list);
 }
 
 void write_event(Out& out, const Event& event) {
     out.begin();
-    write_event_fields(out, event);
+    write_fields(out, event); // the envelope
+    out.key("type");
+    out.raw().String(event.type_name());
+    std::visit([&](const auto& kind) { write_fields(out, kind); }, event.kind);
     out.end();
 }
 
 void write_work_item(Out& out, const WorkItem& item) {
-    using namespace work;
-    out.tagged(item.type_name(), [&] {
-        std::visit(Overloaded{
-                       [&](const StartOrchestration& w) {
-                           out.str("instance", w.instance);
-                           out.str("orchestration", w.orchestration);
-                           out.str("input", w.input);
-                           out.opt_str("version", w.version, false);
-                           out.opt_str("parent_instance", w.parent_instance, false);
-                           out.opt_u64("parent_id", w.parent_id);
-                           out.u64("execution_id", w.execution_id);
-                           if (w.parent_execution_id) {
-                               out.u64("parent_execution_id", *w.parent_execution_id);
-                           }
-                       },
-                       [&](const ActivityExecute& w) {
-                           out.str("instance", w.instance);
-                           out.u64("execution_id", w.execution_id);
-                           out.u64("id", w.id);
-                           out.str("name", w.name);
-                           out.str("input", w.input);
-                           out.opt_str("session_id", w.session_id, true);
-                           out.opt_str("tag", w.tag, true);
-                       },
-                       [&](const ActivityCompleted& w) {
-                           out.str("instance", w.instance);
-                           out.u64("execution_id", w.execution_id);
-                           out.u64("id", w.id);
-                           out.str("result", w.result);
-                       },
-                       [&](const ActivityFailed& w) {
-                           out.str("instance", w.instance);
-                           out.u64("execution_id", w.execution_id);
-                           out.u64("id", w.id);
-                           write_details_field(out, "details", w.details);
-                       },
-                       [&](const TimerFired& w) {
-                           out.str("instance", w.instance);
-                           out.u64("execution_id", w.execution_id);
-                           out.u64("id", w.id);
-                           out.u64("fire_at_ms", w.fire_at_ms);
-                       },
-                       [&](const ExternalRaised& w) {
-                           out.str("instance", w.instance);
-                           out.str("name", w.name);
-                           out.str("data", w.data);
-                       },
-                       [&](const SubOrchCompleted& w) {
-                           out.str("parent_instance", w.parent_instance);
-                           out.u64("parent_execution_id", w.parent_execution_id);
-                           out.u64("parent_id", w.parent_id);
-                           out.str("result", w.result);
-                       },
-                       [&](const SubOrchFailed& w) {
-                           out.str("parent_instance", w.parent_instance);
-                           out.u64("parent_execution_id", w.parent_execution_id);
-                           out.u64("parent_id", w.parent_id);
-                           write_details_field(out, "details", w.details);
-                       },
-                       [&](const CancelInstance& w) {
-                           out.str("instance", w.instance);
-                           out.str("reason", w.reason);
-                       },
-                       [&](const work::ContinueAsNew& w) {
-                           out.str("instance", w.instance);
-                           out.str("orchestration", w.orchestration);
-                           out.str("input", w.input);
-                           out.opt_str("version", w.version, false);
-                           out.pairs("carry_forward_events", w.carry_forward_events);
-                           out.opt_str("initial_custom_status", w.initial_custom_status, true);
-                           out.opt_strings("open_sessions", w.open_sessions);
-                       },
-                       [&](const QueueMessage& w) {
-                           out.str("instance", w.instance);
-                           out.str("name", w.name);
-                           out.str("data", w.data);
-                       },
-                   },
-                   item.kind);
-    });
+    out.tagged(item.type_name(),
+               [&] { std::visit([&](const auto& kind) { write_fields(out, kind); }, item.kind); });
 }
 
 void write_action(Out& out, const Action& action) {
-    using namespace actions;
-    out.tagged(action_type_name(action), [&] {
-        std::visit(Overloaded{
-                       [&](const CallActivity& a) {
-                           out.u64("scheduling_event_id", a.scheduling_event_id);
-                           out.str("name", a.name);
-                           out.str("input", a.input);
-                           out.opt_str("session_id", a.session_id, true);
-                           out.opt_str("tag", a.tag, true);
-                       },
-                       [&](const CreateTimer& a) {
-                           out.u64("scheduling_event_id", a.scheduling_event_id);
-                           out.u64("fire_at_ms", a.fire_at_ms);
-                       },
-                       [&](const WaitExternal& a) {
-                           out.u64("scheduling_event_id", a.scheduling_event_id);
-                           out.str("name", a.name);
-                       },
-                       [&](const StartOrchestrationDetached& a) {
-                           out.u64("scheduling_event_id", a.scheduling_event_id);
-                           out.str("name", a.name);
-                           out.opt_str("version", a.version, false);
-                           out.str("instance", a.instance);
-                           out.str("input", a.input);
-                       },
-                       [&](const StartSubOrchestration& a) {
-                           out.u64("scheduling_event_id", a.scheduling_event_id);
-                           out.str("name", a.name);
-                           out.opt_str("version", a.version, false);
-                           out.str("instance", a.instance);
-                           out.str("input", a.input);
-                       },
-                       [&](const actions::ContinueAsNew& a) {
-                           out.str("input", a.input);
-                           out.opt_str("version", a.version, false);
-                       },
-                       [&](const UpdateCustomStatus& a) { out.opt_str("status", a.status, false); },
-                       [&](const DequeueEvent& a) {
-                           out.u64("scheduling_event_id", a.scheduling_event_id);
-                           out.str("name", a.name);
-                       },
-                       [&](const SetKeyValue& a) {
-                           out.str("key", a.key);
-                           out.str("value", a.value);
-                           out.u64("last_updated_at_ms", a.last_updated_at_ms);
-                       },
-                       [&](const ClearKeyValue& a) { out.str("key", a.key); },
-                       [&](const ClearKeyValues&) {},
-                   },
-                   action);
-    });
+    out.tagged(action_type_name(action),
+               [&] { std::visit([&](const auto& kind) { write_fields(out, kind); }, action); });
 }
 
 // ---------------------------------------------------------------------------------- reading
@@ -655,189 +500,86 @@ ErrorDetails read_error_details(const Value& v) {
     throw CodecError("ErrorDetails: unknown variant \"" + tag + "\"");
 }
 
-ErrorDetails details_field(const In& in) {
-    return read_error_details(in.need("details"));
+// Reads one described field into `object` (the counterpart of write_field).
+template <class T, class M>
+void read_field(const In& in, T& object, const wire::Field<T, M>& field) {
+    M& v = object.*field.member;
+    if constexpr (std::is_same_v<M, std::string>) {
+        v = in.str(field.name);
+    } else if constexpr (std::is_same_v<M, uint64_t>) {
+        v = in.u64(field.name);
+    } else if constexpr (std::is_same_v<M, std::optional<std::string>>) {
+        v = in.opt_str(field.name);
+    } else if constexpr (std::is_same_v<M, std::optional<uint64_t>>) {
+        v = in.opt_u64(field.name);
+    } else if constexpr (std::is_same_v<M, CarryForwardEvents>) {
+        v = in.opt_pairs(field.name).value_or(CarryForwardEvents{});
+    } else if constexpr (std::is_same_v<M, std::optional<CarryForwardEvents>>) {
+        v = in.opt_pairs(field.name);
+    } else if constexpr (std::is_same_v<M, std::optional<std::vector<std::string>>>) {
+        v = in.opt_strings(field.name);
+    } else if constexpr (std::is_same_v<M, ErrorDetails>) {
+        v = read_error_details(in.need(field.name));
+    } else {
+        static_assert(kUnsupportedField<M>, "no wire shape for this member type");
+    }
 }
 
-EventKind read_event_kind(const In& in, const std::string& type) {
-    using namespace events;
-    if (type == "OrchestrationStarted") {
-        return OrchestrationStarted{in.str("name"),
-                                    in.str("version"),
-                                    in.str("input"),
-                                    in.opt_str("parent_instance"),
-                                    in.opt_u64("parent_id"),
-                                    in.opt_pairs("carry_forward_events"),
-                                    in.opt_str("initial_custom_status"),
-                                    in.opt_u64("parent_execution_id"),
-                                    in.opt_strings("open_sessions")};
+// Reads every field wire_fields.hpp lists for T, in order (the first missing or mistyped
+// field is the error).
+template <class T>
+T read_fields(const In& in) {
+    T object{};
+    std::apply([&](const auto&... field) { (read_field(in, object, field), ...); },
+               wire::Fields<T>::list);
+    return object;
+}
+
+template <class Variant, std::size_t I>
+Variant read_alternative(const In& in) {
+    return Variant(std::in_place_index<I>, read_fields<std::variant_alternative_t<I, Variant>>(in));
+}
+
+// The alternative of Variant whose type tag (`name_of(index)`, the model's names) is `tag`,
+// its fields read from `in`; an unknown tag is "<unknown>\"<tag>\"".
+template <class Variant, std::size_t... I>
+Variant read_tagged(const std::string& tag, const In& in, const char* (*name_of)(std::size_t),
+                    const char* unknown, std::index_sequence<I...>) {
+    static constexpr Variant (*kReaders[])(const In&) = {&read_alternative<Variant, I>...};
+    for (std::size_t i = 0; i < sizeof...(I); ++i) {
+        if (tag == name_of(i)) {
+            return kReaders[i](in);
+        }
     }
-    if (type == "OrchestrationCompleted")
-        return OrchestrationCompleted{in.str("output")};
-    if (type == "OrchestrationFailed")
-        return OrchestrationFailed{details_field(in)};
-    if (type == "ActivityScheduled") {
-        return ActivityScheduled{in.str("name"), in.str("input"), in.opt_str("session_id"),
-                                 in.opt_str("tag")};
-    }
-    if (type == "ActivityCompleted")
-        return ActivityCompleted{in.str("result")};
-    if (type == "ActivityFailed")
-        return ActivityFailed{details_field(in)};
-    if (type == "ActivityCancelRequested")
-        return ActivityCancelRequested{in.str("reason")};
-    if (type == "TimerCreated")
-        return TimerCreated{in.u64("fire_at_ms")};
-    if (type == "TimerFired")
-        return TimerFired{in.u64("fire_at_ms")};
-    if (type == "ExternalSubscribed")
-        return ExternalSubscribed{in.str("name")};
-    if (type == "ExternalEvent")
-        return ExternalEvent{in.str("name"), in.str("data")};
-    if (type == "OrchestrationChained") {
-        return OrchestrationChained{in.str("name"), in.str("instance"), in.str("input")};
-    }
-    if (type == "SubOrchestrationScheduled") {
-        return SubOrchestrationScheduled{in.str("name"), in.str("instance"), in.str("input")};
-    }
-    if (type == "SubOrchestrationCompleted")
-        return SubOrchestrationCompleted{in.str("result")};
-    if (type == "SubOrchestrationFailed")
-        return SubOrchestrationFailed{details_field(in)};
-    if (type == "SubOrchestrationCancelRequested") {
-        return SubOrchestrationCancelRequested{in.str("reason")};
-    }
-    if (type == "OrchestrationContinuedAsNew")
-        return OrchestrationContinuedAsNew{in.str("input")};
-    if (type == "OrchestrationCancelRequested") {
-        return OrchestrationCancelRequested{in.str("reason")};
-    }
-    if (type == "ExternalSubscribedCancelled")
-        return ExternalSubscribedCancelled{in.str("reason")};
-    if (type == "ExternalSubscribedPersistent")
-        return QueueSubscribed{in.str("name")};
-    if (type == "ExternalEventPersistent")
-        return QueueEventDelivered{in.str("name"), in.str("data")};
-    if (type == "ExternalSubscribedPersistentCancelled") {
-        return QueueSubscriptionCancelled{in.str("reason")};
-    }
-    if (type == "CustomStatusUpdated")
-        return CustomStatusUpdated{in.opt_str("status")};
-    if (type == "KeyValueSet") {
-        return KeyValueSet{in.str("key"), in.str("value"), in.u64("last_updated_at_ms")};
-    }
-    if (type == "KeyValueCleared")
-        return KeyValueCleared{in.str("key")};
-    if (type == "KeyValuesCleared")
-        return KeyValuesCleared{};
-    if (type == "SessionOpened")
-        return SessionOpened{in.str("session_id")};
-    if (type == "SessionClosed")
-        return SessionClosed{in.str("session_id")};
-    throw CodecError("Event: unknown type \"" + type + "\"");
+    throw CodecError(unknown + tag + "\"");
+}
+
+template <class Variant>
+Variant read_tagged(const std::string& tag, const In& in, const char* (*name_of)(std::size_t),
+                    const char* unknown) {
+    return read_tagged<Variant>(tag, in, name_of, unknown,
+                                std::make_index_sequence<std::variant_size_v<Variant>>{});
 }
 
 Event read_event(const Value& v) {
     In in(v, "Event");
-    Event event;
-    event.event_id = in.u64("event_id");
-    event.source_event_id = in.opt_u64("source_event_id");
-    event.instance_id = in.str("instance_id");
-    event.execution_id = in.u64("execution_id");
-    event.timestamp_ms = in.u64("timestamp_ms");
-    event.duroxide_version = in.str("duroxide_version");
-    event.kind = read_event_kind(in, in.str("type"));
+    Event event = read_fields<Event>(in); // the envelope
+    event.kind =
+        read_tagged<EventKind>(in.str("type"), in, event_type_name, "Event: unknown type \"");
     return event;
 }
 
 WorkItem read_work_item(const Value& v) {
-    using namespace work;
     auto tagged = external_tag(v, "WorkItem");
-    const std::string& tag = tagged.first;
     In in(inner_object(tagged, "WorkItem"), "WorkItem");
-    if (tag == "StartOrchestration") {
-        return {StartOrchestration{in.str("instance"), in.str("orchestration"), in.str("input"),
-                                   in.opt_str("version"), in.opt_str("parent_instance"),
-                                   in.opt_u64("parent_id"), in.u64("execution_id"),
-                                   in.opt_u64("parent_execution_id")}};
-    }
-    if (tag == "ActivityExecute") {
-        return {ActivityExecute{in.str("instance"), in.u64("execution_id"), in.u64("id"),
-                                in.str("name"), in.str("input"), in.opt_str("session_id"),
-                                in.opt_str("tag")}};
-    }
-    if (tag == "ActivityCompleted") {
-        return {ActivityCompleted{in.str("instance"), in.u64("execution_id"), in.u64("id"),
-                                  in.str("result")}};
-    }
-    if (tag == "ActivityFailed") {
-        return {ActivityFailed{in.str("instance"), in.u64("execution_id"), in.u64("id"),
-                               details_field(in)}};
-    }
-    if (tag == "TimerFired") {
-        return {TimerFired{in.str("instance"), in.u64("execution_id"), in.u64("id"),
-                           in.u64("fire_at_ms")}};
-    }
-    if (tag == "ExternalRaised") {
-        return {ExternalRaised{in.str("instance"), in.str("name"), in.str("data")}};
-    }
-    if (tag == "SubOrchCompleted") {
-        return {SubOrchCompleted{in.str("parent_instance"), in.u64("parent_execution_id"),
-                                 in.u64("parent_id"), in.str("result")}};
-    }
-    if (tag == "SubOrchFailed") {
-        return {SubOrchFailed{in.str("parent_instance"), in.u64("parent_execution_id"),
-                              in.u64("parent_id"), details_field(in)}};
-    }
-    if (tag == "CancelInstance")
-        return {CancelInstance{in.str("instance"), in.str("reason")}};
-    if (tag == "ContinueAsNew") {
-        return {work::ContinueAsNew{
-            in.str("instance"), in.str("orchestration"), in.str("input"), in.opt_str("version"),
-            in.opt_pairs("carry_forward_events").value_or(CarryForwardEvents{}),
-            in.opt_str("initial_custom_status"), in.opt_strings("open_sessions")}};
-    }
-    if (tag == "QueueMessage")
-        return {QueueMessage{in.str("instance"), in.str("name"), in.str("data")}};
-    throw CodecError("WorkItem: unknown variant \"" + tag + "\"");
+    return WorkItem{read_tagged<WorkItemKind>(tagged.first, in, work_item_type_name,
+                                              "WorkItem: unknown variant \"")};
 }
 
 Action read_action(const Value& v) {
-    using namespace actions;
     auto tagged = external_tag(v, "Action");
-    const std::string& tag = tagged.first;
     In in(inner_object(tagged, "Action"), "Action");
-    if (tag == "CallActivity") {
-        return CallActivity{in.u64("scheduling_event_id"), in.str("name"), in.str("input"),
-                            in.opt_str("session_id"), in.opt_str("tag")};
-    }
-    if (tag == "CreateTimer")
-        return CreateTimer{in.u64("scheduling_event_id"), in.u64("fire_at_ms")};
-    if (tag == "WaitExternal")
-        return WaitExternal{in.u64("scheduling_event_id"), in.str("name")};
-    if (tag == "StartOrchestrationDetached") {
-        return StartOrchestrationDetached{in.u64("scheduling_event_id"), in.str("name"),
-                                          in.opt_str("version"), in.str("instance"),
-                                          in.str("input")};
-    }
-    if (tag == "StartSubOrchestration") {
-        return StartSubOrchestration{in.u64("scheduling_event_id"), in.str("name"),
-                                     in.opt_str("version"), in.str("instance"), in.str("input")};
-    }
-    if (tag == "ContinueAsNew")
-        return actions::ContinueAsNew{in.str("input"), in.opt_str("version")};
-    if (tag == "UpdateCustomStatus")
-        return UpdateCustomStatus{in.opt_str("status")};
-    if (tag == "DequeueEvent")
-        return DequeueEvent{in.u64("scheduling_event_id"), in.str("name")};
-    if (tag == "SetKeyValue") {
-        return SetKeyValue{in.str("key"), in.str("value"), in.u64("last_updated_at_ms")};
-    }
-    if (tag == "ClearKeyValue")
-        return ClearKeyValue{in.str("key")};
-    if (tag == "ClearKeyValues")
-        return ClearKeyValues{};
-    throw CodecError("Action: unknown variant \"" + tag + "\"");
+    return read_tagged<Action>(tagged.first, in, action_type_name, "Action: unknown variant \"");
 }
 
 template <typename T, typename Read>

@@ -2,6 +2,7 @@
 // them against the schedule events of history and turns new ones into events and work items.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -77,6 +78,8 @@ using Action =
 
 // The variant name, also the JSON tag.
 const char* action_type_name(const Action& action);
+// The tag of alternative `index` (Action's order).
+const char* action_type_name(std::size_t index);
 
 #undef DUROXIDE_EQ
 

@@ -12,6 +12,10 @@ constexpr std::array<const char*, std::variant_size_v<WorkItemKind>> kTypeNames 
 };
 } // namespace
 
+const char* work_item_type_name(std::size_t index) {
+    return index < kTypeNames.size() ? kTypeNames[index] : "Unknown";
+}
+
 const char* WorkItem::type_name() const {
     return kTypeNames[kind.index()];
 }

@@ -6,6 +6,7 @@
 #include "core/model/error_details.hpp"
 #include "core/model/event.hpp"
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -102,6 +103,9 @@ struct WorkItem {
     bool is_worker_item() const { return std::holds_alternative<work::ActivityExecute>(kind); }
     DUROXIDE_EQ(WorkItem);
 };
+
+// The type tag of kind index `index` (WorkItemKind's alternative order).
+const char* work_item_type_name(std::size_t index);
 
 #undef DUROXIDE_EQ
 

@@ -53,7 +53,7 @@ endif
 PG_CPPFLAGS = -isystem $(PG_INCLUDEDIR_SERVER) -I$(CURDIR)/include -I$(CURDIR)/src \
               -DRAPIDJSON_HAS_STDSTRING=1
 PG_CXXFLAGS = -std=c++20 -fvisibility-inlines-hidden -Wall -Wextra -Werror \
-              -Wno-missing-field-initializers -Wno-unused-parameter -MMD -MP
+              -Wshadow -Wno-unused-parameter -MMD -MP
 SHLIB_LINK  = -lstdc++ -lboost_context -lcurl
 
 # No LLVM bitcode for JIT inlining: our C++ is not useful to the JIT and needs clang++.

@@ -34,7 +34,10 @@ struct Instance {
 
     // The completion of the activity the code waits for (the last event is its schedule).
     WorkItem completion() const {
-        return WorkItem{work::ActivityCompleted{"inst", 1, history.back().event_id, "result"}};
+        return WorkItem{work::ActivityCompleted{.instance = "inst",
+                                                .execution_id = 1,
+                                                .id = history.back().event_id,
+                                                .result = "result"}};
     }
 
     // Runs turns, replaying every time, until the history has about `events` events.
@@ -44,8 +47,14 @@ struct Instance {
             const TurnResult result = run_turn(registry, stacks, input);
             history.insert(history.end(), result.history_delta.begin(), result.history_delta.end());
         };
-        record({WorkItem{work::StartOrchestration{"inst", "Endless", "", std::nullopt, std::nullopt,
-                                                  std::nullopt, 1}}});
+        record({WorkItem{work::StartOrchestration{.instance = "inst",
+                                                  .orchestration = "Endless",
+                                                  .input = "",
+                                                  .version = std::nullopt,
+                                                  .parent_instance = std::nullopt,
+                                                  .parent_id = std::nullopt,
+                                                  .execution_id = 1,
+                                                  .parent_execution_id = std::nullopt}}});
         while (history.size() + 2 <= events) {
             record({completion()});
         }

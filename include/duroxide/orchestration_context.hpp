@@ -33,7 +33,7 @@ public:
     const std::string& error() const { return text_; }
 
 private:
-    Outcome(bool ok, std::string text) : ok_(ok), text_(std::move(text)) {}
+    Outcome(bool ok, std::string content) : ok_(ok), text_(std::move(content)) {}
     bool ok_;
     std::string text_;
 };

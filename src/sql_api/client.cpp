@@ -91,8 +91,14 @@ bool start(const StartRequest& request) {
     // existing instance stays a no-op whatever is registered now.
     check_provided(spi, request);
     store::Store(spi).enqueue_orchestrator(
-        {core::work::StartOrchestration{request.instance, request.name, request.input,
-                                        request.version, std::nullopt, std::nullopt, 1}},
+        {core::work::StartOrchestration{.instance = request.instance,
+                                        .orchestration = request.name,
+                                        .input = request.input,
+                                        .version = request.version,
+                                        .parent_instance = std::nullopt,
+                                        .parent_id = std::nullopt,
+                                        .execution_id = 1,
+                                        .parent_execution_id = std::nullopt}},
         sql_api::calling_role());
     runtime::wake_at_commit(runtime::kWakeDispatchers);
     return true;

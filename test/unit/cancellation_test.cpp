@@ -28,8 +28,14 @@ struct Instance {
     }
 
     TurnResult start(const std::string& name) {
-        return turn({WorkItem{work::StartOrchestration{"inst", name, "", std::nullopt, std::nullopt,
-                                                       std::nullopt, 1}}});
+        return turn({WorkItem{work::StartOrchestration{.instance = "inst",
+                                                       .orchestration = name,
+                                                       .input = "",
+                                                       .version = std::nullopt,
+                                                       .parent_instance = std::nullopt,
+                                                       .parent_id = std::nullopt,
+                                                       .execution_id = 1,
+                                                       .parent_execution_id = std::nullopt}}});
     }
 
     // Replays the whole history with no new message: nothing may be decided.
@@ -91,11 +97,13 @@ TEST(Cancellation, ASelectLoserActivityIsCancelledAndItsLateCompletionIgnored) {
     run.expect_replay_decides_nothing();
 
     // LongOp finished anyway before the lock was stolen: its completion changes nothing.
-    auto late = run.turn({WorkItem{work::ActivityCompleted{"inst", 1, 2, "too late"}}});
+    auto late = run.turn({WorkItem{work::ActivityCompleted{
+        .instance = "inst", .execution_id = 1, .id = 2, .result = "too late"}}});
     EXPECT_TRUE(late.history_delta.empty());
     EXPECT_EQ(late.status, ExecutionStatus::Running);
     const uint64_t after_id = std::get<work::ActivityExecute>(fired.worker_items[0].kind).id;
-    auto done = run.turn({WorkItem{work::ActivityCompleted{"inst", 1, after_id, "ok"}}});
+    auto done = run.turn({WorkItem{work::ActivityCompleted{
+        .instance = "inst", .execution_id = 1, .id = after_id, .result = "ok"}}});
     EXPECT_EQ(done.status, ExecutionStatus::Completed);
     EXPECT_EQ(done.output, "timeout then ok");
     run.expect_replay_decides_nothing();
@@ -110,7 +118,8 @@ TEST(Cancellation, AWinningActivityLeavesTheTimerAlone) {
         return race[0].value();
     });
     run.start("Race");
-    auto done = run.turn({WorkItem{work::ActivityCompleted{"inst", 1, 2, "fast"}}});
+    auto done = run.turn({WorkItem{work::ActivityCompleted{
+        .instance = "inst", .execution_id = 1, .id = 2, .result = "fast"}}});
     EXPECT_EQ(done.status, ExecutionStatus::Completed);
     EXPECT_EQ(done.output, "fast");
     EXPECT_TRUE(run.breadcrumbs().empty()); // a timer needs no cancellation
@@ -154,7 +163,8 @@ TEST(Cancellation, ACancelledWaitTakesNoEventTheNextWaitDoes) {
     });
     auto started = run.start("Waits");
     run.turn({Instance::timer_of(started)});
-    auto done = run.turn({WorkItem{work::ExternalRaised{"inst", "Go", "later"}}});
+    auto done = run.turn(
+        {WorkItem{work::ExternalRaised{.instance = "inst", .name = "Go", .data = "later"}}});
     EXPECT_EQ(done.status, ExecutionStatus::Completed);
     EXPECT_EQ(done.output, "timeout,later");
     EXPECT_EQ(run.breadcrumbs(),
@@ -177,8 +187,8 @@ TEST(Cancellation, ACancelledDequeueConsumesNoMessage) {
         });
     auto started = run.start("Reader");
     auto fired = run.turn({Instance::timer_of(started)});
-    run.turn({WorkItem{work::QueueMessage{"inst", "Q", "m1"}}});
-    run.turn({WorkItem{work::QueueMessage{"inst", "Q", "m2"}}});
+    run.turn({WorkItem{work::QueueMessage{.instance = "inst", .name = "Q", .data = "m1"}}});
+    run.turn({WorkItem{work::QueueMessage{.instance = "inst", .name = "Q", .data = "m2"}}});
     auto done = run.turn({Instance::timer_of(fired)});
     EXPECT_EQ(done.status, ExecutionStatus::Completed);
     EXPECT_EQ(done.output, "timeout,m1,m2");
@@ -235,7 +245,8 @@ TEST(Cancellation, CodeThatNoLongerCancelsIsNondeterministic) {
                                         });
     run.start("Changing");
     cancel = false; // a code change
-    auto result = run.turn({WorkItem{work::ExternalRaised{"inst", "Go", "x"}}});
+    auto result =
+        run.turn({WorkItem{work::ExternalRaised{.instance = "inst", .name = "Go", .data = "x"}}});
     EXPECT_EQ(result.status, ExecutionStatus::Failed);
     ASSERT_TRUE(result.error.has_value());
     EXPECT_EQ(result.error->category(), std::string("configuration"));

@@ -29,7 +29,7 @@ struct Execution {
 };
 
 WorkItem message(const std::string& queue, const std::string& data) {
-    return WorkItem{work::QueueMessage{"inst", queue, data}};
+    return WorkItem{work::QueueMessage{.instance = "inst", .name = queue, .data = data}};
 }
 
 const work::ContinueAsNew& continued(const TurnResult& result) {
@@ -66,8 +66,14 @@ TEST(ContinueAsNew, UnconsumedMessagesAndTheCustomStatusAreCarriedInOrder) {
     registry.register_orchestration("Carrier", carrier);
     Execution first{&registry, &stacks, 1, {}};
     auto started =
-        first.turn({WorkItem{work::StartOrchestration{"inst", "Carrier", "1", std::nullopt,
-                                                      std::nullopt, std::nullopt, 1}},
+        first.turn({WorkItem{work::StartOrchestration{.instance = "inst",
+                                                      .orchestration = "Carrier",
+                                                      .input = "1",
+                                                      .version = std::nullopt,
+                                                      .parent_instance = std::nullopt,
+                                                      .parent_id = std::nullopt,
+                                                      .execution_id = 1,
+                                                      .parent_execution_id = std::nullopt}},
                     message("Q", "a")});
     const WorkItem timer = started.orchestrator_items.at(0);
     first.turn({message("Q", "b"), message("R", "r1"), message("Q", "c")});
@@ -109,8 +115,15 @@ TEST(ContinueAsNew, AtMostTheOldestHundredMessagesAreCarried) {
             return std::string(); // not reached
         });
     Execution run{&registry, &stacks, 1, {}};
-    auto started = run.turn({WorkItem{work::StartOrchestration{"inst", "Hoarder", "", std::nullopt,
-                                                               std::nullopt, std::nullopt, 1}}});
+    auto started =
+        run.turn({WorkItem{work::StartOrchestration{.instance = "inst",
+                                                    .orchestration = "Hoarder",
+                                                    .input = "",
+                                                    .version = std::nullopt,
+                                                    .parent_instance = std::nullopt,
+                                                    .parent_id = std::nullopt,
+                                                    .execution_id = 1,
+                                                    .parent_execution_id = std::nullopt}}});
     std::vector<WorkItem> flood;
     for (int i = 0; i < 150; ++i) {
         flood.push_back(message("Q", std::to_string(i)));
@@ -136,8 +149,15 @@ TEST(ContinueAsNew, AMessageACancelledDequeueDidNotTakeIsCarried) {
             return std::string(); // not reached
         });
     Execution run{&registry, &stacks, 1, {}};
-    auto started = run.turn({WorkItem{work::StartOrchestration{"inst", "GiveUp", "", std::nullopt,
-                                                               std::nullopt, std::nullopt, 1}}});
+    auto started =
+        run.turn({WorkItem{work::StartOrchestration{.instance = "inst",
+                                                    .orchestration = "GiveUp",
+                                                    .input = "",
+                                                    .version = std::nullopt,
+                                                    .parent_instance = std::nullopt,
+                                                    .parent_id = std::nullopt,
+                                                    .execution_id = 1,
+                                                    .parent_execution_id = std::nullopt}}});
     auto fired = run.turn({started.orchestrator_items.at(0)}); // the race timer
     run.turn({message("Q", "late")});
     auto ended = run.turn({fired.orchestrator_items.at(0)});

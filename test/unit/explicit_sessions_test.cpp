@@ -32,8 +32,14 @@ struct SessionRun {
         return result;
     }
     TurnResult start(const std::string& name, const std::string& input = "") {
-        return turn({WorkItem{work::StartOrchestration{"inst", name, input, std::nullopt,
-                                                       std::nullopt, std::nullopt, 1}}});
+        return turn({WorkItem{work::StartOrchestration{.instance = "inst",
+                                                       .orchestration = name,
+                                                       .input = input,
+                                                       .version = std::nullopt,
+                                                       .parent_instance = std::nullopt,
+                                                       .parent_id = std::nullopt,
+                                                       .execution_id = 1,
+                                                       .parent_execution_id = std::nullopt}}});
     }
 };
 
@@ -55,7 +61,8 @@ std::vector<std::string> shape(const std::vector<Event>& events) {
 }
 
 WorkItem completed(uint64_t id, const std::string& result) {
-    return WorkItem{work::ActivityCompleted{"inst", 1, id, result}};
+    return WorkItem{
+        work::ActivityCompleted{.instance = "inst", .execution_id = 1, .id = id, .result = result}};
 }
 
 using Shape = std::vector<std::string>;
@@ -257,7 +264,8 @@ TEST(ExplicitSessions, OpenSessionsSurviveContinueAsNewAndKeepExplicitMode) {
     ASSERT_EQ(begun.status, ExecutionStatus::Running) << begun.output;
     const auto& started = std::get<events::OrchestrationStarted>(begun.history_delta[0].kind);
     EXPECT_EQ(started.open_sessions, std::optional<std::vector<std::string>>({"a"}));
-    const TurnResult done = second.turn({WorkItem{work::ActivityCompleted{"inst", 2, 2, "two"}}});
+    const TurnResult done = second.turn({WorkItem{
+        work::ActivityCompleted{.instance = "inst", .execution_id = 2, .id = 2, .result = "two"}}});
     EXPECT_EQ(done.status, ExecutionStatus::Completed);
     EXPECT_EQ(done.output, "two b-closed");
 }
@@ -364,8 +372,14 @@ TEST(ExplicitSessions, ResumedExecutionsKeepTheOpenSet) {
                            result.history_delta.end());
         return result;
     };
-    turn({WorkItem{
-        work::StartOrchestration{"inst", "Res", "", std::nullopt, std::nullopt, std::nullopt, 1}}});
+    turn({WorkItem{work::StartOrchestration{.instance = "inst",
+                                            .orchestration = "Res",
+                                            .input = "",
+                                            .version = std::nullopt,
+                                            .parent_instance = std::nullopt,
+                                            .parent_id = std::nullopt,
+                                            .execution_id = 1,
+                                            .parent_execution_id = std::nullopt}}});
     const TurnResult second = turn({completed(3, "one")});
     EXPECT_TRUE(second.resumed);
     EXPECT_EQ(second.status, ExecutionStatus::Running);

@@ -19,9 +19,9 @@ using namespace duroxide::core;
 namespace {
 
 // Runs one execution to its end, completing activities one per turn (replayed every turn,
-// or resident when `resident`).
+// or resident when `keep_resident`).
 struct KvRun {
-    explicit KvRun(bool resident = false) : resident(resident) {}
+    explicit KvRun(bool keep_resident = false) : resident(keep_resident) {}
 
     bool resident;
     OrchestrationRegistry registry;
@@ -52,14 +52,22 @@ struct KvRun {
     }
 
     TurnResult start(const std::string& name, const std::string& input = "") {
-        turn({WorkItem{work::StartOrchestration{"inst", name, input, std::nullopt, std::nullopt,
-                                                std::nullopt, 1}}});
+        turn({WorkItem{work::StartOrchestration{.instance = "inst",
+                                                .orchestration = name,
+                                                .input = input,
+                                                .version = std::nullopt,
+                                                .parent_instance = std::nullopt,
+                                                .parent_id = std::nullopt,
+                                                .execution_id = 1,
+                                                .parent_execution_id = std::nullopt}}});
         while (!activities.empty() && !history.back().is_terminal()) {
             const auto execute = std::get<work::ActivityExecute>(activities.front().kind);
             activities.erase(activities.begin());
             now += 10;
-            turn({WorkItem{
-                work::ActivityCompleted{"inst", 1, execute.id, act(execute.name, execute.input)}}});
+            turn({WorkItem{work::ActivityCompleted{.instance = "inst",
+                                                   .execution_id = 1,
+                                                   .id = execute.id,
+                                                   .result = act(execute.name, execute.input)}}});
         }
         return turns.back();
     }
@@ -263,12 +271,18 @@ TEST(KvReplay, ChangedKvCallsAreNondeterministic) {
                                             ctx.set_kv_value("k", value);
                                             return ctx.schedule_activity("Echo", "x").value();
                                         });
-    run.turn({WorkItem{work::StartOrchestration{"inst", "Swap", "", std::nullopt, std::nullopt,
-                                                std::nullopt, 1}}});
+    run.turn({WorkItem{work::StartOrchestration{.instance = "inst",
+                                                .orchestration = "Swap",
+                                                .input = "",
+                                                .version = std::nullopt,
+                                                .parent_instance = std::nullopt,
+                                                .parent_id = std::nullopt,
+                                                .execution_id = 1,
+                                                .parent_execution_id = std::nullopt}}});
     value = "b"; // the code now writes another value
     const auto execute = std::get<work::ActivityExecute>(run.activities.front().kind);
-    const TurnResult result =
-        run.turn({WorkItem{work::ActivityCompleted{"inst", 1, execute.id, "x"}}});
+    const TurnResult result = run.turn({WorkItem{work::ActivityCompleted{
+        .instance = "inst", .execution_id = 1, .id = execute.id, .result = "x"}}});
     ASSERT_EQ(result.status, ExecutionStatus::Failed);
     ASSERT_TRUE(result.error);
     EXPECT_TRUE(std::holds_alternative<ConfigurationError>(result.error->value));
@@ -285,12 +299,18 @@ TEST(KvReplay, MissingKvCallIsNondeterministic) {
                                             }
                                             return ctx.schedule_activity("Echo", "x").value();
                                         });
-    run.turn({WorkItem{work::StartOrchestration{"inst", "Drop", "", std::nullopt, std::nullopt,
-                                                std::nullopt, 1}}});
+    run.turn({WorkItem{work::StartOrchestration{.instance = "inst",
+                                                .orchestration = "Drop",
+                                                .input = "",
+                                                .version = std::nullopt,
+                                                .parent_instance = std::nullopt,
+                                                .parent_id = std::nullopt,
+                                                .execution_id = 1,
+                                                .parent_execution_id = std::nullopt}}});
     clear = false;
     const auto execute = std::get<work::ActivityExecute>(run.activities.front().kind);
-    const TurnResult result =
-        run.turn({WorkItem{work::ActivityCompleted{"inst", 1, execute.id, "x"}}});
+    const TurnResult result = run.turn({WorkItem{work::ActivityCompleted{
+        .instance = "inst", .execution_id = 1, .id = execute.id, .result = "x"}}});
     ASSERT_EQ(result.status, ExecutionStatus::Failed);
     EXPECT_TRUE(std::holds_alternative<ConfigurationError>(result.error->value));
 }

@@ -62,8 +62,14 @@ public:
 
     void start(const std::string& instance, const std::string& name, const std::string& input,
                std::optional<std::string> version = std::nullopt) {
-        enqueue({core::work::StartOrchestration{instance, name, input, std::move(version),
-                                                std::nullopt, std::nullopt, 1}});
+        enqueue({core::work::StartOrchestration{.instance = instance,
+                                                .orchestration = name,
+                                                .input = input,
+                                                .version = std::move(version),
+                                                .parent_instance = std::nullopt,
+                                                .parent_id = std::nullopt,
+                                                .execution_id = 1,
+                                                .parent_execution_id = std::nullopt}});
     }
     void raise_event(const std::string& instance, const std::string& name,
                      const std::string& data) {

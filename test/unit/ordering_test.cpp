@@ -30,8 +30,14 @@ struct Turns {
         return last;
     }
     TurnResult& start(const std::string& name, const std::string& input) {
-        return turn({WorkItem{work::StartOrchestration{"inst", name, input, std::nullopt,
-                                                       std::nullopt, std::nullopt, 1}}});
+        return turn({WorkItem{work::StartOrchestration{.instance = "inst",
+                                                       .orchestration = name,
+                                                       .input = input,
+                                                       .version = std::nullopt,
+                                                       .parent_instance = std::nullopt,
+                                                       .parent_id = std::nullopt,
+                                                       .execution_id = 1,
+                                                       .parent_execution_id = std::nullopt}}});
     }
     // The source ids of the completion events, in history order.
     std::vector<uint64_t> completion_order() const {
@@ -56,7 +62,8 @@ std::vector<uint64_t> activity_ids(const TurnResult& result) {
 }
 
 WorkItem completed(uint64_t id, const std::string& result, uint64_t execution_id = 1) {
-    return WorkItem{work::ActivityCompleted{"inst", execution_id, id, result}};
+    return WorkItem{work::ActivityCompleted{
+        .instance = "inst", .execution_id = execution_id, .id = id, .result = result}};
 }
 
 void register_n_way(OrchestrationRegistry& registry) {
@@ -180,8 +187,9 @@ TEST(Ordering, SelectOverMixedKindsTakesWhicheverCameFirst) {
         const uint64_t activity = activity_ids(first).at(0);
         const WorkItem timer = first.orchestrator_items.at(0);
         ASSERT_TRUE(std::holds_alternative<work::TimerFired>(timer.kind));
-        const WorkItem messages[] = {completed(activity, "a"), timer,
-                                     WorkItem{work::ExternalRaised{"inst", "E", "e"}}};
+        const WorkItem messages[] = {
+            completed(activity, "a"), timer,
+            WorkItem{work::ExternalRaised{.instance = "inst", .name = "E", .data = "e"}}};
         std::vector<WorkItem> batch;
         for (std::size_t index : order) {
             batch.push_back(messages[index]);
@@ -223,8 +231,11 @@ TEST(Ordering, ACompletionThatNamesNoScheduleIsNondeterminism) {
         register_n_way(t.registry);
         const auto ids = activity_ids(t.start("JoinN", "2"));
         // 999 was never scheduled; a timer completion for an activity's id has the wrong kind.
-        const WorkItem bad = variant == 0 ? completed(999, "x")
-                                          : WorkItem{work::TimerFired{"inst", 1, ids[0], 5000}};
+        const WorkItem bad =
+            variant == 0
+                ? completed(999, "x")
+                : WorkItem{work::TimerFired{
+                      .instance = "inst", .execution_id = 1, .id = ids[0], .fire_at_ms = 5000}};
         const TurnResult& result = t.turn({bad});
         EXPECT_EQ(result.status, ExecutionStatus::Failed);
         ASSERT_TRUE(result.error.has_value());

@@ -28,7 +28,18 @@ struct Limits : ::testing::Test {
     }
 
     TurnResult start(const std::string& name, const std::string& input, std::size_t limit) {
-        TurnInput turn{"i", 1, {}, {{work::StartOrchestration{"i", name, input}}}, 1000};
+        TurnInput turn{"i",
+                       1,
+                       {},
+                       {{work::StartOrchestration{.instance = "i",
+                                                  .orchestration = name,
+                                                  .input = input,
+                                                  .version = std::nullopt,
+                                                  .parent_instance = std::nullopt,
+                                                  .parent_id = std::nullopt,
+                                                  .execution_id = 1,
+                                                  .parent_execution_id = std::nullopt}}},
+                       1000};
         turn.max_output_bytes = limit;
         return run_turn(registry, stacks, turn);
     }
@@ -76,8 +87,20 @@ TEST(ActivityLimits, LargerActivityOutputFailsTheActivity) {
     };
     ActivityEnvironment environment;
     environment.max_output_bytes = 10;
-    const work::ActivityExecute fits{"i", 1, 2, "Big", "10"};
-    const work::ActivityExecute over{"i", 1, 3, "Big", "11"};
+    const work::ActivityExecute fits{.instance = "i",
+                                     .execution_id = 1,
+                                     .id = 2,
+                                     .name = "Big",
+                                     .input = "10",
+                                     .session_id = std::nullopt,
+                                     .tag = std::nullopt};
+    const work::ActivityExecute over{.instance = "i",
+                                     .execution_id = 1,
+                                     .id = 3,
+                                     .name = "Big",
+                                     .input = "11",
+                                     .session_id = std::nullopt,
+                                     .tag = std::nullopt};
     const WorkItem ok = run_activity(big, fits, environment);
     ASSERT_TRUE(std::holds_alternative<work::ActivityCompleted>(ok.kind));
     EXPECT_EQ(std::get<work::ActivityCompleted>(ok.kind).result, "yyyyyyyyyy");

@@ -67,8 +67,14 @@ TEST(ParentExecution, TheChildReportsTheExecutionThatScheduledIt) {
     // The parent's execution 1 continues as new; execution 2 schedules the child.
     std::vector<Event> parent1, parent2;
     auto ended = s.run("p", 1, parent1,
-                       {WorkItem{work::StartOrchestration{"p", "Parent", "1", std::nullopt,
-                                                          std::nullopt, std::nullopt, 1}}});
+                       {WorkItem{work::StartOrchestration{.instance = "p",
+                                                          .orchestration = "Parent",
+                                                          .input = "1",
+                                                          .version = std::nullopt,
+                                                          .parent_instance = std::nullopt,
+                                                          .parent_id = std::nullopt,
+                                                          .execution_id = 1,
+                                                          .parent_execution_id = std::nullopt}}});
     const auto next = only<work::ContinueAsNew>(ended.orchestrator_items);
     auto scheduled = s.run("p", 2, parent2, {WorkItem{next}});
     const auto start = only<work::StartOrchestration>(scheduled.orchestrator_items);
@@ -92,7 +98,10 @@ TEST(ParentExecution, TheChildReportsTheExecutionThatScheduledIt) {
 
     // A completion meant for the parent's execution 1 changes nothing; the right one completes.
     auto stale = s.run("p", 2, parent2,
-                       {WorkItem{work::SubOrchCompleted{"p", 1, 2, "for the old execution"}}});
+                       {WorkItem{work::SubOrchCompleted{.parent_instance = "p",
+                                                        .parent_execution_id = 1,
+                                                        .parent_id = 2,
+                                                        .result = "for the old execution"}}});
     EXPECT_TRUE(stale.history_delta.empty());
     EXPECT_EQ(stale.status, ExecutionStatus::Running);
     auto done = s.run("p", 2, parent2, {WorkItem{report}});
@@ -104,32 +113,61 @@ TEST(ParentExecution, AStaleFailureIsIgnoredToo) {
     Family s;
     std::vector<Event> parent1, parent2;
     auto ended = s.run("p", 1, parent1,
-                       {WorkItem{work::StartOrchestration{"p", "Parent", "1", std::nullopt,
-                                                          std::nullopt, std::nullopt, 1}}});
+                       {WorkItem{work::StartOrchestration{.instance = "p",
+                                                          .orchestration = "Parent",
+                                                          .input = "1",
+                                                          .version = std::nullopt,
+                                                          .parent_instance = std::nullopt,
+                                                          .parent_id = std::nullopt,
+                                                          .execution_id = 1,
+                                                          .parent_execution_id = std::nullopt}}});
     s.run("p", 2, parent2, {WorkItem{only<work::ContinueAsNew>(ended.orchestrator_items)}});
     auto stale = s.run(
         "p", 2, parent2,
-        {WorkItem{work::SubOrchFailed{"p", 1, 2, ErrorDetails::orchestration_failed("old")}}});
+        {WorkItem{work::SubOrchFailed{.parent_instance = "p",
+                                      .parent_execution_id = 1,
+                                      .parent_id = 2,
+                                      .details = ErrorDetails::orchestration_failed("old")}}});
     EXPECT_TRUE(stale.history_delta.empty());
     EXPECT_EQ(stale.status, ExecutionStatus::Running);
 }
 
 TEST(ParentExecution, TheExtensionFieldsSurviveTheCodecAndAreAbsentWhenUnset) {
-    const WorkItem start{work::StartOrchestration{"c", "Child", "x", std::nullopt, "p", 2, 1, 3}};
+    const WorkItem start{work::StartOrchestration{.instance = "c",
+                                                  .orchestration = "Child",
+                                                  .input = "x",
+                                                  .version = std::nullopt,
+                                                  .parent_instance = "p",
+                                                  .parent_id = 2,
+                                                  .execution_id = 1,
+                                                  .parent_execution_id = 3}};
     const std::string json = codec::encode(start);
     EXPECT_NE(json.find("\"parent_execution_id\":3"), std::string::npos) << json;
     EXPECT_EQ(codec::decode_work_item(json), start);
-    const WorkItem plain{
-        work::StartOrchestration{"c", "Child", "x", std::nullopt, std::nullopt, std::nullopt, 1}};
+    const WorkItem plain{work::StartOrchestration{.instance = "c",
+                                                  .orchestration = "Child",
+                                                  .input = "x",
+                                                  .version = std::nullopt,
+                                                  .parent_instance = std::nullopt,
+                                                  .parent_id = std::nullopt,
+                                                  .execution_id = 1,
+                                                  .parent_execution_id = std::nullopt}};
     EXPECT_EQ(codec::encode(plain).find("parent_execution_id"), std::string::npos);
 
-    Event started{
-        1,
-        std::nullopt,
-        "c",
-        1,
-        5,
-        "0.1.29",
-        events::OrchestrationStarted{"Child", "1.0.0", "x", "p", 2, std::nullopt, std::nullopt, 3}};
+    Event started{1,
+                  std::nullopt,
+                  "c",
+                  1,
+                  5,
+                  "0.1.29",
+                  events::OrchestrationStarted{.name = "Child",
+                                               .version = "1.0.0",
+                                               .input = "x",
+                                               .parent_instance = "p",
+                                               .parent_id = 2,
+                                               .carry_forward_events = std::nullopt,
+                                               .initial_custom_status = std::nullopt,
+                                               .parent_execution_id = 3,
+                                               .open_sessions = std::nullopt}};
     EXPECT_EQ(codec::decode_event(codec::encode(started)), started);
 }

@@ -47,12 +47,16 @@ struct Driver {
             for (const auto& item : work) {
                 const auto& execute = std::get<work::ActivityExecute>(item.kind);
                 Outcome outcome = activities.at(execute.name)(execute.input);
-                completions.push_back(outcome.ok()
-                                          ? WorkItem{work::ActivityCompleted{
-                                                instance, 1, execute.id, outcome.value()}}
-                                          : WorkItem{work::ActivityFailed{
-                                                instance, 1, execute.id,
-                                                ErrorDetails::activity_failed(outcome.error())}});
+                completions.push_back(
+                    outcome.ok() ? WorkItem{work::ActivityCompleted{.instance = instance,
+                                                                    .execution_id = 1,
+                                                                    .id = execute.id,
+                                                                    .result = outcome.value()}}
+                                 : WorkItem{work::ActivityFailed{
+                                       .instance = instance,
+                                       .execution_id = 1,
+                                       .id = execute.id,
+                                       .details = ErrorDetails::activity_failed(outcome.error())}});
             }
             if (completions.empty()) {
                 now += 1000;
@@ -68,8 +72,15 @@ struct Driver {
     }
 
     TurnResult start(const std::string& name, const std::string& input) {
-        auto result = turn({WorkItem{work::StartOrchestration{instance, name, input, std::nullopt,
-                                                              std::nullopt, std::nullopt, 1}}});
+        auto result =
+            turn({WorkItem{work::StartOrchestration{.instance = instance,
+                                                    .orchestration = name,
+                                                    .input = input,
+                                                    .version = std::nullopt,
+                                                    .parent_instance = std::nullopt,
+                                                    .parent_id = std::nullopt,
+                                                    .execution_id = 1,
+                                                    .parent_execution_id = std::nullopt}}});
         settle(result);
         return last;
     }
@@ -193,8 +204,14 @@ TEST(Replay, FanOutSchedulesBothInTheFirstTurn) { // scenario 6
         std::sort(values.begin(), values.end());
         return values[0] + ", " + values[1];
     });
-    auto first = d.turn({WorkItem{work::StartOrchestration{"inst", "FanOut", "", std::nullopt,
-                                                           std::nullopt, std::nullopt, 1}}});
+    auto first = d.turn({WorkItem{work::StartOrchestration{.instance = "inst",
+                                                           .orchestration = "FanOut",
+                                                           .input = "",
+                                                           .version = std::nullopt,
+                                                           .parent_instance = std::nullopt,
+                                                           .parent_id = std::nullopt,
+                                                           .execution_id = 1,
+                                                           .parent_execution_id = std::nullopt}}});
     ASSERT_EQ(first.worker_items.size(), 2u);
     EXPECT_EQ(d.shape(), "1 OrchestrationStarted, 2 ActivityScheduled, 3 ActivityScheduled");
     d.settle(first);
@@ -207,8 +224,14 @@ TEST(Replay, TimerIsAQueueItemVisibleAtFireTime) { // scenario 7
         ctx.schedule_timer(milliseconds(20)).get();
         return std::string("done");
     });
-    auto first = d.turn({WorkItem{work::StartOrchestration{"inst", "Timer", "", std::nullopt,
-                                                           std::nullopt, std::nullopt, 1}}});
+    auto first = d.turn({WorkItem{work::StartOrchestration{.instance = "inst",
+                                                           .orchestration = "Timer",
+                                                           .input = "",
+                                                           .version = std::nullopt,
+                                                           .parent_instance = std::nullopt,
+                                                           .parent_id = std::nullopt,
+                                                           .execution_id = 1,
+                                                           .parent_execution_id = std::nullopt}}});
     ASSERT_EQ(first.orchestrator_items.size(), 1u);
     const auto& fired = std::get<work::TimerFired>(first.orchestrator_items[0].kind);
     EXPECT_EQ(fired.fire_at_ms, 1020u);
@@ -229,8 +252,14 @@ TEST(Replay, TimerWinsTheRaceAndTheLoserIsCancelled) { // scenario 8
         }
         return race[0].value();
     });
-    d.turn({WorkItem{work::StartOrchestration{"inst", "Race", "", std::nullopt, std::nullopt,
-                                              std::nullopt, 1}}});
+    d.turn({WorkItem{work::StartOrchestration{.instance = "inst",
+                                              .orchestration = "Race",
+                                              .input = "",
+                                              .version = std::nullopt,
+                                              .parent_instance = std::nullopt,
+                                              .parent_id = std::nullopt,
+                                              .execution_id = 1,
+                                              .parent_execution_id = std::nullopt}}});
     auto result = d.turn({d.pending_timers.front()});
     EXPECT_EQ(result.status, ExecutionStatus::Failed);
     EXPECT_EQ(result.output, "timeout");
@@ -248,9 +277,16 @@ TEST(Replay, ExternalEventAfterSubscriptionWins) { // scenario 9
                                            ctx.schedule_wait("Go")};
         return ctx.select(race) == 1 ? "event:" + race[1].value() : std::string("timer");
     });
-    d.turn({WorkItem{work::StartOrchestration{"inst", "Wait", "", std::nullopt, std::nullopt,
-                                              std::nullopt, 1}}});
-    auto result = d.turn({WorkItem{work::ExternalRaised{"inst", "Go", "ok"}}});
+    d.turn({WorkItem{work::StartOrchestration{.instance = "inst",
+                                              .orchestration = "Wait",
+                                              .input = "",
+                                              .version = std::nullopt,
+                                              .parent_instance = std::nullopt,
+                                              .parent_id = std::nullopt,
+                                              .execution_id = 1,
+                                              .parent_execution_id = std::nullopt}}});
+    auto result =
+        d.turn({WorkItem{work::ExternalRaised{.instance = "inst", .name = "Go", .data = "ok"}}});
     EXPECT_EQ(result.output, "event:ok");
     EXPECT_EQ(d.shape(),
               "1 OrchestrationStarted, 2 TimerCreated, 3 ExternalSubscribed, 4 ExternalEvent, "
@@ -266,9 +302,16 @@ TEST(Replay, EventRaisedBeforeTheSubscriptionIsNotDelivered) { // scenario 10
         return ctx.select(race) == 0 ? std::string("got-event")
                                      : std::string("early-event-dropped");
     });
-    d.turn({WorkItem{work::StartOrchestration{"inst", "Early", "", std::nullopt, std::nullopt,
-                                              std::nullopt, 1}},
-            WorkItem{work::ExternalRaised{"inst", "Evt", "too early"}}});
+    d.turn(
+        {WorkItem{work::StartOrchestration{.instance = "inst",
+                                           .orchestration = "Early",
+                                           .input = "",
+                                           .version = std::nullopt,
+                                           .parent_instance = std::nullopt,
+                                           .parent_id = std::nullopt,
+                                           .execution_id = 1,
+                                           .parent_execution_id = std::nullopt}},
+         WorkItem{work::ExternalRaised{.instance = "inst", .name = "Evt", .data = "too early"}}});
     d.settle(d.last);
     EXPECT_EQ(d.last.output, "early-event-dropped");
     EXPECT_EQ(d.shape(), "1 OrchestrationStarted, 2 ExternalEvent, 3 TimerCreated, 4 TimerFired<3, "
@@ -281,8 +324,14 @@ TEST(Replay, CodeSwapIsNondeterminism) { // scenario 22
     d.registry.register_orchestration("Swap", [](OrchestrationContext& ctx, const std::string&) {
         return ctx.schedule_activity("A1", "foo").value();
     });
-    auto first = d.turn({WorkItem{work::StartOrchestration{"inst", "Swap", "", std::nullopt,
-                                                           std::nullopt, std::nullopt, 1}}});
+    auto first = d.turn({WorkItem{work::StartOrchestration{.instance = "inst",
+                                                           .orchestration = "Swap",
+                                                           .input = "",
+                                                           .version = std::nullopt,
+                                                           .parent_instance = std::nullopt,
+                                                           .parent_id = std::nullopt,
+                                                           .execution_id = 1,
+                                                           .parent_execution_id = std::nullopt}}});
     const uint64_t id = std::get<work::ActivityExecute>(first.worker_items[0].kind).id;
     Driver swapped;
     swapped.history = d.history;
@@ -290,7 +339,8 @@ TEST(Replay, CodeSwapIsNondeterminism) { // scenario 22
                                             [](OrchestrationContext& ctx, const std::string&) {
                                                 return ctx.schedule_activity("B1", "bar").value();
                                             });
-    auto result = swapped.turn({WorkItem{work::ActivityCompleted{"inst", 1, id, "done"}}});
+    auto result = swapped.turn({WorkItem{work::ActivityCompleted{
+        .instance = "inst", .execution_id = 1, .id = id, .result = "done"}}});
     EXPECT_EQ(result.status, ExecutionStatus::Failed);
     ASSERT_TRUE(result.error);
     EXPECT_STREQ(result.error->category(), "configuration");
@@ -307,7 +357,8 @@ TEST(Replay, ReplayingAFinishedHistoryDecidesNothing) {
                                       });
     d.start("HelloWorld", "x");
     const auto before = d.history;
-    auto again = d.turn({WorkItem{work::ExternalRaised{"inst", "late", "e"}}});
+    auto again =
+        d.turn({WorkItem{work::ExternalRaised{.instance = "inst", .name = "late", .data = "e"}}});
     EXPECT_TRUE(again.history_delta.empty());
     EXPECT_TRUE(again.worker_items.empty());
     EXPECT_EQ(d.history, before);
@@ -320,11 +371,18 @@ TEST(Replay, DuplicateStartAndCompletionAreIgnored) { // scenario 25
                                       [](OrchestrationContext& ctx, const std::string& in) {
                                           return ctx.schedule_activity("Hello", in).value();
                                       });
-    WorkItem start{work::StartOrchestration{"inst", "HelloWorld", "x", std::nullopt, std::nullopt,
-                                            std::nullopt, 1}};
+    WorkItem start{work::StartOrchestration{.instance = "inst",
+                                            .orchestration = "HelloWorld",
+                                            .input = "x",
+                                            .version = std::nullopt,
+                                            .parent_instance = std::nullopt,
+                                            .parent_id = std::nullopt,
+                                            .execution_id = 1,
+                                            .parent_execution_id = std::nullopt}};
     auto first = d.turn({start, start});
     const uint64_t id = std::get<work::ActivityExecute>(first.worker_items[0].kind).id;
-    WorkItem done{work::ActivityCompleted{"inst", 1, id, "Hello, x!"}};
+    WorkItem done{work::ActivityCompleted{
+        .instance = "inst", .execution_id = 1, .id = id, .result = "Hello, x!"}};
     d.turn({start, done, done});
     EXPECT_EQ(d.shape(), "1 OrchestrationStarted, 2 ActivityScheduled, 3 ActivityCompleted<2, "
                          "4 OrchestrationCompleted");
@@ -332,8 +390,14 @@ TEST(Replay, DuplicateStartAndCompletionAreIgnored) { // scenario 25
 
 TEST(Replay, UnknownOrchestrationIsReportedNotDecided) {
     Driver d;
-    auto result = d.turn({WorkItem{work::StartOrchestration{"inst", "Missing", "", std::nullopt,
-                                                            std::nullopt, std::nullopt, 1}}});
+    auto result = d.turn({WorkItem{work::StartOrchestration{.instance = "inst",
+                                                            .orchestration = "Missing",
+                                                            .input = "",
+                                                            .version = std::nullopt,
+                                                            .parent_instance = std::nullopt,
+                                                            .parent_id = std::nullopt,
+                                                            .execution_id = 1,
+                                                            .parent_execution_id = std::nullopt}}});
     EXPECT_TRUE(result.handler_missing);
     EXPECT_TRUE(result.history_delta.empty());
 }
@@ -343,9 +407,16 @@ TEST(Replay, CancelFailsWithReasonAndStealsOpenActivities) { // scenario 16 (sin
     d.registry.register_orchestration("Slow", [](OrchestrationContext& ctx, const std::string&) {
         return ctx.schedule_activity("Never", "").value();
     });
-    d.turn({WorkItem{work::StartOrchestration{"inst", "Slow", "", std::nullopt, std::nullopt,
-                                              std::nullopt, 1}}});
-    auto result = d.turn({WorkItem{work::CancelInstance{"inst", "user_request"}}});
+    d.turn({WorkItem{work::StartOrchestration{.instance = "inst",
+                                              .orchestration = "Slow",
+                                              .input = "",
+                                              .version = std::nullopt,
+                                              .parent_instance = std::nullopt,
+                                              .parent_id = std::nullopt,
+                                              .execution_id = 1,
+                                              .parent_execution_id = std::nullopt}}});
+    auto result =
+        d.turn({WorkItem{work::CancelInstance{.instance = "inst", .reason = "user_request"}}});
     EXPECT_EQ(result.status, ExecutionStatus::Failed);
     EXPECT_EQ(result.output, "canceled: user_request");
     EXPECT_EQ(result.cancelled_activities.size(), 1u);
@@ -363,8 +434,14 @@ TEST(Replay, ContinueAsNewEndsTheExecutionWithTheNextInput) { // scenario 14 (on
         }
         return "final:" + in;
     });
-    auto result = d.turn({WorkItem{work::StartOrchestration{"inst", "Loop", "0", std::nullopt,
-                                                            std::nullopt, std::nullopt, 1}}});
+    auto result = d.turn({WorkItem{work::StartOrchestration{.instance = "inst",
+                                                            .orchestration = "Loop",
+                                                            .input = "0",
+                                                            .version = std::nullopt,
+                                                            .parent_instance = std::nullopt,
+                                                            .parent_id = std::nullopt,
+                                                            .execution_id = 1,
+                                                            .parent_execution_id = std::nullopt}}});
     EXPECT_EQ(result.status, ExecutionStatus::ContinuedAsNew);
     EXPECT_EQ(result.output, "1");
     ASSERT_EQ(result.orchestrator_items.size(), 1u);
@@ -402,8 +479,14 @@ TEST(Replay, PoisonOfANewInstanceStartsItAndFailsIt) { // scenario 20 (unknown o
     TurnInput input{"inst",
                     1,
                     {},
-                    {WorkItem{work::StartOrchestration{"inst", "Missing", "x", std::nullopt,
-                                                       std::string("parent"), 7, 1}}},
+                    {WorkItem{work::StartOrchestration{.instance = "inst",
+                                                       .orchestration = "Missing",
+                                                       .input = "x",
+                                                       .version = std::nullopt,
+                                                       .parent_instance = std::string("parent"),
+                                                       .parent_id = 7,
+                                                       .execution_id = 1,
+                                                       .parent_execution_id = std::nullopt}}},
                     1000};
     PoisonError poison{4, 3, PoisonOrchestration{"inst", 1}, "batch"};
     auto result = poison_turn(d.registry, input, poison);
@@ -430,10 +513,20 @@ TEST(Replay, PoisonOfARunningExecutionCancelsItsActivitiesAndRunsNoCode) { // sc
                                           ran = true;
                                           return ctx.schedule_activity("Never", "").value();
                                       });
-    d.turn({WorkItem{work::StartOrchestration{"inst", "Slow", "", std::nullopt, std::nullopt,
-                                              std::nullopt, 1}}});
+    d.turn({WorkItem{work::StartOrchestration{.instance = "inst",
+                                              .orchestration = "Slow",
+                                              .input = "",
+                                              .version = std::nullopt,
+                                              .parent_instance = std::nullopt,
+                                              .parent_id = std::nullopt,
+                                              .execution_id = 1,
+                                              .parent_execution_id = std::nullopt}}});
     ran = false;
-    TurnInput input{"inst", 1, d.history, {WorkItem{work::ExternalRaised{"inst", "Go", ""}}}, 2000};
+    TurnInput input{"inst",
+                    1,
+                    d.history,
+                    {WorkItem{work::ExternalRaised{.instance = "inst", .name = "Go", .data = ""}}},
+                    2000};
     auto result = poison_turn(d.registry, input, {11, 10, PoisonOrchestration{"inst", 1}, "m"});
     EXPECT_FALSE(ran);
     EXPECT_EQ(result.status, ExecutionStatus::Failed);
@@ -449,7 +542,11 @@ TEST(Replay, PoisonOfARunningExecutionCancelsItsActivitiesAndRunsNoCode) { // sc
 }
 
 TEST(Replay, UnreadableHistoryPoisonAppendsOneFailureWithTheSentinelId) {
-    TurnInput input{"inst", 3, {}, {WorkItem{work::ExternalRaised{"inst", "Go", ""}}}, 5000};
+    TurnInput input{"inst",
+                    3,
+                    {},
+                    {WorkItem{work::ExternalRaised{.instance = "inst", .name = "Go", .data = ""}}},
+                    5000};
     PoisonError poison{11, 10, PoisonFailedDeserialization{"inst", 3, "bad row"}, "bad row"};
     auto result = unreadable_history_poison_turn(input, poison);
     EXPECT_EQ(result.status, ExecutionStatus::Failed);
@@ -473,10 +570,17 @@ TEST(Replay, APoisonedActivityFailsTheOrchestrationPastItsCatch) {
                                           caught = !outcome.ok();
                                           return std::string("handled");
                                       });
-    d.turn({WorkItem{work::StartOrchestration{"inst", "Careful", "", std::nullopt, std::nullopt,
-                                              std::nullopt, 1}}});
+    d.turn({WorkItem{work::StartOrchestration{.instance = "inst",
+                                              .orchestration = "Careful",
+                                              .input = "",
+                                              .version = std::nullopt,
+                                              .parent_instance = std::nullopt,
+                                              .parent_id = std::nullopt,
+                                              .execution_id = 1,
+                                              .parent_execution_id = std::nullopt}}});
     const ErrorDetails poison{PoisonError{4, 3, PoisonActivity{"inst", 1, "A", 2}, "item"}};
-    auto result = d.turn({WorkItem{work::ActivityFailed{"inst", 1, 2, poison}}});
+    auto result = d.turn({WorkItem{
+        work::ActivityFailed{.instance = "inst", .execution_id = 1, .id = 2, .details = poison}}});
     EXPECT_FALSE(caught);
     EXPECT_EQ(result.status, ExecutionStatus::Failed);
     EXPECT_EQ(result.error, poison);
@@ -487,8 +591,14 @@ TEST(Replay, APoisonedActivityFailsTheOrchestrationPastItsCatch) {
 namespace {
 
 WorkItem start_item(const std::string& name, const std::string& input) {
-    return WorkItem{
-        work::StartOrchestration{"inst", name, input, std::nullopt, std::nullopt, std::nullopt, 1}};
+    return WorkItem{work::StartOrchestration{.instance = "inst",
+                                             .orchestration = name,
+                                             .input = input,
+                                             .version = std::nullopt,
+                                             .parent_instance = std::nullopt,
+                                             .parent_id = std::nullopt,
+                                             .execution_id = 1,
+                                             .parent_execution_id = std::nullopt}};
 }
 
 template <typename T>
@@ -510,8 +620,14 @@ TEST(Replay, SubOrchestrationStartsAChildAndTakesItsResult) { // scenario 12
         "Parent", [](OrchestrationContext& ctx, const std::string& in) {
             return "parent:" + ctx.schedule_sub_orchestration("ChildUpper", in).value();
         });
-    auto first = d.turn({WorkItem{work::StartOrchestration{
-        "inst-sub-basic", "Parent", "hi", std::nullopt, std::nullopt, std::nullopt, 1}}});
+    auto first = d.turn({WorkItem{work::StartOrchestration{.instance = "inst-sub-basic",
+                                                           .orchestration = "Parent",
+                                                           .input = "hi",
+                                                           .version = std::nullopt,
+                                                           .parent_instance = std::nullopt,
+                                                           .parent_id = std::nullopt,
+                                                           .execution_id = 1,
+                                                           .parent_execution_id = std::nullopt}}});
     const auto* child = find_item<work::StartOrchestration>(first.orchestrator_items);
     ASSERT_NE(child, nullptr);
     EXPECT_EQ(child->instance, "inst-sub-basic::sub::2");
@@ -570,7 +686,8 @@ TEST(Replay, CancellingAParentCancelsItsRunningChild) { // scenario 16
         return ctx.schedule_sub_orchestration("WaitsForGo", "").value();
     });
     d.turn({start_item("Parent", "")});
-    auto result = d.turn({WorkItem{work::CancelInstance{"inst", "user_request"}}});
+    auto result =
+        d.turn({WorkItem{work::CancelInstance{.instance = "inst", .reason = "user_request"}}});
     EXPECT_EQ(result.status, ExecutionStatus::Failed);
     EXPECT_EQ(result.output, "canceled: user_request");
     const auto* cancel = find_item<work::CancelInstance>(result.orchestrator_items);
@@ -590,7 +707,10 @@ TEST(Replay, AChildsApplicationFailureIsAnErrorTheParentCanCatch) {
     });
     d.turn({start_item("Parent", "")});
     auto result = d.turn({WorkItem{
-        work::SubOrchFailed{"inst", 1, 2, ErrorDetails::orchestration_failed("child broke")}}});
+        work::SubOrchFailed{.parent_instance = "inst",
+                            .parent_execution_id = 1,
+                            .parent_id = 2,
+                            .details = ErrorDetails::orchestration_failed("child broke")}}});
     EXPECT_EQ(result.output, "caught: child broke");
 }
 
@@ -604,8 +724,9 @@ TEST(Replay, QueueMessagesWaitInTheMailboxInOrder) { // scenario 11
     });
     auto started = d.turn({start_item("Reader", "")});
     // Both messages arrive before the code dequeues: they are kept, first in first out.
-    d.turn({WorkItem{work::QueueMessage{"inst", "Signal", "early_bird"}}});
-    d.turn({WorkItem{work::QueueMessage{"inst", "Signal", "second"}}});
+    d.turn(
+        {WorkItem{work::QueueMessage{.instance = "inst", .name = "Signal", .data = "early_bird"}}});
+    d.turn({WorkItem{work::QueueMessage{.instance = "inst", .name = "Signal", .data = "second"}}});
     auto result = d.turn({started.orchestrator_items.front()}); // the timer fires
     EXPECT_EQ(result.status, ExecutionStatus::Completed);
     EXPECT_EQ(result.output, "got:early_bird,second");

@@ -23,7 +23,7 @@ enum class Mode { Replay, Resident, ResidentWithoutHistory };
 // Runs an instance to the end the way the runtime would, one message per turn, in a given
 // mode; records every turn's outcome as text.
 struct InstanceRun {
-    explicit InstanceRun(Mode mode) : mode(mode) {}
+    explicit InstanceRun(Mode run_mode) : mode(run_mode) {}
 
     Mode mode;
     OrchestrationRegistry registry;
@@ -88,11 +88,16 @@ struct InstanceRun {
                 const auto execute = std::get<work::ActivityExecute>(next->kind);
                 activities.erase(next);
                 const Outcome outcome = act(execute.name, execute.input);
-                turn({outcome.ok() ? WorkItem{work::ActivityCompleted{"inst", 1, execute.id,
-                                                                      outcome.value()}}
-                                   : WorkItem{work::ActivityFailed{
-                                         "inst", 1, execute.id,
-                                         ErrorDetails::activity_failed(outcome.error())}}});
+                turn({outcome.ok()
+                          ? WorkItem{work::ActivityCompleted{.instance = "inst",
+                                                             .execution_id = 1,
+                                                             .id = execute.id,
+                                                             .result = outcome.value()}}
+                          : WorkItem{work::ActivityFailed{
+                                .instance = "inst",
+                                .execution_id = 1,
+                                .id = execute.id,
+                                .details = ErrorDetails::activity_failed(outcome.error())}}});
             } else if (!timers.empty()) {
                 now += 1000;
                 const WorkItem timer = timers.front();
@@ -115,8 +120,14 @@ struct InstanceRun {
 };
 
 WorkItem start(const std::string& name, const std::string& input) {
-    return WorkItem{
-        work::StartOrchestration{"inst", name, input, std::nullopt, std::nullopt, std::nullopt, 1}};
+    return WorkItem{work::StartOrchestration{.instance = "inst",
+                                             .orchestration = name,
+                                             .input = input,
+                                             .version = std::nullopt,
+                                             .parent_instance = std::nullopt,
+                                             .parent_id = std::nullopt,
+                                             .execution_id = 1,
+                                             .parent_execution_id = std::nullopt}};
 }
 
 Outcome echo(const std::string& name, const std::string& input) {
@@ -254,7 +265,7 @@ TEST(Resident, CancelledLosersAndAbandonedWorkAreTheSameResidentAndReplayed) {
         },
         [&replayed_shape](InstanceRun& run) {
             run.turn({start("P", "lqqwka")});
-            run.turn({WorkItem{work::QueueMessage{"inst", "Q", "m"}}});
+            run.turn({WorkItem{work::QueueMessage{.instance = "inst", .name = "Q", .data = "m"}}});
             run.settle(echo);
             EXPECT_EQ(run.history.back().type_name(), std::string("OrchestrationCompleted"));
             replayed_shape = run.shape();
@@ -281,9 +292,12 @@ TEST(Resident, ExternalEventsAndQueueMessagesReachWaitingCode) {
         },
         [](InstanceRun& run) {
             run.turn({start("W", "")});
-            run.turn({WorkItem{work::QueueMessage{"inst", "Q", "m1"}}}); // before the dequeue
-            run.turn({WorkItem{work::ExternalRaised{"inst", "Go", "go"}}});
-            run.turn({WorkItem{work::QueueMessage{"inst", "Q", "m2"}}}); // while it waits
+            run.turn({WorkItem{work::QueueMessage{
+                .instance = "inst", .name = "Q", .data = "m1"}}}); // before the dequeue
+            run.turn(
+                {WorkItem{work::ExternalRaised{.instance = "inst", .name = "Go", .data = "go"}}});
+            run.turn({WorkItem{work::QueueMessage{
+                .instance = "inst", .name = "Q", .data = "m2"}}}); // while it waits
         },
         true);
 }
@@ -297,7 +311,7 @@ TEST(Resident, CancellationOfWaitingCode) {
         },
         [](InstanceRun& run) {
             run.turn({start("P", "aa")});
-            run.turn({WorkItem{work::CancelInstance{"inst", "stop"}}});
+            run.turn({WorkItem{work::CancelInstance{.instance = "inst", .reason = "stop"}}});
         },
         true);
 }
@@ -312,7 +326,8 @@ TEST(Resident, ASlotThatDoesNotMatchTheHistoryIsReplayed) {
     run.slot.last_event_id += 1;
     auto execute = std::get<work::ActivityExecute>(run.activities.front().kind);
     run.activities.clear();
-    auto result = run.turn({WorkItem{work::ActivityCompleted{"inst", 1, execute.id, "r"}}});
+    auto result = run.turn({WorkItem{work::ActivityCompleted{
+        .instance = "inst", .execution_id = 1, .id = execute.id, .result = "r"}}});
     EXPECT_EQ(run.resumed_turns, 0); // replayed, and still correct
     EXPECT_EQ(result.worker_items.size(), 1u);
     EXPECT_TRUE(run.slot.holds()); // and resident again
@@ -336,7 +351,8 @@ TEST(Resident, RandomProgramsDecideTheSameResidentAndReplayed) {
             },
             [&program](InstanceRun& run) {
                 run.turn({start("P", program)});
-                run.turn({WorkItem{work::QueueMessage{"inst", "Q", "m"}}});
+                run.turn(
+                    {WorkItem{work::QueueMessage{.instance = "inst", .name = "Q", .data = "m"}}});
                 run.settle(echo);
             },
             false);
@@ -373,8 +389,14 @@ TEST(ResidentCache, EvictingAHeldExecutionUnwindsItsFiberAndCounts) {
                                         return ctx.schedule_wait("never").value();
                                     });
     TurnInput input{"a", 1, {}, {start("Waits", "")}, 1000};
-    input.messages = {WorkItem{
-        work::StartOrchestration{"a", "Waits", "", std::nullopt, std::nullopt, std::nullopt, 1}}};
+    input.messages = {WorkItem{work::StartOrchestration{.instance = "a",
+                                                        .orchestration = "Waits",
+                                                        .input = "",
+                                                        .version = std::nullopt,
+                                                        .parent_instance = std::nullopt,
+                                                        .parent_id = std::nullopt,
+                                                        .execution_id = 1,
+                                                        .parent_execution_id = std::nullopt}}};
     run_turn(registry, stacks, input, cache.slot("a"));
     ASSERT_NE(cache.find("a"), nullptr);
     EXPECT_FALSE(unwound);
@@ -392,9 +414,14 @@ TEST(ResidentCache, AMemoryBoundEvictsTheLeastRecentlyUsedOnceTheTurnsHaveGrownT
     });
     const auto wait_in = [&](ResidentCache& cache, const std::string& instance) {
         TurnInput input{instance, 1, {}, {}, 1000};
-        input.messages = {
-            WorkItem{work::StartOrchestration{instance, "Waits", std::string(4000, 'x'),
-                                              std::nullopt, std::nullopt, std::nullopt, 1}}};
+        input.messages = {WorkItem{work::StartOrchestration{.instance = instance,
+                                                            .orchestration = "Waits",
+                                                            .input = std::string(4000, 'x'),
+                                                            .version = std::nullopt,
+                                                            .parent_instance = std::nullopt,
+                                                            .parent_id = std::nullopt,
+                                                            .execution_id = 1,
+                                                            .parent_execution_id = std::nullopt}}};
         run_turn(registry, stacks, input, cache.slot(instance));
         cache.trim();
     };

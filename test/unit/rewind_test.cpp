@@ -35,8 +35,8 @@ struct RewindFixture : ::testing::Test {
                             });
         auto& o = rt.orchestrations;
         o.register_orchestration("Steps", [](OrchestrationContext& ctx, const std::string& in) {
-            const std::string a = ctx.schedule_activity("Echo", in).value();
-            return a + "+" + ctx.schedule_activity("Flaky", in).value();
+            const std::string echoed = ctx.schedule_activity("Echo", in).value();
+            return echoed + "+" + ctx.schedule_activity("Flaky", in).value();
         });
         o.register_orchestration("CodeFails", [](OrchestrationContext& ctx, const std::string& in) {
             ctx.schedule_activity("Echo", in).value();
@@ -229,9 +229,18 @@ TEST(RewindPlan, NondeterminismAndPoisonAreRefused) {
     auto failed_with = [](ErrorDetails details) {
         std::vector<Event> history(3);
         history[0].event_id = 1;
-        history[0].kind = events::OrchestrationStarted{"O", "1.0.0", ""};
+        history[0].kind = events::OrchestrationStarted{.name = "O",
+                                                       .version = "1.0.0",
+                                                       .input = "",
+                                                       .parent_instance = std::nullopt,
+                                                       .parent_id = std::nullopt,
+                                                       .carry_forward_events = std::nullopt,
+                                                       .initial_custom_status = std::nullopt,
+                                                       .parent_execution_id = std::nullopt,
+                                                       .open_sessions = std::nullopt};
         history[1].event_id = 2;
-        history[1].kind = events::ActivityScheduled{"A", ""};
+        history[1].kind = events::ActivityScheduled{
+            .name = "A", .input = "", .session_id = std::nullopt, .tag = std::nullopt};
         history[2].event_id = 3;
         history[2].kind = events::OrchestrationFailed{std::move(details)};
         return plan_rewind(history);

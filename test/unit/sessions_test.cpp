@@ -17,8 +17,14 @@ using std::chrono::milliseconds;
 namespace {
 
 WorkItem start_item(const std::string& name) {
-    return {
-        work::StartOrchestration{"inst", name, "in", std::nullopt, std::nullopt, std::nullopt, 1}};
+    return {work::StartOrchestration{.instance = "inst",
+                                     .orchestration = name,
+                                     .input = "in",
+                                     .version = std::nullopt,
+                                     .parent_instance = std::nullopt,
+                                     .parent_id = std::nullopt,
+                                     .execution_id = 1,
+                                     .parent_execution_id = std::nullopt}};
 }
 
 } // namespace
@@ -54,7 +60,8 @@ TEST(Sessions, ASessionChangedOnReplayIsNondeterministic) {
     TurnInput replay{"inst",
                      1,
                      first.history_delta,
-                     {WorkItem{work::ActivityCompleted{"inst", 1, 2, "ok"}}},
+                     {WorkItem{work::ActivityCompleted{
+                         .instance = "inst", .execution_id = 1, .id = 2, .result = "ok"}}},
                      2000};
     const TurnResult second = run_turn(registry, stacks, replay);
     EXPECT_EQ(second.status, ExecutionStatus::Failed);
@@ -79,7 +86,8 @@ TEST(Sessions, TraceLinesAreWrittenOnceNotOnReplay) {
     TurnInput replay{"inst",
                      1,
                      first.history_delta,
-                     {WorkItem{work::ActivityCompleted{"inst", 1, 2, "ok"}}},
+                     {WorkItem{work::ActivityCompleted{
+                         .instance = "inst", .execution_id = 1, .id = 2, .result = "ok"}}},
                      2000};
     const TurnResult second = run_turn(registry, stacks, replay);
     EXPECT_EQ(second.status, ExecutionStatus::Completed);

@@ -15,8 +15,14 @@ using namespace duroxide::core;
 namespace {
 
 WorkItem start_item(const std::string& name) {
-    return {
-        work::StartOrchestration{"inst", name, "in", std::nullopt, std::nullopt, std::nullopt, 1}};
+    return {work::StartOrchestration{.instance = "inst",
+                                     .orchestration = name,
+                                     .input = "in",
+                                     .version = std::nullopt,
+                                     .parent_instance = std::nullopt,
+                                     .parent_id = std::nullopt,
+                                     .execution_id = 1,
+                                     .parent_execution_id = std::nullopt}};
 }
 
 TurnResult first_turn(const OrchestrationRegistry& registry, StackPool& stacks,
@@ -79,8 +85,8 @@ TEST(Tags, ReplayMatchesTheSameTagAndFailsOnAnother) {
     });
     StackPool stacks(64 * 1024);
     const TurnResult first = first_turn(registry, stacks, "Gpu");
-    const std::vector<WorkItem> completion = {
-        WorkItem{work::ActivityCompleted{"inst", 1, 2, "ok"}}};
+    const std::vector<WorkItem> completion = {WorkItem{
+        work::ActivityCompleted{.instance = "inst", .execution_id = 1, .id = 2, .result = "ok"}}};
 
     const TurnResult same =
         run_turn(registry, stacks, {"inst", 1, first.history_delta, completion, 2000});
@@ -200,9 +206,14 @@ TEST(Tags, EveryRetryAttemptCarriesTheTag) {
         ASSERT_EQ(result.worker_items.size(), 1u) << "attempt " << attempt;
         const auto& execute = std::get<work::ActivityExecute>(result.worker_items[0].kind);
         tags.push_back(execute.tag);
-        messages = {attempt < 3 ? WorkItem{work::ActivityFailed{
-                                      "inst", 1, execute.id, ErrorDetails::activity_failed("no")}}
-                                : WorkItem{work::ActivityCompleted{"inst", 1, execute.id, "ok"}}};
+        messages = {
+            attempt < 3
+                ? WorkItem{work::ActivityFailed{.instance = "inst",
+                                                .execution_id = 1,
+                                                .id = execute.id,
+                                                .details = ErrorDetails::activity_failed("no")}}
+                : WorkItem{work::ActivityCompleted{
+                      .instance = "inst", .execution_id = 1, .id = execute.id, .result = "ok"}}};
     }
     result = run_turn(registry, stacks, {"inst", 1, history, messages, 2000});
     EXPECT_EQ(result.status, ExecutionStatus::Completed);

@@ -50,8 +50,14 @@ struct Instance {
         return result;
     }
     TurnResult start(const std::string& name, const std::string& input) {
-        return turn({WorkItem{work::StartOrchestration{"inst", name, input, std::nullopt,
-                                                       std::nullopt, std::nullopt, 1}}});
+        return turn({WorkItem{work::StartOrchestration{.instance = "inst",
+                                                       .orchestration = name,
+                                                       .input = input,
+                                                       .version = std::nullopt,
+                                                       .parent_instance = std::nullopt,
+                                                       .parent_id = std::nullopt,
+                                                       .execution_id = 1,
+                                                       .parent_execution_id = std::nullopt}}});
     }
 };
 
@@ -138,10 +144,12 @@ TEST(Typed, ActivitiesSubOrchestrationsAndContinueAsNewCarryEncodedValues) {
     auto first = second.start("Double", "21");
     const auto& execute = std::get<work::ActivityExecute>(first.worker_items.at(0).kind);
     EXPECT_EQ(execute.input, "21");
-    auto child = second.turn({WorkItem{work::ActivityCompleted{"inst", 1, execute.id, "42"}}});
+    auto child = second.turn({WorkItem{work::ActivityCompleted{
+        .instance = "inst", .execution_id = 1, .id = execute.id, .result = "42"}}});
     const auto& start = std::get<work::StartOrchestration>(child.orchestrator_items.at(0).kind);
     EXPECT_EQ(start.input, "42");
-    auto done = second.turn({WorkItem{work::SubOrchCompleted{"inst", 1, 4, "42,7"}}});
+    auto done = second.turn({WorkItem{work::SubOrchCompleted{
+        .parent_instance = "inst", .parent_execution_id = 1, .parent_id = 4, .result = "42,7"}}});
     EXPECT_EQ(done.status, ExecutionStatus::Completed);
     EXPECT_EQ(done.output, "7,42");
 }
@@ -152,7 +160,8 @@ TEST(Typed, AResultThatDoesNotDecodeFailsTheOrchestrationClearly) {
         return std::to_string(schedule_activity_typed<int>(ctx, "Count", std::string("x")).value());
     });
     run.start("Count", "");
-    auto result = run.turn({WorkItem{work::ActivityCompleted{"inst", 1, 2, "forty-two"}}});
+    auto result = run.turn({WorkItem{work::ActivityCompleted{
+        .instance = "inst", .execution_id = 1, .id = 2, .result = "forty-two"}}});
     EXPECT_EQ(result.status, ExecutionStatus::Failed);
     EXPECT_EQ(result.output,
               "cannot decode the result of activity Count: expected an integer, got \"forty-two\"");
@@ -166,15 +175,17 @@ TEST(Typed, EventsAndMessagesDecodeOrFailTheOrchestration) {
         return encode_value(go) + ":" + encode_value(p);
     });
     run.start("Typed", "");
-    run.turn({WorkItem{work::ExternalRaised{"inst", "Go", "true"}}});
-    auto done = run.turn({WorkItem{work::QueueMessage{"inst", "Points", "1,2"}}});
+    run.turn({WorkItem{work::ExternalRaised{.instance = "inst", .name = "Go", .data = "true"}}});
+    auto done = run.turn(
+        {WorkItem{work::QueueMessage{.instance = "inst", .name = "Points", .data = "1,2"}}});
     EXPECT_EQ(done.output, "true:1,2");
 
     Instance bad;
     bad.registry = run.registry;
     bad.start("Typed", "");
-    bad.turn({WorkItem{work::ExternalRaised{"inst", "Go", "true"}}});
-    auto failed = bad.turn({WorkItem{work::QueueMessage{"inst", "Points", "nowhere"}}});
+    bad.turn({WorkItem{work::ExternalRaised{.instance = "inst", .name = "Go", .data = "true"}}});
+    auto failed = bad.turn(
+        {WorkItem{work::QueueMessage{.instance = "inst", .name = "Points", .data = "nowhere"}}});
     EXPECT_EQ(failed.status, ExecutionStatus::Failed);
     EXPECT_EQ(failed.output, "cannot decode a message of queue Points: expected x,y");
 }
@@ -189,7 +200,10 @@ TEST(Typed, AFailedTypedCallIsAnErrorNotADecodeFailure) {
         });
     run.start("Careful", "");
     auto result = run.turn({WorkItem{
-        work::ActivityFailed{"inst", 1, 2, ErrorDetails::activity_failed("out of fingers")}}});
+        work::ActivityFailed{.instance = "inst",
+                             .execution_id = 1,
+                             .id = 2,
+                             .details = ErrorDetails::activity_failed("out of fingers")}}});
     EXPECT_EQ(result.output, "error: out of fingers");
 }
 

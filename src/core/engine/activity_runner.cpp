@@ -74,21 +74,29 @@ WorkItem run_activity(const ActivityFn& handler, const work::ActivityExecute& it
         std::string output = handler(context, item.input);
         if (const auto problem =
                 output_limit_problem("activity", item.name, output, environment.max_output_bytes)) {
-            return {work::ActivityFailed{item.instance, item.execution_id, item.id,
-                                         ErrorDetails::activity_failed(*problem)}};
+            return {work::ActivityFailed{.instance = item.instance,
+                                         .execution_id = item.execution_id,
+                                         .id = item.id,
+                                         .details = ErrorDetails::activity_failed(*problem)}};
         }
-        return {
-            work::ActivityCompleted{item.instance, item.execution_id, item.id, std::move(output)}};
+        return {work::ActivityCompleted{.instance = item.instance,
+                                        .execution_id = item.execution_id,
+                                        .id = item.id,
+                                        .result = std::move(output)}};
     } catch (const std::exception& e) {
-        return {work::ActivityFailed{item.instance, item.execution_id, item.id,
-                                     ErrorDetails::activity_failed(e.what())}};
+        return {work::ActivityFailed{.instance = item.instance,
+                                     .execution_id = item.execution_id,
+                                     .id = item.id,
+                                     .details = ErrorDetails::activity_failed(e.what())}};
     } catch (...) {
         if (is_forced_unwind()) {
             throw; // the fiber is being unwound (cancelled past its grace period)
         }
         return {work::ActivityFailed{
-            item.instance, item.execution_id, item.id,
-            ErrorDetails::activity_failed("activity threw a non-standard exception")}};
+            .instance = item.instance,
+            .execution_id = item.execution_id,
+            .id = item.id,
+            .details = ErrorDetails::activity_failed("activity threw a non-standard exception")}};
     }
 }
 

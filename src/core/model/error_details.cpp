@@ -72,7 +72,10 @@ bool ErrorDetails::is_retryable() const {
 }
 
 ErrorDetails ErrorDetails::application(AppErrorKind kind, std::string message, bool retryable) {
-    return {ApplicationError{std::move(kind), std::move(message), retryable}};
+    return {ApplicationError{.kind = std::move(kind),
+                             .message = std::move(message),
+                             .retryable = retryable,
+                             .sql = std::nullopt}};
 }
 ErrorDetails ErrorDetails::activity_failed(std::string message) {
     return application(AppActivityFailed{}, std::move(message));

@@ -56,8 +56,10 @@ std::vector<WorkItem> refuse_foreign_starts(std::string_view instance,
             continue; // redelivered
         }
         refusals.push_back({work::SubOrchFailed{
-            *start->parent_instance, start->parent_execution_id.value_or(0), *start->parent_id,
-            ErrorDetails::orchestration_failed(
+            .parent_instance = *start->parent_instance,
+            .parent_execution_id = start->parent_execution_id.value_or(0),
+            .parent_id = *start->parent_id,
+            .details = ErrorDetails::orchestration_failed(
                 "sub-orchestration instance id " + quoted(instance) +
                 " is already in use by another instance: the child was not started")}});
     }

@@ -49,11 +49,11 @@ struct TurnInput {
     uint64_t last_event_id = 0;
     // When a ContinueAsNew message starts this execution: the OrchestrationStarted of the
     // execution that continued, whose parent link (a child's parent) carries over.
-    std::optional<events::OrchestrationStarted> continued_from;
+    std::optional<events::OrchestrationStarted> continued_from{};
 
     // The key-value store as the previous executions left it (kv_store): the state this
     // execution starts from. Not needed (and not loaded) when history_omitted.
-    KvSnapshot kv_snapshot;
+    KvSnapshot kv_snapshot{};
 
     // duroxide.max_open_sessions: how many explicit sessions may be open at once.
     std::size_t max_open_sessions = 10;

@@ -21,8 +21,8 @@ void note_scheduled(std::uint64_t id, const std::string& path, std::string_view 
 // A failure inside the workflow: an activity, SQL step or child failed, an expression could
 // not be evaluated, or a `fail` node ran. `try` catches these (and only these).
 struct WorkflowFailure : std::runtime_error {
-    WorkflowFailure(const std::string& message, std::string at)
-        : std::runtime_error(message), at(std::move(at)) {}
+    WorkflowFailure(const std::string& message, std::string where)
+        : std::runtime_error(message), at(std::move(where)) {}
     std::string at;
 };
 

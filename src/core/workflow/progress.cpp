@@ -151,8 +151,8 @@ std::optional<Node> definition_of(std::span<const Event> history,
             const auto* done = std::get_if<events::ActivityCompleted>(&e.kind);
             if (done && e.source_event_id && recorder.by_id.count(*e.source_event_id) &&
                 recorder.by_id.at(*e.source_event_id).role == "definition") {
-                if (const Json* d = Json::parse(done->result).find("definition")) {
-                    definition = *d;
+                if (const Json* loaded = Json::parse(done->result).find("definition")) {
+                    definition = *loaded;
                 }
             }
         }
@@ -169,7 +169,8 @@ std::map<std::uint64_t, Work> work_of(std::span<const Event> history,
     std::map<std::uint64_t, Work> work;
     for (const auto& e : history) {
         if (is_schedule(e)) {
-            work[e.event_id] = Work{.id = e.event_id, .scheduled_ms = e.timestamp_ms};
+            work[e.event_id] =
+                Work{.id = e.event_id, .scheduled_ms = e.timestamp_ms, .finished_ms = std::nullopt};
             order.push_back(e.event_id);
         } else if (const char* end = outcome_of(e); end && e.source_event_id) {
             if (auto it = work.find(*e.source_event_id);

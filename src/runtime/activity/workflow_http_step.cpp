@@ -155,10 +155,10 @@ bool valid_utf8_text(std::string_view s) {
 }
 
 struct Response {
-    std::string body;
+    std::string body{};
     std::size_t limit = 0;
     bool too_large = false;
-    JsonObject headers;
+    JsonObject headers{};
 };
 
 size_t on_body(char* data, size_t size, size_t count, void* user) {

@@ -66,7 +66,11 @@ std::string messages_json(const std::vector<WorkItem>& messages) {
 
 DecidedTurn decide(const OrchestrationDispatch& dispatch, const OrchestrationItem& item) {
     const DispatchSettings& settings = dispatch.settings;
-    DecidedTurn turn{&item, turn_input(item, settings, dispatch.now_ms()), {}};
+    DecidedTurn turn{.item = &item,
+                     .input = turn_input(item, settings, dispatch.now_ms()),
+                     .result = {},
+                     .abandon_after_ms = std::nullopt,
+                     .unregistered = std::nullopt};
     const uint32_t max_attempts = settings.max_attempts;
     if (item.history_error && item.execution_status != ExecutionStatus::ContinuedAsNew) {
         // Reference §4.1/§4.4: back off while attempts remain, then fail the execution without

@@ -74,7 +74,7 @@ struct PendingActivity {
     store::FetchedActivity fetched;
     store::SessionOwner session_owner;
     std::optional<SqlActivity> sql;
-    std::optional<core::WorkItem> completion;
+    std::optional<core::WorkItem> completion{};
     bool handler_missing = false;
     bool system = false; // a built-in activity: runs when it is recorded
     // A plugin activity that needs no recording with the batch: it was recorded with its
@@ -83,7 +83,7 @@ struct PendingActivity {
     std::optional<Oid> owner; // the instance's owner role (runtime_status shows it to whom)
     // How long the run took; observed once its completion is recorded (a discarded attempt
     // would count twice, or count a run that did not happen as far as the store knows).
-    std::optional<int64_t> duration_us;
+    std::optional<int64_t> duration_us{};
 };
 
 int64_t microseconds_since(std::chrono::steady_clock::time_point started) {

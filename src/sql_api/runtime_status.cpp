@@ -29,12 +29,12 @@ struct StatusRow {
     Oid database = InvalidOid;
     std::string state;
     TimestampTz since = 0;
-    std::string current;
+    std::string current{};
     Oid current_owner = InvalidOid;
     int64 items_processed = 0;
-    std::string last_error;
+    std::string last_error{};
     int sessions = 0;
-    std::string tag_filter;
+    std::string tag_filter{};
 };
 
 StatusRow row_of(const ProcessStatus& process) {

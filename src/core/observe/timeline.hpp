@@ -32,16 +32,16 @@ struct TimelineRow {
     RowKind kind = RowKind::Activity;
     std::string instance; // the instance the row belongs to (for Instance rows: itself)
     int depth = 0;        // 0 for the root instance and its work, 1 for its children's, ...
-    std::string name;     // orchestration, activity, event or queue name; "" for timers
+    std::string name{};   // orchestration, activity, event or queue name; "" for timers
     uint64_t start_ms = 0;
-    std::optional<uint64_t> end_ms; // nullopt while running
+    std::optional<uint64_t> end_ms{}; // nullopt while running
     Outcome outcome = Outcome::Running;
     // Activities: 1 for the first call, n for the nth consecutive call of the same activity
     // with the same input after a failed one (a retry).
     int attempt = 1;
-    std::string detail;                   // error message, cancellation reason, timer delay
-    std::optional<std::string> child;     // SubOrchestration rows: the child instance
-    std::optional<uint64_t> execution_id; // Instance rows
+    std::string detail{};                   // error message, cancellation reason, timer delay
+    std::optional<std::string> child{};     // SubOrchestration rows: the child instance
+    std::optional<uint64_t> execution_id{}; // Instance rows
 };
 
 struct Timeline {

@@ -79,8 +79,14 @@ TEST_F(Dispatcher, PoisonOrchestrationBatchNeverRunsUserCode) { // 21
     EXPECT_EQ(poison.attempt_count, 11u);
     EXPECT_EQ(poison.max_attempts, 10u);
     EXPECT_EQ(poison.message_type, core::PoisonMessageType(core::PoisonOrchestration{"p21", 1}));
-    const core::WorkItem start{core::work::StartOrchestration{"p21", "Counted", "x", std::nullopt,
-                                                              std::nullopt, std::nullopt, 1}};
+    const core::WorkItem start{core::work::StartOrchestration{.instance = "p21",
+                                                              .orchestration = "Counted",
+                                                              .input = "x",
+                                                              .version = std::nullopt,
+                                                              .parent_instance = std::nullopt,
+                                                              .parent_id = std::nullopt,
+                                                              .execution_id = 1,
+                                                              .parent_execution_id = std::nullopt}};
     EXPECT_EQ(poison.message, "[" + core::codec::encode(start) + "]");
     EXPECT_EQ(rt.shape("p21"), "1 OrchestrationStarted, 2 OrchestrationFailed");
     EXPECT_EQ(rt.worker_queue_size(), 0u);
@@ -113,18 +119,39 @@ TEST_F(Dispatcher, PoisonOfAnUnregisteredOrchestrationSaysWhy) {
 }
 
 TEST_F(Dispatcher, ContinueAsNewStartsTheNextExecutionFromItsMessage) {
-    core::provider::OrchestrationItem item{.instance = "c", .lock_token = "t", .attempt_count = 1};
-    item.execution_id = 4;
-    item.execution_status = core::ExecutionStatus::ContinuedAsNew;
-    core::Event started{.event_id = 1};
-    started.kind = core::events::OrchestrationStarted{.name = "Counter", .input = "3"};
-    item.history = {started};
+    const core::Event started{
+        .event_id = 1,
+        .source_event_id = std::nullopt,
+        .instance_id = "",
+        .execution_id = 0,
+        .timestamp_ms = 0,
+        .duroxide_version = "",
+        .kind = core::events::OrchestrationStarted{.name = "Counter",
+                                                   .version = "",
+                                                   .input = "3",
+                                                   .parent_instance = std::nullopt,
+                                                   .parent_id = std::nullopt,
+                                                   .carry_forward_events = std::nullopt,
+                                                   .initial_custom_status = std::nullopt,
+                                                   .parent_execution_id = std::nullopt,
+                                                   .open_sessions = std::nullopt}};
     core::work::ContinueAsNew next;
     next.instance = "c";
     next.orchestration = "Counter";
     next.input = "4";
-    item.messages = {core::WorkItem{core::work::ExternalRaised{"c", "Go", "early"}},
-                     core::WorkItem{next}};
+    const core::provider::OrchestrationItem item{
+        .instance = "c",
+        .lock_token = "t",
+        .attempt_count = 1,
+        .messages = {core::WorkItem{core::work::ExternalRaised{"c", "Go", "early"}},
+                     core::WorkItem{next}},
+        .execution_id = 4,
+        .execution_status = core::ExecutionStatus::ContinuedAsNew,
+        .history = {started},
+        .history_error = std::nullopt,
+        .history_omitted = false,
+        .history_last_event_id = 0,
+        .kv_snapshot = {}};
     const core::TurnInput input = core::dispatch::turn_input(item, {}, 7);
     EXPECT_EQ(input.execution_id, 5u);
     EXPECT_TRUE(input.history.empty());

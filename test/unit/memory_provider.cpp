@@ -93,7 +93,17 @@ MemoryProvider::fetch_orchestration_items(std::size_t max_items,
             }
             return false;
         });
-        OrchestrationItem item{.instance = instance, .lock_token = lock.lock_token};
+        OrchestrationItem item{.instance = instance,
+                               .lock_token = lock.lock_token,
+                               .attempt_count = 0,
+                               .messages = {},
+                               .execution_id = 1,
+                               .execution_status = std::nullopt,
+                               .history = {},
+                               .history_error = std::nullopt,
+                               .history_omitted = false,
+                               .history_last_event_id = 0,
+                               .kv_snapshot = {}};
         for (auto& message : lock.messages) { // the store counts a fetch on every message
             item.attempt_count = std::max(item.attempt_count, ++message.attempts);
             item.messages.push_back(message.item);
@@ -247,10 +257,10 @@ void MemoryProvider::restore(State state) {
     next_activity_id_ = state.next_activity_id;
 }
 
-void MemoryProvider::in_one_commit(const std::function<void()>& acks) {
+void MemoryProvider::in_one_commit(const std::function<void()>& writes) {
     State saved = save();
     try {
-        acks();
+        writes();
     } catch (...) {
         restore(std::move(saved));
         throw;

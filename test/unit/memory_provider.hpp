@@ -86,7 +86,7 @@ public:
                                     bool ignore_attempt) override;
     std::size_t renew_orchestration_item_locks(
         std::span<const core::provider::OrchestrationItem> items) override;
-    void in_one_commit(const std::function<void()>& acks) override;
+    void in_one_commit(const std::function<void()>& writes) override;
 
     // ActivityProvider
     std::optional<core::provider::ActivityItem>

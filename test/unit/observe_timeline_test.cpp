@@ -37,8 +37,15 @@ public:
         return events_.size();
     }
     uint64_t start(const std::string& name, std::optional<std::string> parent = std::nullopt) {
-        return add(events::OrchestrationStarted{
-            .name = name, .version = "1.0.0", .input = "", .parent_instance = std::move(parent)});
+        return add(events::OrchestrationStarted{.name = name,
+                                                .version = "1.0.0",
+                                                .input = "",
+                                                .parent_instance = std::move(parent),
+                                                .parent_id = std::nullopt,
+                                                .carry_forward_events = std::nullopt,
+                                                .initial_custom_status = std::nullopt,
+                                                .parent_execution_id = std::nullopt,
+                                                .open_sessions = std::nullopt});
     }
     InstanceHistory done(std::string status, std::optional<std::string> parent = std::nullopt) {
         return {.instance = instance_,
@@ -52,6 +59,14 @@ private:
     uint64_t now_ = 0;
     std::vector<Event> events_;
 };
+
+// An activity scheduled outside any session, untagged.
+events::ActivityScheduled scheduled(std::string name, std::string input) {
+    return {.name = std::move(name),
+            .input = std::move(input),
+            .session_id = std::nullopt,
+            .tag = std::nullopt};
+}
 
 std::string describe(const TimelineRow& r) {
     static const char* kinds[] = {"instance", "activity", "timer", "wait", "dequeue", "sub"};
@@ -85,12 +100,11 @@ std::size_t count(const std::string& text, const std::string& what) {
 InstanceHistory retried() {
     History h("retry-1");
     h.at(1000).start("Retrying");
-    const auto first = h.at(1000).add(events::ActivityScheduled{.name = "FailTwice", .input = "x"});
+    const auto first = h.at(1000).add(scheduled("FailTwice", "x"));
     h.at(1200).add(events::ActivityFailed{ErrorDetails::activity_failed("boom")}, first);
     const auto timer = h.at(1200).add(events::TimerCreated{1300});
     h.at(1300).add(events::TimerFired{1300}, timer);
-    const auto second =
-        h.at(1300).add(events::ActivityScheduled{.name = "FailTwice", .input = "x"});
+    const auto second = h.at(1300).add(scheduled("FailTwice", "x"));
     h.at(1500).add(events::ActivityCompleted{"ok"}, second);
     h.at(1500).add(events::OrchestrationCompleted{"ok"});
     return h.done("Completed");
@@ -116,11 +130,11 @@ TEST(ObserveTimeline, RetriesAreAttemptsOfOneCallAndTheBackoffTimerIsARow) {
 TEST(ObserveTimeline, TheSameActivityWithAnotherInputOrAfterASuccessIsNotARetry) {
     History h("fan");
     h.at(0).start("FanOut");
-    const auto a = h.add(events::ActivityScheduled{.name = "Hello", .input = "a"});
-    const auto b = h.add(events::ActivityScheduled{.name = "Hello", .input = "b"});
+    const auto a = h.add(scheduled("Hello", "a"));
+    const auto b = h.add(scheduled("Hello", "b"));
     h.at(10).add(events::ActivityFailed{ErrorDetails::activity_failed("no")}, a);
     h.at(20).add(events::ActivityCompleted{"B"}, b);
-    const auto c = h.add(events::ActivityScheduled{.name = "Hello", .input = "b"});
+    const auto c = h.add(scheduled("Hello", "b"));
     const std::vector<InstanceHistory> tree{h.done("Running")};
     const Timeline t = build_timeline(tree, "fan", 50);
     EXPECT_EQ(describe(t), (std::vector<std::string>{
@@ -136,7 +150,7 @@ TEST(ObserveTimeline, TheSameActivityWithAnotherInputOrAfterASuccessIsNotARetry)
 TEST(ObserveTimeline, CancellationsEndTheirRowsAndUnawaitedWorkEndsWithTheExecution) {
     History h("c");
     h.at(0).start("TimeoutRace");
-    const auto op = h.add(events::ActivityScheduled{.name = "LongOp", .input = ""});
+    const auto op = h.add(scheduled("LongOp", ""));
     const auto timer = h.add(events::TimerCreated{100});
     h.add(events::ExternalSubscribed{"Go"});
     const auto wait2 = h.add(events::ExternalSubscribed{"Go"});
@@ -144,7 +158,7 @@ TEST(ObserveTimeline, CancellationsEndTheirRowsAndUnawaitedWorkEndsWithTheExecut
     h.at(100).add(events::TimerFired{100}, timer);
     h.at(100).add(events::ActivityCancelRequested{"dropped"}, op);
     h.at(100).add(events::ExternalSubscribedCancelled{"dropped"}, wait2);
-    h.add(events::ActivityScheduled{.name = "Never", .input = ""});
+    h.add(scheduled("Never", ""));
     h.at(120).add(events::OrchestrationFailed{ErrorDetails::cancelled("stop")});
     const std::vector<InstanceHistory> tree{h.done("Failed")};
     const Timeline t = build_timeline(tree, "c", 500);
@@ -180,12 +194,12 @@ TEST(ObserveTimeline, ChildrenFollowTheRowThatStartedThemOneLevelDeeper) {
     parent.at(0).start("Parent");
     const auto sub = parent.at(1).add(events::SubOrchestrationScheduled{
         .name = "ChildUpper", .instance = "p::sub::2", .input = "x"});
-    parent.at(1).add(events::ActivityScheduled{.name = "After", .input = ""});
+    parent.at(1).add(scheduled("After", ""));
     parent.at(9).add(events::SubOrchestrationFailed{ErrorDetails::orchestration_failed("bad")},
                      sub);
     History child("p::sub::2");
     child.at(2).start("ChildUpper", "p");
-    child.at(2).add(events::ActivityScheduled{.name = "Upper", .input = "x"});
+    child.at(2).add(scheduled("Upper", "x"));
     History orphan("p::sub::old"); // a child of an earlier execution: no row started it
     orphan.at(0).start("Old", "p");
     History stranger("elsewhere"); // not in this tree
@@ -251,8 +265,8 @@ TEST(ObserveSvg, BarsSpanFromScheduleToCompletionOnOneScale) {
 TEST(ObserveSvg, CancelledWorkIsHatchedAndRunningWorkHasAnOpenEnd) {
     History h("c");
     h.at(0).start("X");
-    const auto a = h.add(events::ActivityScheduled{.name = "A", .input = ""});
-    h.add(events::ActivityScheduled{.name = "B", .input = ""});
+    const auto a = h.add(scheduled("A", ""));
+    h.add(scheduled("B", ""));
     h.at(10).add(events::ActivityCancelRequested{"dropped"}, a);
     const std::vector<InstanceHistory> tree{h.done("Running")};
     const std::string svg = timeline_svg(build_timeline(tree, "c", 20));
@@ -267,7 +281,7 @@ TEST(ObserveSvg, EveryUserValueIsEscaped) {
     const std::string hostile = "<script>alert('x')</script>&\"]]>\x01\xff";
     History h(hostile);
     h.at(0).start(hostile);
-    const auto a = h.add(events::ActivityScheduled{.name = hostile, .input = ""});
+    const auto a = h.add(scheduled(hostile, ""));
     h.at(5).add(events::ActivityFailed{ErrorDetails::activity_failed(hostile)}, a);
     h.add(events::ExternalSubscribed{hostile});
     h.add(events::SubOrchestrationScheduled{

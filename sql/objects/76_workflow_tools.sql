@@ -285,7 +285,8 @@ CREATE OR REPLACE FUNCTION duroxide._wf_children(node jsonb)
                            (1005, 'catch', 'catch'), (1006, 'finally', 'finally'))
                    AS f(ord, label, key)
              WHERE jsonb_typeof(node->f.key) = 'object'
-               AND node->>'kind' IN ('if', 'switch', 'try', 'foreach', 'loop', 'while')) c
+               AND node->>'kind' IN ('if', 'if_rows', 'switch', 'try', 'foreach', 'loop',
+                                                'while')) c
          ORDER BY c.ord;
     END;
 COMMENT ON FUNCTION duroxide._wf_children(jsonb) IS

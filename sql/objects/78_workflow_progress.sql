@@ -65,34 +65,6 @@ COMMENT ON FUNCTION duroxide.workflow_progress(text) IS
     'times scheduled, first start and last finish. Derived by replaying the history offline. '
     'Errors when the instance does not exist or belongs to another role.';
 
-CREATE OR REPLACE FUNCTION duroxide._wf_children(node jsonb)
-    RETURNS TABLE (label text, child jsonb)
-    LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
-    BEGIN ATOMIC
-        SELECT c.label, c.child FROM (
-            SELECT s.n AS ord, s.n::text AS label, s.child
-              FROM jsonb_array_elements(CASE WHEN node->>'kind' = 'seq'
-                                             THEN node->'steps' END) WITH ORDINALITY AS s(child, n)
-            UNION ALL
-            SELECT b.n, 'branch ' || b.n, b.child
-              FROM jsonb_array_elements(CASE WHEN node->>'kind' IN ('parallel', 'race')
-                                             THEN node->'branches' END) WITH ORDINALITY AS b(child, n)
-            UNION ALL
-            SELECT w.n, 'when ' || (w.c->'when')::text, w.c->'do'
-              FROM jsonb_array_elements(CASE WHEN node->>'kind' = 'switch'
-                                             THEN node->'cases' END) WITH ORDINALITY AS w(c, n)
-            UNION ALL
-            SELECT f.ord, f.label, node->f.key
-              FROM (VALUES (1001, 'then', 'then'), (1002, 'else', 'else'),
-                           (1003, 'default', 'default'), (1004, 'body', 'body'),
-                           (1005, 'catch', 'catch'), (1006, 'finally', 'finally'))
-                   AS f(ord, label, key)
-             WHERE jsonb_typeof(node->f.key) = 'object'
-               AND node->>'kind' IN ('if', 'if_rows', 'switch', 'try', 'foreach', 'loop',
-                                                'while')) c
-         ORDER BY c.ord;
-    END;
-
 -- Builders of the node forms added with workflow_progress (as 76_workflow_tools' builders:
 -- pure, validated by define_workflow).
 CREATE OR REPLACE FUNCTION duroxide.wf_sleep_until(until text) RETURNS jsonb

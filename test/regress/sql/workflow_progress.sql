@@ -101,7 +101,7 @@ RESET ROLE;
 SET ROLE wfp_frank;
 SELECT wfp.try($$SELECT * FROM duroxide.workflow_progress('wfp-1')$$);
 -- The internal replay is not callable directly.
-SELECT wfp.try($$SELECT duroxide._workflow_progress('[]')$$);
+SELECT wfp.try($$SELECT duroxide._workflow_progress('[]', NULL)$$);
 RESET ROLE;
 
 -- Nodes inside branches that ran as child instances are shown from the children's

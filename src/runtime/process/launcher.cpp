@@ -90,19 +90,61 @@ void stop_worker(int database_index, int slot_index) {
     }
 }
 
+// Whether the entry's plan wants a process in slot `s`.
+bool slot_wanted(const DatabasePlan& plan, int s) {
+    const bool is_dispatcher = s < kMaxDispatchers;
+    const int index = is_dispatcher ? s : s - kMaxDispatchers;
+    return (plan.state == DatabaseState::Active &&
+            index < (is_dispatcher ? plan.dispatchers : plan.activity_workers)) ||
+           (plan.state == DatabaseState::Probing && s == 0);
+}
+
+// Whether some slot the plan wants has no running process (never started, or died).
+bool process_missing(int database_index, const DatabasePlan& plan) {
+    for (int s = 0; s < kMaxSlots; ++s) {
+        BackgroundWorkerHandle* handle = handles[database_index][s];
+        if (slot_wanted(plan, s) && (handle == nullptr || !worker_running(handle))) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// Whether `database` is still in the catalog. DROP DATABASE ... WITH (FORCE) terminates the
+// workers of the database without DROP EXTENSION: their entry stays Active, and every worker
+// started again for it exits at once (FATAL: the database does not exist).
+bool database_exists(Oid database) {
+    bool exists = false;
+    pg::WorkerTransaction transaction("duroxide launcher: checking a database");
+    {
+        pg::SpiConnection spi;
+        const std::string oid = std::to_string(database);
+        exists = !spi.execute("SELECT 1 FROM pg_catalog.pg_database WHERE oid = " + oid, {}, true)
+                      .rows.empty();
+    }
+    transaction.commit();
+    return exists;
+}
+
 // Brings the processes of every database entry in line with its state.
 void reconcile() {
     SharedState& shared = shared_state();
     for (int d = 0; d < kMaxDatabases; ++d) {
-        const DatabasePlan plan =
+        DatabasePlan plan =
             shared.plan_database(d, settings.orchestration_dispatchers, settings.activity_workers);
+        // Before (re)starting a process of an active entry, make sure its database is still
+        // there; a dropped database's entry stops like one whose extension was dropped, and is
+        // freed (slots and all) once its processes are gone.
+        if (plan.state == DatabaseState::Active && process_missing(d, plan) &&
+            !database_exists(plan.database)) {
+            shared.mark_database_left(d, plan.database, false);
+            plan = shared.plan_database(d, settings.orchestration_dispatchers,
+                                        settings.activity_workers);
+        }
         for (int s = 0; s < kMaxSlots; ++s) {
             const bool is_dispatcher = s < kMaxDispatchers;
             const int index = is_dispatcher ? s : s - kMaxDispatchers;
-            const bool wanted =
-                (plan.state == DatabaseState::Active &&
-                 index < (is_dispatcher ? plan.dispatchers : plan.activity_workers)) ||
-                (plan.state == DatabaseState::Probing && s == 0);
+            const bool wanted = slot_wanted(plan, s);
             BackgroundWorkerHandle*& handle = handles[d][s];
             if (!wanted) {
                 if (handle != nullptr) {

@@ -181,12 +181,23 @@ bool attach(Datum argument) {
     const SharedState::Assignment assigned = shared_state().assignment(me.database_index);
     me.database = assigned.database;
 
+    // The slot is claimed, and its release registered, before connecting: connecting ends the
+    // process with FATAL when the database was dropped meanwhile (DROP DATABASE ... WITH
+    // (FORCE)), and the exit callback must release the slot then too. The launcher, seeing the
+    // process gone, finds the database gone and frees its entry.
+    while (lease_owner <= 0) {
+        if (!pg_strong_random(&lease_owner, sizeof(lease_owner))) {
+            throw std::runtime_error("no random source for the worker's lease owner id");
+        }
+    }
+    pg::call([] { before_shmem_exit(forget_process, 0); });
+    shared_state().claim_slot(my_slot(), MyProcPid, lease_owner, MyLatch, me.role, me.index);
+    set_state("starting");
     pg::call([] {
         pqsignal(SIGHUP, SignalHandlerForConfigReload);
         pqsignal(SIGTERM, die);
         BackgroundWorkerUnblockSignals();
         BackgroundWorkerInitializeConnectionByOid(me.database, InvalidOid, 0);
-        before_shmem_exit(forget_process, 0);
     });
     // Nothing a user creates or sets may redirect the worker's own statements (activity code
     // runs in an envelope with the database's search_path, runtime/activity/activity_envelope.hpp).
@@ -198,13 +209,6 @@ bool attach(Datum argument) {
     previous_emit_log_hook = emit_log_hook;
     emit_log_hook = keep_last_warning;
 
-    while (lease_owner <= 0) {
-        if (!pg_strong_random(&lease_owner, sizeof(lease_owner))) {
-            throw std::runtime_error("no random source for the worker's lease owner id");
-        }
-    }
-    shared_state().claim_slot(my_slot(), MyProcPid, lease_owner, MyLatch, me.role, me.index);
-    set_state("starting");
     return assigned.probing;
 }
 

@@ -38,3 +38,7 @@ RESET ROLE;
 -- An admin sees every definition.
 SELECT name, version, provider FROM duroxide.registered_handlers
  WHERE kind = 'workflow' AND name LIKE 'wfh%' ORDER BY name, version;
+
+-- The roles are cluster-wide: dropped, so that the suite runs again on the same server.
+DROP OWNED BY wfh_hana, wfh_ivan;
+DROP ROLE wfh_hana, wfh_ivan;

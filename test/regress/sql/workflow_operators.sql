@@ -31,3 +31,7 @@ SELECT status, output FROM wait_for_orchestration('wfo-1', '30 s');
 SELECT status, output FROM wait_for_orchestration('wfo-2', '30 s');
 RESET search_path;
 RESET ROLE;
+
+-- The roles are cluster-wide: dropped, so that the suite runs again on the same server.
+DROP OWNED BY wfo_jo;
+DROP ROLE wfo_jo;

@@ -111,3 +111,7 @@ SELECT duroxide.cancel_instance('wfs-1', 'test over');
 SELECT status FROM duroxide.wait_for_orchestration('wfs-1', '30 s');
 RESET ROLE;
 DROP SCHEMA wfs CASCADE;
+
+-- The roles are cluster-wide: dropped, so that the suite runs again on the same server.
+DROP OWNED BY wfs_gina;
+DROP ROLE wfs_gina;

@@ -13,7 +13,7 @@ my $dir = PostgreSQL::Test::Utils::tempdir;
 my $script = "$dir/server.py";
 open(my $fh, '>', $script) or die "cannot write $script: $!";
 print $fh <<'PY';
-import http.server, json, os, signal, sys
+import email.parser, email.policy, http.server, json, os, signal, sys
 d = sys.argv[1]
 signal.alarm(120)  # stops by itself whatever happens to the test
 counts = {}
@@ -35,6 +35,23 @@ class H(http.server.BaseHTTPRequestHandler):
             self.send_header('Content-Length', '0'); self.end_headers()
         else:
             self.send_response(200); self.send_header('Content-Length', '0'); self.end_headers()
+    def do_POST(self):  # echoes the multipart/form-data parts it parsed
+        counts[self.path] = counts.get(self.path, 0) + 1
+        with open(d + '/counts.tmp', 'w') as f: json.dump(counts, f)
+        os.replace(d + '/counts.tmp', d + '/counts.json')
+        raw = self.rfile.read(int(self.headers.get('Content-Length', '0')))
+        ctype = self.headers.get('Content-Type', '')
+        msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+            b'Content-Type: ' + ctype.encode() + b'\r\n\r\n' + raw)
+        parts = [{'name': p.get_param('name', header='content-disposition'),
+                  'filename': p.get_filename(), 'type': p.get('Content-Type'),
+                  'value': p.get_payload(decode=True).decode()}
+                 for p in (msg.iter_parts() if msg.is_multipart() else [])]
+        body = json.dumps({'method': self.command, 'form': ctype.split(';')[0],
+                           'x_id': self.headers.get('X-Id'), 'parts': parts}).encode()
+        self.send_response(200); self.send_header('Content-Type', 'application/json')
+        self.send_header('Content-Length', str(len(body))); self.end_headers(); self.wfile.write(body)
+    do_PUT = do_POST
 s = http.server.HTTPServer(('127.0.0.1', 0), H)
 with open(d + '/port.tmp', 'w') as f: f.write(str(s.server_port))
 os.replace(d + '/port.tmp', d + '/port')
@@ -75,6 +92,14 @@ SELECT duroxide.define_workflow('fetch', duroxide.wf_seq(
     duroxide.wf_http('get', '\$input.url', name => 'call',
                      retry => duroxide.wf_retry(3, 'fixed', '10 ms')),
     duroxide.wf_return(to_jsonb('\$steps.call'::text))));
+SELECT duroxide.define_workflow('upload', duroxide.wf_seq(
+    duroxide.wf_http_multipart('\$input.url', jsonb_build_array(
+        duroxide.wf_part('title', '"\$input.title"'),
+        duroxide.wf_part('meta', '{"n": 2, "who": "\$input.title"}'),
+        duroxide.wf_part('report', '"\$input.csv"', 'report.csv', 'text/csv'),
+        duroxide.wf_part('blob', '"raw"', 'blob.bin')),
+        method => 'put', headers => '{"X-Id": "\$input.title"}', name => 'up'),
+    duroxide.wf_return(to_jsonb('\$steps.up.json'::text))));
 SELECT duroxide.define_workflow('fetch_302', duroxide.wf_http('GET', '\$input.url',
                                 expect_status => '302'));
 });
@@ -131,6 +156,37 @@ like(run_to_end('redirect-ok', 'fetch_302', "http://127.0.0.1:$port/redirect"),
     qr/^Completed .*"location":"http:\/\/127\.0\.0\.1:$port\/target".*"status":302/,
     'a 302 that is expected completes with its Location header');
 is(requests('/target'), 0, 'the redirect target was never requested');
+
+# http_multipart: the same allow-list, then the parts as the server parsed them.
+sub upload {
+    my ($id, $url) = @_;
+    $node->safe_psql('postgres', "SELECT duroxide.start_workflow('$id', 'upload', "
+      . "jsonb_build_object('url', '$url', 'title', 'Q3 report', 'csv', E'a,b\\n1,2\\n'))");
+    $node->poll_query_until('postgres',
+        "SELECT status IN ('Completed', 'Failed') FROM duroxide.get_orchestration_status('$id')")
+      or die "$id did not finish";
+    return $node->safe_psql('postgres', "SELECT status || ' ' || coalesce(output, error::text) "
+      . "FROM duroxide.get_orchestration_status('$id')");
+}
+like(upload('up-other', "http://localhost:$port/upload"),
+    qr/^Failed .*host \\"localhost:$port\\" of .* is not in duroxide\.http_allowed_hosts/,
+    'a multipart request to a host not on the list is refused');
+is(requests('/upload'), 0, 'no multipart request reached the server');
+my $up = upload('up', "http://127.0.0.1:$port/upload");
+like($up, qr/^Completed /, 'the multipart step completed');
+$up =~ s/^Completed //;
+is($node->safe_psql('postgres', qq{SELECT jsonb_pretty('$up'::jsonb) = jsonb_pretty('{
+    "method": "PUT", "form": "multipart/form-data", "x_id": "Q3 report",
+    "parts": [
+        {"name": "title", "filename": null, "type": null, "value": "Q3 report"},
+        {"name": "meta", "filename": null, "type": "application/json",
+         "value": "{\\"n\\":2,\\"who\\":\\"Q3 report\\"}"},
+        {"name": "report", "filename": "report.csv", "type": "text/csv", "value": "a,b\\n1,2\\n"},
+        {"name": "blob", "filename": "blob.bin", "type": "application/octet-stream",
+         "value": "raw"}]}'::jsonb)}), 't',
+    'the server received every part with its name, filename, content type and evaluated value')
+  or diag($up);
+is(requests('/upload'), 1, 'one multipart request');
 
 $node->stop;
 $server->kill_kill;

@@ -58,6 +58,9 @@ struct EasyDeleter {
 struct SlistDeleter {
     void operator()(curl_slist* l) const { curl_slist_free_all(l); }
 };
+struct MimeDeleter {
+    void operator()(curl_mime* m) const { curl_mime_free(m); }
+};
 struct CurlText {
     char* text = nullptr;
     ~CurlText() { curl_free(text); }
@@ -212,14 +215,59 @@ std::string text_field(const Json& call, const char* field) {
 }
 
 // The request's headers (a line break in a value is refused) and body; a body that is not
-// text is sent as JSON unless the headers name a Content-Type.
+// text is sent as JSON unless the headers name a Content-Type. An http_multipart request has
+// a multipart/form-data body instead (multipart_body).
 struct RequestParts {
     std::unique_ptr<curl_slist, SlistDeleter> headers;
     std::string body;
     bool has_body = false;
+    std::unique_ptr<curl_mime, MimeDeleter> mime;
 };
 
-RequestParts request_parts(const Json& call) {
+// The parts of an http_multipart request, copied into curl's mime structure: a text value as
+// it is, any other JSON as its text typed application/json, a part with a filename as a file
+// part (application/octet-stream unless it names its content_type).
+std::unique_ptr<curl_mime, MimeDeleter> multipart_body(CURL* c, const Json& parts) {
+    std::unique_ptr<curl_mime, MimeDeleter> mime(curl_mime_init(c));
+    if (!mime || !parts.is_array()) {
+        refuse("the request's \"parts\" could not be built");
+    }
+    for (const auto& p : parts.as_array()) {
+        const Json* name = p.find("name");
+        const Json* value = p.find("value");
+        if (name == nullptr || !name->is_string() || value == nullptr) {
+            refuse("a multipart part needs a name and a value");
+        }
+        const std::string data = value->is_string() ? value->as_string() : value->dump();
+        curl_mimepart* part = curl_mime_addpart(mime.get());
+        if (part == nullptr || curl_mime_name(part, name->as_string().c_str()) != CURLE_OK ||
+            curl_mime_data(part, data.data(), data.size()) != CURLE_OK) {
+            refuse("the multipart part " + core::quoted(name->as_string()) + " could not be built");
+        }
+        const Json* filename = p.find("filename");
+        if (filename && filename->is_string()) {
+            curl_mime_filename(part, filename->as_string().c_str());
+        }
+        std::string type;
+        if (const Json* t = p.find("content_type"); t && t->is_string()) {
+            type = t->as_string();
+        } else if (filename && filename->is_string()) {
+            type = "application/octet-stream";
+        } else if (!value->is_string()) {
+            type = "application/json";
+        }
+        if (type.find_first_of("\r\n") != std::string::npos) {
+            refuse("the content type of part " + core::quoted(name->as_string()) +
+                   " contains a line break");
+        }
+        if (!type.empty()) {
+            curl_mime_type(part, type.c_str());
+        }
+    }
+    return mime;
+}
+
+RequestParts request_parts(CURL* c, const Json& call) {
     RequestParts parts;
     bool typed = false;
     if (const Json* h = call.find("headers"); h && h->is_object()) {
@@ -232,6 +280,13 @@ RequestParts request_parts(const Json& call) {
                 curl_slist_append(parts.headers.release(), (name + ": " + text).c_str()));
             typed = typed || lower(name) == "content-type";
         }
+    }
+    if (const Json* p = call.find("parts"); p && !p->is_null()) {
+        if (typed) {
+            refuse("a multipart request sets its own Content-Type");
+        }
+        parts.mime = multipart_body(c, *p);
+        return parts;
     }
     if (const Json* b = call.find("body"); b && !b->is_null()) {
         parts.has_body = true;
@@ -313,7 +368,7 @@ std::string run_workflow_http_step(const core::work::ActivityExecute& item) {
     if (settings.activity_statement_timeout_ms > 0) {
         timeout_ms = std::min<std::int64_t>(timeout_ms, settings.activity_statement_timeout_ms);
     }
-    const RequestParts parts = request_parts(call);
+    const RequestParts parts = request_parts(c, call);
 
     curl_easy_setopt(c, CURLOPT_URL, url.c_str());
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -325,7 +380,9 @@ std::string run_workflow_http_step(const core::work::ActivityExecute& item) {
     if (method == "HEAD") {
         curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
     }
-    if (parts.has_body) {
+    if (parts.mime) {
+        curl_easy_setopt(c, CURLOPT_MIMEPOST, parts.mime.get());
+    } else if (parts.has_body) {
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, parts.body.data());
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
                          static_cast<curl_off_t>(parts.body.size()));

@@ -5,3 +5,4 @@ SELECT pg_catalog.pg_extension_config_dump('duroxide.workflow_definitions', '');
 SELECT pg_catalog.pg_extension_config_dump('duroxide.workflow_grants', '');
 SELECT pg_catalog.pg_extension_config_dump('duroxide.workflow_instances', '');
 SELECT pg_catalog.pg_extension_config_dump('duroxide.workflow_version_policies', '');
+SELECT pg_catalog.pg_extension_config_dump('duroxide.variables', '');

@@ -212,8 +212,9 @@ BEGIN
                          'the one you reviewed; its SQL steps run as you.';
     END IF;
     IF NOT duroxide.start_orchestration(instance, 'duroxide.workflow',
-            jsonb_build_object('workflow', name, 'version', def.version,
-                               'definition', def.definition, 'input', input)::text) THEN
+            (jsonb_build_object('workflow', name, 'version', def.version,
+                                'definition', def.definition, 'input', input)
+             || duroxide._variables_snapshot(caller))::text) THEN
         RETURN NULL;  -- the instance exists already: nothing started, nothing recorded
     END IF;
     INSERT INTO duroxide.workflow_instances AS w (instance_id, name, version, labels)
@@ -244,7 +245,8 @@ BEGIN
     PERFORM duroxide._validate_workflow(definition::text);
     PERFORM duroxide._check_workflow_labels(labels);
     IF duroxide.start_orchestration(instance, 'duroxide.workflow',
-            jsonb_build_object('workflow', NULL, 'definition', definition, 'input', input)::text) THEN
+            (jsonb_build_object('workflow', NULL, 'definition', definition, 'input', input)
+             || duroxide._variables_snapshot(duroxide._calling_role()))::text) THEN
         INSERT INTO duroxide.workflow_instances AS w (instance_id, name, version, labels)
         VALUES (instance, NULL, NULL, coalesce(labels, '{}'))
         ON CONFLICT (instance_id) DO UPDATE

@@ -140,6 +140,14 @@ CREATE TABLE duroxide.workflow_instances (
 
 CREATE INDEX ON duroxide.workflow_instances (name, version);
 
+CREATE TABLE duroxide.variables (
+    owner_role  oid NOT NULL,
+    name        text NOT NULL CHECK (name ~ '^[A-Za-z_][A-Za-z0-9_]{0,127}$'),
+    value       jsonb NOT NULL,
+    updated_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
+    PRIMARY KEY (owner_role, name)
+);
+
 -- Registration catalog (security) ----------------------------------------------------------
 -- Nobody writes the registration tables directly any more, and duroxide_user reads them only
 -- through registered_handlers. Rows from before cannot be told from rows an administrator wrote
@@ -205,4 +213,5 @@ SELECT pg_catalog.pg_extension_config_dump('duroxide.workflow_definitions', '');
 SELECT pg_catalog.pg_extension_config_dump('duroxide.workflow_grants', '');
 SELECT pg_catalog.pg_extension_config_dump('duroxide.workflow_instances', '');
 SELECT pg_catalog.pg_extension_config_dump('duroxide.workflow_version_policies', '');
+SELECT pg_catalog.pg_extension_config_dump('duroxide.variables', '');
 SELECT pg_catalog.pg_extension_config_dump('duroxide.open_sessions', '');

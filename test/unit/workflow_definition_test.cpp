@@ -120,8 +120,9 @@ TEST(WorkflowDefinition, RefusesReferencesToResultsThatCannotExist) {
                           "catch":{"kind":"return","value":"$error.message"}})"),
               "$.body.message | $error exists only inside a catch");
     EXPECT_EQ(refusal(R"({"kind":"return","value":"$secret.x"})"),
-              "$.value | unknown root \"$secret\" (input, steps, item, index, error or "
+              "$.value | unknown root \"$secret\" (input, vars, steps, item, index, error or "
               "iteration)");
+    EXPECT_EQ(refusal(R"({"kind":"return","value":"$vars.region"})"), "");
 }
 
 TEST(WorkflowDefinition, LimitsOfSizeAndNesting) {

@@ -9,7 +9,7 @@ namespace {
 
 void check_reference(const ExpressionReference& ref, const std::string& path,
                      const ValidationContext& ctx) {
-    if (ref.root == "input" || ref.root.empty()) {
+    if (ref.root == "input" || ref.root == "vars" || ref.root.empty()) {
         return;
     }
     if (ref.root == "steps") {
@@ -33,8 +33,8 @@ void check_reference(const ExpressionReference& ref, const std::string& path,
                                                  : ref.root == "iteration" ? "a loop body"
                                                                            : "a foreach body")
                                           : "unknown root \"$" + truncated(ref.root) +
-                                                "\" (input, steps, item, index, error or "
-                                                "iteration)");
+                                                "\" (input, vars, steps, item, index, error "
+                                                "or iteration)");
     }
 }
 

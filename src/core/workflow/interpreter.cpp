@@ -46,7 +46,8 @@ public:
         JsonObject scope;
         scope["input"] = wrapper.find("input") ? *wrapper.find("input") : Json();
         scope["steps"] = Json(JsonObject{});
-        for (const char* root : {"steps", "item", "index", "error", "iteration"}) {
+        // "vars": the starter's variables, snapshotted by start_workflow (absent when it has none).
+        for (const char* root : {"steps", "item", "index", "error", "iteration", "vars"}) {
             if (const Json* v = wrapper.find(root)) {
                 scope[root] = *v;
             }
@@ -127,6 +128,9 @@ private:
             child["version"] = Json(*n.version);
         }
         child["input"] = evaluate(n.value, n);
+        if (const Json* vars = wrapper_.find("vars")) {
+            child["vars"] = *vars; // the same starter: the same snapshot
+        }
         return Json(std::move(child)).dump();
     }
 

@@ -312,4 +312,15 @@ bool MemoryProvider::abandon_work_item(const ActivityItem& item, int64_t delay_m
     return true;
 }
 
+void MemoryProvider::complete_and_ack_work_item(const ActivityItem& item,
+                                                const std::function<core::WorkItem()>& complete) {
+    State saved = save();
+    try {
+        ack_work_item(item, complete());
+    } catch (...) {
+        restore(std::move(saved));
+        throw;
+    }
+}
+
 } // namespace duroxide::testing

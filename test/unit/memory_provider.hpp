@@ -6,9 +6,9 @@
 // custom status, enqueue worker items before deleting cancelled activities, enqueue
 // orchestrator items with timers visible at their time) and keeps the key-value store as the
 // store does (kv_store from ended executions, kv_delta from the current one). `in_one_commit`
-// is all or nothing. Test hooks: `failing_acks` makes an instance's ack fail (a write error),
-// `busy_acks` busy, `unreadable_history` makes its history fail to decode, `set_attempts` forces a
-// count.
+// (both halves) and `complete_and_ack_work_item` are all or nothing. Test hooks: `failing_acks`
+// makes an instance's ack fail (a write error), `busy_acks` busy, `unreadable_history` makes its
+// history fail to decode, `set_attempts` forces a count.
 #pragma once
 
 #include "core/provider/provider.hpp"
@@ -95,6 +95,10 @@ public:
                        const core::WorkItem& completion) override;
     bool abandon_work_item(const core::provider::ActivityItem& item, int64_t delay_ms,
                            bool ignore_attempt) override;
+    // What `complete` changes in this provider (enqueue, say) is put back when the ack fails.
+    void complete_and_ack_work_item(const core::provider::ActivityItem& item,
+                                    const std::function<core::WorkItem()>& complete) override;
+    // (in_one_commit above serves both halves: all or nothing over the whole state.)
 
     static void apply_kv_events(core::KvSnapshot& kv, const std::vector<core::Event>& events);
 

@@ -1,8 +1,9 @@
 // The activity side of the dispatch policy: an activity leased past max attempts is poison
 // (its orchestration gets a Poison ActivityFailed; its code does not run), one without a
 // handler goes back for the unregistered backoff, any other runs and its completion is acked.
-// The PostgreSQL worker (runtime/activity/activity_loop.cpp) applies the same rules with its
-// own kinds of handlers (plugin, SQL, system activities) and sessions.
+// The PostgreSQL worker (runtime/activity/activity_loop.cpp) applies the same rules over the
+// same contract (store/pg_activity_provider) with its own kinds of handlers (plugin, SQL,
+// system activities), sessions and batched recording.
 #pragma once
 
 #include "core/engine/activity_runner.hpp"

@@ -3,8 +3,8 @@
 // its current execution's history; the dispatcher runs its turn and either acks it (the turn's
 // history delta, new work, status and output, all written at once, lock released) or abandons
 // it (lock released, messages visible again after a delay). Activities are leased one at a
-// time and acked with their completion. src/store/pg_provider is the PostgreSQL provider;
-// test/unit/memory_provider the in-memory one of the unit tests.
+// time and acked with their completion, alone or several in one commit. src/store/pg_provider is
+// the PostgreSQL provider; test/unit/memory_provider the in-memory one of the unit tests.
 #pragma once
 
 #include "core/model/event.hpp"
@@ -114,6 +114,17 @@ public:
     // Releases the lease; visible again after `delay_ms`. False when it was no longer ours.
     virtual bool abandon_work_item(const ActivityItem& item, int64_t delay_ms,
                                    bool ignore_attempt) = 0;
+    // Runs `complete` and acks the completion it returns as one unit: what `complete` writes
+    // to the store commits with the completion or not at all (the exactly-once path of
+    // activities whose effects live in the store, such as PostgreSQL's SQL activities, whose
+    // statements run in the ack's transaction). Throws LeaseLost, or what `complete` throws,
+    // with nothing written.
+    virtual void complete_and_ack_work_item(const ActivityItem& item,
+                                            const std::function<WorkItem()>& complete) = 0;
+    // Runs `acks` (calls of the acks and abandons above) so that they commit together or not
+    // at all (a worker's batch of completions), and throws what they throw. Outside it each
+    // call commits on its own.
+    virtual void in_one_commit(const std::function<void()>& acks) = 0;
 };
 
 } // namespace duroxide::core::provider

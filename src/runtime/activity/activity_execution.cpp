@@ -11,6 +11,7 @@
 #include "runtime/activity/sql_activity_registration.hpp"
 #include "runtime/process/unit_of_work.hpp"
 #include "runtime/process/wakeup.hpp"
+#include "store/pg_activity_provider.hpp"
 
 #include <set>
 #include <utility>
@@ -36,7 +37,12 @@ core::StackPool& activity_stacks() {
 
 // The worker's side of a running plugin activity. Its transaction (opened by the first
 // ctx.sql()) holds the statements' writes until commit_with() records the completion in it;
-// destroying the host without that rolls them back.
+// destroying the host without that rolls them back. This is PostgreSQL-specific and stays
+// here rather than behind the provider contract (store/pg_activity_provider): the transaction
+// opens on the main stack while the activity's fiber is suspended, stays open across its
+// suspension points (where the lease is only checked, never renewed: a renewal cannot commit
+// without the statements) and ends with the store's ack in it; no single call of the contract
+// spans that.
 class WorkerHost final : public core::ActivityHost {
 public:
     WorkerHost(const store::FetchedActivity& fetched, const store::SessionOwner& session_owner,
@@ -217,12 +223,11 @@ private:
 
 } // namespace
 
-PluginActivityOutcome run_plugin_activity(const ActivityFn& handler,
-                                          const store::FetchedActivity& fetched,
-                                          const store::SessionOwner& session_owner,
-                                          SessionKeeper& sessions,
-                                          const core::ActivityEnvironment& environment,
-                                          const std::function<void()>& record_held) {
+PluginActivityOutcome
+run_plugin_activity(core::provider::ActivityProvider& provider, const ActivityFn& handler,
+                    const store::FetchedActivity& fetched, const store::SessionOwner& session_owner,
+                    SessionKeeper& sessions, const core::ActivityEnvironment& environment,
+                    const std::function<void()>& record_held) {
     PluginActivityOutcome outcome;
     std::string failure;
     try {
@@ -259,7 +264,7 @@ PluginActivityOutcome run_plugin_activity(const ActivityFn& handler,
     } catch (const std::exception& e) {
         failure = e.what(); // the host (and its transaction) are gone now
     }
-    give_back_activity(fetched, failure);
+    give_back_activity(provider, store::activity_item(fetched), failure);
     return outcome;
 }
 

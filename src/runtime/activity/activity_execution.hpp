@@ -5,6 +5,7 @@
 #pragma once
 
 #include "core/engine/activity_runner.hpp"
+#include "core/provider/provider.hpp"
 #include "store/store.hpp"
 
 #include <functional>
@@ -28,11 +29,11 @@ struct PluginActivityOutcome {
 // cannot run meanwhile). `record_held` records the completions the worker holds unrecorded; it is
 // called (with no transaction open) at the activity's first suspension point, so that an activity
 // that runs long does not let their leases run out.
-PluginActivityOutcome run_plugin_activity(const ActivityFn& handler,
-                                          const store::FetchedActivity& fetched,
-                                          const store::SessionOwner& session_owner,
-                                          SessionKeeper& sessions,
-                                          const core::ActivityEnvironment& environment,
-                                          const std::function<void()>& record_held);
+// A failure of the worker around the activity gives it back through `provider`.
+PluginActivityOutcome
+run_plugin_activity(core::provider::ActivityProvider& provider, const ActivityFn& handler,
+                    const store::FetchedActivity& fetched, const store::SessionOwner& session_owner,
+                    SessionKeeper& sessions, const core::ActivityEnvironment& environment,
+                    const std::function<void()>& record_held);
 
 } // namespace duroxide::runtime

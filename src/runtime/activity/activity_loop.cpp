@@ -1,13 +1,17 @@
 // The activity loop of a background worker: fetch and run activities one at a time (plugin
 // code on a fiber, SQL and system activities when they are recorded), record their
 // completions together, with the core's poison and unregistered-backoff rules
-// (core/dispatch/activity_dispatcher).
+// (core/dispatch/activity_dispatcher). Fetches, acks, give-backs and the batch's one commit go
+// through the PostgreSQL provider's activity half (store/pg_activity_provider); what stays
+// here because it is PostgreSQL-specific is said where it happens: an SQL activity runs inside
+// its ack (complete_and_ack_work_item), a system activity reads the ack's store, and a plugin
+// activity whose ctx.sql() statements ran records its completion in their own transaction
+// (activity_execution.cpp), outside the provider.
 #include "runtime/activity/activity_loop.hpp"
 
 #include "core/dispatch/activity_dispatcher.hpp"
 #include "core/engine/activity_fiber.hpp"
 #include "pg/guard.hpp"
-#include "pg/transaction.hpp"
 #include "runtime/activity/activity_access.hpp"
 #include "runtime/activity/activity_execution.hpp"
 #include "runtime/activity/activity_outcomes.hpp"
@@ -21,7 +25,7 @@
 #include "runtime/services/instance_isolation.hpp"
 #include "runtime/services/metrics.hpp"
 #include "runtime/services/trace_log.hpp"
-#include "store/store.hpp"
+#include "store/pg_activity_provider.hpp"
 
 #include <chrono>
 #include <functional>
@@ -69,7 +73,8 @@ void trace_activity(const core::work::ActivityExecute& item, TraceLevel level,
                 message);
 }
 
-// A fetched activity and, once run, its completion (SQL activities run when it is recorded).
+// A fetched activity and, once run, its completion (SQL and system activities run when it is
+// recorded).
 struct PendingActivity {
     store::FetchedActivity fetched;
     store::SessionOwner session_owner;
@@ -77,6 +82,9 @@ struct PendingActivity {
     std::optional<core::WorkItem> completion{};
     bool handler_missing = false;
     bool system = false; // a built-in activity: runs when it is recorded
+    // An SQL or system activity whose completion is computed in the transaction that records
+    // it (again on every attempt to record it: a rolled-back run's writes are gone).
+    bool runs_at_record = false;
     // A plugin activity that needs no recording with the batch: it was recorded with its
     // ctx.sql() writes, or dropped (cancelled, lease lost, given back).
     bool settled = false;
@@ -92,115 +100,139 @@ int64_t microseconds_since(std::chrono::steady_clock::time_point started) {
         .count();
 }
 
-std::optional<PendingActivity> fetch_and_run(Handlers& handlers, SessionKeeper& sessions,
-                                             WorkOutcome& outcome,
-                                             const std::function<void()>& record_held) {
-    std::optional<store::FetchedActivity> fetched;
+// What the fetch's transaction reads about the activity it leased.
+struct FetchedKind {
+    std::optional<store::FetchedActivity> fetched{};
     const ActivityFn* handler = nullptr;
-    std::optional<SqlActivity> sql;
-    std::optional<store::ActivityAccess> access;
+    std::optional<SqlActivity> sql{};
+    std::optional<store::ActivityAccess> access{};
     bool system = false;
-    // A session claimed by another worker between read and claim gives the item back; the
-    // next look skips it (it is that worker's now).
-    for (int look = 0; look < 3 && !fetched; ++look) {
-        bool lost_race = false;
-        pg::WorkerTransaction transaction("duroxide: fetching an activity");
-        {
-            pg::SpiConnection spi;
-            begin_unit(spi, Commit::Relaxed);
-            store::Store store(spi);
-            handlers.refresh(spi);
-            const core::TagFilter tags = worker_tag_filter(sessions.worker_index());
-            report_tag_filter(tags.to_string());
-            store::WorkFetch fetch =
-                store.fetch_work_item(settings.worker_lock_timeout_ms, sessions.owner(), tags);
-            fetched = std::move(fetch.activity);
-            lost_race = fetch.lost_session_race;
-            if (!fetched && !lost_race) {
-                outcome.next_work_in_ms = store.ms_until_next_visible(store::Queue::Worker);
-            } else if (fetched && is_system_activity(fetched->item.name)) {
-                system = true;
-            } else if (fetched && !(handler = handlers.activities().find(fetched->item.name))) {
-                sql = handlers.sql_activity(spi, fetched->item.name);
-            }
-            if (fetched && !system) {
-                access = store.activity_access(fetched->item.name, fetched->item.instance);
-            }
-        }
-        transaction.commit();
-        if (!lost_race) {
-            break;
-        }
+};
+
+// The worker's hooks around the provider's transactions.
+store::PgActivityHooks activity_hooks(Handlers& handlers, FetchedKind& kind) {
+    return {
+        .begin = [](pg::SpiConnection& spi,
+                    bool durable) { begin_unit(spi, durable ? Commit::Durable : Commit::Relaxed); },
+        .before_fetch = [&handlers](pg::SpiConnection& spi) { handlers.refresh(spi); },
+        .fetched =
+            [&handlers, &kind](pg::SpiConnection& spi, store::Store& store,
+                               const store::FetchedActivity& fetched) {
+                kind = FetchedKind{.fetched = fetched};
+                const std::string& name = fetched.item.name;
+                if (is_system_activity(name)) {
+                    kind.system = true;
+                    return;
+                }
+                if (!(kind.handler = handlers.activities().find(name))) {
+                    kind.sql = handlers.sql_activity(spi, name);
+                }
+                kind.access = store.activity_access(name, fetched.item.instance);
+            },
+        .acked = [] { wake_at_commit(kWakeDispatchers); }};
+}
+
+// Runs a plugin activity on a fiber; its ctx.sql() statements run in a transaction of their
+// own that records the completion with them (activity_execution.cpp).
+void run_plugin(store::PgActivityProvider& provider, const ActivityFn& handler,
+                PendingActivity& pending, SessionKeeper& sessions,
+                const std::function<void()>& record_held) {
+    const auto& item = pending.fetched.item;
+    const auto started = std::chrono::steady_clock::now();
+    report_current_work(describe_activity(item), pending.owner);
+    PluginActivityOutcome run = run_plugin_activity(
+        provider, handler, pending.fetched, pending.session_owner, sessions,
+        {.worker_id = sessions.owner_id(),
+         .session_states = &sessions.states(),
+         .trace = trace_activity,
+         .max_output_bytes = static_cast<std::size_t>(settings.max_payload_kb) * 1024},
+        record_held);
+    report_current_work("");
+    pending.completion = std::move(run.to_record);
+    pending.settled = !pending.completion;
+    if (run.recorded) {
+        count_activity(*run.recorded);
+        metrics::observe(metrics::Histogram::ActivityDuration, microseconds_since(started));
+    } else if (pending.completion) {
+        pending.duration_us = microseconds_since(started);
     }
-    if (!fetched) {
+}
+
+// Fetches one activity through the provider and decides it with the core's rules: poison past
+// max attempts, refused by the registration's allow-list, run now (plugin code), run when
+// recorded (SQL and system activities), or given back for the unregistered backoff.
+std::optional<PendingActivity> fetch_and_run(store::PgActivityProvider& provider, FetchedKind& kind,
+                                             SessionKeeper& sessions, WorkOutcome& outcome,
+                                             const std::function<void()>& record_held) {
+    const core::TagFilter tags = worker_tag_filter(sessions.worker_index());
+    report_tag_filter(tags.to_string());
+    kind = FetchedKind{};
+    if (!provider.fetch_work_item(tags) || !kind.fetched) {
+        outcome.next_work_in_ms = provider.next_visible_in_ms();
         return std::nullopt;
     }
-    sessions.fetched(*fetched);
-    PendingActivity pending{.fetched = std::move(*fetched),
+    sessions.fetched(*kind.fetched);
+    PendingActivity pending{.fetched = std::move(*kind.fetched),
                             .session_owner = sessions.owner(),
-                            .sql = sql,
-                            .system = system,
-                            .owner = access ? access->owner : std::nullopt};
+                            .sql = kind.sql,
+                            .system = kind.system,
+                            .owner = kind.access ? kind.access->owner : std::nullopt};
     const auto& item = pending.fetched.item;
+    const ActivityFn* handler = kind.handler;
     const auto max_attempts = static_cast<uint32_t>(settings.max_attempts);
     if (pending.fetched.attempt_count > max_attempts) {
-        pending.completion = core::dispatch::activity_poison(
-            item, pending.fetched.attempt_count, max_attempts, handler != nullptr || sql || system);
-    } else if (access && !access->may_call && (handler != nullptr || sql)) {
+        pending.completion =
+            core::dispatch::activity_poison(item, pending.fetched.attempt_count, max_attempts,
+                                            handler != nullptr || pending.sql || pending.system);
+    } else if (kind.access && !kind.access->may_call && (handler != nullptr || pending.sql)) {
         // The allow-list of the activity's registration: nothing runs. (An activity nothing
         // provides takes the unregistered-activity path below.)
-        pending.completion = activity_call_denied(item, access->owner_name);
+        pending.completion = activity_call_denied(item, kind.access->owner_name);
     } else if (handler != nullptr) {
-        // Plugin code runs on a fiber; its ctx.sql() statements run in a transaction of
-        // their own that records the completion with them (activity_execution.cpp).
-        const auto started = std::chrono::steady_clock::now();
-        report_current_work(describe_activity(item), pending.owner);
-        PluginActivityOutcome run = run_plugin_activity(
-            *handler, pending.fetched, pending.session_owner, sessions,
-            {.worker_id = sessions.owner_id(),
-             .session_states = &sessions.states(),
-             .trace = trace_activity,
-             .max_output_bytes = static_cast<std::size_t>(settings.max_payload_kb) * 1024},
-            record_held);
-        report_current_work("");
-        pending.completion = std::move(run.to_record);
-        pending.settled = !pending.completion;
-        if (run.recorded) {
-            count_activity(*run.recorded);
-            metrics::observe(metrics::Histogram::ActivityDuration, microseconds_since(started));
-        } else if (pending.completion) {
-            pending.duration_us = microseconds_since(started);
-        }
+        run_plugin(provider, *handler, pending, sessions, record_held);
     } else {
-        pending.handler_missing = !sql && !system;
+        pending.handler_missing = !pending.sql && !pending.system;
+        pending.runs_at_record = !pending.handler_missing;
     }
     return pending;
 }
 
-// Records one activity in the caller's transaction: an SQL activity runs here, so that its
-// writes commit with its completion; throws store::LeaseLost when the lease is gone.
-void record(store::Store& store, PendingActivity& pending) {
+// The completion of an SQL or system activity, computed in the transaction that records it.
+core::WorkItem run_at_record(store::PgActivityProvider& provider, PendingActivity& pending) {
+    if (pending.system) {
+        return run_system_activity(provider.store(), pending.fetched.item);
+    }
+    const auto started = std::chrono::steady_clock::now();
+    report_current_work(describe_activity(pending.fetched.item), pending.owner);
+    core::WorkItem completion = run_sql_activity(*pending.sql, pending.fetched.item);
+    report_current_work("");
+    pending.duration_us = microseconds_since(started);
+    return completion;
+}
+
+// Records one activity through the provider (in the caller's in_one_commit, or alone): an SQL
+// activity runs in the ack's transaction, so that its writes commit with its completion;
+// throws core::provider::LeaseLost when the lease is gone.
+void record(store::PgActivityProvider& provider, PendingActivity& pending) {
+    const core::provider::ActivityItem item = store::activity_item(pending.fetched);
     if (pending.handler_missing) {
         const int64_t delay_ms = core::dispatch::unregistered_activity_delay_ms(
             pending.fetched.attempt_count,
             {.unregistered_backoff = core::Millis(settings.unregistered_backoff_ms)});
-        store.abandon_work_item(pending.fetched, delay_ms, false);
+        provider.abandon_work_item(item, delay_ms, false);
         log_unregistered_backoff(
             unregistered_activity(pending.fetched.item.name), pending.fetched.item.instance,
             delay_ms, pending.fetched.attempt_count, static_cast<uint32_t>(settings.max_attempts));
         return;
     }
-    if (!pending.completion && pending.system) {
-        pending.completion = run_system_activity(store, pending.fetched.item);
-    } else if (!pending.completion) {
-        const auto started = std::chrono::steady_clock::now();
-        report_current_work(describe_activity(pending.fetched.item), pending.owner);
-        pending.completion = run_sql_activity(*pending.sql, pending.fetched.item);
-        report_current_work("");
-        pending.duration_us = microseconds_since(started);
+    if (pending.runs_at_record) {
+        provider.complete_and_ack_work_item(item, [&] {
+            pending.completion = run_at_record(provider, pending);
+            return *pending.completion;
+        });
+        return;
     }
-    store.ack_work_item(pending.fetched, *pending.completion, pending.session_owner);
-    wake_at_commit(kWakeDispatchers);
+    provider.ack_work_item(item, *pending.completion);
 }
 
 void count_recorded(const PendingActivity& pending) {
@@ -213,27 +245,23 @@ void count_recorded(const PendingActivity& pending) {
 }
 
 // Records `batch` in one transaction (one commit for all); true when it committed.
-bool record_together(std::span<PendingActivity> batch) {
-    pg::WorkerTransaction transaction(batch.size() == 1
-                                          ? "duroxide: activity " + batch.front().fetched.item.name
-                                          : std::string("duroxide: recording activities"));
-    {
-        pg::SpiConnection spi;
-        begin_unit(spi, Commit::Durable);
-        store::Store store(spi);
-        for (auto& pending : batch) {
-            record(store, pending);
-        }
-    }
-    transaction.commit();
+bool record_together(store::PgActivityProvider& provider, std::span<PendingActivity> batch) {
+    provider.in_one_commit(batch.size() == 1
+                               ? "duroxide: activity " + batch.front().fetched.item.name
+                               : std::string("duroxide: recording activities"),
+                           [&] {
+                               for (auto& pending : batch) {
+                                   record(provider, pending);
+                               }
+                           });
     return true;
 }
 
-void record_alone(PendingActivity& pending) {
+void record_alone(store::PgActivityProvider& provider, PendingActivity& pending) {
     try {
-        record_together(std::span<PendingActivity>(&pending, 1));
+        record_together(provider, std::span<PendingActivity>(&pending, 1));
         count_recorded(pending);
-    } catch (const store::LeaseLost& e) {
+    } catch (const core::provider::LeaseLost& e) {
         metrics::add(metrics::Counter::LockSteals);
         report_discarded(e.what());
     } catch (const ExtensionGateClosed&) {
@@ -241,21 +269,21 @@ void record_alone(PendingActivity& pending) {
     } catch (const std::exception& e) {
         // Not the activity's own failure (that is its completion): its SQL function is gone,
         // or the store failed.
-        give_back_activity(pending.fetched, e.what());
+        give_back_activity(provider, store::activity_item(pending.fetched), e.what());
     }
 }
 
 // Records the completions of `batch` (in one transaction when they all can be) and empties it.
-void record_batch(std::vector<PendingActivity>& batch) {
+void record_batch(store::PgActivityProvider& provider, std::vector<PendingActivity>& batch) {
     if (batch.size() == 1) {
-        record_alone(batch.front());
+        record_alone(provider, batch.front());
         batch.clear();
         return;
     }
     bool recorded = false;
     if (!batch.empty()) {
         try {
-            recorded = record_together(batch);
+            recorded = record_together(provider, batch);
         } catch (const std::exception&) {
             // One lost lease or failure must not sink the others: record each on its own
             // (SQL activities run again; only a committed run's writes remain).
@@ -265,7 +293,7 @@ void record_batch(std::vector<PendingActivity>& batch) {
         if (recorded) {
             count_recorded(pending);
         } else {
-            record_alone(pending);
+            record_alone(provider, pending);
         }
     }
     batch.clear();
@@ -275,15 +303,20 @@ void record_batch(std::vector<PendingActivity>& batch) {
 
 WorkOutcome run_activities(Handlers& handlers, SessionKeeper& sessions) {
     WorkOutcome outcome;
+    FetchedKind kind;
+    store::PgActivityProvider provider(settings.worker_lock_timeout_ms, sessions.owner(),
+                                       activity_hooks(handlers, kind));
     std::vector<PendingActivity> batch;
     std::size_t processed = 0;
     // A plugin activity that runs long records the completions held so far before their
     // leases run out.
-    const std::function<void()> record_held = [&batch] { record_batch(batch); };
+    const std::function<void()> record_held = [&provider, &batch] {
+        record_batch(provider, batch);
+    };
     // Fetch and run one at a time (each lease is short and the queue stays shared), but
     // record up to duroxide.activity_batch together while more work is waiting.
     while (static_cast<int>(processed) < settings.activity_batch) {
-        auto pending = fetch_and_run(handlers, sessions, outcome, record_held);
+        auto pending = fetch_and_run(provider, kind, sessions, outcome, record_held);
         if (!pending) {
             break;
         }
@@ -293,7 +326,7 @@ WorkOutcome run_activities(Handlers& handlers, SessionKeeper& sessions) {
         }
     }
     outcome.processed = processed;
-    record_batch(batch);
+    record_batch(provider, batch);
     return outcome;
 }
 

@@ -2,7 +2,7 @@
 // activities (activity_execution.cpp) name an activity and give back an attempt the same way.
 #pragma once
 
-#include "store/store.hpp"
+#include "core/provider/provider.hpp"
 
 #include <cstdint>
 #include <string>
@@ -21,8 +21,9 @@ std::string activity_message_label(const core::work::ActivityExecute& item);
 
 // The worker failed around the activity (a store or host error, its SQL function is gone;
 // not the activity's own failure, which is its completion): logs `why`, counts the attempt as
-// activities_failed_infrastructure and gives it back in a transaction of its own, delayed by
-// kRetryAfterFailureMs; the attempt counts toward poison.
-void give_back_activity(const store::FetchedActivity& fetched, std::string_view why);
+// activities_failed_infrastructure and gives it back through `provider` (outside a batch: in a
+// transaction of its own), delayed by kRetryAfterFailureMs; the attempt counts toward poison.
+void give_back_activity(core::provider::ActivityProvider& provider,
+                        const core::provider::ActivityItem& item, std::string_view why);
 
 } // namespace duroxide::runtime

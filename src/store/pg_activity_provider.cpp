@@ -1,0 +1,136 @@
+#include "store/pg_activity_provider.hpp"
+
+#include "pg/transaction.hpp"
+
+#include <stdexcept>
+#include <string>
+
+namespace duroxide::store {
+
+using core::provider::ActivityItem;
+
+FetchedActivity fetched_activity(const ActivityItem& item) {
+    return FetchedActivity{.id = item.id,
+                           .lock_token = item.lock_token,
+                           .attempt_count = item.attempt_count,
+                           .item = item.item,
+                           .session_continued = false};
+}
+
+ActivityItem activity_item(const FetchedActivity& fetched) {
+    return ActivityItem{.id = fetched.id,
+                        .lock_token = fetched.lock_token,
+                        .attempt_count = fetched.attempt_count,
+                        .item = fetched.item};
+}
+
+void PgActivityProvider::with_store(std::string_view what,
+                                    const std::function<void(Store&)>& work) {
+    if (store_ != nullptr) {
+        work(*store_);
+        return;
+    }
+    pg::WorkerTransaction transaction(what);
+    {
+        pg::SpiConnection spi;
+        hooks_.begin(spi, true);
+        Store store(spi);
+        store_ = &store;
+        try {
+            work(store);
+        } catch (...) {
+            store_ = nullptr;
+            throw;
+        }
+        store_ = nullptr;
+    }
+    transaction.commit();
+}
+
+Store& PgActivityProvider::store() const {
+    if (store_ == nullptr) {
+        throw std::logic_error("duroxide: the activity provider's store is used outside a unit");
+    }
+    return *store_;
+}
+
+std::optional<FetchedActivity> PgActivityProvider::look(const core::TagFilter& tags,
+                                                        bool& lost_race) {
+    std::optional<FetchedActivity> fetched;
+    pg::WorkerTransaction transaction("duroxide: fetching an activity");
+    {
+        pg::SpiConnection spi;
+        hooks_.begin(spi, false);
+        if (hooks_.before_fetch) {
+            hooks_.before_fetch(spi);
+        }
+        Store store(spi);
+        WorkFetch fetch = store.fetch_work_item(lock_timeout_ms_, sessions_, tags);
+        fetched = std::move(fetch.activity);
+        lost_race = fetch.lost_session_race;
+        if (!fetched && !lost_race) {
+            next_visible_in_ms_ = store.ms_until_next_visible(Queue::Worker);
+        } else if (fetched && hooks_.fetched) {
+            hooks_.fetched(spi, store, *fetched);
+        }
+    }
+    transaction.commit();
+    return fetched;
+}
+
+std::optional<ActivityItem> PgActivityProvider::fetch_work_item(const core::TagFilter& tags) {
+    next_visible_in_ms_.reset();
+    for (int looks = 0; looks < 3; ++looks) {
+        bool lost_race = false;
+        std::optional<FetchedActivity> fetched = look(tags, lost_race);
+        if (fetched) {
+            return activity_item(*fetched);
+        }
+        if (!lost_race) {
+            break;
+        }
+    }
+    return std::nullopt;
+}
+
+void PgActivityProvider::ack_in(Store& store, const ActivityItem& item,
+                                const core::WorkItem& completion) {
+    try {
+        store.ack_work_item(fetched_activity(item), completion, sessions_);
+    } catch (const LeaseLost& e) {
+        throw core::provider::LeaseLost(e.what());
+    }
+    if (hooks_.acked) {
+        hooks_.acked();
+    }
+}
+
+void PgActivityProvider::ack_work_item(const ActivityItem& item, const core::WorkItem& completion) {
+    with_store("duroxide: activity " + item.item.name,
+               [&](Store& store) { ack_in(store, item, completion); });
+}
+
+void PgActivityProvider::complete_and_ack_work_item(
+    const ActivityItem& item, const std::function<core::WorkItem()>& complete) {
+    with_store("duroxide: activity " + item.item.name,
+               [&](Store& store) { ack_in(store, item, complete()); });
+}
+
+bool PgActivityProvider::abandon_work_item(const ActivityItem& item, int64_t delay_ms,
+                                           bool ignore_attempt) {
+    bool released = false;
+    with_store("duroxide: abandoning an activity", [&](Store& store) {
+        released = store.abandon_work_item(fetched_activity(item), delay_ms, ignore_attempt);
+    });
+    return released;
+}
+
+void PgActivityProvider::in_one_commit(std::string_view what, const std::function<void()>& acks) {
+    if (store_ != nullptr) {
+        acks(); // already inside one
+        return;
+    }
+    with_store(what, [&](Store&) { acks(); });
+}
+
+} // namespace duroxide::store

@@ -204,6 +204,12 @@ ok($node->poll_query_until('postgres', $workers_up), 'workers are back after the
 is(sql("SELECT lifecycle FROM duroxide.sessions WHERE instance_id = 'crash'"), 'open',
     'the session is still open');
 raise('crash', 'next');
+# An event raised before its wait is recorded is never delivered (duroxide's causal rule), so
+# 'finish' waits until the orchestration, past the second visit, has subscribed to it.
+ok($node->poll_query_until('postgres',
+    "SELECT count(*) = 1 FROM duroxide.read_history('crash') "
+  . "WHERE event_type = 'ExternalSubscribed' AND event->>'name' = 'finish'"),
+    'the orchestration waits for finish');
 raise('crash', 'finish');
 my @crash = visits(finish('crash') =~ s/^Completed //r);
 is(scalar(@crash), 2, 'the second visit ran after the crash');

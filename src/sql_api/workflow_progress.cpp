@@ -25,10 +25,8 @@ DUROXIDE_SQL_FUNCTION(duroxide_workflow_progress) {
         const std::vector<core::Event> events = core::codec::decode_history(history);
         std::map<std::string, std::vector<core::Event>> decoded;
         core::workflow::Json children;
-        if (PG_NARGS() > 1) {
-            if (const auto children_text = sql_api::optional_text(fcinfo, 1)) {
-                children = core::workflow::Json::parse(*children_text);
-            }
+        if (const auto children_text = sql_api::optional_text(fcinfo, 1)) {
+            children = core::workflow::Json::parse(*children_text);
         }
         core::workflow::ChildHistories lookup;
         if (children.is_object()) {

@@ -4,6 +4,7 @@
 #include "runtime/process/gucs.hpp"
 #include "runtime/process/launcher.hpp"
 #include "runtime/process/shared_state.hpp"
+#include "runtime/process/standby_guard.hpp"
 #include "runtime/process/wakeup.hpp"
 
 extern "C" {
@@ -24,6 +25,7 @@ void _PG_init(void) {
         duroxide::runtime::define_gucs();
         duroxide::runtime::install_shared_memory_hooks();
         duroxide::runtime::install_wakeup_hooks();
+        duroxide::runtime::install_standby_guard();
         duroxide::runtime::register_launcher();
     });
 }

@@ -38,9 +38,9 @@ GRANT INSERT ON wf_effects TO wf_runner;
 SET ROLE wf_runner;
 SELECT duroxide.define_workflow('three_writes', $wf$
 {"kind": "seq", "steps": [
-  {"kind": "sql", "query": "INSERT INTO public.wf_effects SELECT $1, 1 FROM pg_sleep(0.005)", "params": ["$input"]},
-  {"kind": "sql", "query": "INSERT INTO public.wf_effects SELECT $1, 2 FROM pg_sleep(0.005)", "params": ["$input"]},
-  {"kind": "sql", "query": "INSERT INTO public.wf_effects SELECT $1, 3 FROM pg_sleep(0.005)", "params": ["$input"]},
+  {"kind": "sql", "query": "INSERT INTO public.wf_effects SELECT $1, 1 FROM pg_sleep(0.02)", "params": ["$input"]},
+  {"kind": "sql", "query": "INSERT INTO public.wf_effects SELECT $1, 2 FROM pg_sleep(0.02)", "params": ["$input"]},
+  {"kind": "sql", "query": "INSERT INTO public.wf_effects SELECT $1, 3 FROM pg_sleep(0.02)", "params": ["$input"]},
   {"kind": "return", "value": "$input"}]}
 $wf$);
 SELECT duroxide.start_workflow('pre-1', 'three_writes', to_jsonb('pre-1'::text));

@@ -40,9 +40,9 @@ GRANT INSERT ON wf_effects TO wf_runner;
 SET ROLE wf_runner;
 SELECT duroxide.define_workflow('three_writes', $wf$
 {"kind": "seq", "steps": [
-  {"kind": "sql", "query": "INSERT INTO public.wf_effects SELECT $1, 1 FROM pg_sleep(0.005)", "params": ["$input"]},
-  {"kind": "sql", "query": "INSERT INTO public.wf_effects SELECT $1, 2 FROM pg_sleep(0.005)", "params": ["$input"]},
-  {"kind": "sql", "query": "INSERT INTO public.wf_effects SELECT $1, 3 FROM pg_sleep(0.005)", "params": ["$input"]},
+  {"kind": "sql", "query": "INSERT INTO public.wf_effects SELECT $1, 1 FROM pg_sleep(0.02)", "params": ["$input"]},
+  {"kind": "sql", "query": "INSERT INTO public.wf_effects SELECT $1, 2 FROM pg_sleep(0.02)", "params": ["$input"]},
+  {"kind": "sql", "query": "INSERT INTO public.wf_effects SELECT $1, 3 FROM pg_sleep(0.02)", "params": ["$input"]},
   {"kind": "return", "value": "$input"}]}
 $wf$);
 });
@@ -73,7 +73,7 @@ SET ROLE wf_runner;
 SELECT duroxide.start_workflow('late-' || i, 'three_writes', to_jsonb('late-' || i))
   FROM generate_series(1, 20) AS i;
 });
-ok($primary->poll_query_until('postgres', "SELECT ($completed) >= $at_cut + 20"),
+ok($primary->poll_query_until('postgres', "SELECT ($completed) >= $at_cut + 10"),
     "the primary completes workflows the standby never hears of ($at_cut at the cut)");
 $primary->stop('immediate');
 

@@ -6,6 +6,7 @@
 
 extern "C" {
 #include "access/transam.h"
+#include "access/xact.h"
 #include "access/xlog.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_proc.h"
@@ -49,7 +50,9 @@ bool is_guarded_schema(Oid namespace_oid) {
 // Whether calling `function` must be refused here: we are in recovery and it is a VOLATILE
 // function of the extension's schemas that is not a read.
 bool refused_on_standby(Oid function) {
-    if (function < FirstNormalObjectId || !RecoveryInProgress()) {
+    // Built-in functions are never ours; outside a transaction (no catalog lookups possible)
+    // nothing of ours runs.
+    if (function < FirstNormalObjectId || !RecoveryInProgress() || !IsTransactionState()) {
         return false;
     }
     const Oid namespace_oid = get_func_namespace(function);

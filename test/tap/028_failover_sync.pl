@@ -151,6 +151,20 @@ for my $view (qw(metrics runtime_status queue_depths instance_counts system_metr
 is($standby->safe_psql('postgres',
         "SELECT count(*) FROM duroxide.runtime_status"), '0', 'standby: runtime_status lists no process');
 
+# A wait on the standby sees an instance that runs on the primary end (replayed; the standby has
+# no dispatcher to wake it, its safety-net poll does).
+$primary->safe_psql('postgres', q{
+SET ROLE wf_runner;
+SELECT duroxide.define_workflow('nap', '{"kind": "sleep", "duration": 1500}');
+SELECT duroxide.start_workflow('nap-1', 'nap', 'null');
+});
+$primary->wait_for_catchup($standby);
+is($standby->safe_psql('postgres', "SELECT status FROM duroxide.get_orchestration_status('nap-1')"),
+    'Running', 'standby: an instance runs on the primary');
+is($standby->safe_psql('postgres',
+        "SELECT status FROM duroxide.wait_for_orchestration('nap-1', interval '60 s')"),
+    'Completed', 'standby: wait_for_orchestration returns when the primary completes it');
+
 # --- (b) the load, the crash, the promotion
 $primary->safe_psql('postgres', qq{
 SET ROLE wf_runner;

@@ -19,7 +19,28 @@ PACKAGES=(
     python3                               # docs sample tests (test/docs/extract.py)
     prometheus-postgres-exporter          # Prometheus TAP test (test/tap/023_prometheus.pl)
     chromium libxml2-utils                # timeline picture TAP test (024_timeline.pl)
+    python3-psycopg                       # Python client example (examples/python, 026b)
 )
+# The Node.js client example (examples/node) needs node-pg, found through NODE_PATH below.
+NODE_PATH_DIRS=/usr/share/nodejs:/usr/local/share/duroxide/nodejs
+node_pg_present() {
+    command -v node >/dev/null 2>&1 && NODE_PATH=$NODE_PATH_DIRS node -e "require('pg')" 2>/dev/null
+}
+# Beside a Node.js that apt cannot pair with Debian's node-pg (one from NodeSource, say), the
+# pure-JavaScript .debs of node-pg are unpacked into /usr/local/share/duroxide/nodejs instead.
+unpack_node_pg() {
+    local dir
+    dir="$(mktemp -d)"
+    chmod 0755 "$dir"
+    $SUDO apt-get update -qq &&
+        (cd "$dir" && apt-get download -qq node-pg node-split2 node-xtend node-readable-stream) &&
+        for deb in "$dir"/*.deb; do dpkg-deb -x "$deb" "$dir/root"; done &&
+        $SUDO mkdir -p /usr/local/share/duroxide/nodejs &&
+        $SUDO cp -r "$dir"/root/usr/share/nodejs/. /usr/local/share/duroxide/nodejs/
+    local rc=$?
+    rm -rf "$dir"
+    return $rc
+}
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
@@ -28,7 +49,16 @@ for pkg in "${PACKAGES[@]}"; do
     fi
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
+unpack_node=false
+if ! node_pg_present; then
+    if ! command -v node >/dev/null 2>&1 || apt-get install -s nodejs node-pg >/dev/null 2>&1; then
+        missing+=(nodejs node-pg)
+    else
+        unpack_node=true
+    fi
+fi
+
+if [ ${#missing[@]} -eq 0 ] && ! $unpack_node; then
     echo "install-deps: all dependencies present"
     exit 0
 fi
@@ -36,9 +66,14 @@ fi
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
     if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
-        echo "install-deps: missing packages (${missing[*]}) and not root; run as root" >&2
+        echo "install-deps: missing packages (${missing[*]} node-pg) and not root; run as root" >&2
         exit 1
     fi
+fi
+if $unpack_node; then
+    echo "install-deps: unpacking node-pg into /usr/local/share/duroxide/nodejs (a Node.js from outside Debian is installed)"
+    unpack_node_pg || { echo "install-deps: could not unpack node-pg" >&2; exit 1; }
+    [ ${#missing[@]} -gt 0 ] || { echo "install-deps: done"; exit 0; }
 fi
 
 echo "install-deps: installing ${missing[*]} (with what they need; this can take minutes)"

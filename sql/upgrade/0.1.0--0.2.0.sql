@@ -215,3 +215,14 @@ SELECT pg_catalog.pg_extension_config_dump('duroxide.workflow_instances', '');
 SELECT pg_catalog.pg_extension_config_dump('duroxide.workflow_version_policies', '');
 SELECT pg_catalog.pg_extension_config_dump('duroxide.variables', '');
 SELECT pg_catalog.pg_extension_config_dump('duroxide.open_sessions', '');
+
+-- Completion notifications: the secret of the channel names (sql/install/77_notifications.sql).
+CREATE TABLE duroxide.notification_secret (
+    singleton  boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    secret     bytea NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+INSERT INTO duroxide.notification_secret (secret)
+VALUES (pg_catalog.decode(pg_catalog.replace(pg_catalog.gen_random_uuid()::text
+                                             || pg_catalog.gen_random_uuid()::text, '-', ''),
+                          'hex'));

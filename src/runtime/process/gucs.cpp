@@ -268,6 +268,20 @@ void define_serving_gucs() {
         "is dropped either way, and its ctx.sql() writes roll back.",
         &settings.activity_cancellation_grace_period_ms, 10000, 0, 3600 * 1000, PGC_SIGHUP,
         GUC_UNIT_MS, nullptr, nullptr, nullptr);
+    // Read by the triggers of sql/objects/81_notifications.sql (current_setting in their WHEN).
+    DefineCustomBoolVariable(
+        "duroxide.notify_completions",
+        "Whether a completed or failed instance is announced with pg_notify.",
+        "When on, the transaction that records an execution's Completed or Failed status sends "
+        "a notification on its owner's channel and the all-instances channel "
+        "(duroxide.listen).",
+        &settings.notify_completions, true, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomBoolVariable(
+        "duroxide.notify_custom_status",
+        "Whether a custom status change is announced with pg_notify.",
+        "When on, the transaction that records a new custom status sends a notification on the "
+        "instance owner's channel and the all-instances channel (duroxide.listen).",
+        &settings.notify_custom_status, false, PGC_SUSET, 0, nullptr, nullptr, nullptr);
 }
 
 } // namespace

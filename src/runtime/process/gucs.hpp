@@ -35,6 +35,8 @@ struct Settings {
     char* worker_tag_filters = nullptr; // per-worker overrides: "<index>=<filter>;..."
     bool run_workers = true;            // off (per database): the workers leave it alone
     char* http_allowed_hosts = nullptr; // hosts workflow http steps may call; empty: none
+    bool notify_completions = true;     // pg_notify when an execution completes or fails
+    bool notify_custom_status = false;  // pg_notify when a custom status changes
 };
 
 extern Settings settings;

@@ -100,6 +100,8 @@ SELECT has_table_privilege('duroxide_user', 'duroxide.notification_secret', 'SEL
 
 -- The payload: under 8000 bytes, the value left out beyond.
 SELECT duroxide._notification_payload('ended', 'i-1', 1, 'Completed', 'output', '{"a":1}', NULL);
+SELECT octet_length(p) < 8000 AS fits, p::json->>'large' AS large, length(p::json->>'output') AS output_length
+  FROM duroxide._notification_payload('ended', 'i-1', 1, 'Completed', 'output', repeat('y', 7800), NULL) p;
 SELECT octet_length(p) < 8000 AS fits, p::json->>'large' AS large, p::json->'output' AS output
   FROM duroxide._notification_payload('ended', 'i-1', 1, 'Completed', 'output', repeat('y', 7990), NULL) p;
 SELECT octet_length(p) < 8000 AS fits, p::json->>'large' AS large, p::json->'output' AS output

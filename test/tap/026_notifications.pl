@@ -1,7 +1,8 @@
 # Completion notifications (sql/objects/81_notifications.sql) seen by real listening sessions:
 # a role hears the end of its own instances with the right payload and never another role's,
 # the all-instances channel of an administrator hears both, a large output is left out with
-# "large": true, a failure carries its error, nothing is sent before the recording transaction
+# "large": true, a failure carries its error (a cancellation too), continue-as-new announces
+# only the end of its last execution, nothing is sent before the recording transaction
 # commits (nor when it rolls back), and custom status changes are announced only where
 # duroxide.notify_custom_status is on.
 #
@@ -111,6 +112,23 @@ as_role('alice', q{SELECT duroxide.start_workflow_definition('a-fail', '{"kind":
 $event = wait_for('alice', 'a-fail');
 ok($event && $event->{status} eq 'Failed' && $event->{error} =~ /boom/ && !$event->{large},
     'a failure is announced with its error');
+
+# A cancellation ends the instance as Failed; continue-as-new announces only the last end.
+as_role('alice', q{SELECT duroxide.start_workflow_definition('a-cancel', '{"kind": "dequeue", "queue": "q"}')});
+ok($node->poll_query_until('postgres',
+        q{SELECT status = 'Running' FROM duroxide.get_orchestration_status('a-cancel')}), 'a-cancel runs');
+as_role('alice', q{SELECT duroxide.cancel_instance('a-cancel', 'no longer needed')});
+$event = wait_for('alice', 'a-cancel');
+ok($event && $event->{status} eq 'Failed' && $event->{error} =~ /no longer needed/,
+    'a cancelled instance is announced as Failed with the reason');
+as_role('alice', q{SELECT duroxide.start_workflow_definition('a-loop',
+    '{"kind": "loop", "max_iterations": 3, "continue_as_new_every": 1,
+      "body": {"kind": "set_status", "value": "tick"}}')});
+$event = wait_for('alice', 'a-loop');
+my $executions = as_role('alice', q{SELECT execution_id FROM duroxide.get_orchestration_status('a-loop')});
+ok($event && $event->{status} eq 'Completed' && $executions > 1 && $event->{execution} == $executions,
+    "continue-as-new: the end of the last execution ($executions) is announced");
+is(scalar(heard_of('alice', 'a-loop')), 1, 'and only that one');
 
 # Only at commit. An instance that waits; its execution's row is ended by hand in a transaction
 # that rolls back, then in one that commits; a marker sent while each is open comes first.

@@ -33,7 +33,7 @@ CREATE OR REPLACE FUNCTION duroxide._notification_payload(kind text, instance te
                                                           field text, value text,
                                                           custom_status_version integer)
     RETURNS text
-    LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
     payload text;

@@ -20,6 +20,8 @@ PACKAGES=(
     prometheus-postgres-exporter          # Prometheus TAP test (test/tap/023_prometheus.pl)
     chromium libxml2-utils                # timeline picture TAP test (024_timeline.pl)
     python3-psycopg                       # Python client example (examples/python, 026b)
+    debhelper postgresql-server-dev-all   # Debian package: dh, pg_buildext's dh addon (build-deb.sh)
+    lintian                               # checks the package (test/tap/032_debian_package.pl)
 )
 # The Node.js client example (examples/node) needs node-pg, found through NODE_PATH below.
 NODE_PATH_DIRS=/usr/share/nodejs:/usr/local/share/duroxide/nodejs

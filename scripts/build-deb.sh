@@ -45,6 +45,11 @@ version="$(sed -n "s/^default_version *= *'\(.*\)'/\1/p" "$TOP/duroxide.control"
 deb_version="$(cd "$TOP" && dpkg-parsechangelog -S Version)"
 [ "${deb_version%-*}" = "$version" ] ||
     die "debian/changelog says $deb_version, duroxide.control says $version (add a changelog entry: dch -v $version-1)"
+meta_versions="$(perl -MJSON::PP -e 'local $/; my $m = decode_json(<STDIN>);
+    print "$m->{version} $m->{provides}{duroxide}{version}"' <"$TOP/META.json")" ||
+    die "META.json is not valid JSON"
+[ "$meta_versions" = "$version $version" ] ||
+    die "META.json says $meta_versions (version, provides.duroxide.version), duroxide.control says $version"
 
 step "copying the tree (git ls-files) to a clean directory"
 work="$(mktemp -d "${TMPDIR:-/tmp}/duroxide-deb.XXXXXX")"

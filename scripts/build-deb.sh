@@ -88,13 +88,13 @@ pid=$!
 # What there is to compile: the layers' C++ files, once per PostgreSQL major.
 majors=$(cd "$src" && pg_buildext supported-versions | wc -l)
 total=$(( $(find "$src/src" -name '*.cpp' | wc -l) * majors ))
-seen=-1
+bucket=-1 # one line each time the count passes a multiple of 10
 while kill -0 "$pid" 2>/dev/null; do
     done_count=$(grep -cE '(g\+\+|c\+\+).* -c .*\.cpp( |$)' "$LOG" || true)
-    if [ "$done_count" -ne "$seen" ] && { [ $((done_count % 10)) -eq 0 ] || [ "$done_count" -eq "$total" ]; }; then
+    if [ $((done_count / 10)) -ne "$bucket" ]; then
+        bucket=$((done_count / 10))
         echo "    compiling $done_count/$total"
     fi
-    seen=$done_count
     sleep 2
 done
 rc=0; wait "$pid" || rc=$?

@@ -7,10 +7,12 @@
 // one returns false exactly as for an id that does not exist.
 #include "core/model/work_item.hpp"
 #include "core/validation/message_quote.hpp"
+#include "core/schedule/policy.hpp"
 #include "core/validation/reserved_ids.hpp"
 #include "duroxide/semver.hpp"
 #include "pg/guard.hpp"
 #include "runtime/process/wakeup.hpp"
+#include "runtime/services/schedule_runner.hpp"
 #include "sql_api/access.hpp"
 #include "sql_api/arguments.hpp"
 #include "store/instance_claims.hpp"
@@ -48,6 +50,19 @@ void check_not_generated_child_id(const std::string& instance) {
                            {},
                            "Ids ending in \"::sub::<number>\" are given to the children an "
                            "orchestration starts; choose another id.");
+    }
+}
+
+// "schedule:..." ids are the runs of recurring schedules (core/schedule/policy.hpp): only the
+// dispatcher firing a schedule starts them, so a client cannot take a future fire's id.
+void check_not_schedule_id(const std::string& instance) {
+    if (core::schedule::is_schedule_instance_id(instance) && !runtime::starting_scheduled_run()) {
+        throw pg::SqlError(ERRCODE_INVALID_PARAMETER_VALUE,
+                           "instance id " + core::quoted(instance) +
+                               " has the form reserved for recurring schedules",
+                           {},
+                           "Ids starting with \"schedule:\" are given to the runs of "
+                           "duroxide.create_schedule's schedules; choose another id.");
     }
 }
 
@@ -139,6 +154,7 @@ DUROXIDE_SQL_FUNCTION(duroxide_start_orchestration) {
     sql_api::check_identifier(request.instance, "instance id");
     sql_api::check_identifier(request.name, "orchestration name");
     check_not_generated_child_id(request.instance);
+    check_not_schedule_id(request.instance);
     sql_api::check_payload(request.input, "input");
     check_version(request.version);
     PG_RETURN_BOOL(start(request));

@@ -3,6 +3,7 @@
 // parser in UTC.
 #include "core/schedule/cron.hpp"
 #include "core/schedule/policy.hpp"
+#include "core/replay/child_ids.hpp"
 
 #include <gtest/gtest.h>
 
@@ -221,4 +222,12 @@ TEST(ScheduleIds, DeterministicAndReserved) {
     EXPECT_TRUE(sched::is_schedule_instance_id("schedule:"));
     EXPECT_FALSE(sched::is_schedule_instance_id("my-schedule:x"));
     EXPECT_FALSE(sched::is_schedule_instance_id("Schedule:x"));
+}
+
+TEST(ScheduleIds, NoChildTakesAScheduleId) {
+    const auto problem = duroxide::core::child_id_problem("schedule:nightly:2026-12-08T09:00:00Z",
+                                                          "p", std::nullopt);
+    ASSERT_TRUE(problem.has_value());
+    EXPECT_NE(problem->find("reserved for recurring schedules"), std::string::npos);
+    EXPECT_FALSE(duroxide::core::child_id_problem("nightly-child", "p", std::nullopt).has_value());
 }

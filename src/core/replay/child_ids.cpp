@@ -1,5 +1,6 @@
 #include "core/replay/child_ids.hpp"
 
+#include "core/schedule/policy.hpp"
 #include "core/validation/identifiers.hpp"
 
 #include <variant>
@@ -26,6 +27,11 @@ std::optional<std::string> child_id_problem(std::string_view child, std::string_
                                             const std::optional<std::string>& grandparent) {
     if (const auto problem = identifier_problem(child)) {
         return "sub-orchestration instance id " + quoted(child) + ": " + *problem;
+    }
+    if (schedule::is_schedule_instance_id(child)) {
+        // The runs of recurring schedules: a child must not take a future fire's id.
+        return "sub-orchestration instance id " + quoted(child) +
+               " has the form reserved for recurring schedules";
     }
     if (child == parent) {
         return "sub-orchestration instance id " + quoted(child) +

@@ -10,6 +10,7 @@
 #include "runtime/process/gucs.hpp"
 #include "runtime/services/metrics.hpp"
 #include "runtime/services/retention.hpp"
+#include "runtime/services/schedule_runner.hpp"
 #include "runtime/activity/sessions.hpp"
 #include "runtime/process/unit_of_work.hpp"
 
@@ -246,6 +247,9 @@ public:
         if (me.role == WorkerRole::Dispatcher && me.index == 0) {
             retention_.emplace();
         }
+        if (me.role == WorkerRole::Dispatcher) {
+            schedules_.emplace();
+        }
     }
 
     [[noreturn]] void run() {
@@ -298,6 +302,9 @@ private:
         if (sessions_) {
             sessions_->maintain();
         }
+        if (schedules_) {
+            schedules_->maintain();
+        }
         return me.role == WorkerRole::Dispatcher
                    ? run_orchestration_turns(handlers_, stacks_, resident_)
                    : run_activities(handlers_, *sessions_);
@@ -311,6 +318,9 @@ private:
         }
         if (const auto upkeep = sessions_ ? sessions_->ms_until_due() : std::nullopt) {
             timeout_ms = std::clamp<long>(*upkeep, 1, timeout_ms);
+        }
+        if (schedules_) {
+            timeout_ms = std::clamp<long>(schedules_->ms_until_due(), 1, timeout_ms);
         }
         if (retention_) {
             retention_->maintain();
@@ -326,6 +336,7 @@ private:
     core::ResidentCache resident_;
     std::optional<SessionKeeper> sessions_;
     std::optional<RetentionKeeper> retention_;
+    std::optional<ScheduleRunner> schedules_; // every dispatcher (recurring schedules)
     bool gate_closed_reported_ = false;
 };
 

@@ -26,8 +26,8 @@ std::vector<DueSchedule> lock_due_schedules(pg::SpiConnection& spi, std::int64_t
                                             int limit) {
     const pg::SpiRows rows = Statements(spi).execute(
         "SELECT s.name, s.cron, s.time_zone, s.overlap, s.catch_up, s.catch_up_max, "
-        "       (pg_catalog.extract(epoch FROM s.next_fire_at) * 1000)::bigint, "
-        "       (pg_catalog.extract(epoch FROM s.pending_fire_at) * 1000)::bigint, "
+        "       (pg_catalog.date_part('epoch', s.next_fire_at) * 1000)::bigint, "
+        "       (pg_catalog.date_part('epoch', s.pending_fire_at) * 1000)::bigint, "
         "       s.last_instance_id IS NOT NULL AND ("
         "           EXISTS (SELECT 1 FROM duroxide.instances i "
         "                     JOIN duroxide.executions e ON e.instance_id = i.instance_id "

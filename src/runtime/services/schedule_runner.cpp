@@ -75,6 +75,11 @@ bool fire(pg::SpiConnection& spi, const store::DueSchedule& row, std::int64_t no
         store::advance_schedule(spi, advance);
         return false;
     }
+    if (step.start.empty() && step.next_fire_ms == row.next_fire_ms &&
+        step.pending_fire_ms == row.pending_fire_ms) {
+        // A pending fire still waiting for the previous run: nothing to record.
+        return false;
+    }
     advance.next_fire_ms = step.next_fire_ms;
     advance.pending_fire_ms = step.pending_fire_ms;
     for (const std::int64_t fire_ms : step.start) {

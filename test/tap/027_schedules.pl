@@ -1,7 +1,7 @@
 # Recurring schedules fired by the dispatchers (issue 22): deterministic instance ids
 # (schedule:<name>:<fire time>), each fire started exactly once with two dispatchers and across a
 # kill -9 of a dispatcher in the middle of a backfill, plugin orchestrations and SQL workflows,
-# catch-up policies (backfill_all, run_once, bounded, skip_missed), overlap policies (skip,
+# a time zone, catch-up policies (backfill_all, run_once, bounded, skip_missed), overlap policies (skip,
 # buffer_one, allow_all), pause and resume. No test waits for a minute boundary: schedules start
 # in the past (option start_at), so their missed fires are due at once, and every check polls.
 use strict;
@@ -132,6 +132,18 @@ is(same_ids(started_ids('bounded'),
 is($node->safe_psql('postgres', "SELECT count(*) FROM (" . started_ids('bounded') . ") s"), '3', 'three runs');
 is($node->safe_psql('postgres', "SELECT count(*) FROM (" . started_ids('skipped') . ") s"),
    '0', 'skip_missed started none of the missed fires');
+
+# A time zone: 08:30 in Kolkata (UTC+05:30) is 03:00 UTC; the ids carry the UTC fire time.
+my $z_from = $node->safe_psql('postgres', "SELECT now() - interval '4 days'");
+app_sql(qq{SELECT duroxide.create_schedule('zone', '30 8 * * *', 'HelloWorld', 'z',
+    jsonb_build_object('time_zone', 'Asia/Kolkata', 'catch_up', 'backfill_all',
+                       'overlap', 'allow_all', 'start_at', '$z_from'))});
+ok(caught_up('zone'), 'the zoned schedule caught up');
+my $z_next = $node->safe_psql('postgres', "SELECT next_fire_at FROM duroxide.list_schedules() WHERE name = 'zone'");
+is(same_ids(started_ids('zone'), daily_ids('zone', "'$z_from'::timestamptz", "'$z_next'::timestamptz")),
+   'extra 0, missing 0', 'fires at 08:30 Asia/Kolkata are the 03:00 UTC instants');
+is($node->safe_psql('postgres', "SELECT to_char(next_fire_at AT TIME ZONE 'Asia/Kolkata', 'HH24:MI') FROM duroxide.list_schedules() WHERE name = 'zone'"),
+   '08:30', 'the next fire is at 08:30 local time');
 
 # 4. Overlap. Runs of WaitForGo wait for the event "Go". 30 missed minutes, backfill_all:
 # skip starts the first and drops the rest; buffer_one starts the first and keeps the second

@@ -5,17 +5,22 @@
 # the pgbench queue baseline and the selected workloads, prints a markdown table, writes a CSV,
 # and stops the server.
 #
-#   bench/run.sh [--workloads baseline,seq3,fan10,sql3,sqlwf3,sqlfan10,timer,event,sub10,long]
-#                [--n N]
+#   bench/run.sh [--workloads baseline,seq3,fan10,sql3,sqlwf3,sqlfan10,timer,event,sub10,long,soak,
+#                            fan1000,fan5000]
+#                [--n N] [--soak-rounds R]
 #                [--concurrency C] [--activity-workers W] [--sync on|off] [--resident on|off]
-#                [--duration SECONDS] [--cap SECONDS] [--csv FILE]
+#                [--duration SECONDS] [--cap SECONDS] [--csv FILE] [--storage shipped|reset]
 #
 #   --n            instances per throughput run (fan10, sqlfan10, sub10: n/4); latency runs use
-#                  200 (100)
+#                  200 (100); soak: the total (default 100000 when --n is not given)
+#   --soak-rounds  rounds the soak's instances are split into (default 20)
 #   --concurrency  client sessions that start and wait for the throughput instances (default 1)
 #   --resident     keep waiting executions in memory between turns (duroxide.resident_cache_size)
 #   --duration     seconds of each pgbench baseline run
 #   --cap          longest a workload step may run before it is cut short (default 300)
+#   --storage      reset: the duroxide tables get the server's default storage parameters
+#                  instead of the shipped ones (fillfactor, per-table autovacuum), to measure
+#                  what those do
 #
 # Columns: throughput (workflows or transactions per second), latency percentiles (ms, start to
 # terminal status seen by the client; for event, raise to terminal status), committed
@@ -27,6 +32,9 @@ cd "$TOP"
 
 workloads="baseline,seq3,fan10,sql3,sqlwf3,sqlfan10,timer,event,sub10,long"
 n=2000
+n_given=""
+storage=shipped
+soak_rounds=20
 concurrency=1
 activity_workers=2
 sync=on
@@ -37,7 +45,8 @@ csv="$TOP/build/bench/results.csv"
 while [ $# -gt 0 ]; do
     case "$1" in
     --workloads) workloads="$2"; shift 2 ;;
-    --n) n="$2"; shift 2 ;;
+    --n) n="$2"; n_given=1; shift 2 ;;
+    --soak-rounds) soak_rounds="$2"; shift 2 ;;
     --concurrency) concurrency="$2"; shift 2 ;;
     --activity-workers) activity_workers="$2"; shift 2 ;;
     --sync) sync="$2"; shift 2 ;;
@@ -45,12 +54,17 @@ while [ $# -gt 0 ]; do
     --duration) duration="$2"; shift 2 ;;
     --cap) cap="$2"; shift 2 ;;
     --csv) csv="$2"; shift 2 ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    --storage) storage="$2"; shift 2 ;;
+    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
     *) echo "bench: unknown option $1" >&2; exit 2 ;;
     esac
 done
 export BENCH_WORKLOADS="$workloads" BENCH_N="$n" BENCH_CONCURRENCY="$concurrency" \
-       BENCH_DURATION="$duration" BENCH_CSV="$csv" BENCH_CAP="$cap"
+       BENCH_DURATION="$duration" BENCH_CSV="$csv" BENCH_CAP="$cap" \
+       BENCH_SOAK_N="${n_given:+$n}" BENCH_SOAK_ROUNDS="$soak_rounds" \
+       BENCH_STORAGE="$storage"
+: "${BENCH_SOAK_N:=100000}"
+export BENCH_SOAK_N
 
 scripts/install-deps.sh >/dev/null
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -59,7 +73,7 @@ SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 mkdir -p "$(dirname "$csv")"
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"
-echo "settings: synchronous_commit=$sync activity_workers=$activity_workers clients=$concurrency resident=$resident"
+echo "settings: synchronous_commit=$sync activity_workers=$activity_workers clients=$concurrency resident=$resident storage=$storage"
 resident_size=1000; [ "$resident" = off ] && resident_size=0
 scripts/pg-cluster.sh run \
     --conf "synchronous_commit = $sync" \

@@ -69,7 +69,7 @@ BEGIN
             PERFORM bench_start(prefix || i, orchestration, '');
         END IF;
         COMMIT;
-        PERFORM duroxide.wait_for_orchestration(prefix || i, '1 min');
+        PERFORM duroxide.wait_for_orchestration(prefix || i, '10 min');
         INSERT INTO bench_latencies
              VALUES (prefix, extract(epoch FROM clock_timestamp() - t0) * 1000);
         COMMIT;

@@ -132,7 +132,123 @@ long_chain() {
         "$late" "" "" "$m_txn" "$m_wal" "$m_cpu"
 }
 
+# fanwide NAME ORCHESTRATION WIDTH: instances of one wide fan-out (one turn schedules WIDTH
+# activities, joins collect them), one at a time; the p50 is the time of one instance, start
+# to completion. BENCH_FAN_RUNS instances (default 3).
+fanwide() {
+    local name="$1" orchestration="$2" width="$3" runs="${BENCH_FAN_RUNS:-3}"
+    measure "$runs" "${PSQL[@]}" -c "CALL bench_latency('$orchestration', $runs, '$name-l')"
+    read -r p50 p95 p99 < <(percentiles "$name-l")
+    [ "$m_capped" -eq 1 ] && p50="capped at ${BENCH_CAP}s (${p50:-no} p50)"
+    record "$name (one at a time)" 1 "$runs" \
+        "$(awk -v s="$m_seconds" -v n="$runs" -v w="$width" 'BEGIN {printf "%.0f activities", n * w / s}')" \
+        "$p50" "$p95" "$p99" "$m_txn" "$m_wal" "$m_cpu"
+}
+
+# Memory of the duroxide processes (launcher, dispatchers, activity workers): "rss pss private"
+# in MiB, summed over the processes, from /proc/<pid>/smaps_rollup. RSS counts the shared
+# buffers a process has touched; PSS shares them out among the processes mapping them;
+# private (Private_Clean + Private_Dirty) is what the process alone holds (its heap, caches).
+duroxide_memory() {
+    local pids pid rss=0 pss=0 priv=0 r p c d
+    pids=$("${PSQL[@]}" -c "SELECT pid FROM pg_stat_activity WHERE backend_type LIKE 'duroxide%'")
+    for pid in $pids; do
+        read -r r p c d < <(awk '/^Rss:/ {r=$2} /^Pss:/ {p=$2} /^Private_Clean:/ {c=$2}
+            /^Private_Dirty:/ {d=$2} END {print r+0, p+0, c+0, d+0}' "/proc/$pid/smaps_rollup" 2>/dev/null \
+            || echo 0 0 0 0)
+        rss=$((rss + r)); pss=$((pss + p)); priv=$((priv + c + d))
+    done
+    echo "$((rss / 1024)) $((pss / 1024)) $((priv / 1024))"
+}
+
+# soak: BENCH_SOAK_N seq3 instances in rounds of BENCH_SOAK_N / BENCH_SOAK_ROUNDS, back to back
+# on one server with its settings as they are (no autovacuum tuning here: the extension's table
+# storage parameters are what is measured). After each round: the round's throughput, the dead
+# tuples and sizes of the tables that churn or grow, the database size and the memory of the
+# duroxide processes. Last: the last quarter's throughput against the first quarter's.
+soak() {
+    local total="$BENCH_SOAK_N" rounds="$BENCH_SOAK_ROUNDS" per r cpu0 lsn c0
+    per=$(( total / rounds / BENCH_CONCURRENCY * BENCH_CONCURRENCY ))
+    [ "$per" -ge "$BENCH_CONCURRENCY" ] || per=$BENCH_CONCURRENCY
+    total=$(( per * rounds ))
+    local stats_sql="SELECT string_agg(format('%s %s %s %s', relname, n_dead_tup,
+            pg_total_relation_size(relid) / 1024, autovacuum_count), ' ' ORDER BY relname)
+        FROM pg_stat_user_tables WHERE schemaname = 'duroxide'
+         AND relname IN ('orchestrator_queue', 'worker_queue', 'instance_locks', 'history',
+                         'instances', 'executions')"
+    echo
+    echo "soak: $total seq3 instances in $rounds rounds of $per, clients=$BENCH_CONCURRENCY," \
+         "autovacuum_naptime=$("${PSQL[@]}" -c 'SHOW autovacuum_naptime')"
+    echo "(dead = n_dead_tup; kB = pg_total_relation_size; av = autovacuum runs so far;" \
+         "memory MiB of the duroxide processes: rss / pss / private)"
+    echo "| round | done | wf/s | orchestrator_queue dead/kB/av | worker_queue dead/kB/av | instance_locks dead/kB/av | history kB | instances+executions kB | db MB | rss / pss / private MiB |"
+    echo "|---|---|---|---|---|---|---|---|---|---|"
+    local -a rates=()
+    lsn=$(wal_lsn); cpu0=$(cpu_busy_ticks); c0=$(commits)
+    local t0 t1 secs rate busy=0
+    for r in $(seq 1 "$rounds"); do
+        t0=$(date +%s.%N)
+        PGOPTIONS="-c statement_timeout=${BENCH_CAP}s" start_and_wait_all BenchSeq3 "$per" "soak$r-" \
+            >/dev/null 2>&1 || { echo "soak: round $r failed or was capped at ${BENCH_CAP}s"; break; }
+        t1=$(date +%s.%N)
+        secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')
+        rate=$(awk -v n="$per" -v s="$secs" 'BEGIN {printf "%.0f", n / s}')
+        rates+=("$rate")
+        busy=$(awk -v a="$busy" -v b="$secs" 'BEGIN {print a + b}')
+        # The workers flush their table statistics at most once a second.
+        sleep 1
+        local st mem db
+        st=$("${PSQL[@]}" -c "$stats_sql")
+        mem=$(duroxide_memory)
+        db=$("${PSQL[@]}" -c "SELECT pg_database_size(current_database()) / 1048576")
+        # st: "executions D K A history D K A instance_locks ... instances ... orchestrator_queue ... worker_queue ..."
+        echo "$st" | awk -v r="$r" -v done_n="$((r * per))" -v rate="$rate" -v db="$db" -v mem="$mem" '{
+            for (i = 1; i <= NF; i += 4) { d[$i] = $(i+1); k[$i] = $(i+2); a[$i] = $(i+3) }
+            split(mem, m, " ")
+            printf "| %d | %d | %d | %d / %d / %d | %d / %d / %d | %d / %d / %d | %d | %d | %d | %d / %d / %d |\n",
+                r, done_n, rate,
+                d["orchestrator_queue"], k["orchestrator_queue"], a["orchestrator_queue"],
+                d["worker_queue"], k["worker_queue"], a["worker_queue"],
+                d["instance_locks"], k["instance_locks"], a["instance_locks"],
+                k["history"], k["instances"] + k["executions"], db, m[1], m[2], m[3] }'
+    done
+    local done_rounds=${#rates[@]}
+    [ "$done_rounds" -gt 0 ] || return 0
+    m_seconds=$busy # the rounds only, not the statistics taken between them
+    local n_done=$(( done_rounds * per ))
+    m_txn=$(awk -v a="$c0" -v b="$(commits)" -v n="$n_done" 'BEGIN {printf "%.1f", (b - a) / n}')
+    m_wal=$(( $(wal_bytes_since "$lsn") / n_done ))
+    m_cpu=$(awk -v t="$(( $(cpu_busy_ticks) - cpu0 ))" -v n="$n_done" -v hz="$ticks_per_second" \
+        'BEGIN {printf "%.3f", t * 1000 / hz / n}')
+    # Quarters by rounds (a quarter is at least one round); a quarter's rate is its rounds' mean.
+    local summary
+    summary=$(printf '%s\n' "${rates[@]}" | awk '{ r[NR] = $1 } END {
+        q = int(NR / 4); if (q < 1) q = 1
+        for (i = 1; i <= q; i++) { f += r[i]; l += r[NR - q + i] }
+        f /= q; l /= q
+        printf "%.0f %.0f %.2f", f, l, (f > 0 ? l / f : 0) }')
+    local first last ratio
+    read -r first last ratio <<<"$summary"
+    echo
+    echo "soak summary: first quarter $first wf/s, last quarter $last wf/s, last/first $ratio" \
+         "($n_done instances, $(awk -v s="$m_seconds" 'BEGIN {printf "%.0f", s}') s," \
+         "memory rss/pss/private MiB after: $(duroxide_memory))"
+    record "soak (last/first quarter $ratio)" "$BENCH_CONCURRENCY" "$n_done" \
+        "$(awk -v n="$n_done" -v s="$m_seconds" 'BEGIN {printf "%.0f", n / s}')" \
+        "" "" "" "$m_txn" "$m_wal" "$m_cpu"
+}
+
 "${PSQL[@]}" -f "$TOP/bench/setup.sql" >/dev/null
+if [ "${BENCH_STORAGE:-shipped}" = reset ]; then
+    # The tables with the server's default storage parameters, to measure what the shipped
+    # ones (sql/install/20_store_schema.sql) do.
+    for t in instances executions orchestrator_queue worker_queue instance_locks session_locks; do
+        "${PSQL[@]}" -c "ALTER TABLE duroxide.$t RESET (fillfactor,
+            autovacuum_vacuum_scale_factor, autovacuum_vacuum_threshold,
+            autovacuum_vacuum_insert_scale_factor, autovacuum_vacuum_insert_threshold,
+            autovacuum_vacuum_cost_delay)"
+    done
+fi
 n=$BENCH_N
 IFS=',' read -r -a selected <<<"$BENCH_WORKLOADS"
 for w in "${selected[@]}"; do
@@ -147,6 +263,9 @@ for w in "${selected[@]}"; do
     event) workflow event BenchEvent "$n" 200 true ;;
     sub10) workflow sub10 BenchSub10 $((n / 4)) 100 ;;
     long) long_chain ;;
+    soak) soak ;;
+    fan1000) fanwide fan1000 BenchFan1000 1000 ;;
+    fan5000) fanwide fan5000 BenchFan5000 5000 ;;
     *) echo "bench: workload '$w' is not available yet" >&2 ;;
     esac
 done

@@ -34,6 +34,18 @@ std::string fan10(OrchestrationContext& ctx, const std::string& input) {
     return std::to_string(ctx.join(branches).size());
 }
 
+// fan1000 / fan5000: one turn schedules `width` activities, then joins them (fan-out cost
+// against its width).
+template <int width>
+std::string fan_wide(OrchestrationContext& ctx, const std::string&) {
+    std::vector<DurableFuture> branches;
+    branches.reserve(width);
+    for (int i = 0; i < width; ++i) {
+        branches.push_back(ctx.schedule_activity("Echo", std::to_string(i)));
+    }
+    return std::to_string(ctx.join(branches).size());
+}
+
 // sql3: three sequential SQL activities (BenchInsert, registered by the driver).
 std::string sql3(OrchestrationContext& ctx, const std::string& input) {
     std::string value = input;
@@ -82,6 +94,8 @@ void register_all(duroxide::PluginRegistrar& r) {
     auto& o = r.orchestrations();
     o.register_orchestration("BenchSeq3", seq3);
     o.register_orchestration("BenchFan10", fan10);
+    o.register_orchestration("BenchFan1000", fan_wide<1000>);
+    o.register_orchestration("BenchFan5000", fan_wide<5000>);
     o.register_orchestration("BenchSql3", sql3);
     o.register_orchestration("BenchTimer", timer0);
     o.register_orchestration("BenchEvent", event);

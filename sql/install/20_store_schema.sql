@@ -9,6 +9,16 @@
 --
 -- The queues' lease columns are not indexed and the tables leave room in each page, so taking
 -- a lease is a HOT update: no new index entries for the fetches to step over.
+--
+-- Storage parameters. The queues and the instance locks churn their whole content thousands
+-- of times a second: every row is inserted, leased and deleted within milliseconds. The
+-- server's default autovacuum settings (vacuum at 20% dead rows, throttled by the cost delay)
+-- leave them unvacuumed for a long time, and each fetch steps over the dead index entries
+-- ahead of the live rows: throughput falls as they pile up (docs/operations.md, Autovacuum).
+-- So these tables are vacuumed whenever autovacuum visits the database and 1000 rows have
+-- died or been inserted since the last vacuum, without the cost delay (they are small: a
+-- vacuum of one takes milliseconds). instances and executions are updated once or twice per
+-- execution (status, custom status): the room left in each page keeps that a HOT update.
 
 CREATE TABLE duroxide.instances (
     instance_id            text PRIMARY KEY,
@@ -21,7 +31,7 @@ CREATE TABLE duroxide.instances (
     custom_status_version  integer NOT NULL DEFAULT 0,
     created_at             timestamptz NOT NULL DEFAULT clock_timestamp(),
     updated_at             timestamptz NOT NULL DEFAULT clock_timestamp()
-);
+) WITH (fillfactor = 90);
 CREATE INDEX ON duroxide.instances (parent_instance_id) WHERE parent_instance_id IS NOT NULL;
 
 CREATE TABLE duroxide.executions (
@@ -37,7 +47,7 @@ CREATE TABLE duroxide.executions (
     -- executions recorded by 0.1.0. A dispatcher does not run an execution of a newer library.
     duroxide_version_num integer,
     PRIMARY KEY (instance_id, execution_id)
-);
+) WITH (fillfactor = 90);
 
 CREATE TABLE duroxide.history (
     instance_id   text NOT NULL,
@@ -59,7 +69,10 @@ CREATE TABLE duroxide.orchestrator_queue (
     lock_token     text,   -- the instance lock that claimed this message
     started_by     oid,    -- for a start: the role that becomes the instance's owner
     created_at     timestamptz NOT NULL DEFAULT clock_timestamp()
-) WITH (fillfactor = 70);
+) WITH (fillfactor = 70,
+    autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000,
+    autovacuum_vacuum_insert_scale_factor = 0, autovacuum_vacuum_insert_threshold = 1000,
+    autovacuum_vacuum_cost_delay = 0);
 CREATE INDEX orchestrator_queue_visible ON duroxide.orchestrator_queue (visible_at, id);
 CREATE INDEX orchestrator_queue_instance ON duroxide.orchestrator_queue (instance_id, id);
 
@@ -70,7 +83,10 @@ CREATE TABLE duroxide.instance_locks (
     locked_until  timestamptz NOT NULL,
     locked_by     bigint NOT NULL,
     locked_at     timestamptz NOT NULL DEFAULT clock_timestamp()
-);
+) WITH (fillfactor = 70,
+    autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000,
+    autovacuum_vacuum_insert_scale_factor = 0, autovacuum_vacuum_insert_threshold = 1000,
+    autovacuum_vacuum_cost_delay = 0);
 
 -- Worker queue: activities to run, with their identity for lock stealing (cancellation).
 CREATE TABLE duroxide.worker_queue (
@@ -87,7 +103,10 @@ CREATE TABLE duroxide.worker_queue (
     locked_until   timestamptz,
     locked_by      bigint,
     created_at     timestamptz NOT NULL DEFAULT clock_timestamp()
-) WITH (fillfactor = 70);
+) WITH (fillfactor = 70,
+    autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000,
+    autovacuum_vacuum_insert_scale_factor = 0, autovacuum_vacuum_insert_threshold = 1000,
+    autovacuum_vacuum_cost_delay = 0);
 CREATE INDEX worker_queue_visible ON duroxide.worker_queue (visible_at, id);
 
 CREATE INDEX worker_queue_activity ON duroxide.worker_queue (instance_id, execution_id, activity_id);

@@ -13,7 +13,10 @@ CREATE TABLE duroxide.session_locks (
     last_activity_at  timestamptz NOT NULL,
     claimed_at        timestamptz NOT NULL DEFAULT clock_timestamp(),
     PRIMARY KEY (instance_id, session_id)
-) WITH (fillfactor = 70);
+) WITH (fillfactor = 70,
+    autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000,
+    autovacuum_vacuum_insert_scale_factor = 0, autovacuum_vacuum_insert_threshold = 1000,
+    autovacuum_vacuum_cost_delay = 0);
 CREATE INDEX session_locks_owner ON duroxide.session_locks (owner_id);
 -- Session activities only: orphan cleanup and the pending counts look items up by session.
 CREATE INDEX worker_queue_session ON duroxide.worker_queue (instance_id, session_id)

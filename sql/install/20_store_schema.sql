@@ -19,6 +19,8 @@
 -- died or been inserted since the last vacuum, without the cost delay (they are small: a
 -- vacuum of one takes milliseconds). instances and executions are updated once or twice per
 -- execution (status, custom status): the room left in each page keeps that a HOT update.
+-- (instance_locks rows are inserted and deleted, rarely updated: no room is left there; the
+-- queues leave room for their lease updates, above.)
 
 CREATE TABLE duroxide.instances (
     instance_id            text PRIMARY KEY,
@@ -83,8 +85,7 @@ CREATE TABLE duroxide.instance_locks (
     locked_until  timestamptz NOT NULL,
     locked_by     bigint NOT NULL,
     locked_at     timestamptz NOT NULL DEFAULT clock_timestamp()
-) WITH (fillfactor = 70,
-    autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000,
+) WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000,
     autovacuum_vacuum_insert_scale_factor = 0, autovacuum_vacuum_insert_threshold = 1000,
     autovacuum_vacuum_cost_delay = 0);
 

@@ -38,7 +38,7 @@ ALTER TABLE duroxide.worker_queue SET (fillfactor = 70,
     autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000,
     autovacuum_vacuum_insert_scale_factor = 0, autovacuum_vacuum_insert_threshold = 1000,
     autovacuum_vacuum_cost_delay = 0);
-ALTER TABLE duroxide.instance_locks SET (fillfactor = 70,
+ALTER TABLE duroxide.instance_locks SET (
     autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000,
     autovacuum_vacuum_insert_scale_factor = 0, autovacuum_vacuum_insert_threshold = 1000,
     autovacuum_vacuum_cost_delay = 0);

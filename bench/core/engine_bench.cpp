@@ -133,6 +133,88 @@ void BM_ResidentTurn(benchmark::State& state) {
 // A bounded number of turns: each adds two events to the resident execution's history.
 BENCHMARK(BM_ResidentTurn)->Arg(10)->Arg(100)->Arg(1000)->Iterations(20000);
 
+// Schedules `input` activities in one turn, then joins them.
+std::string fan_out(OrchestrationContext& ctx, const std::string& input) {
+    const int width = std::stoi(input);
+    std::vector<DurableFuture> branches;
+    branches.reserve(static_cast<std::size_t>(width));
+    for (int i = 0; i < width; ++i) {
+        branches.push_back(ctx.schedule_activity("Step", std::to_string(i)));
+    }
+    return std::to_string(ctx.join(branches).size());
+}
+
+// One whole fan-out execution of width range(0): the turn that schedules every activity, then
+// the completions in turns of range(1) each (as a dispatcher batches what the workers
+// recorded), on a resident execution (range(2) = 1) or replaying the history every turn (0).
+// Linear in the width when resident: the cost per activity must not grow with the width.
+void BM_FanOut(benchmark::State& state) {
+    const auto width = static_cast<std::size_t>(state.range(0));
+    const auto per_turn = static_cast<std::size_t>(state.range(1));
+    const bool resident = state.range(2) != 0;
+    OrchestrationRegistry registry;
+    registry.register_orchestration("FanOut", fan_out);
+    StackPool stacks{64 * 1024};
+    for (auto _ : state) {
+        std::vector<Event> history;
+        ResidentSlot slot;
+        auto turn = [&](std::vector<WorkItem> messages) {
+            TurnInput input{"inst", 1,
+                            resident && !history.empty() ? std::vector<Event>{} : history,
+                            std::move(messages), 1000};
+            if (resident && !history.empty()) {
+                input.history_omitted = true;
+                input.last_event_id = history.back().event_id;
+            }
+            TurnResult result = run_turn(registry, stacks, input, resident ? &slot : nullptr);
+            history.insert(history.end(), result.history_delta.begin(), result.history_delta.end());
+            return result;
+        };
+        TurnResult first =
+            turn({WorkItem{work::StartOrchestration{.instance = "inst",
+                                                    .orchestration = "FanOut",
+                                                    .input = std::to_string(width),
+                                                    .version = std::nullopt,
+                                                    .parent_instance = std::nullopt,
+                                                    .parent_id = std::nullopt,
+                                                    .execution_id = 1,
+                                                    .parent_execution_id = std::nullopt}}});
+        std::vector<uint64_t> scheduled;
+        for (const Event& event : first.history_delta) {
+            if (std::holds_alternative<events::ActivityScheduled>(event.kind)) {
+                scheduled.push_back(event.event_id);
+            }
+        }
+        if (scheduled.size() != width) {
+            state.SkipWithError("the first turn did not schedule every activity");
+            break;
+        }
+        TurnResult last;
+        for (std::size_t at = 0; at < width; at += per_turn) {
+            std::vector<WorkItem> done;
+            for (std::size_t i = at; i < std::min(width, at + per_turn); ++i) {
+                done.push_back(
+                    WorkItem{work::ActivityCompleted{"inst", 1, scheduled[i], "result"}});
+            }
+            last = turn(std::move(done));
+        }
+        if (last.status != ExecutionStatus::Completed) {
+            state.SkipWithError("the fan-out did not complete");
+            break;
+        }
+        benchmark::DoNotOptimize(last);
+    }
+    state.counters["per_activity"] = benchmark::Counter(
+        static_cast<double>(width),
+        benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_FanOut)
+    ->Args({1000, 16, 1})
+    ->Args({5000, 16, 1})
+    ->Args({1000, 1000, 1})
+    ->Args({5000, 5000, 1})
+    ->Unit(benchmark::kMillisecond);
+
 } // namespace
 
 BENCHMARK_MAIN();

@@ -3,6 +3,7 @@
 // items and outcomes must be identical; random programs widen the net.
 #include "core/engine/resident_cache.hpp"
 #include "core/replay/turn.hpp"
+#include "core/replay/turn_context.hpp"
 #include "duroxide/orchestration_context.hpp"
 
 #include <gtest/gtest.h>
@@ -448,4 +449,91 @@ TEST(ResidentCache, AMemoryBoundEvictsTheLeastRecentlyUsedOnceTheTurnsHaveGrownT
     cache.set_limits(10, 1);
     EXPECT_EQ(cache.size(), 1u);
     EXPECT_NE(cache.find("c"), nullptr);
+}
+
+// A wide fan-out whose completions arrive in batches, as a dispatcher fetches what the workers
+// recorded: resumed turn by turn, it decides what replaying decides, and the resident turns
+// (which no longer scan the history for a terminal event) end it once, with every result.
+TEST(Resident, AWideFanOutCompletedInBatchesIsTheSameResidentAndReplayed) {
+    constexpr int kWidth = 300;
+    expect_same_in_every_mode(
+        [](OrchestrationRegistry& r) {
+            r.register_orchestration("Wide", [](OrchestrationContext& ctx, const std::string&) {
+                std::vector<DurableFuture> branches;
+                for (int i = 0; i < kWidth; ++i) {
+                    branches.push_back(ctx.schedule_activity("B", std::to_string(i)));
+                }
+                std::string joined;
+                for (const auto& outcome : ctx.join(branches)) {
+                    joined += outcome.value() + ",";
+                }
+                return joined;
+            });
+        },
+        [](InstanceRun& run) {
+            run.turn({start("Wide", "")});
+            ASSERT_EQ(run.activities.size(), static_cast<std::size_t>(kWidth));
+            // Completions in batches of 7, newest first within each batch.
+            while (!run.activities.empty()) {
+                std::vector<WorkItem> batch;
+                for (int i = 0; i < 7 && !run.activities.empty(); ++i) {
+                    const auto execute =
+                        std::get<work::ActivityExecute>(run.activities.back().kind);
+                    run.activities.pop_back();
+                    batch.push_back(
+                        WorkItem{work::ActivityCompleted{.instance = "inst",
+                                                         .execution_id = 1,
+                                                         .id = execute.id,
+                                                         .result = "r" + execute.input}});
+                }
+                run.turn(std::move(batch));
+            }
+            ASSERT_FALSE(run.history.empty());
+            EXPECT_TRUE(run.history.back().is_terminal());
+            EXPECT_EQ(std::count_if(run.history.begin(), run.history.end(),
+                                    [](const Event& e) { return e.is_terminal(); }),
+                      1);
+            const auto* done =
+                std::get_if<events::OrchestrationCompleted>(&run.history.back().kind);
+            ASSERT_NE(done, nullptr);
+            EXPECT_EQ(done->output.substr(0, 9), "r0,r1,r2,");
+        },
+        true);
+}
+
+// The terminal flag a resident turn checks instead of scanning its history: set by the events
+// the context indexes, from its history and from the events appended later.
+TEST(Resident, TheContextKnowsWhetherItsHistoryHoldsATerminalEvent) {
+    const TurnInput input{"inst", 1, {}, {}, 1000};
+    TurnResult result;
+    auto event = [&](uint64_t id, EventKind kind) {
+        return replay_detail::make_event(input, id, std::nullopt, std::move(kind));
+    };
+    const Event started =
+        event(1, events::OrchestrationStarted{.name = "P",
+                                              .version = "1.0.0",
+                                              .input = "",
+                                              .parent_instance = std::nullopt,
+                                              .parent_id = std::nullopt,
+                                              .carry_forward_events = std::nullopt,
+                                              .initial_custom_status = std::nullopt,
+                                              .parent_execution_id = std::nullopt,
+                                              .open_sessions = std::nullopt});
+    replay_detail::Turn running(input, result, {started}, "P", "1.0.0");
+    EXPECT_FALSE(running.terminal_recorded());
+    running.history_for_append().push_back(
+        event(2, events::ActivityScheduled{
+                     .name = "A", .input = "", .session_id = std::nullopt, .tag = std::nullopt}));
+    running.index_appended(1);
+    EXPECT_FALSE(running.terminal_recorded());
+    running.history_for_append().push_back(event(3, events::OrchestrationCompleted{.output = "x"}));
+    running.index_appended(2);
+    EXPECT_TRUE(running.terminal_recorded());
+
+    replay_detail::Turn ended(
+        input, result,
+        {started,
+         event(2, events::OrchestrationFailed{.details = ErrorDetails::activity_failed("e")})},
+        "P", "1.0.0");
+    EXPECT_TRUE(ended.terminal_recorded());
 }

@@ -156,6 +156,7 @@ void Turn::index_from(std::size_t first) {
     }
     for (std::size_t i = first; i < full_.size(); ++i) {
         const Event& event = full_[i];
+        terminal_recorded_ = terminal_recorded_ || event.is_terminal();
         schedule_index_.add(event);
         if (is_schedule(event.kind)) {
             schedules_.push_back(i);

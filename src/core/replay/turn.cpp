@@ -367,7 +367,7 @@ TurnResult resume_turn(const TurnInput& input, ResidentSlot& slot, std::size_t s
     const std::size_t first_new = full.size();
     result.orchestrator_items =
         refuse_foreign_starts(input.instance, execution->started(), input.messages, nullptr);
-    if (std::any_of(full.begin(), full.end(), [](const Event& e) { return e.is_terminal(); })) {
+    if (turn.terminal_recorded()) {
         return result; // the execution ended (activity cancellations may follow its end)
     }
     std::optional<std::string> bad_completion =

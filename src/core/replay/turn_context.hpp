@@ -195,6 +195,9 @@ public:
     uint64_t take_event_id() { return next_event_id_++; }
     const std::vector<Event>& full() const { return full_; }
     bool completed(uint64_t id) const { return completions_.count(id) != 0; }
+    // Whether the indexed history holds a terminal event (kept as events are indexed, so that
+    // a resident turn does not scan the whole history for one).
+    bool terminal_recorded() const { return terminal_recorded_; }
     // Queue messages no dequeue took, oldest first, at most kMaxCarryForwardEvents (the
     // oldest are kept, as duroxide does): what continue-as-new carries to the next execution.
     CarryForwardEvents unconsumed_messages() const;
@@ -246,6 +249,7 @@ private:
     std::vector<Event> new_events_;
     uint64_t next_event_id_ = 1;
     uint64_t new_id_ = 0;
+    bool terminal_recorded_ = false;
     KvState kv_;
     std::optional<ErrorDetails> limit_failure_; // a limit the code broke
     SessionTracking sessions_;

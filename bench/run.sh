@@ -10,6 +10,7 @@
 #                [--n N] [--soak-rounds R]
 #                [--concurrency C] [--activity-workers W] [--sync on|off] [--resident on|off]
 #                [--duration SECONDS] [--cap SECONDS] [--csv FILE] [--storage shipped|reset]
+#                [--conf 'name = value']...
 #
 #   --n            instances per throughput run (fan10, sqlfan10, sub10: n/4); latency runs use
 #                  200 (100); soak: the total (default 100000 when --n is not given)
@@ -18,9 +19,11 @@
 #   --resident     keep waiting executions in memory between turns (duroxide.resident_cache_size)
 #   --duration     seconds of each pgbench baseline run
 #   --cap          longest a workload step may run before it is cut short (default 300)
-#   --storage      reset: the duroxide tables get the server's default storage parameters
-#                  instead of the shipped ones (fillfactor, per-table autovacuum), to measure
-#                  what those do
+#   --conf         a server setting for the throwaway server (repeatable), e.g.
+#                  --conf 'autovacuum_naptime = 10s'
+#   --storage      reset: the duroxide tables get the storage parameters they had before
+#                  issue 21 (fillfactor 70 on the queues, no per-table autovacuum settings)
+#                  instead of the shipped ones, to measure what those do
 #
 # Columns: throughput (workflows or transactions per second), latency percentiles (ms, start to
 # terminal status seen by the client; for event, raise to terminal status), committed
@@ -33,6 +36,7 @@ cd "$TOP"
 workloads="baseline,seq3,fan10,sql3,sqlwf3,sqlfan10,timer,event,sub10,long"
 n=2000
 n_given=""
+extra_conf=()
 storage=shipped
 soak_rounds=20
 concurrency=1
@@ -55,7 +59,8 @@ while [ $# -gt 0 ]; do
     --cap) cap="$2"; shift 2 ;;
     --csv) csv="$2"; shift 2 ;;
     --storage) storage="$2"; shift 2 ;;
-    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+    --conf) extra_conf+=(--conf "$2"); shift 2 ;;
+    -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
     *) echo "bench: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -73,7 +78,7 @@ SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 mkdir -p "$(dirname "$csv")"
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"
-echo "settings: synchronous_commit=$sync activity_workers=$activity_workers clients=$concurrency resident=$resident storage=$storage"
+echo "settings: synchronous_commit=$sync activity_workers=$activity_workers clients=$concurrency resident=$resident storage=$storage${extra_conf[*]+ ${extra_conf[*]}}"
 resident_size=1000; [ "$resident" = off ] && resident_size=0
 scripts/pg-cluster.sh run \
     --conf "synchronous_commit = $sync" \
@@ -81,4 +86,5 @@ scripts/pg-cluster.sh run \
     --conf "max_wal_size = '4GB'" \
     --conf "duroxide.activity_workers = $activity_workers" \
     --conf "duroxide.resident_cache_size = $resident_size" \
+    ${extra_conf[@]+"${extra_conf[@]}"} \
     -- bash "$TOP/bench/workloads.sh"

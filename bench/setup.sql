@@ -77,6 +77,31 @@ BEGIN
 END
 $$;
 
+-- fan1000 / fan5000: one instance at a time, waiting as bench_throughput does (short waits,
+-- a commit after each): a wait held for the whole fan-out would hold its snapshot, and every
+-- activity fetch would then visit each activity row deleted since it began, so the fetch would
+-- cost more with every completed activity (the fan-out quadratic in its width; see "Long
+-- transactions" in docs/operations.md).
+CREATE PROCEDURE bench_wide(orchestration text, n integer, prefix text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    t0 timestamptz;
+BEGIN
+    FOR i IN 1..n LOOP
+        t0 := clock_timestamp();
+        PERFORM bench_start(prefix || i, orchestration, '');
+        COMMIT;
+        LOOP
+            EXIT WHEN bench_finished_within(prefix || i, '200 ms');
+            COMMIT;
+        END LOOP;
+        INSERT INTO bench_latencies
+             VALUES (prefix, extract(epoch FROM clock_timestamp() - t0) * 1000);
+        COMMIT;
+    END LOOP;
+END
+$$;
+
 -- sqlwf3 and sqlfan10: SQL-authored workflows (docs/workflows.md) with 3 sequential sql steps
 -- and a parallel of 10 sql steps, each inserting one row as sql3's BenchInsert does. SQL steps
 -- run as the role that starts the instance and never as a superuser: the driver starts them

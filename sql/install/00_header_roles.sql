@@ -15,7 +15,8 @@ DECLARE
     problems text[];
 BEGIN
     FOR r IN SELECT a.* FROM pg_catalog.pg_roles a
-              WHERE a.rolname IN ('duroxide_admin', 'duroxide_user') ORDER BY a.rolname LOOP
+              WHERE a.rolname IN ('duroxide_admin', 'duroxide_user', 'duroxide_worker')
+              ORDER BY a.rolname LOOP
         problems := array_remove(ARRAY[
             CASE WHEN r.rolcanlogin THEN 'LOGIN' END,
             CASE WHEN r.rolsuper THEN 'SUPERUSER' END,
@@ -42,6 +43,10 @@ BEGIN
     END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'duroxide_user') THEN
         CREATE ROLE duroxide_user NOLOGIN;
+    END IF;
+    -- Remote activity workers' connections (duroxide-worker; sql/objects/84_remote_workers.sql).
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'duroxide_worker') THEN
+        CREATE ROLE duroxide_worker NOLOGIN;
     END IF;
 END
 $roles$;

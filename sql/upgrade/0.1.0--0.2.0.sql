@@ -276,3 +276,22 @@ CREATE TABLE duroxide.schedules (
 );
 CREATE INDEX schedules_due ON duroxide.schedules (next_fire_at) WHERE NOT paused;
 SELECT pg_catalog.pg_extension_config_dump('duroxide.schedules', '');
+-- Remote activity workers (sql/objects/84_remote_workers.sql): their role, checked as the
+-- install's roles are (sql/install/00_header_roles.sql).
+DO $roles$
+DECLARE
+    r record;
+BEGIN
+    SELECT a.* INTO r FROM pg_catalog.pg_roles a WHERE a.rolname = 'duroxide_worker';
+    IF NOT FOUND THEN
+        CREATE ROLE duroxide_worker NOLOGIN;
+    ELSIF r.rolcanlogin OR r.rolsuper OR r.rolcreatedb OR r.rolcreaterole OR r.rolreplication
+          OR r.rolbypassrls OR r.rolconfig IS NOT NULL
+          OR EXISTS (SELECT FROM pg_catalog.pg_auth_members m WHERE m.member = r.oid) THEN
+        RAISE EXCEPTION 'role duroxide_worker already exists and was not created by the duroxide install'
+            USING ERRCODE = 'insufficient_privilege',
+            HINT = 'A superuser should check who created it, then drop it (or ALTER ROLE it back '
+                || 'to NOLOGIN with no attributes, settings or memberships) and update again.';
+    END IF;
+END
+$roles$;

@@ -113,6 +113,7 @@ SharedState* SharedState::initialize(void* memory, LWLock* lock) {
     for (auto& sum : shared->metrics_.sums_us) {
         pg_atomic_init_u64(&sum, 0);
     }
+    pg_atomic_init_u32(&shared->remote_attachments_, 0);
     return shared;
 }
 
@@ -544,6 +545,9 @@ bool SharedState::add_probe_owner(Oid database, pid_t pid, int64 lease_owner,
         }
     }
     if (free_entry != nullptr) {
+        if (lease_owner > 0 && free_entry->database == InvalidOid) {
+            pg_atomic_fetch_add_u32(&remote_attachments_, 1);
+        }
         free_entry->database = database;
         free_entry->pid = pid;
         free_entry->lease_owner = lease_owner;
@@ -558,6 +562,9 @@ int SharedState::drop_probe_owners(pid_t pid, int64 lease_owner) {
     for (ProbeOwner& probe : probe_owners_) {
         if (probe.database != InvalidOid && probe.pid == pid &&
             (lease_owner == 0 || probe.lease_owner == lease_owner)) {
+            if (probe.lease_owner > 0) {
+                pg_atomic_fetch_sub_u32(&remote_attachments_, 1);
+            }
             std::memset(&probe, 0, sizeof(probe));
             ++dropped;
         }

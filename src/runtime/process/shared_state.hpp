@@ -33,7 +33,9 @@ constexpr int kMaxDispatchers = 16;     // bound of duroxide.orchestration_dispa
 constexpr int kMaxActivityWorkers = 64; // bound of duroxide.activity_workers
 constexpr int kMaxSlots = kMaxDispatchers + kMaxActivityWorkers;
 constexpr int kMaxStatusWaiters = 128;
-constexpr int kMaxProbeOwners = 32;
+// Probe owners of the validation suite and the connections of remote activity workers
+// (sql_api/remote_workers.cpp), which register the same way.
+constexpr int kMaxProbeOwners = 96;
 // Rows of duroxide.runtime_status at most: the launcher and every slot of every entry.
 constexpr int kMaxProcesses = 1 + kMaxDatabases * kMaxSlots;
 
@@ -207,6 +209,9 @@ public:
     bool add_probe_owner(Oid database, pid_t pid, int64 lease_owner,
                          std::string_view session_owner);
     int drop_probe_owners(pid_t pid, int64 lease_owner);
+    // Whether any remote worker connection is attached (a lock-free read: the queue paths
+    // notify remote workers only then).
+    bool remote_workers_attached() { return pg_atomic_read_u32(&remote_attachments_) > 0; }
 
     // --- Without the lock -----------------------------------------------------------------
     SharedMetrics& metrics() { return metrics_; }
@@ -268,6 +273,8 @@ private:
     StatusWaiter status_waiters_[kMaxStatusWaiters];
     SharedMetrics metrics_; // atomics: no lock needed
     ProbeOwner probe_owners_[kMaxProbeOwners];
+    // Probe owners with a positive lease owner id: remote worker connections (any database).
+    pg_atomic_uint32 remote_attachments_;
 };
 
 // Set up in the postmaster by the shared-memory hooks installed from _PG_init; throws when

@@ -101,7 +101,9 @@ check-core-purity: check-version
 # Every statement against duroxide.* from C++ lives in src/store (a named store operation);
 # checked on every build. The store's SQL probes and the boundary self-test are test-only code
 # (test/probes), outside the folders checked.
-STORE_STATEMENT_CHECKED = $(filter-out src/store/%, \
+# duroxide-worker's provider is a libpq client of the server's SQL API (sql/objects/
+# 84_remote_workers.sql), like any client: its calls live in that one file.
+STORE_STATEMENT_CHECKED = $(filter-out src/store/% src/worker/libpq_activity_provider.cpp, \
     $(sort $(shell find src include -name '*.cpp' -o -name '*.hpp' 2>/dev/null)))
 check-store-statements:
 	@perl scripts/check-store-statements.pl --self-test \
@@ -145,3 +147,26 @@ clean-unit:
 	rm -rf build
 	$(MAKE) -C test/probes clean
 	find $(LAYERS) -name '*.d' -delete
+
+# duroxide-worker (src/worker): the remote activity worker, a plain program over libpq that
+# reuses src/core (the objects built for the extension: the core never sees PostgreSQL) and
+# loads the same plugin .so files (docs/operations.md, "Remote activity workers"). Installed
+# into $(bindir) (pg_config --bindir) by `make install`.
+WORKER_SRCS := $(sort $(wildcard src/worker/*.cpp))
+WORKER_OBJS := $(patsubst src/%.cpp,build/worker/%.o,$(WORKER_SRCS))
+WORKER_CORE_OBJS := $(filter src/core/%,$(OBJS))
+all: duroxide-worker
+duroxide-worker: $(WORKER_OBJS) $(WORKER_CORE_OBJS)
+	$(CXX) -o $@ $^ -L$(shell $(PG_CONFIG) --libdir) -lpq -lboost_context -ldl -lpthread
+build/worker/%.o: src/%.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) -std=c++20 -O2 -g -Wall -Wextra -Werror -Wshadow -I$(shell $(PG_CONFIG) --includedir) \
+	    -I$(CURDIR)/include -I$(CURDIR)/src -DRAPIDJSON_HAS_STDSTRING=1 -MMD -MP -c $< -o $@
+-include $(WORKER_OBJS:.o=.d)
+.PHONY: install-worker
+install: install-worker
+install-worker: duroxide-worker
+	$(INSTALL_PROGRAM) duroxide-worker '$(DESTDIR)$(bindir)/duroxide-worker'
+clean: clean-worker
+clean-worker:
+	rm -f duroxide-worker

@@ -7,6 +7,7 @@
 #include <cstring>
 
 extern "C" {
+#include "commands/async.h"
 #include "nodes/parsenodes.h"
 #include "tcop/utility.h"
 #include "utils/fmgrprotos.h"
@@ -22,6 +23,7 @@ struct PendingAtCommit {
     std::size_t activities = 0; // activities enqueued (0: unknown, wake every worker)
     bool activate = false;
     bool deactivate = false;
+    bool notified = false; // remote workers notified (LISTEN duroxide_activities)
 } pending;
 
 ProcessUtility_hook_type previous_utility_hook = nullptr;
@@ -109,12 +111,24 @@ void utility_hook(PlannedStmt* statement, const char* query, bool read_only_tree
 
 } // namespace
 
+void notify_remote_workers() {
+    // Only while a remote worker is attached: otherwise the queue paths pay one atomic read.
+    if (!pending.notified && shared_state().remote_workers_attached()) {
+        pg::call([] { Async_Notify("duroxide_activities", nullptr); });
+        pending.notified = true;
+    }
+}
+
 void wake_at_commit(unsigned targets) {
     pending.wake |= targets;
+    if ((targets & kWakeActivityWorkers) != 0) {
+        notify_remote_workers();
+    }
 }
 void wake_activity_workers_at_commit(std::size_t activities) {
     pending.wake |= kWakeActivityWorkers;
     pending.activities += activities;
+    notify_remote_workers();
 }
 void activate_database_at_commit() {
     pending.activate = true;

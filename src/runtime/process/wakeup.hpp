@@ -20,6 +20,10 @@ enum WakeTarget : unsigned {
 void wake_at_commit(unsigned targets);
 // Wakes as many idle activity workers as `activities` new activities need, at commit.
 void wake_activity_workers_at_commit(std::size_t activities);
+// NOTIFY duroxide_activities in the current transaction (delivered at commit) when a remote
+// activity worker (duroxide-worker) is attached: its LISTEN ends its idle wait. Both wake-ups
+// above that name the activity workers call it.
+void notify_remote_workers();
 
 // The current transaction installed (activate) or dropped (deactivate) the extension in this
 // database; the launcher starts or stops its workers after commit.

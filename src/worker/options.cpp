@@ -56,7 +56,7 @@ void set(Options& options, const std::string& key, const std::string& value) {
     } else if (key == "max-sessions" || key == "max_sessions") {
         options.max_sessions = number(key, value, 0, 1000);
     } else if (key == "poll-interval" || key == "poll_interval") {
-        options.poll_interval_ms = number(key, value, 10, 60000);
+        options.poll_interval_ms = number(key, value, 10, 3600000);
     } else if (key == "statement-timeout" || key == "statement_timeout") {
         options.statement_timeout_ms = number(key, value, 0, 86400000);
     } else if (key == "fiber-stack-kb" || key == "fiber_stack_kb") {
@@ -162,7 +162,7 @@ Options (also "key = value" lines of the config file; the command line wins):
   --lock-timeout MS       activity lease; renewed at the activity's heartbeats (default 30000)
   --batch N               activities claimed at once per slot (default 1)
   --max-sessions N        sessions one slot owns at most (default 10)
-  --poll-interval MS      longest idle wait when no notification comes (default 1000)
+  --poll-interval MS      idle claim interval when no notification comes (default 1000)
   --statement-timeout MS  statement_timeout of ctx.sql() statements (default: the role's)
   --fiber-stack-kb N      stack size of an activity's fiber (default 256)
   --config FILE           read options from FILE

@@ -82,24 +82,29 @@ public:
 private:
     void serve(LibpqActivityProvider& provider, const std::atomic<bool>& stop) {
         auto sessions_renewed = Clock::now();
-        milliseconds idle_wait(10);
+        auto idle_since = Clock::now();
+        const milliseconds poll_interval(options_.poll_interval_ms);
+        bool look = true;
         while (!stop) {
             if (Clock::now() - sessions_renewed > milliseconds(5000)) {
                 keep_sessions(provider);
                 sessions_renewed = Clock::now();
             }
-            std::optional<core::provider::ActivityItem> item = provider.fetch_work_item(tags_);
-            if (!item) {
-                // A notification (new work) ends the wait; without one, wait longer each time.
-                if (provider.connection().wait_for_notification(idle_wait)) {
-                    idle_wait = milliseconds(10);
-                } else {
-                    idle_wait = std::min(idle_wait * 2, milliseconds(options_.poll_interval_ms));
+            if (look) {
+                std::optional<core::provider::ActivityItem> item = provider.fetch_work_item(tags_);
+                if (item) {
+                    handle(provider, *item);
+                    continue;
                 }
-                continue;
+                look = false;
+                idle_since = Clock::now();
             }
-            idle_wait = milliseconds(10);
-            handle(provider, *item);
+            // Idle: the server's NOTIFY (new activities) ends the wait; without one, claim again
+            // after the poll interval. Waited in slices of at most a second, so that a stop and
+            // the session renewals are not held up.
+            look = provider.connection().wait_for_notification(
+                       std::min(milliseconds(1000), poll_interval)) ||
+                   Clock::now() - idle_since >= poll_interval;
         }
         provider.give_back_held();
     }

@@ -39,7 +39,9 @@ GRANT USAGE ON SEQUENCE remote_attempts TO remote_worker;
 my $connstr = $node->connstr('postgres') . ' user=remote_worker';
 my %workers; # worker id => pid
 sub start_worker {
-    my ($id) = @_;
+    my ($id, $tags, $poll) = @_;
+    $tags //= 'tags:remote';
+    $poll //= '200';
     my $log = "$PostgreSQL::Test::Utils::tmp_check/worker-$id.log";
     my $pid = fork();
     die "fork: $!" unless defined $pid;
@@ -47,8 +49,8 @@ sub start_worker {
         open(STDOUT, '>>', $log) or die;
         open(STDERR, '>&', \*STDOUT) or die;
         exec('duroxide-worker', '--connection', $connstr, '--worker-id', $id,
-             '--tags', 'tags:remote', '--plugin', $plugin, '--concurrency', '2',
-             '--lock-timeout', '600000', '--poll-interval', '200') or die "exec: $!";
+             '--tags', $tags, '--plugin', $plugin, '--concurrency', '2',
+             '--lock-timeout', '600000', '--poll-interval', $poll) or die "exec: $!";
     }
     $workers{$id} = $pid;
 }
@@ -137,6 +139,24 @@ for my $i (1 .. 4) {
     like($out, qr/^Completed (remote:w\d-\d)#1;\1#2;\1#3;\1#4;\1#5$/,
         "session s$i stayed on one remote worker, with its state");
 }
+
+# Wake-ups: a worker that claims again only every ten minutes without a notification runs
+# activities enqueued after it went idle (the server's NOTIFY ends its wait).
+start_worker('n1', 'tags:notify', '600000');
+ok($node->poll_query_until('postgres',
+    "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'duroxide-worker n1-%' "
+    . "AND state = 'idle' AND query LIKE '%worker_claim%'", '2'),
+    'the notified worker is attached, found nothing and waits');
+$started = time;
+$node->safe_psql('postgres', join ';',
+    map { "SELECT duroxide.start_orchestration('notify-$_', 'RemoteFan', '2|RemoteSpin|0|notify')" }
+        1 .. 3);
+ok(wait_all('notify-', 3), 'its activities ran without polling');
+diag(sprintf('3 workflows on the notified worker: %.3f s', time - $started));
+is($node->safe_psql('postgres', q{
+    SELECT count(*) FROM duroxide.instances i, duroxide.get_orchestration_status(i.instance_id) s
+     WHERE i.instance_id LIKE 'notify-%' AND s.output ~ '^remote:n1-\d;remote:n1-\d$'}), '3',
+    'on the notified worker');
 
 kill 'TERM', values %workers;
 waitpid($_, 0) for values %workers;

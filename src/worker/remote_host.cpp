@@ -3,8 +3,10 @@
 namespace duroxide::worker {
 
 RemoteHost::RemoteHost(LibpqActivityProvider& provider, const core::provider::ActivityItem& item,
-                       std::chrono::milliseconds lock_timeout, int statement_timeout_ms)
+                       std::chrono::milliseconds lock_timeout, int statement_timeout_ms,
+                       std::function<void()> upkeep)
     : provider_(provider), item_(item), statement_timeout_ms_(statement_timeout_ms),
+      upkeep_(std::move(upkeep)),
       renewal_(core::SteadyClock::now(), core::renewal_interval(lock_timeout)),
       check_(core::SteadyClock::now(), core::lease_check_interval(lock_timeout)) {}
 
@@ -44,6 +46,9 @@ SqlResult RemoteHost::run_sql(std::string_view query,
 }
 
 bool RemoteHost::keep_lease() {
+    if (upkeep_ && !provider_.in_transaction()) {
+        upkeep_();
+    }
     const auto at = core::SteadyClock::now();
     const bool renew = renewal_.due(at) && !provider_.in_transaction();
     if (!renew && !check_.due(at)) {

@@ -10,12 +10,17 @@
 #include "core/engine/activity_fiber.hpp"
 #include "worker/libpq_activity_provider.hpp"
 
+#include <functional>
+
 namespace duroxide::worker {
 
 class RemoteHost final : public core::ActivityHost {
 public:
+    // `upkeep` runs at suspension points while no transaction is open (the slot's session
+    // renewals, on their own schedule).
     RemoteHost(LibpqActivityProvider& provider, const core::provider::ActivityItem& item,
-               std::chrono::milliseconds lock_timeout, int statement_timeout_ms);
+               std::chrono::milliseconds lock_timeout, int statement_timeout_ms,
+               std::function<void()> upkeep);
 
     SqlResult run_sql(std::string_view query,
                       std::span<const std::optional<std::string>> params) override;
@@ -33,6 +38,7 @@ private:
     LibpqActivityProvider& provider_;
     const core::provider::ActivityItem& item_;
     int statement_timeout_ms_;
+    std::function<void()> upkeep_;
     core::LeaseSchedule renewal_;
     core::LeaseSchedule check_;
 };

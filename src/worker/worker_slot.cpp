@@ -81,15 +81,11 @@ public:
 
 private:
     void serve(LibpqActivityProvider& provider, const std::atomic<bool>& stop) {
-        auto sessions_renewed = Clock::now();
         auto idle_since = Clock::now();
         const milliseconds poll_interval(options_.poll_interval_ms);
         bool look = true;
         while (!stop) {
-            if (Clock::now() - sessions_renewed > milliseconds(5000)) {
-                keep_sessions(provider);
-                sessions_renewed = Clock::now();
-            }
+            keep_sessions(provider);
             if (look) {
                 std::optional<core::provider::ActivityItem> item = provider.fetch_work_item(tags_);
                 if (item) {
@@ -109,10 +105,22 @@ private:
         provider.give_back_held();
     }
 
-    void keep_sessions(LibpqActivityProvider& provider) {
+    // Renews the slot's sessions every five seconds (idle, and at a running activity's
+    // suspension points), and drops the state of those it no longer owns.
+    // `running`: the session of the activity under way, whose state it may hold a reference
+    // to (kept until the activity ends).
+    void keep_sessions(LibpqActivityProvider& provider,
+                       const core::provider::ActivityItem* running = nullptr) {
+        if (Clock::now() - sessions_renewed_ < milliseconds(5000)) {
+            return;
+        }
+        sessions_renewed_ = Clock::now();
         std::set<std::string> kept;
         for (const auto& [instance, session] : provider.renew_sessions()) {
             kept.insert(core::session_state_key(instance, session));
+        }
+        if (running != nullptr && running->item.session_id) {
+            kept.insert(core::session_state_key(running->item.instance, *running->item.session_id));
         }
         session_states_.keep_only(kept);
     }
@@ -138,7 +146,8 @@ private:
             return;
         }
         RemoteHost host(provider, item, milliseconds(options_.lock_timeout_ms),
-                        options_.statement_timeout_ms);
+                        options_.statement_timeout_ms,
+                        [this, &provider, &item] { keep_sessions(provider, &item); });
         const core::ActivityEnvironment environment{
             .worker_id = server_.owner_id,
             .session_states = &session_states_,
@@ -198,6 +207,7 @@ private:
     core::StackPool stacks_;
     core::SessionStates session_states_;
     ServerSettings server_;
+    Clock::time_point sessions_renewed_ = Clock::now();
 };
 
 } // namespace

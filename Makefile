@@ -166,6 +166,7 @@ build/worker/%.o: src/%.cpp
 .PHONY: install-worker
 install: install-worker
 install-worker: duroxide-worker
+	$(MKDIR_P) '$(DESTDIR)$(bindir)'
 	$(INSTALL_PROGRAM) duroxide-worker '$(DESTDIR)$(bindir)/duroxide-worker'
 clean: clean-worker
 clean-worker:

@@ -43,14 +43,24 @@ sub start_worker {
     $tags //= 'tags:remote';
     $poll //= '200';
     my $log = "$PostgreSQL::Test::Utils::tmp_check/worker-$id.log";
+    # w3 reads its options from a config file (the command line names only the file).
+    my @options = ('--connection', $connstr, '--worker-id', $id, '--tags', $tags,
+        '--plugin', $plugin, '--concurrency', '2', '--lock-timeout', '600000',
+        '--poll-interval', $poll);
+    if ($id eq 'w3') {
+        my $config = "$PostgreSQL::Test::Utils::tmp_check/worker-$id.conf";
+        my %pairs = @options;
+        PostgreSQL::Test::Utils::append_to_file($config,
+            "# duroxide-worker options\n"
+            . join('', map { substr($_, 2) . " = $pairs{$_}\n" } sort keys %pairs));
+        @options = ('--config', $config);
+    }
     my $pid = fork();
     die "fork: $!" unless defined $pid;
     if ($pid == 0) {
         open(STDOUT, '>>', $log) or die;
         open(STDERR, '>&', \*STDOUT) or die;
-        exec('duroxide-worker', '--connection', $connstr, '--worker-id', $id,
-             '--tags', $tags, '--plugin', $plugin, '--concurrency', '2',
-             '--lock-timeout', '600000', '--poll-interval', $poll) or die "exec: $!";
+        exec('duroxide-worker', @options) or die "exec: $!";
     }
     $workers{$id} = $pid;
 }
@@ -59,7 +69,11 @@ like(`duroxide-worker --help`, qr/--worker-id/, 'duroxide-worker --help lists it
 start_worker($_) for qw(w1 w2 w3);
 ok($node->poll_query_until('postgres',
     "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'duroxide-worker %'", '6'),
-    'three remote workers attached with two slots each');
+    'three remote workers attached with two slots each (w3 from its config file)');
+my ($rc, $stdout, $stderr) = $node->psql('postgres',
+    "SELECT owner_id FROM duroxide.worker_attach('w1-0')", extra_params => ['-U', 'remote_worker']);
+like($stderr, qr/worker id "w1-0" is attached by another live connection/,
+    'a second connection cannot attach under a live worker id');
 
 sub wait_all {
     my ($prefix, $count) = @_;

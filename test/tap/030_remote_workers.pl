@@ -47,6 +47,8 @@ sub start_worker {
     my @options = ('--connection', $connstr, '--worker-id', $id, '--tags', $tags,
         '--plugin', $plugin, '--concurrency', '2', '--lock-timeout', '600000',
         '--poll-interval', $poll);
+    # w1 claims two activities at a time.
+    push @options, '--batch', '2' if $id eq 'w1';
     if ($id eq 'w3') {
         my $config = "$PostgreSQL::Test::Utils::tmp_check/worker-$id.conf";
         my %pairs = @options;

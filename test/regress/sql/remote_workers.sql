@@ -91,18 +91,25 @@ SELECT duroxide._session_owner_pid('remote:r1') = pg_backend_pid() AS r1_is_this
 \c duroxide_store
 SET client_min_messages = warning;
 SELECT owner_id FROM duroxide.worker_attach('r2');
-CREATE FUNCTION pg_temp.reclaim() RETURNS int LANGUAGE plpgsql AS $$
+CREATE FUNCTION pg_temp.reclaim(lock_ms int DEFAULT 600000) RETURNS int LANGUAGE plpgsql AS $$
 DECLARE
     got int := 0;
 BEGIN
     FOR i IN 1..500 LOOP
-        SELECT count(*) INTO got FROM duroxide.worker_claim('tags:remote', 1, 600000);
+        SELECT count(*) INTO got FROM duroxide.worker_claim('tags:remote', 1, lock_ms);
         EXIT WHEN got > 0;
         PERFORM pg_sleep(0.02);
     END LOOP;
     RETURN got;
 END $$;
 SELECT pg_temp.reclaim() AS reclaimed;
+SELECT activity_id, attempt_count FROM duroxide.worker_queue ORDER BY activity_id;
+-- A lease of a live connection that hangs ends when it expires: claimed for one second and
+-- never renewed, the activity is claimable again (here by the same connection) after that.
+SELECT duroxide.worker_abandon(id, lock_token) AS given_back FROM duroxide.worker_queue
+ WHERE activity_id = 3;
+SELECT count(*) AS claimed_for_a_second FROM duroxide.worker_claim('tags:remote', 1, 1000);
+SELECT pg_temp.reclaim(1000) AS reclaimed_after_expiry;
 SELECT activity_id, attempt_count FROM duroxide.worker_queue ORDER BY activity_id;
 SELECT duroxide.worker_detach() AS sessions_released;
 SELECT pv.try($$SELECT * FROM duroxide.worker_claim('tags:remote')$$);

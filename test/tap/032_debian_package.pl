@@ -148,6 +148,34 @@ my $lintian = `lintian --fail-on error --suppress-tags initial-upload-closes-no-
 is($?, 0, 'lintian finds no error in the package') or diag($lintian);
 note("lintian: $lintian");
 
+# ---- the remote worker's own package: a program, no server needed -----------------------------
+my ($worker_deb) = glob("$out/duroxide-worker_*.deb");
+ok(defined $worker_deb && -f $worker_deb, 'it made duroxide-worker') or BAIL_OUT('no worker package');
+my %worker_control = map { /^(\S+): (.*)$/ ? ($1 => $2) : () } split /\n/, `dpkg-deb -f '$worker_deb'`;
+is($worker_control{Version}, $deb_version, "the worker package's version is debian/changelog's");
+my %worker_depends = map { /^\s*(\S+)/ ? ($1 => 1) : () } split /,/, $worker_control{Depends} // '';
+ok($worker_depends{libpq5}, 'the worker depends on libpq5 (shlibs)')
+  or diag("Depends: $worker_control{Depends}");
+ok(!(grep { /^postgresql-\d/ } keys %worker_depends), 'and on no PostgreSQL server');
+my %worker_has = map { m{^\S+\s+\S+\s+\S+\s+\S+\s+\S+\s+\.(/\S*)} ? ($1 => 1) : () } split /\n/,
+  `dpkg-deb -c '$worker_deb'`;
+ok($worker_has{'/usr/bin/duroxide-worker'}, 'the worker package has /usr/bin/duroxide-worker');
+ok($worker_has{'/usr/share/man/man1/duroxide-worker.1.gz'}, 'and its manual page');
+is(join(' ', grep { /duroxide-worker/ } @files), '', 'the extension package does not carry it');
+my $worker_root = "$work/worker-root";
+is(system('dpkg-deb', '-x', $worker_deb, $worker_root), 0, 'dpkg-deb -x unpacks the worker');
+my $help = `'$worker_root/usr/bin/duroxide-worker' --help 2>&1`;
+is($?, 0, 'the packaged worker runs (--help)') or diag($help);
+# The manual page lists exactly the options --help lists (they drift apart otherwise).
+my %help_options = map { $_ => 1 } $help =~ /(--[a-z][a-z-]+)/g;
+my $man = `zcat '$worker_root/usr/share/man/man1/duroxide-worker.1.gz'`;
+my %man_options = map { (s/\\//gr) => 1 } $man =~ /(\\-\\-[a-z](?:[a-z]|\\-)*)/g;
+is(join(' ', sort keys %man_options), join(' ', sort keys %help_options),
+    'the manual page documents the options of --help');
+my $worker_lintian = `lintian --fail-on error --suppress-tags initial-upload-closes-no-bugs '$worker_deb' 2>&1`;
+is($?, 0, 'lintian finds no error in the worker package') or diag($worker_lintian);
+note("lintian (worker): $worker_lintian");
+
 # ---- installed into a private copy of PostgreSQL, then make installcheck ----------------------
 chomp(my $sharedir = `pg_config --sharedir`);
 chomp(my $includedir = `pg_config --includedir`);

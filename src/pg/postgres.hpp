@@ -18,6 +18,12 @@ extern "C" {
 #include "utils/resowner.h"
 }
 
+// The majors duroxide is built and tested against (docs/compatibility.md); src/pg/compat.hpp
+// holds what differs between them.
+#if PG_VERSION_NUM < 150000
+#error "duroxide needs PostgreSQL 15 or later (pg_config names an older server)"
+#endif
+
 // PostgreSQL defines these as macros; they collide with the C++ standard library.
 #ifdef Max
 #undef Max

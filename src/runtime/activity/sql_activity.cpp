@@ -1,6 +1,7 @@
 #include "runtime/activity/sql_activity.hpp"
 
 #include "core/validation/identifiers.hpp"
+#include "pg/compat.hpp"
 #include "pg/guard.hpp"
 #include "core/validation/identifiers.hpp"
 #include "runtime/activity/activity_envelope.hpp"
@@ -64,7 +65,8 @@ core::WorkItem run_sql_activity(const SqlActivity& activity,
     }
     verify_sql_activity_registration(activity, item.name); // owner, definition, superuser
     const bool allowed = pg::call([&activity] {
-        return pg_proc_aclcheck(activity.function, activity.run_as, ACL_EXECUTE) == ACLCHECK_OK;
+        return pg::compat::function_aclcheck(activity.function, activity.run_as, ACL_EXECUTE) ==
+               ACLCHECK_OK;
     });
     if (!allowed) {
         return failed("permission denied: the role that registered activity \"" + item.name +

@@ -3,10 +3,23 @@
 # Idempotent: prints "all dependencies present" and changes nothing when everything is there.
 set -euo pipefail
 
+# The server packages follow PG_CONFIG (docs/compatibility.md): a Debian/PGDG installation
+# (/usr/lib/postgresql/N/bin/pg_config) needs postgresql-N and postgresql-server-dev-N; any other
+# one (built from source, /opt/pgsrc-N) brings its own. Default: 15, Debian 12's.
+SERVER_PACKAGES=1
+if [ -n "${PG_CONFIG:-}" ]; then
+    case "$("$PG_CONFIG" --bindir 2>/dev/null)" in
+    /usr/lib/postgresql/*/bin) PG_MAJOR="${PG_MAJOR:-$("$PG_CONFIG" --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')}" ;;
+    *) SERVER_PACKAGES=0 ;;
+    esac
+fi
 PG_MAJOR="${PG_MAJOR:-15}"
-PACKAGES=(
+PACKAGES=()
+[ "$SERVER_PACKAGES" -eq 0 ] || PACKAGES+=(
     "postgresql-${PG_MAJOR}"              # server (initdb, pg_ctl, postgres)
     "postgresql-server-dev-${PG_MAJOR}"   # headers, pg_config, PGXS, pg_regress, isolationtester
+)
+PACKAGES+=(
     postgresql-contrib                    # pg_stat_statements for the benchmark
     make g++                              # toolchain
     libboost-context-dev                  # fibers

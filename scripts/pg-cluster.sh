@@ -17,13 +17,14 @@
 # this script creates. The server listens on 127.0.0.1 and a Unix socket inside DIR.
 set -euo pipefail
 
+TOP="$(cd "$(dirname "$0")/.." && pwd)"
+. "$TOP/scripts/use-pg-config.sh" # PG_CONFIG: which PostgreSQL (docs/compatibility.md)
 PG_MAJOR="${PG_MAJOR:-15}"
 PG_BIN="${PG_BIN:-$( (pg_config --bindir 2>/dev/null) || echo "/usr/lib/postgresql/${PG_MAJOR}/bin")}"
 # Debian's pg_config reports /usr/lib/postgresql/N/bin; be explicit when it is elsewhere.
 [ -x "$PG_BIN/initdb" ] || PG_BIN="/usr/lib/postgresql/${PG_MAJOR}/bin"
 
 die() { echo "pg-cluster: $*" >&2; exit 1; }
-TOP="$(cd "$(dirname "$0")/.." && pwd)"
 PLUGIN_DIR="${DUROXIDE_PLUGIN_DIR:-$TOP/build/plugins}"
 [ -x "$PG_BIN/initdb" ] || die "initdb not found in $PG_BIN: run scripts/install-deps.sh"
 

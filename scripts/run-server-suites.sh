@@ -4,6 +4,7 @@
 set -uo pipefail
 TOP="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$TOP"
+. "$TOP/scripts/use-pg-config.sh" # PG_CONFIG: which PostgreSQL (docs/compatibility.md)
 PGXS_DIR="$(dirname "$(pg_config --pgxs)")/.."
 BINDIR="$(pg_config --bindir)"
 rc=0
@@ -17,8 +18,9 @@ numbered() { # total
 
 count() { # suite output-file
     local p f
-    p=$(grep -cE '\.\.\. +ok( |$)' "$2" || true)
-    f=$(grep -cE '\.\.\. +(FAILED|failed)' "$2" || true)
+    # pg_regress 15 prints "test name ... ok"; 16 and later print TAP ("ok 3 - name").
+    p=$(grep -cE '\.\.\. +ok( |$)|^ok [0-9]+ ' "$2" || true)
+    f=$(grep -cE '\.\.\. +(FAILED|failed)|^not ok [0-9]+ ' "$2" || true)
     echo "$1 ${p:-0} ${f:-0}" >>"$DUROXIDE_RESULTS"
 }
 

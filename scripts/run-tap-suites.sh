@@ -10,6 +10,7 @@
 set -uo pipefail
 TOP="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$TOP"
+. "$TOP/scripts/use-pg-config.sh" # PG_CONFIG: which PostgreSQL (docs/compatibility.md)
 tests="${*:-$(ls test/tap/*.pl 2>/dev/null)}"
 if [ -z "$tests" ]; then echo "(no TAP tests yet)"; exit 0; fi
 : "${DUROXIDE_RESULTS:=/dev/null}"

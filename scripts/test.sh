@@ -8,20 +8,25 @@
 #      test/probes, installed next to it),
 #   4. docs: every C++ sample of docs/*.md compiles, every runnable SQL sample of the user guide
 #      runs (test/docs),
-#   5. TAP tests (test/tap/*.pl, PostgreSQL::Test::Cluster, their own clusters).
+#   5. TAP tests (test/tap/*.pl, PostgreSQL::Test::Cluster, their own clusters),
+#   6. pgversions: a compile check against every other PostgreSQL installation found
+#      (scripts/check-pg-versions.sh; on Debian 12 there is none, which it says).
+# PG_CONFIG=/path/to/pg_config picks the PostgreSQL to build and test against (default: the
+# pg_config on PATH; docs/compatibility.md).
 # Prints each step as it starts and the test counts as they come; ends with one line
 # "N passed, M failed"; exits non-zero on any failure or broken suite.
 #
 #   scripts/test.sh                 everything
-#   scripts/test.sh style|unit|regress|isolation|docs|tap ...   only the named parts
+#   scripts/test.sh style|unit|regress|isolation|docs|tap|pgversions ...   only the named parts
 set -uo pipefail
 TOP="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$TOP"
+. "$TOP/scripts/use-pg-config.sh" # PG_CONFIG: which PostgreSQL (docs/compatibility.md)
 PARTS=("$@")
-[ ${#PARTS[@]} -gt 0 ] || PARTS=(style unit regress isolation docs tap)
+[ ${#PARTS[@]} -gt 0 ] || PARTS=(style unit regress isolation docs tap pgversions)
 want() { local p; for p in "${PARTS[@]}"; do [ "$p" = "$1" ] && return 0; done; return 1; }
 for p in "${PARTS[@]}"; do
-    case "$p" in style|unit|regress|isolation|docs|tap) ;; *) echo "test: unknown part '$p'" >&2; exit 2 ;; esac
+    case "$p" in style|unit|regress|isolation|docs|tap|pgversions) ;; *) echo "test: unknown part '$p'" >&2; exit 2 ;; esac
 done
 
 LOGS="${TMPDIR:-/tmp}"
@@ -121,6 +126,12 @@ if want unit; then
         echo "test: unit test build failed" >&2
         echo "unit 0 1" >>"$RESULTS"
     fi
+    report
+fi
+
+if want pgversions; then
+    step "compile check against the other PostgreSQL installations (scripts/check-pg-versions.sh)"
+    scripts/check-pg-versions.sh --skip-path-pg-config || true # failed builds are counted
     report
 fi
 

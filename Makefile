@@ -8,6 +8,7 @@
 #   make format          apply .clang-format;  make format-check: fail on any difference
 #   make check-all       everything: unit tests, pg_regress, isolation and TAP suites on a
 #                        throwaway cluster (same as scripts/test.sh)
+#   make check-pg-versions  build against every PostgreSQL installation found (PG_CONFIGS)
 
 EXTENSION   = duroxide
 MODULE_big  = duroxide
@@ -52,7 +53,9 @@ endif
 # PostgreSQL's headers are treated as system headers so that -Werror applies to our code only.
 PG_CPPFLAGS = -isystem $(PG_INCLUDEDIR_SERVER) -I$(CURDIR)/include -I$(CURDIR)/src \
               -DRAPIDJSON_HAS_STDSTRING=1
-PG_CXXFLAGS = -std=c++20 -fvisibility-inlines-hidden -Wall -Wextra -Werror \
+# -fvisibility=default: PostgreSQL 16 and later build modules with -fvisibility=hidden; the test
+# extension duroxide_test (test/probes) links against duroxide.so's C++ symbols, as on 15.
+PG_CXXFLAGS = -std=c++20 -fvisibility=default -fvisibility-inlines-hidden -Wall -Wextra -Werror \
               -Wshadow -Wno-unused-parameter -MMD -MP
 SHLIB_LINK  = -lstdc++ -lboost_context -lcurl
 
@@ -89,6 +92,12 @@ sql/duroxide--%--$(CURRENT_VERSION).sql: sql/upgrade/%--$(CURRENT_VERSION).sql $
 
 # Header edits rebuild what includes them.
 -include $(OBJS:.o=.d)
+# So does another PG_CONFIG (the .d files leave out the server headers, included as system
+# headers): the stamp changes when the server include directory does (docs/compatibility.md).
+PG_HEADERS_STAMP := build/pg-headers
+$(shell mkdir -p build && echo '$(PG_INCLUDEDIR_SERVER)' | cmp -s - $(PG_HEADERS_STAMP) || \
+        echo '$(PG_INCLUDEDIR_SERVER)' > $(PG_HEADERS_STAMP))
+$(OBJS): $(PG_HEADERS_STAMP)
 
 # The core must never see PostgreSQL (DESIGN.md §2); checked on every build.
 all: check-core-purity check-store-statements
@@ -141,6 +150,11 @@ format-check:
 
 check-all:
 	scripts/test.sh
+
+# Compile check against every other PostgreSQL installation found (docs/compatibility.md).
+.PHONY: check-pg-versions
+check-pg-versions:
+	scripts/check-pg-versions.sh
 
 clean: clean-unit
 clean-unit:

@@ -128,7 +128,12 @@ SELECT duroxide.register_sql_activity('SecMakeSuperuser', 'public.sec_make_super
 RESET ROLE;
 SELECT duroxide.start_orchestration('sec-act-' || a, 'CallActivity', a || ':x')
   FROM unnest(ARRAY['SecWhoAmI', 'SecReadSecret', 'SecSetRole', 'SecMakeSuperuser']) AS a;
-SELECT id, w.status, w.output, w.error->'Application'->>'message' AS error_message
+-- PostgreSQL 15 words the refused ALTER ROLE ... SUPERUSER "must be superuser to alter
+-- superuser roles or change superuser attribute"; 16 and later "permission denied to alter role".
+SELECT id, w.status, w.output,
+       regexp_replace(w.error->'Application'->>'message',
+                      '^must be superuser to alter superuser roles or change superuser attribute$',
+                      'permission denied to alter role') AS error_message
   FROM unnest(ARRAY['sec-act-SecWhoAmI', 'sec-act-SecReadSecret', 'sec-act-SecSetRole',
                     'sec-act-SecMakeSuperuser']) AS id,
        LATERAL duroxide.wait_for_orchestration(id, '30 s') w

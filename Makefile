@@ -53,9 +53,11 @@ endif
 # PostgreSQL's headers are treated as system headers so that -Werror applies to our code only.
 PG_CPPFLAGS = -isystem $(PG_INCLUDEDIR_SERVER) -I$(CURDIR)/include -I$(CURDIR)/src \
               -DRAPIDJSON_HAS_STDSTRING=1
-# -fvisibility=default: PostgreSQL 16 and later build modules with -fvisibility=hidden; the test
-# extension duroxide_test (test/probes) links against duroxide.so's C++ symbols, as on 15.
-PG_CXXFLAGS = -std=c++20 -fvisibility=default -fvisibility-inlines-hidden -Wall -Wextra -Werror \
+# PostgreSQL 16 and later build modules with -fvisibility=hidden (CXXFLAGS_SL_MODULE, appended
+# after PG_CXXFLAGS); the test extension duroxide_test (test/probes) links against duroxide.so's
+# C++ symbols, so they stay visible as on 15. (override: Makefile.global sets it too.)
+override CXXFLAGS_SL_MODULE = -fvisibility-inlines-hidden
+PG_CXXFLAGS = -std=c++20 -fvisibility-inlines-hidden -Wall -Wextra -Werror \
               -Wshadow -Wno-unused-parameter -MMD -MP
 SHLIB_LINK  = -lstdc++ -lboost_context -lcurl
 

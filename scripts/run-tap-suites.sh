@@ -26,7 +26,10 @@ if [ "$(id -u)" -eq 0 ]; then
     chown "$user" "$work"
     run_as=(runuser -u "$user" --)
 fi
-env_vars=(PATH="$BINDIR:$PATH" PERL5LIB="$PERL_LIB" TESTDIR="$work" PG_REGRESS="$(dirname "$(pg_config --pgxs)")/../test/regress/pg_regress"
+# PostgreSQL::Test::Utils puts its data and logs under $TESTDIR/tmp_check on 15 and under
+# $TESTDATADIR and $TESTLOGDIR from 16 on: the same place either way.
+env_vars=(PATH="$BINDIR:$PATH" PERL5LIB="$PERL_LIB" TESTDIR="$work"
+          TESTDATADIR="$work/tmp_check" TESTLOGDIR="$work/tmp_check/log" PG_REGRESS="$(dirname "$(pg_config --pgxs)")/../test/regress/pg_regress"
           DUROXIDE_TOP="$TOP" DUROXIDE_PLUGIN_DIR="$PLUGIN_DIR" PG_TEST_TIMEOUT_DEFAULT="${PG_TEST_TIMEOUT_DEFAULT:-120}")
 set -- $tests
 n=$#; i=0; rc=0; total_p=0; total_f=0

@@ -54,8 +54,9 @@ if [ "$skip_path" -eq 1 ] && [ -n "$path_includedir" ]; then
     echo "    $(pg_config --version) (pg_config on PATH): built by the main build, not again here"
 fi
 if [ ${#checks[@]} -eq 0 ]; then
-    echo "    no other PostgreSQL installation found (PG_CONFIGS unset; looked in" \
-         "/usr/lib/postgresql/*/bin and /opt/pgsrc-*/bin): nothing more to check"
+    if [ -n "${PG_CONFIGS:-}" ]; then where="PG_CONFIGS=$PG_CONFIGS"; else
+        where="looked in /usr/lib/postgresql/*/bin and /opt/pgsrc-*/bin; PG_CONFIGS unset"; fi
+    echo "    no other PostgreSQL installation found ($where): nothing more to check"
     [ -n "${DUROXIDE_RESULTS:-}" ] && echo "pg-versions 0 0" >>"$DUROXIDE_RESULTS"
     exit 0
 fi

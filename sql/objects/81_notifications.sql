@@ -60,16 +60,12 @@ COMMENT ON FUNCTION duroxide._notification_payload(text, text, bigint, text, tex
 CREATE OR REPLACE FUNCTION duroxide._send_notification(owner oid, payload text) RETURNS void
     LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp
 AS $fn$
-DECLARE
-    secret bytea;
 BEGIN
-    SELECT s.secret INTO secret FROM duroxide.notification_secret s;
+    -- The names come from _notification_channel, as the listeners' do, so the two cannot drift.
     IF owner IS NOT NULL THEN
-        PERFORM pg_notify('duroxide_' || left(encode(sha256(secret || convert_to('role:' || owner::text, 'UTF8')), 'hex'), 40),
-                          payload);
+        PERFORM pg_notify(duroxide._notification_channel('role:' || owner::text), payload);
     END IF;
-    PERFORM pg_notify('duroxide_' || left(encode(sha256(secret || convert_to('all', 'UTF8')), 'hex'), 40),
-                      payload);
+    PERFORM pg_notify(duroxide._notification_channel('all'), payload);
 END
 $fn$;
 REVOKE ALL ON FUNCTION duroxide._send_notification(oid, text) FROM PUBLIC;

@@ -220,6 +220,9 @@ note "killed a dispatcher after $fires_at_kill fires";
 ok($node->poll_query_until('postgres', "SELECT ($dispatchers) = 2 AND pg_postmaster_start_time() IS NOT NULL"),
    'the dispatchers are back');
 ok(caught_up('crash'), 'the backfill caught up after the crash');
+# A fire commits its start message with the schedule's row; the instance row appears when a
+# dispatcher takes that message, so wait for the dispatchers to have taken every fire's.
+$node->poll_query_until('postgres', "SELECT fires = (SELECT count(*) FROM (" . started_ids('crash') . ") s) FROM duroxide.list_schedules() WHERE name = 'crash'");
 my $k_next = $node->safe_psql('postgres', "SELECT next_fire_at FROM duroxide.list_schedules() WHERE name = 'crash'");
 my $minutes = qq{
     SELECT 'schedule:crash:' || to_char(g AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS id

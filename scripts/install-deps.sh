@@ -21,6 +21,7 @@ PACKAGES=()
 )
 PACKAGES+=(
     postgresql-contrib                    # pg_stat_statements for the benchmark
+    linux-perf                            # CPU profiles (bench/profile.sh, TAP 036)
     make g++                              # toolchain
     libboost-context-dev                  # fibers
     rapidjson-dev                         # JSON codec

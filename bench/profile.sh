@@ -101,12 +101,13 @@ if [ "$build" -eq 1 ]; then
         >"${TMPDIR:-/tmp}/duroxide-profile-build.log" 2>&1 ||
         { tail -n 30 "${TMPDIR:-/tmp}/duroxide-profile-build.log"; exit 1; }
 fi
-# As root the server runs as another user (scripts/pg-cluster.sh): it must be able to reach
-# nothing here; only perf, which runs as root, writes into $out.
 export PROF_WORKLOADS="$workloads" PROF_N="$n" PROF_OUT="$out" PROF_FREQ="$freq" \
        PROF_CALL_GRAPH="$call_graph" PROF_EVENT="$event" PROF_ACTIVITY_WORKERS="$activity_workers"
 echo "profile: report in $out/report.txt"
-scripts/pg-cluster.sh run \
+# The run gets a process group of its own, so that INT or TERM sent to this script alone reaches
+# every process of the run: the runner ends perf and its client session, pg-cluster.sh stops and
+# deletes the server.
+setsid scripts/pg-cluster.sh run \
     --conf "shared_preload_libraries = 'duroxide,pg_stat_statements'" \
     --conf "pg_stat_statements.track = none" \
     --conf "pg_stat_statements.max = 2000" \
@@ -115,4 +116,14 @@ scripts/pg-cluster.sh run \
     --conf "duroxide.activity_workers = $activity_workers" \
     --conf "duroxide.resident_cache_size = 1000" \
     ${extra_conf[@]+"${extra_conf[@]}"} \
-    -- bash "$TOP/bench/profile.sh" --inside
+    -- bash "$TOP/bench/profile.sh" --inside &
+run_pid=$!
+stop_run() {
+    trap - INT TERM
+    echo "profile: interrupted; stopping the run" >&2
+    kill -TERM -- "-$run_pid" 2>/dev/null || true
+    wait "$run_pid" 2>/dev/null || true
+    exit 130
+}
+trap stop_run INT TERM
+wait "$run_pid"

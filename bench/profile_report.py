@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Summarises one workload's `perf script` output for bench/profile.sh, per process role.
 
-    profile_report.py PERF_SCRIPT_TXT ROLES_FILE N_WORKFLOWS [FOLDED_PREFIX]
+    profile_report.py PERF_SCRIPT_TXT ROLES_FILE N_WORKFLOWS [FOLDED_PREFIX [SUMMARY_FILE WORKLOAD]]
 
 PERF_SCRIPT_TXT: `perf script -F pid,period,ip,sym,dso --no-inline` of a cpu-clock recording
 (period = nanoseconds of CPU). ROLES_FILE: lines "pid role" (dispatcher, activity worker,
@@ -9,13 +9,19 @@ client backend, ...). Prints, per role: CPU per workflow, the share by DSO of th
 the top symbols (self), the share of the cost centres that matter (inclusive: a sample counts
 for a centre when any frame of its stack matches) and the store operations (inclusive, the
 innermost duroxide::store frame). With FOLDED_PREFIX, writes FOLDED_PREFIX.<role>.folded
-(root;...;leaf count), the input of flamegraph.pl.
+(root;...;leaf count), the input of flamegraph.pl. With SUMMARY_FILE, appends one line per
+role to it (the summary table bench/profile_run.sh prints last).
 """
 import collections
 import re
 import sys
 
 TOP_SYMBOLS = 15
+# The centres of the summary line, by label prefix, with their column names.
+SUMMARY_CENTRES = [("SPI statements", "SPI"), ("  executor start-up", "ExecStart"),
+                   ("commit", "commit"), ("notification trigger", "notify trg"),
+                   ("JSON: duroxide", "codec"), ("libcrypto", "crypto"),
+                   ("duroxide engine", "engine")]
 
 # Cost centres, inclusive. Each is (label, regular expression matched against every frame's
 # symbol of a sample, optional expression on the DSO).
@@ -159,6 +165,8 @@ def store_operation(frames):
 def main():
     perf_txt, roles_file, n = sys.argv[1], sys.argv[2], max(1, int(sys.argv[3]))
     folded_prefix = sys.argv[4] if len(sys.argv) > 4 else None
+    summary_file = sys.argv[5] if len(sys.argv) > 6 else None
+    workload = sys.argv[6] if len(sys.argv) > 6 else ""
     roles = {}
     with open(roles_file) as f:
         for line in f:
@@ -230,6 +238,15 @@ def main():
                      if not label.startswith("SPI statements") and c * 10 >= v][:4]
             print(f"      {100 * v / total:5.1f}%  {v / 1e3 / n:7.1f} us/wf  {op[:70]}"
                   + (f"  ({', '.join(parts)})" if parts else ""))
+        if summary_file:
+            cells = [workload, role, f"{total / 1e3 / n:.0f}"]
+            for prefix, _ in SUMMARY_CENTRES:
+                v = sum(c for label, c in s["centre"].items() if label.startswith(prefix))
+                cells.append(f"{100 * v / total:.0f}%")
+            (sym, _), v = s["self"].most_common(1)[0]
+            cells.append(f"{sym[:45]} {100 * v / total:.1f}%")
+            with open(summary_file, "a") as f:
+                f.write("|".join(cells) + "\n")
         if folded_prefix:
             path = f"{folded_prefix}.{role.replace(' ', '_')}.folded"
             with open(path, "w") as f:

@@ -6,7 +6,10 @@ set -euo pipefail
 TOP="$(cd "$(dirname "$0")/.." && pwd)"
 PSQL=(psql -X -q -At -v ON_ERROR_STOP=1)
 report="$PROF_OUT/report.txt"
+summary="$PROF_OUT/summary.txt"
 : >"$report"
+: >"$summary"
+runs=()
 perf_pid=""
 client_open=0
 
@@ -96,9 +99,11 @@ statements_pass() { # workload orchestration count
                || ', nested: ' || to_char(coalesce(sum(calls) FILTER (WHERE NOT toplevel), 0)::numeric / $count, 'FM99990.0')
                || ', WAL B/wf by statements: ' || to_char(sum(wal_bytes) FILTER (WHERE toplevel) / $count, 'FM9999990')
           FROM pg_stat_statements WHERE $filter" | sed 's/^/    /' >>"$report"
+    statements_per_wf+=("$w|$("${PSQL[@]}" -c "SELECT to_char(sum(calls) FILTER (WHERE toplevel)::numeric / $count, 'FM99990.0') || ' + ' || to_char(coalesce(sum(calls) FILTER (WHERE NOT toplevel), 0)::numeric / $count, 'FM99990.0') || ' nested' FROM pg_stat_statements WHERE $filter")")
     set_track none
 }
 
+statements_per_wf=()
 IFS=',' read -r -a selected <<<"$PROF_WORKLOADS"
 for w in "${selected[@]}"; do
     orch=$(orchestration_of "$w") || { progress "workload '$w' is not profiled (seq3, fan10, sub10, sql3, sqlwf3, sqlfan10, timer)"; continue; }
@@ -161,13 +166,29 @@ for w in "${selected[@]}"; do
     unset ticks0 ticks1
     perf script -i "$data" -F pid,period,ip,sym,dso --no-inline 2>/dev/null >"$PROF_OUT/$w.perf.txt"
     python3 "$TOP/bench/profile_report.py" "$PROF_OUT/$w.perf.txt" "$roles_file" "$count" \
-        "$PROF_OUT/$w" >>"$report"
+        "$PROF_OUT/$w" "$summary" "$w" >>"$report"
+    runs+=("$w|$count|$secs|$txn|$wal")
     rm -f "$PROF_OUT/$w.perf.txt"
 
     statements_pass "$w" "$orch" "$count"
     progress "$w: done"
 done
 
+say ""
+say "=== summary (compare with another run's: CPU is per workflow, the centres are shares of the"
+say "    role's CPU, inclusive; the top symbol is self time)"
+say "| workload | wf/s | commits/wf | WAL B/wf | statements/wf |"
+say "|---|---|---|---|---|"
+for r in "${runs[@]}"; do
+    IFS='|' read -r w count secs txn wal <<<"$r"
+    st=""
+    for x in "${statements_per_wf[@]}"; do [ "${x%%|*}" = "$w" ] && st="${x#*|}"; done
+    say "| $w | $(awk -v n="$count" -v s="$secs" 'BEGIN {printf "%.0f", n / s}') | $txn | $wal | $st |"
+done
+say ""
+say "| workload | role | CPU us/wf | SPI | ExecStart | commit | notify trg | codec | crypto | engine | top symbol (self) |"
+say "|---|---|---|---|---|---|---|---|---|---|---|"
+awk -F'|' '{ out = "|"; for (i = 1; i <= NF; i++) out = out " " $i " |"; print out }' "$summary" >>"$report"
 say ""
 say "Files: $PROF_OUT (<workload>.perf.data for perf report -i; <workload>.<role>.folded for flamegraph.pl)"
 cat "$report"

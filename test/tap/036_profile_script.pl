@@ -48,6 +48,8 @@ like($report, qr/^\s+[\d.]+%\s+[\d.]+ us\/wf\s+executor start-up \(ExecutorStart
 like($report, qr/^\s+[\d.]+\s+[\d.]+\s+\d+\s+.*duroxide\.orchestrator_queue/m,
     'pg_stat_statements lists a store statement on the orchestrator queue');
 like($report, qr/top-level statements per workflow: [1-9]/, 'statements per workflow are counted');
+like($report, qr/^\| seq3 \| dispatcher \| \d+ \| \d+% \|/m,
+    'the summary table has the dispatcher\'s CPU per workflow');
 ok(-s "$out/report.txt", 'the report is written to --out');
 ok(-s "$out/seq3.dispatcher.folded", 'folded stacks are written for flame graphs');
 

@@ -52,6 +52,8 @@ CENTRES = [
     ("duroxide engine (duroxide::core, outside SPI)", "ENGINE", None),
     ("fiber switches (boost.context)", None, r"libboost_context"),
     ("plpgsql (client procedures, triggers)", r"^plpgsql_\w+|^exec_stmt\w*$", None),
+    ("functions with SET clauses (fmgr_security_definer)", r"^fmgr_security_definer$", None),
+    ("  GUC save/restore (set_config_option, AtEOXact_GUC)", r"^(AtEOXact_GUC|set_config_option\w*|NewGUCNestLevel|ProcessGUCArray)$", None),
 ]
 CENTRES = [(label, sym if sym == "ENGINE" else re.compile(sym) if sym else None,
             re.compile(dso) if dso else None) for label, sym, dso in CENTRES]
@@ -244,7 +246,7 @@ def main():
                 v = sum(c for label, c in s["centre"].items() if label.startswith(prefix))
                 cells.append(f"{100 * v / total:.0f}%")
             (sym, _), v = s["self"].most_common(1)[0]
-            cells.append(f"{sym[:45]} {100 * v / total:.1f}%")
+            cells.append(f"{sym[:60]} {100 * v / total:.1f}%")
             with open(summary_file, "a") as f:
                 f.write("|".join(cells) + "\n")
         if folded_prefix:

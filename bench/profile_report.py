@@ -53,7 +53,7 @@ CENTRES = [
     ("fiber switches (boost.context)", None, r"libboost_context"),
     ("plpgsql (client procedures, triggers)", r"^plpgsql_\w+|^exec_stmt\w*$", None),
     ("functions with SET clauses (fmgr_security_definer)", r"^fmgr_security_definer$", None),
-    ("  GUC save/restore (set_config_option, AtEOXact_GUC)", r"^(AtEOXact_GUC|set_config_option\w*|NewGUCNestLevel|ProcessGUCArray)$", None),
+    ("GUC save/restore (set_config_option, AtEOXact_GUC)", r"^(AtEOXact_GUC|set_config_option\w*|NewGUCNestLevel|ProcessGUCArray)$", None),
 ]
 CENTRES = [(label, sym if sym == "ENGINE" else re.compile(sym) if sym else None,
             re.compile(dso) if dso else None) for label, sym, dso in CENTRES]

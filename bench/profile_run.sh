@@ -34,6 +34,7 @@ proc_cpu_ticks() { # pid -> "utime stime" (clock ticks)
 }
 commits() { "${PSQL[@]}" -c "SELECT sum(xact_commit) FROM pg_stat_database"; }
 hz=$(getconf CLK_TCK)
+ms_per_wf() { awk -v t="$1" -v n="$2" -v hz="$hz" 'BEGIN {printf "%.3f", t * 1000 / hz / n}'; }
 
 orchestration_of() {
     case "$1" in
@@ -54,7 +55,8 @@ if [ "$commit" != unknown ] && ! git -C "$TOP" diff --quiet HEAD -- src sql incl
 fi
 say "duroxide profile, $(date -u '+%Y-%m-%d %H:%M UTC'), commit $commit"
 say "machine: $(nproc) cores, $(uname -r); load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-say "perf: event $PROF_EVENT, $PROF_FREQ Hz per process, call graph $PROF_CALL_GRAPH; activity workers $PROF_ACTIVITY_WORKERS"
+say "perf: event $PROF_EVENT, $PROF_FREQ Hz per process, call graph $PROF_CALL_GRAPH;" \
+    "activity workers $PROF_ACTIVITY_WORKERS"
 say "Units: us/wf = microseconds of CPU (perf's cpu-clock periods) per workflow of the run."
 say "A share is of the role's sampled CPU. Off-CPU time (waiting for a WAL flush's fsync, for a"
 say "latch) is not sampled: see the wall time and the commits per workflow beside it."
@@ -67,15 +69,18 @@ set_track() { # none|all: the workers take it at their next latch wait (SIGHUP)
 # The statements of the store, by execution time, per workflow. Statements nested in others
 # (a trigger's, a SQL function's) are marked: their time is also in their caller's.
 statements_pass() { # workload orchestration count
-    local w="$1" orch="$2" count="$3" filter
-    filter="query !~* 'bench_(throughput|finished_within|start)|wait_for_(orchestration|status_change)|_await_status_change|pg_stat_statements|pg_backend_pid|pg_reload_conf|ALTER SYSTEM'"
+    local w="$1" orch="$2" count="$3" filter waits
+    waits="bench_(throughput|finished_within|start)|wait_for_(orchestration|status_change)"
+    waits="$waits|_await_status_change|pg_stat_statements|pg_backend_pid|pg_reload_conf|ALTER SYSTEM"
+    filter="query !~* '$waits'"
     progress "$w: counting statements (pg_stat_statements, a second run of $count, not profiled)"
     set_track all
     # Wait until the dispatchers count their statements again (they reload at a latch wait).
     local tracked=0
     for i in $(seq 1 20); do
         "${PSQL[@]}" -c "$(role_sql "$orch") CALL bench_throughput('$orch', 2, 'track-$w-$i-')" >/dev/null
-        tracked=$("${PSQL[@]}" -c "SELECT count(*) FROM pg_stat_statements WHERE query LIKE '%FROM duroxide.orchestrator_queue%' AND calls > 0")
+        tracked=$("${PSQL[@]}" -c "SELECT count(*) FROM pg_stat_statements
+                                    WHERE query ~ 'duroxide\.(orchestrator_queue|history)' AND calls > 0")
         [ "$tracked" -gt 0 ] && break
     done
     "${PSQL[@]}" -c "SELECT pg_stat_statements_reset()" >/dev/null
@@ -94,19 +99,24 @@ statements_pass() { # workload orchestration count
          ORDER BY total_exec_time + total_plan_time DESC LIMIT 15" |
         awk -F'|' 'BEGIN { printf "    %8s %10s %8s  %s\n", "calls/wf", "us/wf", "WAL B/wf", "statement" }
                    { printf "    %8s %10s %8s  %s\n", $1, $2, $3, $4 }' >>"$report"
-    "${PSQL[@]}" -c "
-        SELECT 'top-level statements per workflow: ' || to_char(sum(calls) FILTER (WHERE toplevel)::numeric / $count, 'FM99990.0')
-               || ', nested: ' || to_char(coalesce(sum(calls) FILTER (WHERE NOT toplevel), 0)::numeric / $count, 'FM99990.0')
-               || ', WAL B/wf by statements: ' || to_char(sum(wal_bytes) FILTER (WHERE toplevel) / $count, 'FM9999990')
-          FROM pg_stat_statements WHERE $filter" | sed 's/^/    /' >>"$report"
-    statements_per_wf+=("$w|$("${PSQL[@]}" -c "SELECT to_char(sum(calls) FILTER (WHERE toplevel)::numeric / $count, 'FM99990.0') || ' + ' || to_char(coalesce(sum(calls) FILTER (WHERE NOT toplevel), 0)::numeric / $count, 'FM99990.0') || ' nested' FROM pg_stat_statements WHERE $filter")")
+    local top nested wal
+    read -r top nested wal < <("${PSQL[@]}" -F ' ' -c "
+        SELECT to_char(sum(calls) FILTER (WHERE toplevel)::numeric / $count, 'FM99990.0'),
+               to_char(coalesce(sum(calls) FILTER (WHERE NOT toplevel), 0)::numeric / $count, 'FM99990.0'),
+               to_char(sum(wal_bytes) FILTER (WHERE toplevel) / $count, 'FM9999990')
+          FROM pg_stat_statements WHERE $filter")
+    say "    top-level statements per workflow: $top, nested: $nested, WAL B/wf by statements: $wal"
+    statements_per_wf+=("$w|$top + $nested nested")
     set_track none
 }
 
 statements_per_wf=()
 IFS=',' read -r -a selected <<<"$PROF_WORKLOADS"
 for w in "${selected[@]}"; do
-    orch=$(orchestration_of "$w") || { progress "workload '$w' is not profiled (seq3, fan10, sub10, sql3, sqlwf3, sqlfan10, timer)"; continue; }
+    orch=$(orchestration_of "$w") || {
+        progress "workload '$w' is not profiled (seq3, fan10, sub10, sql3, sqlwf3, sqlfan10, timer)"
+        continue
+    }
     count=$PROF_N
     case "$w" in fan10|sqlfan10|sub10) count=$(( PROF_N / 4 )) ;; esac
     [ "$count" -ge 1 ] || count=1
@@ -139,9 +149,9 @@ for w in "${selected[@]}"; do
     kill -0 "$perf_pid" 2>/dev/null || { progress "$w: perf record failed: $(cat "$PROF_OUT/$w.perf.log")"; exit 1; }
     t0=$(date +%s.%N)
     echo "$(role_sql "$orch") CALL bench_throughput('$orch', $count, 'prof-$w-');" >&"${CLIENT[1]}"
-    echo '\echo profile-run-done' >&"${CLIENT[1]}"
+    printf '%s\n' '\echo profile-run-done' >&"${CLIENT[1]}"
     while :; do
-        read -r -t 900 -u "${CLIENT[0]}" line || { progress "$w: the run did not finish"; exit 1; }
+        read -r -t 3600 -u "${CLIENT[0]}" line || { progress "$w: the run did not finish"; exit 1; }
         [ "$line" = profile-run-done ] && break
         case "$line" in *ERROR*) progress "$w: $line"; exit 1 ;; esac
     done
@@ -156,12 +166,16 @@ for w in "${selected[@]}"; do
 
     progress "$w: analysing ($(du -h "$data" | cut -f1) of samples)"
     say ""
-    say "=== $w ($orch): $count instances in $secs s ($(awk -v n="$count" -v s="$secs" 'BEGIN {printf "%.0f", n / s}') wf/s), $txn commits/wf (all processes), $wal WAL B/wf, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-    say "CPU per role from /proc (user + system ms per workflow; system time is the kernel's, sampled by perf only as root):"
+    rate=$(awk -v n="$count" -v s="$secs" 'BEGIN {printf "%.0f", n / s}')
+    say "=== $w ($orch): $count instances in $secs s ($rate wf/s), $txn commits/wf (all processes)," \
+        "$wal WAL B/wf, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+    say "CPU per role from /proc (user + system ms per workflow; system time is the kernel's," \
+        "sampled by perf only as root):"
     while read -r pid role; do
         read -r u0 s0 <<<"${ticks0[$pid]}"
         read -r u1 s1 <<<"${ticks1[$pid]}"
-        say "    $(printf '%-18s' "$role") pid $(printf '%-7s' "$pid") user $(awk -v t=$((u1 - u0)) -v n="$count" -v hz="$hz" 'BEGIN {printf "%.3f", t * 1000 / hz / n}') ms/wf, system $(awk -v t=$((s1 - s0)) -v n="$count" -v hz="$hz" 'BEGIN {printf "%.3f", t * 1000 / hz / n}') ms/wf"
+        say "    $(printf '%-18s' "$role") pid $(printf '%-7s' "$pid")" \
+            "user $(ms_per_wf $((u1 - u0)) "$count") ms/wf, system $(ms_per_wf $((s1 - s0)) "$count") ms/wf"
     done <"$roles_file"
     unset ticks0 ticks1
     perf script -i "$data" -F pid,period,ip,sym,dso --no-inline 2>/dev/null >"$PROF_OUT/$w.perf.txt"

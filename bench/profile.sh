@@ -28,6 +28,9 @@
 #                 at its first frame) or fp (cheaper, shallower)
 #   --no-build    use the extension and the benchmark plugin installed as they are (the TAP
 #                 self-check, test/tap/036_profile_script.pl, does)
+#
+# The last lines of the report are two summary tables, the ones to compare between runs. The
+# run inside the server is bench/profile_run.sh; the report per workload, bench/profile_report.py.
 set -euo pipefail
 TOP="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$TOP"
@@ -56,7 +59,7 @@ while [ $# -gt 0 ]; do
     --no-build) build=0; shift ;;
     --check) check_only=1; shift ;;
     --conf) extra_conf+=(--conf "$2"); shift 2 ;;
-    -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
     *) echo "profile: unknown option $1" >&2; exit 2 ;;
     esac
 done

@@ -59,7 +59,7 @@ while [ $# -gt 0 ]; do
     --no-build) build=0; shift ;;
     --check) check_only=1; shift ;;
     --conf) extra_conf+=(--conf "$2"); shift 2 ;;
-    -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
     *) echo "profile: unknown option $1" >&2; exit 2 ;;
     esac
 done

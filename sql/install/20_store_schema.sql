@@ -8,7 +8,11 @@
 -- so the work of a worker that died is fetchable at once.
 --
 -- The queues' lease columns are not indexed and the tables leave room in each page, so taking
--- a lease is a HOT update: no new index entries for the fetches to step over.
+-- a lease is a HOT update: no new index entries for the fetches to step over. Half of each
+-- queue page is left free: every queue row is leased (updated) once, and rows arrive in
+-- bursts that fill whole pages, so a page needs room for a second version of each of its rows
+-- (with 30% free, about 40% of the lease updates found no room and wrote a new version on
+-- another page, with an entry in each index: docs/performance.md, issue 21 second part).
 --
 -- Storage parameters. The queues and the instance locks churn their whole content thousands
 -- of times a second: every row is inserted, leased and deleted within milliseconds. The
@@ -19,8 +23,10 @@
 -- died or been inserted since the last vacuum, without the cost delay (they are small: a
 -- vacuum of one takes milliseconds). instances and executions are updated once or twice per
 -- execution (status, custom status): the room left in each page keeps that a HOT update.
--- (instance_locks rows are inserted and deleted, rarely updated: no room is left there; the
--- queues leave room for their lease updates, above.)
+-- An instance_locks row lives as long as its instance runs: a fetch takes it and the ack
+-- releases it in place (lock_token NULL, locked_until -infinity), so the room left in its
+-- pages keeps both a HOT update; the ack of the turn that completes or fails the instance
+-- deletes it.
 
 CREATE TABLE duroxide.instances (
     instance_id            text PRIMARY KEY,
@@ -71,21 +77,24 @@ CREATE TABLE duroxide.orchestrator_queue (
     lock_token     text,   -- the instance lock that claimed this message
     started_by     oid,    -- for a start: the role that becomes the instance's owner
     created_at     timestamptz NOT NULL DEFAULT clock_timestamp()
-) WITH (fillfactor = 70,
+) WITH (fillfactor = 50,
     autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000,
     autovacuum_vacuum_insert_scale_factor = 0, autovacuum_vacuum_insert_threshold = 1000,
     autovacuum_vacuum_cost_delay = 0);
 CREATE INDEX orchestrator_queue_visible ON duroxide.orchestrator_queue (visible_at, id);
 CREATE INDEX orchestrator_queue_instance ON duroxide.orchestrator_queue (instance_id, id);
 
--- One row per instance whose messages a dispatcher is processing.
+-- The dispatchers' instance locks: one row per instance a dispatcher has taken, held while
+-- lock_token is set and locked_until is ahead (and its holder lives), free once released
+-- (lock_token NULL, locked_until -infinity: the next fetch updates it in place).
 CREATE TABLE duroxide.instance_locks (
     instance_id   text PRIMARY KEY,
-    lock_token    text NOT NULL,
+    lock_token    text,
     locked_until  timestamptz NOT NULL,
     locked_by     bigint NOT NULL,
     locked_at     timestamptz NOT NULL DEFAULT clock_timestamp()
-) WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000,
+) WITH (fillfactor = 70,
+    autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000,
     autovacuum_vacuum_insert_scale_factor = 0, autovacuum_vacuum_insert_threshold = 1000,
     autovacuum_vacuum_cost_delay = 0);
 
@@ -104,7 +113,7 @@ CREATE TABLE duroxide.worker_queue (
     locked_until   timestamptz,
     locked_by      bigint,
     created_at     timestamptz NOT NULL DEFAULT clock_timestamp()
-) WITH (fillfactor = 70,
+) WITH (fillfactor = 50,
     autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000,
     autovacuum_vacuum_insert_scale_factor = 0, autovacuum_vacuum_insert_threshold = 1000,
     autovacuum_vacuum_cost_delay = 0);

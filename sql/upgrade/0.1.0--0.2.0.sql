@@ -30,18 +30,21 @@ DROP FUNCTION duroxide_internal.selftest_catch(text);
 -- for HOT updates where rows are updated. (session_locks gets them with its CREATE TABLE.)
 ALTER TABLE duroxide.instances SET (fillfactor = 90);
 ALTER TABLE duroxide.executions SET (fillfactor = 90);
-ALTER TABLE duroxide.orchestrator_queue SET (fillfactor = 70,
+ALTER TABLE duroxide.orchestrator_queue SET (fillfactor = 50,
     autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000,
     autovacuum_vacuum_insert_scale_factor = 0, autovacuum_vacuum_insert_threshold = 1000,
     autovacuum_vacuum_cost_delay = 0);
-ALTER TABLE duroxide.worker_queue SET (fillfactor = 70,
+ALTER TABLE duroxide.worker_queue SET (fillfactor = 50,
     autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000,
     autovacuum_vacuum_insert_scale_factor = 0, autovacuum_vacuum_insert_threshold = 1000,
     autovacuum_vacuum_cost_delay = 0);
-ALTER TABLE duroxide.instance_locks SET (
+ALTER TABLE duroxide.instance_locks SET (fillfactor = 70,
     autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000,
     autovacuum_vacuum_insert_scale_factor = 0, autovacuum_vacuum_insert_threshold = 1000,
     autovacuum_vacuum_cost_delay = 0);
+-- A released instance lock stays as a free row (lock_token NULL), updated in place by the
+-- next fetch (sql/install/20_store_schema.sql).
+ALTER TABLE duroxide.instance_locks ALTER COLUMN lock_token DROP NOT NULL;
 
 -- Activity sessions (docs/user-guide.md, Sessions) -----------------------------------------
 CREATE TABLE duroxide.session_locks (

@@ -79,6 +79,11 @@ std::optional<Oid> Store::instance_owner(const std::string& instance) {
     ".locked_until <= pg_catalog.clock_timestamp() OR NOT duroxide._lock_holder_alive(" table      \
     ".locked_by))"
 
+// What a released instance lock row is set to: no token (so that no ack, renewal or abandon
+// of an earlier lock matches it) and a lease that ended at -infinity (so that LEASE_IS_FREE
+// holds and every check for a live holder, which requires locked_until > now, fails).
+#define FREE_LOCK_ROW "lock_token = NULL, locked_until = '-infinity'"
+
 namespace {
 
 // The instance's batch (`batches` holds each locked instance once).
@@ -120,17 +125,28 @@ std::vector<OrchestrationBatch> lock_instances(Statements& spi, int64_t owner, i
     if (wanted.empty()) {
         return {};
     }
-    // Lock them; an instance another dispatcher locked in the meantime is skipped.
+    // Lock them; an instance another dispatcher locked in the meantime is skipped. A lock row
+    // left free by an earlier turn is taken by a plain update (an ON CONFLICT update would
+    // also log a row lock); an instance without one gets it inserted.
     auto locks = spi.execute(
-        "INSERT INTO duroxide.instance_locks AS l (instance_id, lock_token, locked_until, "
-        "  locked_by) "
-        "SELECT id, pg_catalog.gen_random_uuid()::text, "
-        "  pg_catalog.clock_timestamp() + $2::int * interval '1 millisecond', $3::bigint "
-        "FROM pg_catalog.unnest($1::text[]) AS id "
-        "ON CONFLICT (instance_id) DO UPDATE SET lock_token = excluded.lock_token, "
-        "  locked_until = excluded.locked_until, locked_by = excluded.locked_by, "
-        "  locked_at = pg_catalog.clock_timestamp() "
-        "WHERE " LEASE_IS_FREE("l") " RETURNING instance_id, lock_token",
+        "WITH taken AS ("
+        "  UPDATE duroxide.instance_locks l SET lock_token = pg_catalog.gen_random_uuid()::text, "
+        "    locked_until = pg_catalog.clock_timestamp() + $2::int * interval '1 millisecond', "
+        "    locked_by = $3::bigint, locked_at = pg_catalog.clock_timestamp() "
+        "  WHERE l.instance_id = ANY ($1::text[]) AND " LEASE_IS_FREE(
+            "l") " RETURNING l.instance_id, l.lock_token), "
+                 "created AS ("
+                 "  INSERT INTO duroxide.instance_locks AS l (instance_id, lock_token, "
+                 "    locked_until, locked_by) "
+                 "  SELECT id, pg_catalog.gen_random_uuid()::text, "
+                 "    pg_catalog.clock_timestamp() + $2::int * interval '1 millisecond', "
+                 "    $3::bigint "
+                 "  FROM pg_catalog.unnest($1::text[]) AS id "
+                 "  WHERE NOT EXISTS (SELECT 1 FROM duroxide.instance_locks x "
+                 "    WHERE x.instance_id = id) "
+                 "  ON CONFLICT (instance_id) DO NOTHING RETURNING l.instance_id, l.lock_token) "
+                 "SELECT instance_id, lock_token FROM taken UNION ALL "
+                 "SELECT instance_id, lock_token FROM created",
         std::vector<SqlText>{text_array(wanted), std::to_string(lock_timeout_ms),
                              std::to_string(owner)});
     std::vector<OrchestrationBatch> batches;
@@ -281,9 +297,18 @@ std::vector<OrchestrationBatch> Store::fetch_orchestration_items(int64_t owner, 
 void Store::ack_orchestration_item(const OrchestrationBatch& batch, uint64_t execution_id,
                                    const core::TurnResult& turn) {
     const std::string execution = std::to_string(execution_id);
+    // Release the lock (still ours, unexpired). The row stays, marked free (FREE_LOCK_ROW), so
+    // that the next turn's fetch takes it with an update in place (a HOT update: instance_id,
+    // its only indexed column, never changes) instead of an insert, a delete and a dead index
+    // entry per turn. An instance that completed or failed is not expected back: its row goes.
+    const bool finished = turn.status == core::ExecutionStatus::Completed ||
+                          turn.status == core::ExecutionStatus::Failed;
     auto released = spi_.execute(
-        "DELETE FROM duroxide.instance_locks WHERE instance_id = $1 AND lock_token = $2 "
-        "  AND locked_until > pg_catalog.clock_timestamp() RETURNING 1",
+        finished ? "DELETE FROM duroxide.instance_locks WHERE instance_id = $1 AND lock_token = $2 "
+                   "  AND locked_until > pg_catalog.clock_timestamp() RETURNING 1"
+                 : "UPDATE duroxide.instance_locks SET " FREE_LOCK_ROW " "
+                   "WHERE instance_id = $1 AND lock_token = $2 "
+                   "  AND locked_until > pg_catalog.clock_timestamp() RETURNING 1",
         std::vector<SqlText>{batch.instance, batch.lock_token});
     if (released.rows.empty()) {
         throw LeaseLost("the instance lock of \"" + batch.instance +
@@ -428,7 +453,7 @@ void Store::enqueue_orchestrator_items(std::span<const core::WorkItem> items,
 
 void Store::abandon_orchestration_item(const OrchestrationBatch& batch, int64_t delay_ms,
                                        bool ignore_attempt) {
-    auto released = spi_.execute("DELETE FROM duroxide.instance_locks "
+    auto released = spi_.execute("UPDATE duroxide.instance_locks SET " FREE_LOCK_ROW " "
                                  "WHERE instance_id = $1 AND lock_token = $2 RETURNING 1",
                                  std::vector<SqlText>{batch.instance, batch.lock_token});
     if (released.rows.empty()) {

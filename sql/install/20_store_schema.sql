@@ -69,20 +69,23 @@ CREATE TABLE duroxide.history (
 
 -- Orchestrator queue: starts, completions, timers (visible_at = fire time), events, cancels.
 CREATE TABLE duroxide.orchestrator_queue (
-    id             bigserial PRIMARY KEY,
+    id             bigserial,
     instance_id    text NOT NULL,
     work_item      text NOT NULL,
     visible_at     timestamptz NOT NULL DEFAULT clock_timestamp(),
     attempt_count  integer NOT NULL DEFAULT 0 CHECK (attempt_count >= 0),
     lock_token     text,   -- the instance lock that claimed this message
     started_by     oid,    -- for a start: the role that becomes the instance's owner
-    created_at     timestamptz NOT NULL DEFAULT clock_timestamp()
+    created_at     timestamptz NOT NULL DEFAULT clock_timestamp(),
+    -- id alone is unique (a sequence), but nothing looks a message up by id alone: the key
+    -- serves the claims and the ack's delete (an instance's messages, in queue order), so
+    -- each message has two index entries (this and orchestrator_queue_visible), not three.
+    PRIMARY KEY (instance_id, id)
 ) WITH (fillfactor = 50,
     autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000,
     autovacuum_vacuum_insert_scale_factor = 0, autovacuum_vacuum_insert_threshold = 1000,
     autovacuum_vacuum_cost_delay = 0);
 CREATE INDEX orchestrator_queue_visible ON duroxide.orchestrator_queue (visible_at, id);
-CREATE INDEX orchestrator_queue_instance ON duroxide.orchestrator_queue (instance_id, id);
 
 -- The dispatchers' instance locks: one row per instance a dispatcher has taken, held while
 -- lock_token is set and locked_until is ahead (and its holder lives), free once released

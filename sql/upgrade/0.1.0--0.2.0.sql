@@ -42,6 +42,12 @@ ALTER TABLE duroxide.instance_locks SET (fillfactor = 70,
     autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000,
     autovacuum_vacuum_insert_scale_factor = 0, autovacuum_vacuum_insert_threshold = 1000,
     autovacuum_vacuum_cost_delay = 0);
+-- The orchestrator queue's key is (instance_id, id), which replaces its index on those
+-- columns: one index entry less per message (sql/install/20_store_schema.sql).
+ALTER TABLE duroxide.orchestrator_queue DROP CONSTRAINT orchestrator_queue_pkey;
+DROP INDEX duroxide.orchestrator_queue_instance;
+ALTER TABLE duroxide.orchestrator_queue ADD PRIMARY KEY (instance_id, id);
+
 -- A released instance lock stays as a free row (lock_token NULL), updated in place by the
 -- next fetch (sql/install/20_store_schema.sql).
 ALTER TABLE duroxide.instance_locks ALTER COLUMN lock_token DROP NOT NULL;

@@ -37,9 +37,9 @@ fi
 q -c "CREATE EXTENSION IF NOT EXISTS pg_walinspect" >/dev/null
 
 # A short warm-up, so that the run does not log the first-touch page images of fresh tables.
-q -c "CALL bench_throughput('$ORCH', 50, 'walwarm-$$-')" >/dev/null
+q -c "CALL bench_throughput('$ORCH', 50, 'walwarm-$(date +%s)-')" >/dev/null
 start=$(q -c "SELECT pg_current_wal_lsn()")
-q -c "CALL bench_throughput('$ORCH', $N, 'walrun-$$-')" >/dev/null
+q -c "CALL bench_throughput('$ORCH', $N, 'walrun-$(date +%s)-')" >/dev/null
 stop=$(q -c "SELECT pg_current_wal_lsn()")
 
 echo "WAL of $N $ORCH workflows: $(q -c "SELECT pg_wal_lsn_diff('$stop', '$start')::bigint / $N") bytes per workflow"

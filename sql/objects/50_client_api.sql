@@ -180,15 +180,18 @@ COMMENT ON FUNCTION duroxide.get_orchestration_status(text) IS
     'but not run yet. An instance the caller may not reach (duroxide.isolate_instances) reads as '
     'NotFound.';
 
--- The waits sleep on the backend's latch; the dispatcher sets it when it commits a status
--- change (runtime/status_wait). Internal helpers, callable only through the waits.
-CREATE OR REPLACE FUNCTION duroxide._status_change_count() RETURNS bigint
-    LANGUAGE c VOLATILE STRICT AS 'MODULE_PATHNAME', 'duroxide_status_change_count';
-CREATE OR REPLACE FUNCTION duroxide._await_status_change(seen bigint, timeout_ms integer) RETURNS void
-    LANGUAGE c VOLATILE STRICT AS 'MODULE_PATHNAME', 'duroxide_await_status_change';
+-- The waits sleep on the backend's latch; the dispatcher sets it when it commits a change of
+-- the instance waited for, and only then (runtime/services/status_wait). Internal helpers,
+-- callable only through the waits.
+CREATE OR REPLACE FUNCTION duroxide._status_change_count(instance text) RETURNS bigint
+    LANGUAGE c VOLATILE STRICT AS 'MODULE_PATHNAME', 'duroxide_status_change_count_for';
+CREATE OR REPLACE FUNCTION duroxide._await_status_change(instance text, seen bigint, timeout_ms integer)
+    RETURNS void
+    LANGUAGE c VOLATILE STRICT AS 'MODULE_PATHNAME', 'duroxide_await_status_change_for';
 CREATE OR REPLACE FUNCTION duroxide._written_by_this_transaction(row_xmin xid) RETURNS boolean
     LANGUAGE c VOLATILE STRICT AS 'MODULE_PATHNAME', 'duroxide_written_by_this_transaction';
-REVOKE ALL ON FUNCTION duroxide._status_change_count(), duroxide._await_status_change(bigint, integer),
+REVOKE ALL ON FUNCTION duroxide._status_change_count(text),
+    duroxide._await_status_change(text, bigint, integer),
     duroxide._written_by_this_transaction(xid) FROM PUBLIC;
 COMMENT ON FUNCTION duroxide._written_by_this_transaction(xid) IS
     'Internal: whether a row version was written by this transaction or one of its subtransactions.';
@@ -246,7 +249,7 @@ BEGIN
     END;
     deadline := clock_timestamp() + timeout;
     LOOP
-        seen := duroxide._status_change_count();
+        seen := duroxide._status_change_count(instance);
         BEGIN
             SELECT * INTO status, output, error, custom_status, custom_status_version, execution_id,
                    orchestration_name, orchestration_version, created_at, updated_at
@@ -260,7 +263,7 @@ BEGIN
                 duroxide._quote(instance), status USING ERRCODE = 'query_canceled';
         END IF;
         -- Capped at a second: a safety net only, wake-ups come from the dispatcher's commit.
-        PERFORM duroxide._await_status_change(seen,
+        PERFORM duroxide._await_status_change(instance, seen,
             least(1000, ceil(extract(epoch FROM deadline - clock_timestamp()) * 1000))::integer);
     END LOOP;
 END
@@ -297,7 +300,7 @@ BEGIN
     END IF;
     deadline := clock_timestamp() + timeout;
     LOOP
-        seen := duroxide._status_change_count();
+        seen := duroxide._status_change_count(instance);
         BEGIN
             SELECT * INTO status, output, error, custom_status, custom_status_version, execution_id,
                    orchestration_name, orchestration_version, created_at, updated_at
@@ -310,7 +313,7 @@ BEGIN
             RAISE EXCEPTION 'timed out after % waiting for a custom status of instance % newer than version %',
                 timeout, duroxide._quote(instance), last_seen_version USING ERRCODE = 'query_canceled';
         END IF;
-        PERFORM duroxide._await_status_change(seen,
+        PERFORM duroxide._await_status_change(instance, seen,
             least(1000, ceil(extract(epoch FROM deadline - clock_timestamp()) * 1000))::integer);
     END LOOP;
 END

@@ -83,7 +83,7 @@ BEGIN
     END;
     deadline := clock_timestamp() + timeout;
     LOOP
-        seen := duroxide._status_change_count();
+        seen := duroxide._status_change_count(instance);
         BEGIN
             found := duroxide.get_kv_value(instance, key);
             RAISE SQLSTATE 'DXW00';
@@ -94,7 +94,7 @@ BEGIN
             RAISE EXCEPTION 'timed out after % waiting for key % of instance %', timeout,
                 duroxide._quote(key), duroxide._quote(instance) USING ERRCODE = 'query_canceled';
         END IF;
-        PERFORM duroxide._await_status_change(seen,
+        PERFORM duroxide._await_status_change(instance, seen,
             least(1000, ceil(extract(epoch FROM deadline - clock_timestamp()) * 1000))::integer);
     END LOOP;
     RETURN found;

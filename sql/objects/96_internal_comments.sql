@@ -4,10 +4,10 @@ COMMENT ON FUNCTION duroxide._may_access(oid) IS
     'Internal: whether the calling role may reach an instance owned by "owner" (instance isolation).';
 COMMENT ON FUNCTION duroxide._calling_role() IS
     'Internal: the role a SECURITY DEFINER function was called by (the session''s current role).';
-COMMENT ON FUNCTION duroxide._status_change_count() IS
-    'Internal: the count of committed status changes, read by the waits before they sleep.';
-COMMENT ON FUNCTION duroxide._await_status_change(bigint, integer) IS
-    'Internal: sleeps on the backend''s latch until the status change count passes "seen" or "timeout_ms" pass.';
+COMMENT ON FUNCTION duroxide._status_change_count(text) IS
+    'Internal: the count of committed changes of an instance (its key''s bucket), read by the waits before they sleep.';
+COMMENT ON FUNCTION duroxide._await_status_change(text, bigint, integer) IS
+    'Internal: sleeps on the backend''s latch until a commit changes the instance, its change count passes "seen", or "timeout_ms" pass.';
 COMMENT ON FUNCTION duroxide._check_wait(text, interval) IS
     'Internal: the argument, isolation level and uncommitted-start checks of the waits.';
 COMMENT ON FUNCTION duroxide._kv_live(text) IS

@@ -20,6 +20,9 @@ DROP FUNCTION duroxide.register_sql_activity(text, regprocedure);
 DROP FUNCTION duroxide.unregister_sql_activity(text);
 DROP FUNCTION duroxide.register_plugin(text);
 DROP FUNCTION duroxide.unregister_plugin(text);
+-- The status waits' helpers take the instance waited for (a commit wakes its waiters only).
+DROP FUNCTION duroxide._status_change_count();
+DROP FUNCTION duroxide._await_status_change(bigint, integer);
 -- The boundary self-tests left the product (test/probes builds them for the tests only).
 DROP FUNCTION duroxide_internal.selftest_throw(text);
 DROP FUNCTION duroxide_internal.selftest_unwound();

@@ -85,7 +85,7 @@ void PgOrchestrationProvider::ack_orchestration_item(const OrchestrationItem& it
             throw core::provider::InstanceBusy(e.what());
         }
         if (hooks_.acked) {
-            hooks_.acked(turn);
+            hooks_.acked(item.instance, turn);
         }
     });
 }

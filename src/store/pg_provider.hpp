@@ -23,8 +23,9 @@ struct PgProviderHooks {
     std::function<void(pg::SpiConnection&, bool durable)> begin;
     // In the fetch's transaction, before the fetch (the worker refreshes its handlers).
     std::function<void(pg::SpiConnection&)> before_fetch;
-    // In an ack's transaction, after the turn was written (the wake-ups of its commit).
-    std::function<void(const core::TurnResult&)> acked;
+    // In an ack's transaction, after the turn of `instance` was written (the wake-ups of its
+    // commit).
+    std::function<void(std::string_view instance, const core::TurnResult&)> acked;
     // Exceptions the dispatcher must not absorb (DROP EXTENSION in progress).
     std::function<bool(const std::exception&)> must_stop;
 };

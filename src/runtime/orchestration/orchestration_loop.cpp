@@ -143,12 +143,12 @@ WorkOutcome run_orchestration_turns(Handlers& handlers, core::StackPool& stacks,
                  }
              },
          .acked =
-             [](const core::TurnResult& result) {
+             [](std::string_view instance, const core::TurnResult& result) {
                  if (!result.worker_items.empty()) {
                      wake_activity_workers_at_commit(result.worker_items.size());
                  }
                  if (core::dispatch::changes_status(result)) {
-                     wake_at_commit(kWakeStatusWaiters);
+                     wake_status_waiters_at_commit(instance); // its waiters only
                  }
              },
          .must_stop =

@@ -407,12 +407,30 @@ void SharedState::apply_commit(Oid database, const CommitSignals& signals) {
             ++entry->session_releases;
             wake_role(*entry, WorkerRole::Activity, kMaxSlots);
         }
-        if (entry != nullptr && signals.status_changed) {
+        if (entry != nullptr && (signals.status_all || !signals.status_keys.empty())) {
             ++entry->status_changes;
+            if (signals.status_all) {
+                ++entry->status_broadcasts;
+            }
+            for (const uint64 key : signals.status_keys) {
+                ++status_key_changes_[key % kStatusKeyBuckets];
+            }
+            uint64 woken = 0;
             for (const StatusWaiter& waiter : status_waiters_) {
-                if (waiter.database == database && waiter.latch != nullptr) {
-                    SetLatch(waiter.latch);
+                if (waiter.database != database || waiter.latch == nullptr) {
+                    continue;
                 }
+                const bool wanted =
+                    signals.status_all || waiter.key == 0 ||
+                    std::find(signals.status_keys.begin(), signals.status_keys.end(), waiter.key) !=
+                        signals.status_keys.end();
+                if (wanted) {
+                    SetLatch(waiter.latch);
+                    ++woken;
+                }
+            }
+            if (woken > 0) {
+                metrics::add(metrics::Counter::StatusWaiterWakeUps, woken);
             }
         }
     }
@@ -423,16 +441,27 @@ void SharedState::apply_commit(Oid database, const CommitSignals& signals) {
 
 // --- Status waiters -----------------------------------------------------------------------
 
-uint64 SharedState::status_change_count(Oid database) const {
-    Guard guard(lock_, LW_SHARED);
+// A waiter for one instance (key != 0) sees a change when its key's bucket moves or every
+// waiter was woken; a waiter for any instance (key 0) at every status change.
+uint64 SharedState::status_count_locked(Oid database, uint64 key) const {
     const DatabaseEntry* entry = find_database(database);
-    return entry != nullptr ? entry->status_changes : 0;
+    if (entry == nullptr) {
+        return 0;
+    }
+    return key == 0 ? entry->status_changes
+                    : entry->status_broadcasts + status_key_changes_[key % kStatusKeyBuckets];
 }
 
-StatusWaiterTicket SharedState::add_status_waiter(Oid database, uint64 seen, Latch* latch) {
+uint64 SharedState::status_change_count(Oid database, uint64 key) const {
+    Guard guard(lock_, LW_SHARED);
+    return status_count_locked(database, key);
+}
+
+StatusWaiterTicket SharedState::add_status_waiter(Oid database, uint64 key, uint64 seen,
+                                                  Latch* latch) {
     Guard guard(lock_, LW_EXCLUSIVE);
-    const DatabaseEntry* entry = find_database(database);
-    StatusWaiterTicket ticket{.changed = (entry != nullptr ? entry->status_changes : 0) != seen};
+    const uint64 count = status_count_locked(database, key);
+    StatusWaiterTicket ticket{.changed = count != seen};
     if (ticket.changed) {
         return ticket;
     }
@@ -441,6 +470,7 @@ StatusWaiterTicket SharedState::add_status_waiter(Oid database, uint64 seen, Lat
         if (waiter.database == InvalidOid) {
             waiter.database = database;
             waiter.latch = latch;
+            waiter.key = key;
             ticket.slot = i;
             break;
         }
@@ -452,6 +482,7 @@ void SharedState::remove_status_waiter(int slot) {
     Guard guard(lock_, LW_EXCLUSIVE);
     status_waiters_[slot].database = InvalidOid;
     status_waiters_[slot].latch = nullptr;
+    status_waiters_[slot].key = 0;
 }
 
 // --- duroxide.runtime_status --------------------------------------------------------------

@@ -33,6 +33,12 @@ constexpr int kMaxDispatchers = 16;     // bound of duroxide.orchestration_dispa
 constexpr int kMaxActivityWorkers = 64; // bound of duroxide.activity_workers
 constexpr int kMaxSlots = kMaxDispatchers + kMaxActivityWorkers;
 constexpr int kMaxStatusWaiters = 128;
+// Change counters of the status waits, one per bucket of instance keys (status_wait_key):
+// a waiter compares its bucket's count, so changes of other instances rarely make it look
+// again, and a commit wakes only the waiters of the instances it changed.
+constexpr int kStatusKeyBuckets = 1024;
+// Instances whose waiters one commit wakes by key; a commit that changes more wakes them all.
+constexpr std::size_t kMaxStatusKeysPerCommit = 64;
 // Probe owners of the validation suite and the connections of remote activity workers
 // (sql_api/remote_workers.cpp), which register the same way.
 constexpr int kMaxProbeOwners = 96;
@@ -109,7 +115,11 @@ struct CommitSignals {
     bool wake_activity_workers = false;
     std::size_t idle_activity_workers = 0; // idle activity workers to wake at most
     bool sessions_released = false;        // bump the session release count, wake the workers
-    bool status_changed = false;           // bump the status change count, wake the waiters
+    // Status waits: `status_all` wakes every waiter of the database (a change whose instances
+    // are not known, or too many of them); `status_keys` (status_wait_key) wakes the waiters
+    // of those instances only, and those that wait for any instance (key 0).
+    bool status_all = false;
+    std::span<const uint64> status_keys;
 };
 
 // A lease owner the store validation suite's probes fetch as (test/probes/store_probe.cpp):
@@ -194,8 +204,9 @@ public:
     void apply_commit(Oid database, const CommitSignals& signals);
 
     // --- Status waiters (runtime/services/status_wait) ------------------------------------
-    uint64 status_change_count(Oid database) const;
-    StatusWaiterTicket add_status_waiter(Oid database, uint64 seen, Latch* latch);
+    // The count a waiter for `key` compares (key 0: any instance of the database).
+    uint64 status_change_count(Oid database, uint64 key) const;
+    StatusWaiterTicket add_status_waiter(Oid database, uint64 key, uint64 seen, Latch* latch);
     void remove_status_waiter(int slot);
 
     // --- duroxide.runtime_status ----------------------------------------------------------
@@ -244,9 +255,10 @@ private:
     struct DatabaseEntry {
         Oid database;
         DatabaseState state;
-        uint64 status_changes;   // bumped at each commit that changes an instance's status
-        uint64 session_releases; // bumped at each commit that releases sessions from SQL
-        int dispatchers;         // slot counts fixed when the entry becomes active
+        uint64 status_changes;    // bumped at each commit that changes an instance's status
+        uint64 status_broadcasts; // bumped at each commit that wakes every waiter (status_all)
+        uint64 session_releases;  // bumped at each commit that releases sessions from SQL
+        int dispatchers;          // slot counts fixed when the entry becomes active
         int activity_workers;
         WorkerSlot slots[kMaxSlots]; // dispatchers first, then activity workers
     };
@@ -255,6 +267,7 @@ private:
     struct StatusWaiter {
         Oid database; // InvalidOid when the slot is free
         Latch* latch;
+        uint64 key; // status_wait_key of the awaited instance; 0: woken by any change
     };
 
     // Callers hold the lock.
@@ -265,13 +278,15 @@ private:
         return databases_[slot.database_index].slots[slot.slot_index];
     }
     static void wake_role(DatabaseEntry& entry, WorkerRole role, std::size_t idle_wanted);
+    uint64 status_count_locked(Oid database, uint64 key) const;
 
     LWLock* lock_;
     pid_t launcher_pid_;
     Latch* launcher_latch_;
     DatabaseEntry databases_[kMaxDatabases];
     StatusWaiter status_waiters_[kMaxStatusWaiters];
-    SharedMetrics metrics_; // atomics: no lock needed
+    uint64 status_key_changes_[kStatusKeyBuckets]; // by key % kStatusKeyBuckets, all databases
+    SharedMetrics metrics_;                        // atomics: no lock needed
     ProbeOwner probe_owners_[kMaxProbeOwners];
     // Probe owners with a positive lease owner id: remote worker connections (any database).
     pg_atomic_uint32 remote_attachments_;

@@ -4,10 +4,16 @@
 #include "runtime/process/gucs.hpp"
 #include "runtime/process/shared_state.hpp"
 
+#include "runtime/services/status_wait.hpp"
+
+#include <algorithm>
+#include <array>
 #include <cstring>
+#include <span>
 
 extern "C" {
 #include "commands/async.h"
+#include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "tcop/utility.h"
 #include "utils/fmgrprotos.h"
@@ -24,6 +30,9 @@ struct PendingAtCommit {
     bool activate = false;
     bool deactivate = false;
     bool notified = false; // remote workers notified (LISTEN duroxide_activities)
+    // Status waits to wake: by instance key, or all of them (kWakeStatusWaiters, overflow).
+    std::array<uint64, kMaxStatusKeysPerCommit> status_keys{};
+    std::size_t status_key_count = 0;
 } pending;
 
 ProcessUtility_hook_type previous_utility_hook = nullptr;
@@ -41,14 +50,17 @@ void apply_at_commit() {
          .idle_activity_workers =
              pending.activities > 0 ? pending.activities : static_cast<std::size_t>(kMaxSlots),
          .sessions_released = (pending.wake & kSessionsReleased) != 0,
-         .status_changed = (pending.wake & kWakeStatusWaiters) != 0});
+         .status_all = (pending.wake & kWakeStatusWaiters) != 0,
+         .status_keys =
+             std::span<const uint64>(pending.status_keys.data(), pending.status_key_count)});
 }
 
 void on_transaction_event(XactEvent event, void*) {
     switch (event) {
     case XACT_EVENT_COMMIT:
     case XACT_EVENT_PARALLEL_COMMIT:
-        if (pending.wake != 0 || pending.activate || pending.deactivate) {
+        if (pending.wake != 0 || pending.status_key_count > 0 || pending.activate ||
+            pending.deactivate) {
             // Runs after the commit record is durable; an error here must not become ERROR.
             pg::entry("duroxide wake-up at commit", apply_at_commit, WARNING);
         }
@@ -123,6 +135,19 @@ void wake_at_commit(unsigned targets) {
     pending.wake |= targets;
     if ((targets & kWakeActivityWorkers) != 0) {
         notify_remote_workers();
+    }
+}
+void wake_status_waiters_at_commit(std::string_view instance) {
+    const uint64 key = status_wait_key(MyDatabaseId, instance);
+    const auto known =
+        std::span<const uint64>(pending.status_keys.data(), pending.status_key_count);
+    if (std::find(known.begin(), known.end(), key) != known.end()) {
+        return;
+    }
+    if (pending.status_key_count < pending.status_keys.size()) {
+        pending.status_keys[pending.status_key_count++] = key;
+    } else {
+        pending.wake |= kWakeStatusWaiters; // too many instances: wake every waiter
     }
 }
 void wake_activity_workers_at_commit(std::size_t activities) {

@@ -6,18 +6,23 @@
 #pragma once
 
 #include <cstddef>
+#include <string_view>
 
 namespace duroxide::runtime {
 
 enum WakeTarget : unsigned {
     kWakeDispatchers = 1u << 0,
     kWakeActivityWorkers = 1u << 1,
-    kWakeStatusWaiters = 1u << 2, // an instance's status or custom status changed
+    kWakeStatusWaiters = 1u << 2, // statuses changed, instances unknown: wake every waiter
     kSessionsReleased = 1u << 3,  // sessions released from SQL: owners drop their state
 };
 
 // Wakes the given workers of the current database when the current transaction commits.
 void wake_at_commit(unsigned targets);
+// The client waits for `instance` (status, custom status, key-value) when the current
+// transaction commits: wakes only the waits for that instance (up to kMaxStatusKeysPerCommit
+// instances per transaction, then every wait), not every wait of the database.
+void wake_status_waiters_at_commit(std::string_view instance);
 // Wakes as many idle activity workers as `activities` new activities need, at commit.
 void wake_activity_workers_at_commit(std::size_t activities);
 // NOTIFY duroxide_activities in the current transaction (delivered at commit) when a remote

@@ -52,6 +52,8 @@ const char* counter_name(Counter counter) {
         return "resident_cache_misses";
     case Counter::ResidentCacheEvictions:
         return "resident_cache_evictions";
+    case Counter::StatusWaiterWakeUps:
+        return "status_waiter_wake_ups";
     case Counter::Count_:
         break;
     }

@@ -27,7 +27,8 @@ enum class Counter : int {
     ResidentCacheHits,
     ResidentCacheMisses,
     ResidentCacheEvictions,
-    Count_ // number of counters
+    StatusWaiterWakeUps, // a client's wait woken by a commit that changed its instance
+    Count_               // number of counters
 };
 
 enum class Histogram : int { TurnDuration, ActivityDuration, Count_ };

@@ -30,21 +30,34 @@ void PgActivityProvider::with_store(std::string_view what,
         work(*store_);
         return;
     }
-    pg::WorkerTransaction transaction(what);
-    {
-        pg::SpiConnection spi;
-        hooks_.begin(spi, true);
-        Store store(spi);
-        store_ = &store;
-        try {
-            work(store);
-        } catch (...) {
+    try {
+        pg::WorkerTransaction transaction(what);
+        {
+            pg::SpiConnection spi;
+            hooks_.begin(spi, true);
+            Store store(spi);
+            store_ = &store;
+            try {
+                work(store);
+                if (hooks_.before_commit) {
+                    hooks_.before_commit(store);
+                }
+            } catch (...) {
+                store_ = nullptr;
+                throw;
+            }
             store_ = nullptr;
-            throw;
         }
-        store_ = nullptr;
+        transaction.commit();
+    } catch (...) {
+        if (hooks_.finished) {
+            hooks_.finished(false);
+        }
+        throw;
     }
-    transaction.commit();
+    if (hooks_.finished) {
+        hooks_.finished(true);
+    }
 }
 
 Store& PgActivityProvider::store() const {
@@ -101,7 +114,7 @@ void PgActivityProvider::ack_in(Store& store, const ActivityItem& item,
         throw core::provider::LeaseLost(e.what());
     }
     if (hooks_.acked) {
-        hooks_.acked();
+        hooks_.acked(item, completion);
     }
 }
 

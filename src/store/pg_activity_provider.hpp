@@ -34,8 +34,15 @@ struct PgActivityHooks {
     // In the fetch's transaction, after a fetch that leased `activity` (session_continued
     // included): what the worker reads about it (its kind of handler, who may call it).
     std::function<void(pg::SpiConnection&, Store&, const FetchedActivity& activity)> fetched;
-    // In an ack's transaction, after the completion was written (the wake-ups of its commit).
-    std::function<void()> acked;
+    // In an ack's transaction, after the completion of `item` was written (the wake-ups of its
+    // commit, the worker's inline turns).
+    std::function<void(const core::provider::ActivityItem& item, const core::WorkItem& completion)>
+        acked;
+    // In each transaction of the provider's own (an in_one_commit's, a lone ack's), after its
+    // work and before its commit: the worker's inline turns run there.
+    std::function<void(Store&)> before_commit;
+    // After each such transaction: whether it committed.
+    std::function<void(bool committed)> finished;
 };
 
 // The store's lease of `item` (session_continued is the fetch's business, not the lease's).

@@ -1,6 +1,7 @@
 #include "store/pg_provider.hpp"
 
 #include "pg/transaction.hpp"
+#include "store/inline_provider.hpp"
 
 namespace duroxide::store {
 
@@ -54,18 +55,7 @@ PgOrchestrationProvider::fetch_orchestration_items(std::size_t max_items,
     batches_.clear();
     fetch.items.reserve(batches.size());
     for (auto& batch : batches) {
-        fetch.items.push_back(
-            OrchestrationItem{.instance = batch.instance,
-                              .lock_token = batch.lock_token,
-                              .attempt_count = batch.attempt_count,
-                              .messages = std::move(batch.messages),
-                              .execution_id = batch.execution_id,
-                              .execution_status = batch.execution_status,
-                              .history = std::move(batch.history),
-                              .history_error = batch.history_error,
-                              .history_omitted = batch.history_omitted,
-                              .history_last_event_id = batch.history_last_event_id,
-                              .kv_snapshot = std::move(batch.kv_snapshot)});
+        fetch.items.push_back(orchestration_item(batch));
         std::string instance = batch.instance;
         batches_.insert_or_assign(std::move(instance), std::move(batch));
     }

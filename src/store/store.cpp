@@ -4,6 +4,7 @@
 #include "duroxide/semver.hpp"
 #include "duroxide/version.hpp"
 #include "pg/guard.hpp"
+#include "store/lease_sql.hpp"
 #include "store/sql_values.hpp"
 
 #include <algorithm>
@@ -20,7 +21,8 @@ namespace codec = core::codec;
 // Parameter types of statements with two text[] parameters (see text_array).
 const Oid kTwoTextArrays[] = {TEXTARRAYOID, TEXTARRAYOID};
 
-// This library's version as executions record it: major * 1000000 + minor * 1000 + patch.
+} // namespace
+
 const std::string& library_version_num() {
     static const std::string num = [] {
         const Semver v = Semver::parse(kLibraryVersion);
@@ -28,8 +30,6 @@ const std::string& library_version_num() {
     }();
     return num;
 }
-
-} // namespace
 
 const char* execution_status_name(core::ExecutionStatus status) {
     return status_text(status);
@@ -72,12 +72,6 @@ std::optional<Oid> Store::instance_owner(const std::string& instance) {
                              std::vector<SqlText>{instance}, true);
     return rows.rows.empty() ? std::nullopt : oid_of(rows.rows[0][0]);
 }
-
-// A lease row is free when it expired or its owner is not a live duroxide worker.
-#define LEASE_IS_FREE(table)                                                                       \
-    "(" table                                                                                      \
-    ".locked_until <= pg_catalog.clock_timestamp() OR NOT duroxide._lock_holder_alive(" table      \
-    ".locked_by))"
 
 // What a released instance lock row is set to: no token (so that no ack, renewal or abandon
 // of an earlier lock matches it) and a lease that ended at -infinity (so that LEASE_IS_FREE
@@ -279,8 +273,13 @@ std::vector<OrchestrationBatch> Store::fetch_orchestration_items(int64_t owner, 
                                                                  const ResidentLookup& resident) {
     std::vector<OrchestrationBatch> batches =
         lock_instances(spi_, owner, lock_timeout_ms, max_items);
+    load_batches(batches, resident);
+    return batches;
+}
+
+void Store::load_batches(std::vector<OrchestrationBatch>& batches, const ResidentLookup& resident) {
     if (batches.empty()) {
-        return {};
+        return;
     }
     std::vector<std::string> instances;
     for (const auto& batch : batches) {
@@ -291,7 +290,6 @@ std::vector<OrchestrationBatch> Store::fetch_orchestration_items(int64_t owner, 
     read_current_executions(spi_, batches, instance_array);
     read_histories(spi_, batches, resident);
     load_kv_snapshots(batches);
-    return batches;
 }
 
 void Store::ack_orchestration_item(const OrchestrationBatch& batch, uint64_t execution_id,

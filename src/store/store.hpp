@@ -141,6 +141,19 @@ public:
                                                               int max_items,
                                                               const ResidentLookup& resident);
 
+    // An activity worker's inline turn (runtime/activity/inline_turns.cpp, store/inline_provider):
+    // locks `instance`, in the caller's transaction, for a turn recorded before that transaction
+    // commits, and reads it as fetch_orchestration_items does. Never waits for another worker:
+    // nullopt when another holds the instance (its lock row, or the advisory lock the inline
+    // lockers take without waiting), when it does not exist, when its current execution was
+    // started by a newer duroxide, or when that execution's history has more than `max_history`
+    // events (a long history is the dispatcher's, which may hold it resident). A lock row another
+    // transaction is still writing is waited for as the caller's lock_timeout allows.
+    std::optional<OrchestrationBatch> lock_for_inline_turn(const std::string& instance,
+                                                           int64_t owner, int lock_timeout_ms,
+                                                           uint64_t max_history,
+                                                           const ResidentLookup& resident);
+
     // Records a turn (throws LeaseLost if the instance lock expired or is another's, and
     // InstanceRowBusy rather than wait when another transaction holds the instance's row):
     // deletes the batch's messages, creates/updates instance and execution, appends history,
@@ -218,6 +231,9 @@ public:
     std::optional<std::string> kv_value(const std::string& instance, const std::string& key);
 
 private:
+    // Claims the visible messages of the locked `batches` and reads their current executions,
+    // histories and key-value snapshots (the fetch after its locks).
+    void load_batches(std::vector<OrchestrationBatch>& batches, const ResidentLookup& resident);
     // Fills kv_snapshot of the batches whose history was loaded.
     void load_kv_snapshots(std::vector<OrchestrationBatch>& batches);
     // Writes the turn's KV events into kv_delta (NULL value = tombstone; KeyValuesCleared

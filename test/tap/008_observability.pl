@@ -20,6 +20,9 @@ duroxide.poll_interval = '200ms'
 duroxide.max_attempts = 3
 duroxide.unregistered_backoff = '10ms'
 max_worker_processes = 16
+# Every turn on the dispatcher, so that the resident cache counts and the dispatcher's items
+# below are exact (033_inline_turns.pl covers the turns activity workers run inline).
+duroxide.inline_turns = off
 });
 $node->start;
 $node->safe_psql('postgres', q{

@@ -5,12 +5,12 @@
 #include "pg/transaction.hpp"
 #include "runtime/activity/activity_envelope.hpp"
 #include "runtime/activity/activity_outcomes.hpp"
+#include "runtime/activity/inline_turns.hpp"
 #include "runtime/process/gucs.hpp"
 #include "runtime/services/metrics.hpp"
 #include "runtime/activity/sessions.hpp"
 #include "runtime/activity/sql_activity_registration.hpp"
 #include "runtime/process/unit_of_work.hpp"
-#include "runtime/process/wakeup.hpp"
 #include "store/pg_activity_provider.hpp"
 
 #include <set>
@@ -46,9 +46,10 @@ core::StackPool& activity_stacks() {
 class WorkerHost final : public core::ActivityHost {
 public:
     WorkerHost(const store::FetchedActivity& fetched, const store::SessionOwner& session_owner,
-               SessionKeeper& sessions, const std::function<void()>& record_held)
+               SessionKeeper& sessions, const std::function<void()>& record_held,
+               InlineTurns& inline_turns)
         : fetched_(fetched), session_owner_(session_owner), sessions_(sessions),
-          record_held_(record_held),
+          record_held_(record_held), inline_turns_(inline_turns),
           renewal_(core::SteadyClock::now(), core::renewal_interval(lease())),
           check_(core::SteadyClock::now(), core::lease_check_interval(lease())) {}
 
@@ -125,14 +126,23 @@ public:
 
     core::SteadyClock::time_point now() override { return core::SteadyClock::now(); }
 
-    // Records `completion` in the transaction of the statements and commits; throws
-    // store::LeaseLost (after rolling back) when the lease is gone.
+    // Records `completion` in the transaction of the statements, with the instance's next turn
+    // when it can run inline, and commits; throws store::LeaseLost (after rolling back) when
+    // the lease is gone.
     void commit_with(const core::WorkItem& completion) {
-        store::Store(*spi_).ack_work_item(fetched_, completion, session_owner_);
-        wake_at_commit(kWakeDispatchers);
-        spi_.reset();
-        transaction_->commit();
-        transaction_.reset();
+        try {
+            store::Store store(*spi_);
+            store.ack_work_item(fetched_, completion, session_owner_);
+            inline_turns_.completed(completion, fetched_.attempt_count);
+            inline_turns_.run(store);
+            spi_.reset();
+            transaction_->commit();
+            transaction_.reset();
+        } catch (...) {
+            inline_turns_.finished(false);
+            throw;
+        }
+        inline_turns_.finished(true);
     }
 
     void roll_back() {
@@ -213,8 +223,9 @@ private:
     const store::SessionOwner& session_owner_;
     SessionKeeper& sessions_;
     std::function<void()> record_held_; // until called once
-    core::LeaseSchedule renewal_;       // extends the lease
-    core::LeaseSchedule check_;         // only looks whether it is still ours (cancellation)
+    InlineTurns& inline_turns_;
+    core::LeaseSchedule renewal_; // extends the lease
+    core::LeaseSchedule check_;   // only looks whether it is still ours (cancellation)
     // Declared before spi_: the SPI connection ends before its transaction does.
     std::optional<pg::WorkerTransaction> transaction_;
     std::optional<pg::SpiConnection> spi_;
@@ -227,11 +238,11 @@ PluginActivityOutcome
 run_plugin_activity(core::provider::ActivityProvider& provider, const ActivityFn& handler,
                     const store::FetchedActivity& fetched, const store::SessionOwner& session_owner,
                     SessionKeeper& sessions, const core::ActivityEnvironment& environment,
-                    const std::function<void()>& record_held) {
+                    const std::function<void()>& record_held, InlineTurns& inline_turns) {
     PluginActivityOutcome outcome;
     std::string failure;
     try {
-        WorkerHost host(fetched, session_owner, sessions, record_held);
+        WorkerHost host(fetched, session_owner, sessions, record_held, inline_turns);
         core::ActivityRun run = core::run_activity_on_fiber(
             handler, fetched.item, environment, activity_stacks(), host,
             std::chrono::milliseconds(settings.activity_cancellation_grace_period_ms));

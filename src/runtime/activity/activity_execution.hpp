@@ -13,6 +13,7 @@
 
 namespace duroxide::runtime {
 
+class InlineTurns;
 class SessionKeeper;
 
 struct PluginActivityOutcome {
@@ -30,10 +31,12 @@ struct PluginActivityOutcome {
 // called (with no transaction open) at the activity's first suspension point, so that an activity
 // that runs long does not let their leases run out.
 // A failure of the worker around the activity gives it back through `provider`.
+// `inline_turns`: the transaction that records the completion with the activity's statements
+// runs the instance's next turn too (runtime/activity/inline_turns.hpp).
 PluginActivityOutcome
 run_plugin_activity(core::provider::ActivityProvider& provider, const ActivityFn& handler,
                     const store::FetchedActivity& fetched, const store::SessionOwner& session_owner,
                     SessionKeeper& sessions, const core::ActivityEnvironment& environment,
-                    const std::function<void()>& record_held);
+                    const std::function<void()>& record_held, InlineTurns& inline_turns);
 
 } // namespace duroxide::runtime

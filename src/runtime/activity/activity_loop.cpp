@@ -15,12 +15,12 @@
 #include "runtime/activity/activity_access.hpp"
 #include "runtime/activity/activity_execution.hpp"
 #include "runtime/activity/activity_outcomes.hpp"
+#include "runtime/activity/inline_turns.hpp"
 #include "runtime/activity/sql_activity.hpp"
 #include "runtime/activity/system_activities.hpp"
 #include "runtime/plugins/unregistered.hpp"
 #include "runtime/process/gucs.hpp"
 #include "runtime/process/unit_of_work.hpp"
-#include "runtime/process/wakeup.hpp"
 #include "runtime/process/worker.hpp"
 #include "runtime/services/instance_isolation.hpp"
 #include "runtime/services/metrics.hpp"
@@ -110,11 +110,17 @@ struct FetchedKind {
 };
 
 // The worker's hooks around the provider's transactions.
-store::PgActivityHooks activity_hooks(Handlers& handlers, FetchedKind& kind) {
+store::PgActivityHooks activity_hooks(Handlers& handlers, FetchedKind& kind,
+                                      core::ResidentCache& cache, InlineTurns& inline_turns) {
     return {
         .begin = [](pg::SpiConnection& spi,
                     bool durable) { begin_unit(spi, durable ? Commit::Durable : Commit::Relaxed); },
-        .before_fetch = [&handlers](pg::SpiConnection& spi) { handlers.refresh(spi); },
+        .before_fetch =
+            [&handlers, &cache](pg::SpiConnection& spi) {
+                if (handlers.refresh(spi)) {
+                    cache.clear(); // new plugin code: inline turns replay from history
+                }
+            },
         .fetched =
             [&handlers, &kind](pg::SpiConnection& spi, store::Store& store,
                                const store::FetchedActivity& fetched) {
@@ -129,14 +135,21 @@ store::PgActivityHooks activity_hooks(Handlers& handlers, FetchedKind& kind) {
                 }
                 kind.access = store.activity_access(name, fetched.item.instance);
             },
-        .acked = [] { wake_at_commit(kWakeDispatchers); }};
+        // The dispatchers are woken at commit for the completions no inline turn took.
+        .acked =
+            [&inline_turns](const core::provider::ActivityItem& item,
+                            const core::WorkItem& completion) {
+                inline_turns.completed(completion, item.attempt_count);
+            },
+        .before_commit = [&inline_turns](store::Store& store) { inline_turns.run(store); },
+        .finished = [&inline_turns](bool committed) { inline_turns.finished(committed); }};
 }
 
 // Runs a plugin activity on a fiber; its ctx.sql() statements run in a transaction of their
 // own that records the completion with them (activity_execution.cpp).
 void run_plugin(store::PgActivityProvider& provider, const ActivityFn& handler,
                 PendingActivity& pending, SessionKeeper& sessions,
-                const std::function<void()>& record_held) {
+                const std::function<void()>& record_held, InlineTurns& inline_turns) {
     const auto& item = pending.fetched.item;
     const auto started = std::chrono::steady_clock::now();
     report_current_work(describe_activity(item), pending.owner);
@@ -146,7 +159,7 @@ void run_plugin(store::PgActivityProvider& provider, const ActivityFn& handler,
          .session_states = &sessions.states(),
          .trace = trace_activity,
          .max_output_bytes = static_cast<std::size_t>(settings.max_payload_kb) * 1024},
-        record_held);
+        record_held, inline_turns);
     report_current_work("");
     pending.completion = std::move(run.to_record);
     pending.settled = !pending.completion;
@@ -163,7 +176,8 @@ void run_plugin(store::PgActivityProvider& provider, const ActivityFn& handler,
 // recorded (SQL and system activities), or given back for the unregistered backoff.
 std::optional<PendingActivity> fetch_and_run(store::PgActivityProvider& provider, FetchedKind& kind,
                                              SessionKeeper& sessions, WorkOutcome& outcome,
-                                             const std::function<void()>& record_held) {
+                                             const std::function<void()>& record_held,
+                                             InlineTurns& inline_turns) {
     const core::TagFilter tags = worker_tag_filter(sessions.worker_index());
     report_tag_filter(tags.to_string());
     kind = FetchedKind{};
@@ -189,7 +203,7 @@ std::optional<PendingActivity> fetch_and_run(store::PgActivityProvider& provider
         // provides takes the unregistered-activity path below.)
         pending.completion = activity_call_denied(item, kind.access->owner_name);
     } else if (handler != nullptr) {
-        run_plugin(provider, *handler, pending, sessions, record_held);
+        run_plugin(provider, *handler, pending, sessions, record_held, inline_turns);
     } else {
         pending.handler_missing = !pending.sql && !pending.system;
         pending.runs_at_record = !pending.handler_missing;
@@ -301,11 +315,13 @@ void record_batch(store::PgActivityProvider& provider, std::vector<PendingActivi
 
 } // namespace
 
-WorkOutcome run_activities(Handlers& handlers, SessionKeeper& sessions) {
+WorkOutcome run_activities(Handlers& handlers, SessionKeeper& sessions, core::StackPool& stacks,
+                           core::ResidentCache& cache) {
     WorkOutcome outcome;
     FetchedKind kind;
+    InlineTurns inline_turns(handlers, stacks, cache);
     store::PgActivityProvider provider(settings.worker_lock_timeout_ms, sessions.owner(),
-                                       activity_hooks(handlers, kind));
+                                       activity_hooks(handlers, kind, cache, inline_turns));
     std::vector<PendingActivity> batch;
     std::size_t processed = 0;
     // A plugin activity that runs long records the completions held so far before their
@@ -316,7 +332,7 @@ WorkOutcome run_activities(Handlers& handlers, SessionKeeper& sessions) {
     // Fetch and run one at a time (each lease is short and the queue stays shared), but
     // record up to duroxide.activity_batch together while more work is waiting.
     while (static_cast<int>(processed) < settings.activity_batch) {
-        auto pending = fetch_and_run(provider, kind, sessions, outcome, record_held);
+        auto pending = fetch_and_run(provider, kind, sessions, outcome, record_held, inline_turns);
         if (!pending) {
             break;
         }

@@ -284,6 +284,31 @@ void define_serving_gucs() {
         &settings.notify_custom_status, false, PGC_SUSET, 0, nullptr, nullptr, nullptr);
 }
 
+// Where turns run: inline in activity workers (docs/architecture.md, "Inline turns"), and the
+// developer's crash points of the crash tests.
+void define_turn_gucs() {
+    DefineCustomBoolVariable(
+        "duroxide.inline_turns",
+        "Whether an activity worker runs the next turn of an instance in the transaction that "
+        "records its activity's completion.",
+        "When on and the instance is not locked by another worker, the completion and the turn "
+        "it wakes commit together, without a dispatcher's fetch and commit; otherwise (off, "
+        "locked, a long history, a retried activity) a dispatcher runs the turn.",
+        &settings.inline_turns, true, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable(
+        "duroxide.inline_turn_max_history",
+        "Longest history (events) whose next turn an activity worker runs inline.",
+        "Longer executions are left to the dispatchers, which keep them resident instead of "
+        "replaying their whole history in each activity worker.",
+        &settings.inline_turn_max_history, 300, 0, 1000000, PGC_SIGHUP, 0, nullptr, nullptr,
+        nullptr);
+    DefineCustomStringVariable(
+        "duroxide.debug_crash_point",
+        "Developer option: a worker that reaches this named point kills itself (SIGKILL).",
+        "For crash tests only: inline_locked, inline_decided, inline_before_commit. Empty: none.",
+        &settings.debug_crash_point, "", PGC_SUSET, GUC_NOT_IN_SAMPLE, nullptr, nullptr, nullptr);
+}
+
 } // namespace
 
 // Defined in this order (one function per topic); the prefix is reserved last.
@@ -294,6 +319,7 @@ void define_gucs() {
     define_trust_gucs();
     define_session_gucs();
     define_serving_gucs();
+    define_turn_gucs();
     MarkGUCPrefixReserved("duroxide");
 }
 

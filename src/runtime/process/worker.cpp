@@ -307,7 +307,7 @@ private:
         }
         return me.role == WorkerRole::Dispatcher
                    ? run_orchestration_turns(handlers_, stacks_, resident_)
-                   : run_activities(handlers_, *sessions_);
+                   : run_activities(handlers_, *sessions_, stacks_, resident_);
     }
 
     // Nothing to do: sleeps no longer than until queued work, session upkeep or retention is

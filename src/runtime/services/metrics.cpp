@@ -54,6 +54,8 @@ const char* counter_name(Counter counter) {
         return "resident_cache_evictions";
     case Counter::StatusWaiterWakeUps:
         return "status_waiter_wake_ups";
+    case Counter::InlineTurns:
+        return "inline_turns";
     case Counter::Count_:
         break;
     }

@@ -1,0 +1,66 @@
+// Inline turns (docs/architecture.md, "Inline turns"): an activity worker that records
+// completions runs, in the same transaction and before it commits, the next turn of each
+// instance they went to, when it can lock that instance at once. The completion and the turn it
+// wakes then commit together: no dispatcher wake-up, fetch or commit in between. Each turn runs
+// in a subtransaction, decided by the core's dispatcher (core::dispatch::decide) on this
+// worker's fiber stacks and resident executions, and recorded by the dispatcher's store
+// operations; anything unusual (the instance locked, a long history, a retried activity or
+// message, a turn that is not an ordinary ack, any error) rolls the subtransaction back and
+// leaves the completion queued for a dispatcher, exactly as without inline turns.
+#pragma once
+
+#include "core/dispatch/orchestration_dispatcher.hpp"
+#include "core/engine/resident_cache.hpp"
+#include "core/fiber/stack_pool.hpp"
+#include "runtime/orchestration/turn_reporting.hpp"
+#include "runtime/plugins/handlers.hpp"
+#include "store/store.hpp"
+
+#include <chrono>
+#include <deque>
+#include <string>
+#include <vector>
+
+namespace duroxide::runtime {
+
+class InlineTurns {
+public:
+    InlineTurns(Handlers& handlers, core::StackPool& stacks, core::ResidentCache& cache)
+        : handlers_(handlers), stacks_(stacks), cache_(cache) {}
+
+    // In the transaction under way, the completion of an activity fetched for the
+    // `attempt`-th time was written.
+    void completed(const core::WorkItem& completion, uint32_t attempt);
+    // Just before that transaction commits: the turns, and the wake-ups its commit owes (the
+    // dispatchers when a completion is left to them or a turn queued orchestrator messages).
+    void run(store::Store& store);
+    // The transaction ended: when it committed, the turns are counted and their traces
+    // written; otherwise they did not happen (and their resident executions are dropped).
+    void finished(bool committed);
+
+private:
+    struct Pending {
+        std::string instance;
+        bool eligible = true;
+    };
+    struct Recorded {
+        core::provider::OrchestrationItem item;
+        core::dispatch::DecidedTurn turn;
+        int64_t duration_us = 0;
+    };
+    // One instance's turn in a subtransaction; false when it was left to a dispatcher.
+    bool run_one(store::Store& store, const std::string& instance,
+                 const core::dispatch::DispatchSettings& dispatch);
+
+    Handlers& handlers_;
+    core::StackPool& stacks_;
+    core::ResidentCache& cache_;
+    WorkerObserver observer_;
+    std::vector<Pending> pending_;
+    std::deque<Recorded> recorded_; // decided turns point at their items: never moved
+};
+
+// Developer crash points (duroxide.debug_crash_point): a worker reaching `point` kills itself.
+void crash_point(const char* point);
+
+} // namespace duroxide::runtime

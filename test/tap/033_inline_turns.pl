@@ -120,9 +120,25 @@ ok($node->poll_query_until('postgres', q{
 SELECT count(*) = 10 FROM generate_series(1, 10) AS i,
        LATERAL duroxide.get_orchestration_status('parent' || i) s
  WHERE s.output = 'parent:UP' || i}), 'inline: sub-orchestrations complete, parents told');
+# A plugin activity whose ctx.sql() wrote: its completion commits with its statements, and
+# the turn it wakes (the orchestration's last) runs in that transaction too.
+$node->safe_psql('postgres', 'CREATE TABLE sql_effects (input text)');
+my $before_sql = metric('inline_turns');
+$node->safe_psql('postgres',
+    "SELECT duroxide.start_orchestration('effect' || i, 'CallActivity', 'RecordEffect:e' || i) "
+  . "FROM generate_series(1, 10) AS i");
+ok($node->poll_query_until('postgres', q{
+SELECT count(*) = 10 FROM generate_series(1, 10) AS i,
+       LATERAL duroxide.get_orchestration_status('effect' || i) s
+ WHERE s.output = 'recorded e' || i || ' (1)'}), 'ctx.sql(): the activities complete');
+is($node->safe_psql('postgres',
+        "SELECT count(*) || ' ' || count(DISTINCT input) FROM sql_effects"),
+    '10 10', 'ctx.sql(): each write committed once');
+cmp_ok(metric('inline_turns') - $before_sql, '>=', 5,
+    'ctx.sql(): the final turns ran inline, in the statements\' transaction');
 my $turns = metric('orchestration_turns');
 my $inline_turns = metric('inline_turns');
-# 600 activities (and 10 children's) complete; with inline turns nearly every one's next turn
+# 610 activities (and 10 children's) complete; with inline turns nearly every one's next turn
 # runs in its worker: far fewer than half of all turns are the dispatchers'.
 cmp_ok($inline_turns, '>=', 300, "inline: the turns ran inline ($inline_turns of $turns)");
 cmp_ok($turns - $inline_turns, '<', $turns / 2,

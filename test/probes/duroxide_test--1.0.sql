@@ -56,6 +56,14 @@ COMMENT ON FUNCTION duroxide_internal.store_fetch_orchestration_items(bigint, in
     'Internal: the store''s orchestration fetch (instance locks, claimed messages, history; '
     'history_error when a history row does not decode; kv_snapshot as key: value).';
 
+CREATE FUNCTION duroxide_internal.store_lock_for_inline_turn(instance text, lease_owner bigint,
+    lock_timeout_ms integer DEFAULT 30000, max_history bigint DEFAULT 300)
+    RETURNS TABLE (instance text, lock_token text, attempt_count integer, messages jsonb)
+    LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'duroxide_store_lock_for_inline_turn';
+COMMENT ON FUNCTION duroxide_internal.store_lock_for_inline_turn(text, bigint, integer, bigint) IS
+    'Internal: an activity worker''s inline lock of an instance in the caller''s transaction '
+    '(no row when another holds it, it is missing or its history is too long).';
+
 CREATE FUNCTION duroxide_internal.store_ack_orchestration_item(instance text, lock_token text,
     execution_id bigint DEFAULT 1, history_delta jsonb DEFAULT '[]', worker_items jsonb DEFAULT '[]',
     orchestrator_items jsonb DEFAULT '[]', status text DEFAULT 'Running', output text DEFAULT NULL,

@@ -302,6 +302,36 @@ DUROXIDE_SQL_FUNCTION(duroxide_store_fetch_orchestration_items) {
     return Datum(0);
 }
 
+// store_lock_for_inline_turn(instance text, lease_owner bigint, lock_timeout_ms int,
+//   max_history bigint) RETURNS TABLE (instance, lock_token, attempt_count, messages jsonb):
+//   an activity worker's inline lock (in the caller's transaction); no row when it is not taken.
+DUROXIDE_SQL_FUNCTION(duroxide_store_lock_for_inline_turn) {
+    const std::string instance = sql_api::required_text(fcinfo, 0, "instance");
+    const int64 owner = int64_arg(fcinfo, 1, "lease_owner");
+    const int lock_timeout_ms = int_arg(fcinfo, 2, "lock_timeout_ms");
+    const int64 max_history = int64_arg(fcinfo, 3, "max_history");
+    const auto batch = with_store([&](store::Store& store) {
+        return store.lock_for_inline_turn(
+            instance, owner, lock_timeout_ms,
+            static_cast<uint64_t>(std::max<int64>(max_history, 0)),
+            [](const std::string&, uint64_t) { return std::optional<uint64_t>(); });
+    });
+    ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+    pg::call([fcinfo] { InitMaterializedSRF(fcinfo, 0); });
+    if (batch) {
+        Datum values[4];
+        bool nulls[4] = {};
+        values[0] = text_datum(batch->instance);
+        values[1] = text_datum(batch->lock_token);
+        values[2] = Int32GetDatum(static_cast<int32>(batch->attempt_count));
+        values[3] = jsonb_datum(codec::encode_work_items(batch->messages));
+        pg::call([rsinfo, &values, &nulls] {
+            tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+        });
+    }
+    return Datum(0);
+}
+
 // store_ack_orchestration_item(instance, lock_token, execution_id, history_delta,
 //   worker_items, orchestrator_items, status, output, cancelled_activities,
 //   orchestration_name, orchestration_version, parent_instance, owner_role, error)

@@ -93,6 +93,7 @@ bool InlineTurns::run_one(store::Store& store, const std::string& instance,
                           const core::dispatch::DispatchSettings& dispatch) {
     const auto started = std::chrono::steady_clock::now();
     std::optional<Recorded> recorded;
+    bool decided = false; // a turn ran: a resident execution may have moved on
     try {
         pg::in_subtransaction([&] {
             pg::with_setting("lock_timeout", kInlineLockTimeout, [&] {
@@ -123,6 +124,7 @@ bool InlineTurns::run_one(store::Store& store, const std::string& instance,
                     throw NotInlined{};
                 }
                 crash_point("inline_locked");
+                decided = true;
                 recorded->turn =
                     core::dispatch::decide({.provider = provider,
                                             .orchestrations = handlers_.orchestrations(),
@@ -141,12 +143,16 @@ bool InlineTurns::run_one(store::Store& store, const std::string& instance,
             });
         });
     } catch (const NotInlined&) {
-        cache_.drop(instance); // a decided turn may have moved its resident execution on
+        if (decided) {
+            cache_.drop(instance); // its resident execution moved on; the store did not
+        }
         return false;
     } catch (const std::exception& e) {
         // Locked meanwhile (lock_timeout), the instance's row busy, a write that failed: the
         // subtransaction rolled back, and a dispatcher runs the turn as it would have.
-        cache_.drop(instance);
+        if (decided) {
+            cache_.drop(instance);
+        }
         log_left(instance, e.what());
         return false;
     }

@@ -49,4 +49,16 @@ WorkerTransaction::~WorkerTransaction() {
     }
 }
 
+FreshSnapshot::FreshSnapshot() {
+    call([] { PushActiveSnapshot(GetTransactionSnapshot()); });
+}
+
+FreshSnapshot::~FreshSnapshot() {
+    try {
+        call([] { PopActiveSnapshot(); });
+    } catch (...) {
+        // The transaction is failing anyway; its abort releases the snapshot.
+    }
+}
+
 } // namespace duroxide::pg

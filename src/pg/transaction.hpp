@@ -23,4 +23,15 @@ private:
     bool open_ = false;
 };
 
+// For its lifetime, a snapshot taken now is the active one (READ COMMITTED: everything committed
+// so far). Statements that read with the active snapshot (read-only SPI) late in a long
+// transaction, such as an activity's, otherwise see the world as it was when it began.
+class FreshSnapshot {
+public:
+    FreshSnapshot();
+    ~FreshSnapshot();
+    FreshSnapshot(const FreshSnapshot&) = delete;
+    FreshSnapshot& operator=(const FreshSnapshot&) = delete;
+};
+
 } // namespace duroxide::pg

@@ -40,7 +40,7 @@ void PgActivityProvider::with_store(std::string_view what,
             try {
                 work(store);
                 if (hooks_.before_commit) {
-                    hooks_.before_commit(store);
+                    hooks_.before_commit(spi, store);
                 }
             } catch (...) {
                 store_ = nullptr;

@@ -40,7 +40,7 @@ struct PgActivityHooks {
         acked;
     // In each transaction of the provider's own (an in_one_commit's, a lone ack's), after its
     // work and before its commit: the worker's inline turns run there.
-    std::function<void(Store&)> before_commit;
+    std::function<void(pg::SpiConnection&, Store&)> before_commit;
     // After each such transaction: whether it committed.
     std::function<void(bool committed)> finished;
 };

@@ -134,7 +134,7 @@ public:
             store::Store store(*spi_);
             store.ack_work_item(fetched_, completion, session_owner_);
             inline_turns_.completed(completion, fetched_.attempt_count);
-            inline_turns_.run(store);
+            inline_turns_.run(*spi_, store);
             spi_.reset();
             transaction_->commit();
             transaction_.reset();

@@ -141,7 +141,8 @@ store::PgActivityHooks activity_hooks(Handlers& handlers, FetchedKind& kind,
                             const core::WorkItem& completion) {
                 inline_turns.completed(completion, item.attempt_count);
             },
-        .before_commit = [&inline_turns](store::Store& store) { inline_turns.run(store); },
+        .before_commit = [&inline_turns](pg::SpiConnection& spi,
+                                         store::Store& store) { inline_turns.run(spi, store); },
         .finished = [&inline_turns](bool committed) { inline_turns.finished(committed); }};
 }
 

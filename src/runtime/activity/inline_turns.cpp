@@ -2,6 +2,7 @@
 
 #include "pg/guard.hpp"
 #include "pg/local_setting.hpp"
+#include "pg/transaction.hpp"
 #include "runtime/process/gucs.hpp"
 #include "runtime/process/wakeup.hpp"
 #include "runtime/process/worker.hpp"
@@ -169,9 +170,15 @@ bool InlineTurns::run_one(store::Store& store, const std::string& instance,
     return true;
 }
 
-void InlineTurns::run(store::Store& store) {
+void InlineTurns::run(pg::SpiConnection& spi, store::Store& store) {
     if (pending_.empty()) {
         return;
+    }
+    // The transaction may be old (an activity's ctx.sql() one, a batch that ran SQL activities):
+    // read what has committed since, a plugin reload included, as a dispatcher's fetch would.
+    const pg::FreshSnapshot fresh;
+    if (handlers_.refresh(spi)) {
+        cache_.clear(); // new plugin code: replay from history
     }
     const core::dispatch::DispatchSettings dispatch = dispatch_settings();
     cache_.set_limits(dispatch.resident_cache_size, dispatch.resident_cache_bytes);

@@ -33,7 +33,9 @@ public:
     void completed(const core::WorkItem& completion, uint32_t attempt);
     // Just before that transaction commits: the turns, and the wake-ups its commit owes (the
     // dispatchers when a completion is left to them or a turn queued orchestrator messages).
-    void run(store::Store& store);
+    // The handlers are refreshed first, as a dispatcher's fetch does: a plugin reloaded while
+    // an activity ran has its new orchestration code run the turn.
+    void run(pg::SpiConnection& spi, store::Store& store);
     // The transaction ended: when it committed, the turns are counted and their traces
     // written; otherwise they did not happen (and their resident executions are dropped).
     void finished(bool committed);

@@ -451,6 +451,101 @@ TEST(ResidentCache, AMemoryBoundEvictsTheLeastRecentlyUsedOnceTheTurnsHaveGrownT
     EXPECT_NE(cache.find("c"), nullptr);
 }
 
+// The running total of the slots' footprints follows every way a slot changes: made, grown by
+// a turn, cleared by an ending turn, dropped, evicted (by count and by memory), cleared.
+TEST(ResidentCache, TheRunningFootprintTotalEqualsARecountAfterEveryChange) {
+    OrchestrationRegistry registry;
+    StackPool stacks(64 * 1024);
+    registry.register_orchestration("Waits", [](OrchestrationContext& ctx, const std::string&) {
+        ctx.schedule_wait("first").value();
+        return ctx.schedule_wait("second").value();
+    });
+    ResidentCache cache(4);
+    const auto check = [&cache](const char* when) {
+        EXPECT_EQ(cache.footprint_bytes(), cache.recounted_footprint_bytes()) << when;
+    };
+    const auto start_in = [&](const std::string& instance) {
+        TurnInput input{instance, 1, {}, {}, 1000};
+        input.messages = {WorkItem{work::StartOrchestration{.instance = instance,
+                                                            .orchestration = "Waits",
+                                                            .input = std::string(3000, 'x'),
+                                                            .version = std::nullopt,
+                                                            .parent_instance = std::nullopt,
+                                                            .parent_id = std::nullopt,
+                                                            .execution_id = 1,
+                                                            .parent_execution_id = std::nullopt}}};
+        return run_turn(registry, stacks, input, cache.slot(instance));
+    };
+    const auto raise_in = [&](const std::string& instance, const std::string& name,
+                              std::vector<Event> history) {
+        TurnInput input{instance, 1, std::move(history), {}, 1000};
+        input.messages = {WorkItem{work::ExternalRaised{
+            .instance = instance, .name = name, .data = std::string(2000, 'y')}}};
+        return run_turn(registry, stacks, input, cache.slot(instance));
+    };
+    std::map<std::string, std::vector<Event>> histories;
+    for (const std::string instance : {"a", "b", "c"}) {
+        histories[instance] = start_in(instance).history_delta;
+        check("after a start, before trim()"); // read while the turns' slots are unsettled
+    }
+    cache.trim();
+    check("after trim()");
+    const std::size_t three = cache.footprint_bytes();
+    EXPECT_GT(three, 3 * (stacks.stack_size() + 3000));
+
+    // A turn that grows a held execution: the total grows with it.
+    TurnResult grown = raise_in("b", "first", histories["b"]);
+    ASSERT_TRUE(grown.resumed);
+    check("after a turn grew b");
+    cache.trim();
+    check("after a turn grew b, trimmed");
+    EXPECT_GT(cache.footprint_bytes(), three);
+    histories["b"].insert(histories["b"].end(), grown.history_delta.begin(),
+                          grown.history_delta.end());
+
+    // A turn that ends the execution clears its slot (zero bytes), then the caller drops it.
+    ResidentSlot* ending = cache.slot("b");
+    TurnInput last{"b", 1, histories["b"], {}, 1000};
+    last.messages = {WorkItem{work::ExternalRaised{.instance = "b", .name = "second", .data = ""}}};
+    run_turn(registry, stacks, last, ending);
+    EXPECT_FALSE(ending->holds());
+    check("after b ended");
+    cache.drop("b");
+    check("after b was dropped");
+    cache.trim();
+    check("after b was dropped, trimmed");
+
+    // Evictions by count and by memory take their slots' bytes off the total.
+    histories["d"] = start_in("d").history_delta;
+    histories["e"] = start_in("e").history_delta;
+    check("before the count eviction");
+    cache.trim();
+    check("after the count eviction");
+    EXPECT_EQ(cache.size(), 4u);
+    const std::size_t before = cache.footprint_bytes();
+    cache.set_limits(4, before - 1); // evicts the least recently used one
+    check("after the memory eviction");
+    EXPECT_EQ(cache.size(), 3u);
+    EXPECT_LT(cache.footprint_bytes(), before);
+
+    // A slot handed out and dropped before any trim(), then made again.
+    start_in("f");
+    cache.drop("f");
+    check("after f was dropped unsettled");
+    start_in("f");
+    check("after f was made again");
+    cache.trim();
+    check("after f was made again, trimmed");
+
+    cache.clear();
+    EXPECT_EQ(cache.footprint_bytes(), 0u);
+    check("after clear()");
+    start_in("g");
+    cache.trim();
+    check("after a start following clear()");
+    EXPECT_GT(cache.footprint_bytes(), 0u);
+}
+
 // A wide fan-out whose completions arrive in batches, as a dispatcher fetches what the workers
 // recorded: resumed turn by turn, it decides what replaying decides, and the resident turns
 // (which no longer scan the history for a terminal event) end it once, with every result.

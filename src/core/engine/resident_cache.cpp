@@ -9,16 +9,22 @@ ResidentSlot* ResidentCache::slot(const std::string& instance) {
         return nullptr;
     }
     auto found = slots_.find(instance);
-    if (found != slots_.end()) {
+    if (found == slots_.end()) {
+        order_.push_front(instance);
+        auto& entry = slots_[instance];
+        entry.position = order_.begin();
+        trim();
+        // trim() never evicts the entry just made most recently used.
+        found = slots_.find(instance);
+    } else {
         order_.splice(order_.begin(), order_, found->second.position);
-        return &found->second.slot;
     }
-    order_.push_front(instance);
-    auto& entry = slots_[instance];
-    entry.position = order_.begin();
-    trim();
-    // trim() never evicts the entry just made most recently used.
-    return &slots_.at(instance).slot;
+    Entry& entry = found->second;
+    if (!entry.handed_out) {
+        entry.handed_out = true;
+        handed_out_.push_back(instance);
+    }
+    return &entry.slot;
 }
 
 const ResidentSlot* ResidentCache::find(const std::string& instance) const {
@@ -26,9 +32,18 @@ const ResidentSlot* ResidentCache::find(const std::string& instance) const {
     return found != slots_.end() && found->second.slot.holds() ? &found->second.slot : nullptr;
 }
 
+void ResidentCache::forget(Entry& entry) {
+    counted_bytes_ -= std::min(counted_bytes_, entry.counted);
+    entry.counted = 0;
+}
+
 void ResidentCache::drop(const std::string& instance) {
     auto found = slots_.find(instance);
     if (found != slots_.end()) {
+        forget(found->second);
+        if (found->second.handed_out) {
+            std::erase(handed_out_, instance); // a few names: the slots of one batch
+        }
         order_.erase(found->second.position);
         slots_.erase(found);
     }
@@ -37,6 +52,8 @@ void ResidentCache::drop(const std::string& instance) {
 void ResidentCache::clear() {
     slots_.clear();
     order_.clear();
+    handed_out_.clear();
+    counted_bytes_ = 0;
 }
 
 void ResidentCache::set_capacity(std::size_t capacity) {
@@ -49,7 +66,32 @@ void ResidentCache::set_limits(std::size_t capacity, std::size_t max_bytes) {
     trim();
 }
 
+void ResidentCache::settle() {
+    for (const std::string& instance : handed_out_) {
+        auto found = slots_.find(instance);
+        if (found == slots_.end()) {
+            continue;
+        }
+        Entry& entry = found->second;
+        counted_bytes_ = counted_bytes_ - entry.counted + entry.slot.footprint_bytes;
+        entry.counted = entry.slot.footprint_bytes;
+        entry.handed_out = false;
+    }
+    handed_out_.clear();
+}
+
 std::size_t ResidentCache::footprint_bytes() const {
+    std::size_t total = counted_bytes_;
+    for (const std::string& instance : handed_out_) {
+        auto found = slots_.find(instance);
+        if (found != slots_.end() && found->second.handed_out) {
+            total = total - found->second.counted + found->second.slot.footprint_bytes;
+        }
+    }
+    return total;
+}
+
+std::size_t ResidentCache::recounted_footprint_bytes() const {
     std::size_t total = 0;
     for (const auto& [instance, entry] : slots_) {
         total += entry.slot.footprint_bytes;
@@ -58,18 +100,19 @@ std::size_t ResidentCache::footprint_bytes() const {
 }
 
 void ResidentCache::trim() {
-    std::size_t bytes = max_bytes_ > 0 ? footprint_bytes() : 0;
+    settle();
     // The most recently used slot stays even alone over the memory bound: it is the one the
     // caller is about to use (slot()), or the smallest eviction that leaves any cache at all.
-    while (!order_.empty() && (slots_.size() > capacity_ ||
-                               (max_bytes_ > 0 && bytes > max_bytes_ && slots_.size() > 1))) {
+    while (!order_.empty() &&
+           (slots_.size() > capacity_ ||
+            (max_bytes_ > 0 && counted_bytes_ > max_bytes_ && slots_.size() > 1))) {
         const std::string victim = order_.back();
         order_.pop_back();
         Entry& entry = slots_.at(victim);
         if (entry.slot.holds()) {
             ++evictions_;
         }
-        bytes -= std::min(bytes, entry.slot.footprint_bytes);
+        forget(entry);
         slots_.erase(victim); // a suspended fiber is unwound here
     }
 }

@@ -9,6 +9,7 @@
 #include <list>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace duroxide::core {
 
@@ -33,7 +34,11 @@ public:
 
     std::size_t size() const { return slots_.size(); }
     std::size_t evictions() const { return evictions_; }
+    // The summed footprint_bytes of the slots: a running total, O(slots handed out by slot()
+    // since the last trim()), not a walk over every slot.
     std::size_t footprint_bytes() const;
+    // The same sum recounted over every slot (O(slots)): for tests of the running total.
+    std::size_t recounted_footprint_bytes() const;
 
 private:
     std::size_t capacity_;
@@ -43,8 +48,18 @@ private:
     struct Entry {
         ResidentSlot slot;
         std::list<std::string>::iterator position;
+        std::size_t counted = 0; // this slot's footprint_bytes as included in counted_bytes_
+        bool handed_out = false; // in handed_out_: its caller may have changed footprint_bytes
     };
     std::unordered_map<std::string, Entry> slots_;
+    // The running total: the sum of every entry's `counted`. A slot's footprint changes only
+    // through the pointer slot() returns (a turn sets it, ResidentSlot::clear() zeroes it), so
+    // the slots handed out since the last settle() are the only ones whose `counted` may lag.
+    std::size_t counted_bytes_ = 0;
+    std::vector<std::string> handed_out_;
+    // Brings `counted` of the handed-out slots up to date, and counted_bytes_ with them.
+    void settle();
+    void forget(Entry& entry); // before erasing an entry: takes its bytes off the total
 };
 
 } // namespace duroxide::core

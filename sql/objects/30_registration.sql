@@ -283,3 +283,27 @@ COMMENT ON FUNCTION duroxide.set_version_policy(text, text) IS
     'next fetch; running instances keep their version.';
 REVOKE ALL ON FUNCTION duroxide.set_version_policy(text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION duroxide.set_version_policy(text, text) TO duroxide_admin;
+
+-- The catalog generation: the workers cache what they read from these tables (the plugins and
+-- their registries, the version policies, who may call an activity) and re-read them only
+-- after a committed change bumped the generation in shared memory
+-- (src/sql_api/catalog_changed.cpp, docs/architecture.md "The catalog generation").
+-- Statement triggers, so a change of any kind, by any path (a function above, a restore's
+-- COPY, an owner's direct statement), bumps it once per statement, at commit.
+CREATE OR REPLACE FUNCTION duroxide._catalog_changed() RETURNS trigger
+    LANGUAGE c AS 'MODULE_PATHNAME', 'duroxide_catalog_changed';
+COMMENT ON FUNCTION duroxide._catalog_changed() IS
+    'Internal: statement trigger of the registration catalogs; bumps the workers'' catalog generation when the transaction commits.';
+REVOKE ALL ON FUNCTION duroxide._catalog_changed() FROM PUBLIC;
+CREATE OR REPLACE TRIGGER plugins_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON duroxide.plugins
+    FOR EACH STATEMENT EXECUTE FUNCTION duroxide._catalog_changed();
+CREATE OR REPLACE TRIGGER plugin_handlers_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON duroxide.plugin_handlers
+    FOR EACH STATEMENT EXECUTE FUNCTION duroxide._catalog_changed();
+CREATE OR REPLACE TRIGGER sql_activities_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON duroxide.sql_activities
+    FOR EACH STATEMENT EXECUTE FUNCTION duroxide._catalog_changed();
+CREATE OR REPLACE TRIGGER version_policies_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON duroxide.version_policies
+    FOR EACH STATEMENT EXECUTE FUNCTION duroxide._catalog_changed();

@@ -4,6 +4,7 @@
 #include "duroxide/semver.hpp"
 #include "duroxide/version.hpp"
 #include "pg/guard.hpp"
+#include "store/activity_access_cache.hpp"
 #include "store/lease_sql.hpp"
 #include "store/sql_values.hpp"
 
@@ -741,6 +742,22 @@ std::optional<PluginRole> Store::activity_plugin_role(const std::string& name) {
 }
 
 ActivityAccess Store::activity_access(const std::string& name, const std::string& instance) {
+    // The owner is read every time; whether it may call the activity is cached per process
+    // (store/activity_access_cache.hpp) and read with it on a miss.
+    if (access_cache::begin_lookup()) {
+        auto owner_rows = spi_.execute("SELECT owner_role::text, owner_role::regrole::text "
+                                       "FROM duroxide.instances WHERE instance_id = $1",
+                                       std::vector<SqlText>{instance}, true);
+        ActivityAccess access;
+        if (!owner_rows.rows.empty()) {
+            access.owner = oid_of(owner_rows.rows[0][0]);
+            access.owner_name = owner_rows.rows[0][1];
+        }
+        if (const auto may_call = access_cache::find(name, access.owner.value_or(InvalidOid))) {
+            access.may_call = *may_call;
+            return access;
+        }
+    }
     auto rows = spi_.execute(
         "SELECT i.owner_role::text, coalesce(( "
         "    SELECT CASE WHEN i.owner_role IS NOT NULL "
@@ -759,7 +776,9 @@ ActivityAccess Store::activity_access(const std::string& name, const std::string
         "  LEFT JOIN duroxide.instances i ON i.instance_id = $2",
         std::vector<SqlText>{name, instance}, true);
     const auto& row = rows.rows.at(0);
-    return ActivityAccess{.owner = oid_of(row[0]), .owner_name = row[2], .may_call = row[1] == "t"};
+    ActivityAccess access{.owner = oid_of(row[0]), .owner_name = row[2], .may_call = row[1] == "t"};
+    access_cache::remember(name, access.owner.value_or(InvalidOid), access.may_call);
+    return access;
 }
 
 } // namespace duroxide::store

@@ -3,6 +3,7 @@
 #include "core/workflow/interpreter.hpp"
 #include "pg/guard.hpp"
 #include "runtime/plugins/plugin_loader.hpp"
+#include "runtime/process/shared_state.hpp"
 #include "store/plugins.hpp"
 
 namespace duroxide::runtime {
@@ -20,17 +21,25 @@ public:
 } // namespace
 
 bool Handlers::refresh(pg::SpiConnection& spi) {
-    // One cheap statement per fetch tells whether to reload (store::catalog_versions).
-    auto [plugins, policies] = store::catalog_versions(spi);
+    // The generation is read before the catalog statement: a change that commits after the
+    // read bumps it again after its commit, so the next call reads the catalogs once more
+    // and no change is missed; a change that committed before the read is visible to the
+    // statement (read committed: each statement takes a new snapshot).
+    const uint64 generation = shared_state().catalog_generation();
+    if (generation_seen_ && *generation_seen_ == generation) {
+        return false; // nothing committed to the catalogs since the last read
+    }
+    // Whether the plugins changed (store::catalog_versions): only then are they reloaded. The
+    // version policies (a few rows) are applied again at every move of the generation, so a
+    // change that leaves their count and timestamps alone (an owner's direct UPDATE) applies.
+    const std::string plugins = store::catalog_versions(spi).plugins;
     const bool reloaded = plugins != catalog_version_;
     if (reloaded) {
         reload_plugins(spi);
         catalog_version_ = plugins;
     }
-    if (reloaded || policies != policies_version_) {
-        apply_version_policies(spi);
-        policies_version_ = policies;
-    }
+    apply_version_policies(spi);
+    generation_seen_ = generation; // only once everything above succeeded
     return reloaded;
 }
 

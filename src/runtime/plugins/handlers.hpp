@@ -17,8 +17,9 @@ using SqlActivity = store::SqlActivity;
 class Handlers {
 public:
     // Reloads the plugins when duroxide.plugins changed since the last call (caller's
-    // transaction), and applies duroxide.version_policies over their registries when either
-    // changed. A plugin that fails to load is logged and skipped.
+    // transaction), and applies duroxide.version_policies over their registries again. Runs no
+    // statement while the catalog generation (shared memory, bumped after every committed catalog
+    // change) has not moved since the last call. A plugin that fails to load is logged and skipped.
     // Returns true when the plugins were reloaded (a policy change alone returns false: it
     // only changes which version new instances get).
     bool refresh(pg::SpiConnection& spi);
@@ -31,7 +32,8 @@ private:
     void reload_plugins(pg::SpiConnection& spi);
     void apply_version_policies(pg::SpiConnection& spi);
 
-    std::string catalog_version_, policies_version_;
+    std::string catalog_version_;
+    std::optional<uint64_t> generation_seen_;     // the catalog generation of the last read
     OrchestrationRegistry plugin_orchestrations_; // as the plugins registered them
     OrchestrationRegistry orchestrations_;        // with the SQL version policies applied
     ActivityRegistry activities_;

@@ -6,6 +6,7 @@
 #include "runtime/process/shared_state.hpp"
 #include "runtime/process/standby_guard.hpp"
 #include "runtime/process/wakeup.hpp"
+#include "store/activity_access_cache.hpp"
 
 extern "C" {
 PG_MODULE_MAGIC;
@@ -25,6 +26,9 @@ void _PG_init(void) {
         duroxide::runtime::define_gucs();
         duroxide::runtime::install_shared_memory_hooks();
         duroxide::runtime::install_wakeup_hooks();
+        // The activity access cache (store/activity_access_cache.hpp) follows the catalogs.
+        duroxide::store::set_catalog_generation_source(
+            [] { return duroxide::runtime::shared_state().catalog_generation(); });
         duroxide::runtime::install_standby_guard();
         duroxide::runtime::register_launcher();
     });

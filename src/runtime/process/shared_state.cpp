@@ -114,6 +114,7 @@ SharedState* SharedState::initialize(void* memory, LWLock* lock) {
         pg_atomic_init_u64(&sum, 0);
     }
     pg_atomic_init_u32(&shared->remote_attachments_, 0);
+    pg_atomic_init_u64(&shared->catalog_generation_, 0);
     return shared;
 }
 
@@ -381,6 +382,9 @@ void SharedState::wake_role(DatabaseEntry& entry, WorkerRole role, std::size_t i
 
 void SharedState::apply_commit(Oid database, const CommitSignals& signals) {
     Latch* launcher = nullptr;
+    if (signals.catalog_changed || signals.activate || signals.deactivate) {
+        pg_atomic_fetch_add_u64(&catalog_generation_, 1); // a full barrier: after the commit
+    }
     {
         Guard guard(lock_, LW_EXCLUSIVE);
         DatabaseEntry* entry = find_database(database);

@@ -120,6 +120,7 @@ struct CommitSignals {
     // of those instances only, and those that wait for any instance (key 0).
     bool status_all = false;
     std::span<const uint64> status_keys;
+    bool catalog_changed = false; // bump the catalog generation (every database)
 };
 
 // A lease owner the store validation suite's probes fetch as (test/probes/store_probe.cpp):
@@ -223,6 +224,16 @@ public:
     // Whether any remote worker connection is attached (a lock-free read: the queue paths
     // notify remote workers only then).
     bool remote_workers_attached() { return pg_atomic_read_u32(&remote_attachments_) > 0; }
+    // The catalog generation: bumped (apply_commit) after the commit of every transaction
+    // that changed what a worker caches from the catalogs (plugins, version policies, handler
+    // registrations, SQL activities; the extension created, updated or dropped), in any
+    // database. A worker that reads it before its catalog statements and finds it unchanged
+    // since its last read needs none of them. Never reset while the server runs (a crash
+    // restart zeroes it and restarts the workers too).
+    uint64 catalog_generation() {
+        pg_memory_barrier(); // not older than anything this process saw committed before
+        return pg_atomic_read_u64(&catalog_generation_);
+    }
 
     // --- Without the lock -----------------------------------------------------------------
     SharedMetrics& metrics() { return metrics_; }
@@ -290,6 +301,7 @@ private:
     ProbeOwner probe_owners_[kMaxProbeOwners];
     // Probe owners with a positive lease owner id: remote worker connections (any database).
     pg_atomic_uint32 remote_attachments_;
+    pg_atomic_uint64 catalog_generation_;
 };
 
 // Set up in the postmaster by the shared-memory hooks installed from _PG_init; throws when

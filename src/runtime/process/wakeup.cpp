@@ -52,7 +52,8 @@ void apply_at_commit() {
          .sessions_released = (pending.wake & kSessionsReleased) != 0,
          .status_all = (pending.wake & kWakeStatusWaiters) != 0,
          .status_keys =
-             std::span<const uint64>(pending.status_keys.data(), pending.status_key_count)});
+             std::span<const uint64>(pending.status_keys.data(), pending.status_key_count),
+         .catalog_changed = (pending.wake & kCatalogChanged) != 0});
 }
 
 void on_transaction_event(XactEvent event, void*) {
@@ -110,7 +111,7 @@ void utility_hook(PlannedStmt* statement, const char* query, bool read_only_tree
     }
     if (updates_this_extension(statement->utilityStmt)) {
         // Workers waiting for the schema of their library's version look again at commit.
-        pending.wake |= kWakeDispatchers | kWakeActivityWorkers;
+        pending.wake |= kWakeDispatchers | kWakeActivityWorkers | kCatalogChanged;
     }
     if (previous_utility_hook) {
         previous_utility_hook(statement, query, read_only_tree, context, params, env, dest,

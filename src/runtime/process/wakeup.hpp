@@ -15,6 +15,9 @@ enum WakeTarget : unsigned {
     kWakeActivityWorkers = 1u << 1,
     kWakeStatusWaiters = 1u << 2, // statuses changed, instances unknown: wake every waiter
     kSessionsReleased = 1u << 3,  // sessions released from SQL: owners drop their state
+    // A catalog the workers cache changed (plugins, version policies, handler registrations,
+    // SQL activities): bumps the catalog generation (SharedState::catalog_generation).
+    kCatalogChanged = 1u << 4,
 };
 
 // Wakes the given workers of the current database when the current transaction commits.

@@ -61,4 +61,16 @@ RESET ROLE;
 SELECT duroxide.set_version_policy('Versioned', NULL);
 DROP ROLE ver_admin;
 
+-- The dispatchers re-read the catalogs only after a committed change bumped the catalog
+-- generation (the tables' statement trigger, docs/architecture.md): even a change no function
+-- made (the owner's direct UPDATE, set_at untouched) applies to the next start.
+UPDATE duroxide.version_policies SET version = '1.0.0' WHERE orchestration = 'Versioned';
+SELECT duroxide.start_orchestration('ver-direct', 'Versioned', '');
+SELECT status, output, orchestration_version
+  FROM duroxide.wait_for_orchestration('ver-direct', '30 s');
+UPDATE duroxide.version_policies SET version = NULL WHERE orchestration = 'Versioned';
+SELECT duroxide.start_orchestration('ver-direct-reset', 'Versioned', '');
+SELECT status, output, orchestration_version
+  FROM duroxide.wait_for_orchestration('ver-direct-reset', '30 s');
+
 SELECT duroxide.unregister_plugin('duroxide_sample');

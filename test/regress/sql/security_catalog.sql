@@ -337,6 +337,57 @@ SELECT count(*) AS installed FROM pg_extension WHERE extname = 'duroxide';
 \c duroxide_regress
 DROP DATABASE sc_roles;
 
+-- The workers cache who may call an activity (store/activity_access_cache.hpp): a revoked
+-- role membership and a changed allow-list take effect for the next activity. Six calls
+-- before each change, so that every activity worker has the allowed answer cached.
+CREATE ROLE sc_club;
+CREATE ROLE sc_carl IN ROLE duroxide_user, sc_club;
+GRANT USAGE ON SCHEMA sc TO sc_carl;
+SET ROLE sc_admin;
+SELECT duroxide.register_sql_activity('ScClub', 'sc.admin_upper(text)',
+                                      allowed_roles => ARRAY['sc_club']::regrole[]);
+RESET ROLE;
+SET ROLE sc_carl;
+SELECT duroxide.start_orchestration('sc-club-' || i, 'CallActivity', 'ScClub:carl')
+  FROM generate_series(1, 6) i \g /dev/null
+SELECT w.status, w.output, count(*)
+  FROM generate_series(1, 6) i, LATERAL duroxide.wait_for_orchestration('sc-club-' || i, '60 s') w
+ GROUP BY 1, 2;
+RESET ROLE;
+REVOKE sc_club FROM sc_carl;
+SET ROLE sc_carl;
+SELECT duroxide.start_orchestration('sc-club-revoked-' || i, 'CallActivity', 'ScClub:carl')
+  FROM generate_series(1, 6) i \g /dev/null
+SELECT w.status, w.error->'Application'->>'message' AS message, count(*)
+  FROM generate_series(1, 6) i,
+       LATERAL duroxide.wait_for_orchestration('sc-club-revoked-' || i, '60 s') w
+ GROUP BY 1, 2;
+RESET ROLE;
+-- Granted again, allowed again; then the allow-list itself changes (here by the owner's
+-- direct UPDATE, which only the catalog tables' statement trigger sees): denied at once.
+GRANT sc_club TO sc_carl;
+SET ROLE sc_carl;
+SELECT duroxide.start_orchestration('sc-club-again-' || i, 'CallActivity', 'ScClub:carl')
+  FROM generate_series(1, 6) i \g /dev/null
+SELECT w.status, w.output, count(*)
+  FROM generate_series(1, 6) i,
+       LATERAL duroxide.wait_for_orchestration('sc-club-again-' || i, '60 s') w
+ GROUP BY 1, 2;
+RESET ROLE;
+UPDATE duroxide.sql_activities SET allowed_roles = ARRAY['sc_alice']::regrole[]
+ WHERE name = 'ScClub';
+SET ROLE sc_carl;
+SELECT duroxide.start_orchestration('sc-club-relisted-' || i, 'CallActivity', 'ScClub:carl')
+  FROM generate_series(1, 6) i \g /dev/null
+SELECT w.status, w.error->'Application'->>'message' AS message, count(*)
+  FROM generate_series(1, 6) i,
+       LATERAL duroxide.wait_for_orchestration('sc-club-relisted-' || i, '60 s') w
+ GROUP BY 1, 2;
+RESET ROLE;
+SELECT duroxide.unregister_sql_activity('ScClub');
+REVOKE USAGE ON SCHEMA sc FROM sc_carl;
+DROP ROLE sc_carl, sc_club;
+
 -- Clean up.
 ALTER SYSTEM RESET duroxide.max_attempts;
 SELECT pg_reload_conf();

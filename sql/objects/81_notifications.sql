@@ -15,15 +15,26 @@
 -- duroxide.isolate_instances is off).
 
 -- The channel of key 'role:<oid>' or 'all' (internal: the name is what protects the payloads).
+-- C (src/sql_api/notification_channel.cpp): the derivation is a statement of the store
+-- (store/notification_channels.cpp), and each backend keeps the names it derived until the
+-- secret may have changed (the trigger below; the catalog generation), so a completion does
+-- not read the secret and hash it twice.
 CREATE OR REPLACE FUNCTION duroxide._notification_channel(key text) RETURNS text
-    LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
-    BEGIN ATOMIC
-        SELECT 'duroxide_' || left(encode(sha256(s.secret || convert_to(key, 'UTF8')), 'hex'), 40)
-          FROM duroxide.notification_secret s;
-    END;
+    LANGUAGE c STABLE STRICT AS 'MODULE_PATHNAME', 'duroxide_notification_channel';
 REVOKE ALL ON FUNCTION duroxide._notification_channel(text) FROM PUBLIC;
 COMMENT ON FUNCTION duroxide._notification_channel(text) IS
-    'Internal: the notification channel of key ''role:<oid>'' or ''all'', derived from the secret in duroxide.notification_secret.';
+    'Internal: the notification channel of key ''role:<oid>'' or ''all'', derived from the secret in duroxide.notification_secret (cached per backend until the secret changes).';
+
+-- A change of the secret (rotate_notification_secret, a restore): the backends derive the
+-- names again (the committing one at once, the others after the commit).
+CREATE OR REPLACE FUNCTION duroxide._notification_secret_changed() RETURNS trigger
+    LANGUAGE c AS 'MODULE_PATHNAME', 'duroxide_notification_secret_changed';
+REVOKE ALL ON FUNCTION duroxide._notification_secret_changed() FROM PUBLIC;
+COMMENT ON FUNCTION duroxide._notification_secret_changed() IS
+    'Internal: statement trigger of duroxide.notification_secret; the cached channel names are derived again.';
+CREATE OR REPLACE TRIGGER notification_secret_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON duroxide.notification_secret
+    FOR EACH STATEMENT EXECUTE FUNCTION duroxide._notification_secret_changed();
 
 -- A notification's JSON: kind, instance, execution, status, then the value (output, error or
 -- custom status) when the payload stays under pg_notify's 8000 bytes; else the value is left

@@ -82,6 +82,15 @@ SELECT duroxide.rotate_notification_secret();
 RESET ROLE;
 SELECT duroxide.notification_channel('ntf_alice') <> channel AS alice_has_a_new_channel
   FROM ntf.seen WHERE who = 'alice' AND what = 'own';
+-- Each backend keeps the names it derived (duroxide._notification_channel): the transaction
+-- that rotates the secret sees the new names at once, and a rolled-back rotation leaves the
+-- old ones.
+BEGIN;
+SELECT duroxide.notification_channel('ntf_alice') AS before_rotation \gset
+SELECT duroxide.rotate_notification_secret();
+SELECT duroxide.notification_channel('ntf_alice') <> :'before_rotation' AS renamed_in_the_rotation;
+ROLLBACK;
+SELECT duroxide.notification_channel('ntf_alice') = :'before_rotation' AS kept_after_rollback;
 
 -- What each API function is granted to.
 SELECT p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid) AS args,

@@ -84,17 +84,25 @@ COMMENT ON FUNCTION duroxide._send_notification(oid, text) IS
     'Internal: pg_notify of a payload on the channel of role "owner" (when not NULL) and on the all-instances channel.';
 
 -- An execution ended (Running -> Completed or Failed): the trigger's WHEN has checked that.
+-- It runs once per ended execution, so it sends itself what _send_notification would (one
+-- function call with a SET clause less per completion; the names still come from
+-- _notification_channel).
 CREATE OR REPLACE FUNCTION duroxide._notify_execution_ended() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
     owner oid;
+    payload text;
 BEGIN
     SELECT i.owner_role INTO owner FROM duroxide.instances i WHERE i.instance_id = NEW.instance_id;
-    PERFORM duroxide._send_notification(owner, duroxide._notification_payload(
+    payload := duroxide._notification_payload(
         'ended', NEW.instance_id, NEW.execution_id, NEW.status,
         CASE NEW.status WHEN 'Completed' THEN 'output' ELSE 'error' END,
-        CASE NEW.status WHEN 'Completed' THEN NEW.output ELSE NEW.error END, NULL));
+        CASE NEW.status WHEN 'Completed' THEN NEW.output ELSE NEW.error END, NULL);
+    IF owner IS NOT NULL THEN
+        PERFORM pg_notify(duroxide._notification_channel('role:' || owner::text), payload);
+    END IF;
+    PERFORM pg_notify(duroxide._notification_channel('all'), payload);
     RETURN NULL;
 END
 $fn$;

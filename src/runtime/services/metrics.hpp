@@ -28,7 +28,7 @@ enum class Counter : int {
     ResidentCacheMisses,
     ResidentCacheEvictions,
     StatusWaiterWakeUps, // a client's wait woken by a commit that changed its instance
-    InlineTurns,         // turns run by activity workers with a completion (also in OrchestrationTurns)
+    InlineTurns,         // turns run inline by activity workers (also in OrchestrationTurns)
     Count_               // number of counters
 };
 

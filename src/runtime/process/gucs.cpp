@@ -294,7 +294,7 @@ void define_turn_gucs() {
         "When on and the instance is not locked by another worker, the completion and the turn "
         "it wakes commit together, without a dispatcher's fetch and commit; otherwise (off, "
         "locked, a long history, a retried activity) a dispatcher runs the turn.",
-        &settings.inline_turns, true, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+        &settings.inline_turns, false, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable(
         "duroxide.inline_turn_max_history",
         "Longest history (events) whose next turn an activity worker runs inline.",

@@ -37,7 +37,7 @@ struct Settings {
     char* http_allowed_hosts = nullptr; // hosts workflow http steps may call; empty: none
     bool notify_completions = true;     // pg_notify when an execution completes or fails
     bool notify_custom_status = false;  // pg_notify when a custom status changes
-    bool inline_turns = true;           // activity workers run the next turn with a completion
+    bool inline_turns = false;          // activity workers run the next turn with a completion
     int inline_turn_max_history = 300;  // longer histories' turns are the dispatchers'
     char* debug_crash_point = nullptr;  // crash tests: a worker reaching this point dies
 };

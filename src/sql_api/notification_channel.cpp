@@ -9,6 +9,7 @@
 // call.
 #include "pg/guard.hpp"
 #include "pg/spi.hpp"
+#include "pg/transaction.hpp"
 #include "runtime/process/shared_state.hpp"
 #include "runtime/process/wakeup.hpp"
 #include "sql_api/arguments.hpp"
@@ -19,6 +20,7 @@
 #include <unordered_map>
 
 extern "C" {
+#include "access/xact.h"
 #include "commands/trigger.h"
 #include "storage/proc.h"
 #include "utils/builtins.h"
@@ -62,13 +64,19 @@ DUROXIDE_SQL_FUNCTION(duroxide_notification_channel) {
         cache.names.clear(); // read before the secret: a later change moves it again
         cache.generation = generation;
     }
-    const bool may_cache = cache.changed_in == InvalidLocalTransactionId;
+    bool may_cache = cache.changed_in == InvalidLocalTransactionId;
     std::optional<std::string> name;
     if (auto found = cache.names.find(key); may_cache && found != cache.names.end()) {
         name = found->second;
     } else {
+        // Under a snapshot taken after the generation was read (the statement's own can be
+        // older: a rotation committed in between would be cached under the new generation).
+        // A transaction that keeps one snapshot (repeatable read) cannot take a newer one, so
+        // its name is not cached.
+        const duroxide::pg::FreshSnapshot after_the_generation;
         duroxide::pg::SpiConnection spi;
         name = duroxide::store::derive_notification_channel(spi, key);
+        may_cache = may_cache && !IsolationUsesXactSnapshot();
         if (name && may_cache) {
             if (cache.names.size() >= 10000) {
                 cache.names.clear(); // a bound on the memory (one name per owner role)

@@ -4,6 +4,7 @@
 #include "duroxide/semver.hpp"
 #include "duroxide/version.hpp"
 #include "pg/guard.hpp"
+#include "pg/transaction.hpp"
 #include "store/activity_access_cache.hpp"
 #include "store/lease_sql.hpp"
 #include "store/sql_values.hpp"
@@ -744,7 +745,13 @@ std::optional<PluginRole> Store::activity_plugin_role(const std::string& name) {
 ActivityAccess Store::activity_access(const std::string& name, const std::string& instance) {
     // The owner is read every time; whether it may call the activity is cached per process
     // (store/activity_access_cache.hpp) and read with it on a miss.
-    if (access_cache::begin_lookup()) {
+    const bool cached = access_cache::begin_lookup();
+    // The statements read under a snapshot taken after begin_lookup read the generation: an
+    // answer read under an older one (the transaction's) could predate a change the generation
+    // already counts, and be cached as current (Handlers::refresh says the same of the
+    // catalogs).
+    const pg::FreshSnapshot after_the_generation;
+    if (cached) {
         auto owner_rows = spi_.execute("SELECT owner_role::text, owner_role::regrole::text "
                                        "FROM duroxide.instances WHERE instance_id = $1",
                                        std::vector<SqlText>{instance}, true);

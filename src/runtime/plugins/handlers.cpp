@@ -2,6 +2,7 @@
 
 #include "core/workflow/interpreter.hpp"
 #include "pg/guard.hpp"
+#include "pg/transaction.hpp"
 #include "runtime/plugins/plugin_loader.hpp"
 #include "runtime/process/shared_state.hpp"
 #include "store/plugins.hpp"
@@ -21,14 +22,17 @@ public:
 } // namespace
 
 bool Handlers::refresh(pg::SpiConnection& spi) {
-    // The generation is read before the catalog statement: a change that commits after the
+    // The generation is read before the catalog statements: a change that commits after the
     // read bumps it again after its commit, so the next call reads the catalogs once more
-    // and no change is missed; a change that committed before the read is visible to the
-    // statement (read committed: each statement takes a new snapshot).
+    // and no change is missed. A change that committed before the read must be visible to
+    // the statements, so they read under a snapshot taken after it: the transaction's own
+    // snapshot (which read-only SPI statements would use) can be older than the read, and a
+    // change committed in between would be marked seen without ever being read.
     const uint64 generation = shared_state().catalog_generation();
     if (generation_seen_ && *generation_seen_ == generation) {
         return false; // nothing committed to the catalogs since the last read
     }
+    const pg::FreshSnapshot after_the_generation;
     // Whether the plugins changed (store::catalog_versions): only then are they reloaded. The
     // version policies (a few rows) are applied again at every move of the generation, so a
     // change that leaves their count and timestamps alone (an owner's direct UPDATE) applies.

@@ -19,23 +19,17 @@ std::string text_of(uint64_t value) {
 
 } // namespace
 
-CatalogVersions catalog_versions(pg::SpiConnection& spi) {
-    // Every change to either catalog moves its count or its latest timestamp (version policies
-    // are never deleted, only updated). The plugins (a handful of rows) are summed up row by
-    // row: a reload_plugin that commits after a later one still changes the digest, where it
-    // would not move a maximum.
+std::string plugins_digest(pg::SpiConnection& spi) {
+    // The plugins (a handful of rows) are summed up row by row: a reload_plugin that commits
+    // after a later one still changes the digest, where it would not move a maximum.
     auto rows = Statements(spi).execute(
-        "SELECT (SELECT pg_catalog.count(*)::text || ':' || "
-        "               coalesce(pg_catalog.md5(pg_catalog.string_agg(name || '/' || library "
-        "               || '/' || registered_at::text || '/' || coalesce(reloaded_at::text, ''), "
-        "               ',' ORDER BY name)), '') "
-        "          FROM duroxide.plugins), "
-        "       (SELECT pg_catalog.count(*)::text || ':' || "
-        "               coalesce(pg_catalog.max(set_at)::text, '') "
-        "          FROM duroxide.version_policies)",
+        "SELECT pg_catalog.count(*)::text || ':' || "
+        "       coalesce(pg_catalog.md5(pg_catalog.string_agg(name || '/' || library "
+        "       || '/' || registered_at::text || '/' || coalesce(reloaded_at::text, ''), "
+        "       ',' ORDER BY name)), '') "
+        "  FROM duroxide.plugins",
         {}, true);
-    return CatalogVersions{.plugins = rows.rows.at(0)[0].value_or(""),
-                           .policies = rows.rows.at(0)[1].value_or("")};
+    return rows.rows.at(0)[0].value_or("");
 }
 
 std::vector<VersionPolicyRow> version_policies(pg::SpiConnection& spi) {

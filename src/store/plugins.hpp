@@ -18,13 +18,10 @@ namespace duroxide::store {
 
 // --- read by the workers
 
-// Digests of the two catalogs a worker's handlers depend on: any change to a catalog changes
-// its digest (runtime/plugins/handlers.cpp reloads when one moves).
-struct CatalogVersions {
-    std::string plugins;  // count and a hash of every row's name, library and times
-    std::string policies; // count and latest set_at (policies are updated, never deleted)
-};
-CatalogVersions catalog_versions(pg::SpiConnection& spi);
+// A digest of duroxide.plugins (count and a hash of every row's name, library and times): any
+// change to the catalog changes it (runtime/plugins/handlers.cpp reloads the plugins when it
+// moves; the version policies are applied again at every move of the catalog generation).
+std::string plugins_digest(pg::SpiConnection& spi);
 
 // A row of duroxide.version_policies.
 struct VersionPolicyRow {

@@ -33,10 +33,10 @@ bool Handlers::refresh(pg::SpiConnection& spi) {
         return false; // nothing committed to the catalogs since the last read
     }
     const pg::FreshSnapshot after_the_generation;
-    // Whether the plugins changed (store::catalog_versions): only then are they reloaded. The
+    // Whether the plugins changed (store::plugins_digest): only then are they reloaded. The
     // version policies (a few rows) are applied again at every move of the generation, so a
     // change that leaves their count and timestamps alone (an owner's direct UPDATE) applies.
-    const std::string plugins = store::catalog_versions(spi).plugins;
+    const std::string plugins = store::plugins_digest(spi);
     const bool reloaded = plugins != catalog_version_;
     if (reloaded) {
         reload_plugins(spi);

@@ -79,7 +79,7 @@ for c in "${checks[@]}"; do
         built=$((built + 1))
     else
         echo "    $version ($c): FAILED"
-        grep -E 'error|Error' "$log" | head -n 20 | sed 's/^/      /'
+        grep -E '(error|fatal error):|\*\*\* ' "$log" | head -n 20 | sed 's/^/      /'
         failed=$((failed + 1))
     fi
 done

@@ -10,6 +10,7 @@ extern "C" {
 #if PG_VERSION_NUM >= 160000
 #include "catalog/pg_proc.h"
 #endif
+#include "storage/proc.h"
 }
 
 namespace duroxide::pg::compat {
@@ -21,6 +22,16 @@ inline AclResult function_aclcheck(Oid function, Oid role, AclMode mode) {
     return object_aclcheck(ProcedureRelationId, function, role, mode);
 #else
     return pg_proc_aclcheck(function, role, mode);
+#endif
+}
+
+// This backend's local transaction id (changes with every transaction, read or write).
+// PostgreSQL 17 moved it from PGPROC.lxid into PGPROC.vxid.
+inline LocalTransactionId local_transaction_id() {
+#if PG_VERSION_NUM >= 170000
+    return MyProc->vxid.lxid;
+#else
+    return MyProc->lxid;
 #endif
 }
 

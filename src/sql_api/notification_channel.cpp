@@ -7,6 +7,7 @@
 // secret itself (its new names are visible to it before its commit). The names never leave
 // this backend's memory except as the function's result, which only the extension owner may
 // call.
+#include "pg/compat.hpp"
 #include "pg/guard.hpp"
 #include "pg/spi.hpp"
 #include "pg/transaction.hpp"
@@ -22,7 +23,6 @@
 extern "C" {
 #include "access/xact.h"
 #include "commands/trigger.h"
-#include "storage/proc.h"
 #include "utils/builtins.h"
 }
 
@@ -47,7 +47,7 @@ DUROXIDE_SQL_FUNCTION(duroxide_notification_secret_changed) {
             "duroxide._notification_secret_changed() is a trigger function", {},
             "It runs as a statement trigger of the secret's table.");
     }
-    cache.changed_in = MyProc->lxid;
+    cache.changed_in = duroxide::pg::compat::local_transaction_id();
     cache.names.clear();
     duroxide::runtime::wake_at_commit(duroxide::runtime::kCatalogChanged);
     return PointerGetDatum(nullptr);
@@ -57,7 +57,7 @@ DUROXIDE_SQL_FUNCTION(duroxide_notification_channel) {
     const std::string key = duroxide::sql_api::required_text(fcinfo, 0, "key");
     const uint64 generation = duroxide::runtime::shared_state().catalog_generation();
     const bool changing = cache.changed_in != InvalidLocalTransactionId;
-    if (changing && cache.changed_in != MyProc->lxid) {
+    if (changing && cache.changed_in != duroxide::pg::compat::local_transaction_id()) {
         cache.changed_in = InvalidLocalTransactionId; // that transaction ended
     }
     if (cache.generation != generation || changing) {

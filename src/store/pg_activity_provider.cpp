@@ -44,9 +44,11 @@ void PgActivityProvider::with_store(std::string_view what,
                 }
             } catch (...) {
                 store_ = nullptr;
+                deleted_.clear();
                 throw;
             }
             store_ = nullptr;
+            deleted_.clear();
         }
         transaction.commit();
     } catch (...) {
@@ -67,10 +69,11 @@ Store& PgActivityProvider::store() const {
     return *store_;
 }
 
-std::optional<FetchedActivity> PgActivityProvider::look(const core::TagFilter& tags,
-                                                        bool& lost_race) {
-    std::optional<FetchedActivity> fetched;
-    pg::WorkerTransaction transaction("duroxide: fetching an activity");
+std::vector<FetchedActivity> PgActivityProvider::look(const core::TagFilter& tags, int max_items,
+                                                      bool& lost_race) {
+    std::vector<FetchedActivity> fetched;
+    pg::WorkerTransaction transaction(max_items == 1 ? "duroxide: fetching an activity"
+                                                     : "duroxide: fetching activities");
     {
         pg::SpiConnection spi;
         hooks_.begin(spi, false);
@@ -78,13 +81,16 @@ std::optional<FetchedActivity> PgActivityProvider::look(const core::TagFilter& t
             hooks_.before_fetch(spi);
         }
         Store store(spi);
-        WorkFetch fetch = store.fetch_work_item(lock_timeout_ms_, sessions_, tags);
-        fetched = std::move(fetch.activity);
+        WorkBatchFetch fetch = store.fetch_work_items(lock_timeout_ms_, sessions_, tags, max_items);
+        fetched = std::move(fetch.activities);
         lost_race = fetch.lost_session_race;
-        if (!fetched && !lost_race) {
+        if (fetched.empty() && !lost_race) {
             next_visible_in_ms_ = store.ms_until_next_visible(Queue::Worker);
-        } else if (fetched && hooks_.fetched) {
-            hooks_.fetched(spi, store, *fetched);
+        }
+        if (hooks_.fetched) {
+            for (const FetchedActivity& activity : fetched) {
+                hooks_.fetched(spi, store, activity);
+            }
         }
     }
     transaction.commit();
@@ -92,24 +98,34 @@ std::optional<FetchedActivity> PgActivityProvider::look(const core::TagFilter& t
 }
 
 std::optional<ActivityItem> PgActivityProvider::fetch_work_item(const core::TagFilter& tags) {
+    std::vector<ActivityItem> items = fetch_work_items(tags, 1);
+    if (items.empty()) {
+        return std::nullopt;
+    }
+    return std::move(items.front());
+}
+
+std::vector<ActivityItem> PgActivityProvider::fetch_work_items(const core::TagFilter& tags,
+                                                               int max_items) {
     next_visible_in_ms_.reset();
+    std::vector<ActivityItem> items;
     for (int looks = 0; looks < 3; ++looks) {
         bool lost_race = false;
-        std::optional<FetchedActivity> fetched = look(tags, lost_race);
-        if (fetched) {
-            return activity_item(*fetched);
+        for (const FetchedActivity& fetched : look(tags, max_items, lost_race)) {
+            items.push_back(activity_item(fetched));
         }
-        if (!lost_race) {
+        if (!items.empty() || !lost_race) {
             break;
         }
     }
-    return std::nullopt;
+    return items;
 }
 
 void PgActivityProvider::ack_in(Store& store, const ActivityItem& item,
                                 const core::WorkItem& completion) {
     try {
-        store.ack_work_item(fetched_activity(item), completion, sessions_);
+        store.ack_work_item(fetched_activity(item), completion, sessions_,
+                            deleted_.erase(item.id) > 0);
     } catch (const LeaseLost& e) {
         throw core::provider::LeaseLost(e.what());
     }
@@ -136,6 +152,34 @@ bool PgActivityProvider::abandon_work_item(const ActivityItem& item, int64_t del
         released = store.abandon_work_item(fetched_activity(item), delay_ms, ignore_attempt);
     });
     return released;
+}
+
+void PgActivityProvider::delete_for_ack(std::span<const ActivityItem> items) {
+    std::vector<FetchedActivity> activities;
+    for (const ActivityItem& item : items) {
+        activities.push_back(fetched_activity(item));
+    }
+    try {
+        store().delete_work_items(activities);
+    } catch (const LeaseLost& e) {
+        throw core::provider::LeaseLost(e.what());
+    }
+    for (const ActivityItem& item : items) {
+        deleted_.insert(item.id);
+    }
+}
+
+void PgActivityProvider::release_unstarted(std::span<const ActivityItem> items,
+                                           const std::function<void()>& in_transaction) {
+    std::vector<FetchedActivity> activities;
+    for (const ActivityItem& item : items) {
+        activities.push_back(fetched_activity(item));
+    }
+    with_store("duroxide: giving back activities", [&](Store& store) {
+        if (store.release_work_items(activities) > 0 && in_transaction) {
+            in_transaction();
+        }
+    });
 }
 
 void PgActivityProvider::in_one_commit(std::string_view what, const std::function<void()>& acks) {

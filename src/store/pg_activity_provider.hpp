@@ -21,6 +21,9 @@
 
 #include <functional>
 #include <optional>
+#include <set>
+#include <span>
+#include <vector>
 #include <string_view>
 
 namespace duroxide::store {
@@ -71,6 +74,18 @@ public:
     }
 
     // PostgreSQL-specific:
+    // Leases up to `max_items` activities with one fetch statement (Store::fetch_work_items),
+    // in their queue order, in a transaction of its own; the fetched hook runs for each.
+    std::vector<core::provider::ActivityItem> fetch_work_items(const core::TagFilter& tags,
+                                                               int max_items);
+    // In the unit under way (an in_one_commit): deletes the rows of `items` with one statement
+    // before their acks, which then only write their completions; throws LeaseLost when any
+    // lease is gone (the unit rolls back).
+    void delete_for_ack(std::span<const core::provider::ActivityItem> items);
+    // Gives back fetched activities that were not started (attempt not counted, places in the
+    // queue kept) with one statement; `in_transaction` runs in its transaction (the wake-ups).
+    void release_unstarted(std::span<const core::provider::ActivityItem> items,
+                           const std::function<void()>& in_transaction);
     // in_one_commit with `what` shown in pg_stat_activity while it runs.
     void in_one_commit(std::string_view what, const std::function<void()>& acks);
     // The store of the unit under way (inside complete_and_ack_work_item's `complete` or an
@@ -84,7 +99,7 @@ private:
     // Runs `work` on the store of the current in_one_commit, or in a transaction of its own.
     void with_store(std::string_view what, const std::function<void(Store&)>& work);
     // One look of the fetch; `lost_race`: a session claimed by another worker gave it back.
-    std::optional<FetchedActivity> look(const core::TagFilter& tags, bool& lost_race);
+    std::vector<FetchedActivity> look(const core::TagFilter& tags, int max_items, bool& lost_race);
     void ack_in(Store& store, const core::provider::ActivityItem& item,
                 const core::WorkItem& completion);
 
@@ -93,6 +108,8 @@ private:
     PgActivityHooks hooks_;
     std::optional<int64_t> next_visible_in_ms_;
     Store* store_ = nullptr; // the store of the unit under way
+    // Rows delete_for_ack deleted in the unit under way (their acks skip the delete).
+    std::set<int64_t> deleted_;
 };
 
 } // namespace duroxide::store

@@ -7,6 +7,7 @@
 #include "pg/transaction.hpp"
 #include "store/activity_access_cache.hpp"
 #include "store/lease_sql.hpp"
+#include "store/session_sql.hpp"
 #include "store/sql_values.hpp"
 
 #include <algorithm>
@@ -480,148 +481,6 @@ bool Store::renew_orchestration_item_lock(const OrchestrationBatch& batch, int l
                 .rows.empty();
 }
 
-// A session another worker may claim: its lease ran out, or no live worker has its owner id.
-#define SESSION_IS_FREE(table)                                                                     \
-    "(" table                                                                                      \
-    ".locked_until <= pg_catalog.clock_timestamp() OR duroxide._session_owner_pid(" table          \
-    ".owner_id) IS NULL)"
-
-namespace {
-
-// The worker queue rows a tag filter admits ($5 holds its tags). One statement text per mode,
-// so that each is prepared with its own predicate (worker_queue_tag serves the tagged ones).
-const char* tag_predicate(core::TagFilter::Mode mode) {
-    switch (mode) {
-    case core::TagFilter::Mode::DefaultOnly:
-        return "w.tag IS NULL";
-    case core::TagFilter::Mode::Tags:
-        return "w.tag = ANY($5::text[])";
-    case core::TagFilter::Mode::DefaultAnd:
-        return "(w.tag IS NULL OR w.tag = ANY($5::text[]))";
-    case core::TagFilter::Mode::Any:
-        return "true";
-    case core::TagFilter::Mode::None:
-        break;
-    }
-    return "false";
-}
-
-// The fetch's order: oldest visible first. For Tags, the sort key is an expression so that
-// the planner reads the few rows of those tags from worker_queue_tag and sorts them, instead
-// of walking worker_queue_visible in order through every untagged row ahead of them.
-const char* fetch_order(core::TagFilter::Mode mode) {
-    return mode == core::TagFilter::Mode::Tags ? "w.visible_at + interval '0 s', w.id"
-                                               : "w.visible_at, w.id";
-}
-
-} // namespace
-
-WorkFetch Store::fetch_work_item(int lock_timeout_ms, const SessionOwner& sessions,
-                                 const core::TagFilter& tags) {
-    if (tags.mode == core::TagFilter::Mode::None) {
-        return {}; // this worker runs no activity
-    }
-    const std::vector<SqlText> params{std::to_string(lock_timeout_ms),
-                                      std::to_string(sessions.lease_owner), sessions.owner_id,
-                                      std::to_string(sessions.max_sessions), text_array(tags.tags)};
-    auto rows = spi_.execute(
-        std::string("WITH picked AS ("
-                    "  SELECT w.id, s.session_id IS NOT NULL AND s.owner_id = $3 "
-                    "      AND s.locked_by = $2::bigint AND s.locked_until > "
-                    "pg_catalog.clock_timestamp() AS "
-                    "continued "
-                    "  FROM duroxide.worker_queue w "
-                    "  LEFT JOIN duroxide.session_locks s ON s.instance_id = w.instance_id "
-                    "    AND s.session_id = w.session_id "
-                    "  WHERE w.visible_at <= (SELECT pg_catalog.clock_timestamp()) AND ") +
-            tag_predicate(tags.mode) +
-            " "
-            "    AND (w.lock_token IS NULL OR " LEASE_IS_FREE(
-                "w") ") "
-                     "    AND (w.session_id IS NULL "
-                     "      OR (s.owner_id = $3 AND s.locked_until > pg_catalog.clock_timestamp()) "
-                     "      OR ((s.session_id IS NULL OR " SESSION_IS_FREE(
-                         "s") ") "
-                              "        AND (SELECT pg_catalog.count(*) FROM duroxide.session_locks "
-                              "o WHERE "
-                              "o.owner_id = $3 "
-                              "             AND o.locked_until > pg_catalog.clock_timestamp()) < "
-                              "$4::int)) "
-                              "  ORDER BY " +
-            fetch_order(tags.mode) +
-            " LIMIT 1 FOR UPDATE OF w SKIP LOCKED) "
-            "UPDATE duroxide.worker_queue q SET lock_token = "
-            "pg_catalog.gen_random_uuid()::text, "
-            "  locked_until = pg_catalog.clock_timestamp() + $1::int * interval '1 "
-            "millisecond', "
-            "  locked_by = $2::bigint, attempt_count = q.attempt_count + 1 "
-            "FROM picked WHERE q.id = picked.id "
-            "RETURNING q.id, q.work_item, q.lock_token, q.attempt_count, "
-            "picked.continued",
-        params);
-    WorkFetch fetch;
-    if (rows.rows.empty()) {
-        return fetch;
-    }
-    const auto& row = rows.rows[0];
-    core::WorkItem item = codec::decode_work_item(*row[1]);
-    fetch.activity =
-        FetchedActivity{std::stoll(*row[0]), *row[2], static_cast<uint32_t>(std::stoul(*row[3])),
-                        std::get<core::work::ActivityExecute>(item.kind), row[4] && *row[4] == "t"};
-    const auto& session = fetch.activity->item.session_id;
-    if (!session || fetch.activity->session_continued) {
-        return fetch;
-    }
-    // Claim (or re-claim) the session; a concurrent claim by another worker wins if it
-    // committed first, and then this one gives the item back.
-    auto claimed = spi_.execute(
-        "INSERT INTO duroxide.session_locks AS s (instance_id, session_id, owner_id, locked_by, "
-        "  locked_until, last_activity_at) "
-        "VALUES ($5, $1, $2, $3::bigint, pg_catalog.clock_timestamp() + $4::int * interval '1 "
-        "millisecond', "
-        "  pg_catalog.clock_timestamp()) "
-        "ON CONFLICT (instance_id, session_id) DO UPDATE SET owner_id = excluded.owner_id, "
-        "  locked_by = excluded.locked_by, locked_until = excluded.locked_until, "
-        "  last_activity_at = excluded.last_activity_at, claimed_at = pg_catalog.clock_timestamp() "
-        "WHERE s.owner_id = excluded.owner_id OR " SESSION_IS_FREE("s") " "
-                                                                        "RETURNING 1",
-        std::vector<SqlText>{*session, sessions.owner_id, std::to_string(sessions.lease_owner),
-                             std::to_string(sessions.lock_timeout_ms),
-                             fetch.activity->item.instance});
-    if (claimed.rows.empty()) {
-        abandon_work_item(*fetch.activity, 0, true);
-        fetch.activity.reset();
-        fetch.lost_session_race = true;
-    }
-    return fetch;
-}
-
-void Store::ack_work_item(const FetchedActivity& activity, const core::WorkItem& completion,
-                          const SessionOwner& sessions) {
-    auto deleted =
-        spi_.execute("DELETE FROM duroxide.worker_queue WHERE id = $1::bigint AND lock_token = $2 "
-                     "  AND locked_until > pg_catalog.clock_timestamp() RETURNING 1",
-                     std::vector<SqlText>{std::to_string(activity.id), activity.lock_token});
-    if (deleted.rows.empty()) {
-        throw LeaseLost("activity " + activity.item.name + " #" + std::to_string(activity.item.id) +
-                        " of \"" + activity.item.instance +
-                        "\" was cancelled or its lease expired: its completion is discarded");
-    }
-    if (activity.item.session_id) {
-        // Activity keeps the session pinned; only its owner's own completion counts.
-        spi_.execute(
-            "UPDATE duroxide.session_locks SET last_activity_at = pg_catalog.clock_timestamp(), "
-            "  locked_until = greatest(locked_until, "
-            "    pg_catalog.clock_timestamp() + $4::int * interval '1 millisecond') "
-            "WHERE instance_id = $5 AND session_id = $1 AND owner_id = $2 "
-            "  AND locked_by = $3::bigint",
-            std::vector<SqlText>{*activity.item.session_id, sessions.owner_id,
-                                 std::to_string(sessions.lease_owner),
-                                 std::to_string(sessions.lock_timeout_ms), activity.item.instance});
-    }
-    enqueue_orchestrator(completion);
-}
-
 std::vector<SessionKey> Store::renew_sessions(const SessionOwner& sessions, int idle_timeout_ms) {
     auto rows = spi_.execute(
         "WITH renewed AS ("
@@ -742,16 +601,24 @@ std::optional<PluginRole> Store::activity_plugin_role(const std::string& name) {
                       .registered_by_superuser = rows.rows[0][1] == "t"};
 }
 
-ActivityAccess Store::activity_access(const std::string& name, const std::string& instance) {
-    // The owner is read every time; whether it may call the activity is cached per process
-    // (store/activity_access_cache.hpp) and read with it on a miss.
+ActivityAccess Store::activity_access(const std::string& name, const std::string& instance,
+                                      const std::optional<ActivityOwner>& owner) {
+    // The owner is read every time (by the fetch that leased the activity, or here); whether
+    // it may call the activity is cached per process (store/activity_access_cache.hpp) and read
+    // with it on a miss.
     const bool cached = access_cache::begin_lookup();
     // The statements read under a snapshot taken after begin_lookup read the generation: an
     // answer read under an older one (the transaction's) could predate a change the generation
     // already counts, and be cached as current (Handlers::refresh says the same of the
     // catalogs).
     const pg::FreshSnapshot after_the_generation;
-    if (cached) {
+    if (cached && owner) {
+        // The fetch read the owner (it never changes): only the cached answer is needed.
+        if (const auto may_call = access_cache::find(name, owner->role.value_or(InvalidOid))) {
+            return ActivityAccess{
+                .owner = owner->role, .owner_name = owner->role_name, .may_call = *may_call};
+        }
+    } else if (cached) {
         auto owner_rows = spi_.execute("SELECT owner_role::text, owner_role::regrole::text "
                                        "FROM duroxide.instances WHERE instance_id = $1",
                                        std::vector<SqlText>{instance}, true);

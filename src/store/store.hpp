@@ -51,6 +51,12 @@ struct OrchestrationBatch {
 using ResidentLookup =
     std::function<std::optional<uint64_t>(const std::string& instance, uint64_t execution_id)>;
 
+// The owner of a fetched activity's instance, read by the fetch itself (the owner never changes).
+struct ActivityOwner {
+    std::optional<Oid> role;              // nullopt: the instance is gone or records no owner
+    std::optional<std::string> role_name; // its name (the oid when the role is gone)
+};
+
 struct FetchedActivity {
     int64_t id = 0;
     std::string lock_token;
@@ -58,6 +64,8 @@ struct FetchedActivity {
     core::work::ActivityExecute item;
     // For a session activity: the session was already this process's (not newly claimed).
     bool session_continued = false;
+    // Read with the fetch (Store::fetch_work_items); nullopt when it was not.
+    std::optional<ActivityOwner> owner{};
 };
 
 struct PluginRole {
@@ -84,6 +92,15 @@ struct SessionOwner {
 struct SessionKey {
     std::string instance, session;
     bool operator==(const SessionKey&) const = default;
+};
+
+// A fetch of several activities (Store::fetch_work_items), in (visible_at, id) order.
+struct WorkBatchFetch {
+    std::vector<FetchedActivity> activities;
+    // Some item's session was claimed by another worker between the fetch's read and its
+    // claim, or this worker reached max_sessions within the batch: those items were given
+    // back (attempt not counted).
+    bool lost_session_race = false;
 };
 
 struct WorkFetch {
@@ -179,10 +196,23 @@ public:
     // Only activities whose tag `tags` admits are taken (none for TagFilter::Mode::None).
     WorkFetch fetch_work_item(int lock_timeout_ms, const SessionOwner& sessions,
                               const core::TagFilter& tags = {});
+    // The same for up to `max_items` activities in one statement (worker_fetch.cpp), each with
+    // its instance's owner: the rules of fetch_work_item hold for each, and the sessions it
+    // claims count against max_sessions one by one (an item whose session would exceed it, or
+    // went to another worker first, is given back without counting an attempt).
+    WorkBatchFetch fetch_work_items(int lock_timeout_ms, const SessionOwner& sessions,
+                                    const core::TagFilter& tags, int max_items);
     // Deletes the activity and enqueues its completion; throws LeaseLost when the lease
     // expired or the activity was cancelled (the caller's transaction must then roll back).
+    // `deleted`: delete_work_items already deleted its row in this transaction.
     void ack_work_item(const FetchedActivity& activity, const core::WorkItem& completion,
-                       const SessionOwner& sessions);
+                       const SessionOwner& sessions, bool deleted = false);
+    // The deletes of several acks in one statement; throws LeaseLost (naming the first lost
+    // one) unless every lease is still valid (the caller's transaction must then roll back).
+    void delete_work_items(std::span<const FetchedActivity> activities);
+    // Releases the leases of fetched activities that were not started (attempt not counted,
+    // places in the queue kept), in one statement; returns how many were still ours.
+    uint64_t release_work_items(std::span<const FetchedActivity> activities);
     // Extends the lease if it is still valid; false when it expired (even if nobody took it
     // over), was taken over or the activity was cancelled.
     bool renew_work_item_lock(const FetchedActivity& activity, int lock_timeout_ms);
@@ -220,7 +250,9 @@ public:
     // recorded owner (gone, or from before owners were recorded) may call an activity only
     // while its registrant exists and has duroxide_admin's privileges; an activity without a
     // registration row may not be called (system activities are not checked).
-    ActivityAccess activity_access(const std::string& name, const std::string& instance);
+    // `owner`: the owner as the fetch read it (then only the cached answer may be missing).
+    ActivityAccess activity_access(const std::string& name, const std::string& instance,
+                                   const std::optional<ActivityOwner>& owner = std::nullopt);
 
     // Milliseconds until the earliest future message of `queue` becomes visible.
     std::optional<int64_t> ms_until_next_visible(Queue queue);

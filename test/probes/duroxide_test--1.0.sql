@@ -97,6 +97,16 @@ COMMENT ON FUNCTION duroxide_internal.store_fetch_work_item(bigint, integer, tex
     'Internal: the store''s activity fetch (without session_owner: no session activities; '
     'tag_filter spelled as duroxide.worker_tag_filter).';
 
+CREATE FUNCTION duroxide_internal.store_fetch_work_items(lease_owner bigint,
+    lock_timeout_ms integer DEFAULT 30000, session_owner text DEFAULT NULL,
+    session_lock_timeout_ms integer DEFAULT 30000, max_sessions integer DEFAULT 10,
+    tag_filter text DEFAULT 'default', max_items integer DEFAULT 8)
+    RETURNS TABLE (id bigint, lock_token text, attempt_count integer, work_item jsonb,
+                   session_continued boolean, owner_role text)
+    LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'duroxide_store_fetch_work_items';
+COMMENT ON FUNCTION duroxide_internal.store_fetch_work_items(bigint, integer, text, integer, integer, text, integer) IS
+    'Internal: the store''s batch activity fetch (up to max_items activities in one statement).';
+
 CREATE FUNCTION duroxide_internal.store_ack_work_item(id bigint, lock_token text, work_item jsonb,
     completion jsonb, lease_owner bigint DEFAULT NULL, session_owner text DEFAULT NULL,
     session_lock_timeout_ms integer DEFAULT 30000)

@@ -435,6 +435,48 @@ DUROXIDE_SQL_FUNCTION(duroxide_store_fetch_work_item) {
     return Datum(0);
 }
 
+// store_fetch_work_items(lease_owner, lock_timeout_ms, session_owner, session_lock_timeout_ms,
+//   max_sessions, tag_filter text, max_items int) RETURNS TABLE (id, lock_token, attempt_count,
+//   work_item jsonb, session_continued, owner_role text): the batch fetch, one row per leased
+//   activity in queue order (owner_role: the instance's owner as the fetch read it).
+DUROXIDE_SQL_FUNCTION(duroxide_store_fetch_work_items) {
+    int64_arg(fcinfo, 0, "lease_owner");
+    const int lock_timeout_ms = int_arg(fcinfo, 1, "lock_timeout_ms");
+    const store::SessionOwner sessions = session_owner_args(fcinfo, 0, 2, 3, 4);
+    core::TagFilter tags;
+    try {
+        tags = core::parse_tag_filter(sql_api::required_text(fcinfo, 5, "tag_filter"));
+    } catch (const core::TagFilterError& e) {
+        throw pg::SqlError(ERRCODE_INVALID_PARAMETER_VALUE,
+                           std::string("invalid tag_filter: ") + e.what());
+    }
+    const int max_items = int_arg(fcinfo, 6, "max_items");
+    const store::WorkBatchFetch fetch = with_store([&](store::Store& store) {
+        return store.fetch_work_items(lock_timeout_ms, sessions, tags, max_items);
+    });
+    ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+    pg::call([fcinfo] { InitMaterializedSRF(fcinfo, 0); });
+    for (const store::FetchedActivity& activity : fetch.activities) {
+        Datum values[6] = {};
+        bool nulls[6] = {};
+        values[0] = Int64GetDatum(activity.id);
+        values[1] = text_datum(activity.lock_token);
+        values[2] = Int32GetDatum(static_cast<int32>(activity.attempt_count));
+        values[3] = jsonb_datum(codec::encode(core::WorkItem{activity.item}));
+        values[4] = BoolGetDatum(activity.session_continued);
+        const std::optional<std::string> owner =
+            activity.owner ? activity.owner->role_name : std::nullopt;
+        nulls[5] = !owner;
+        if (owner) {
+            values[5] = text_datum(*owner);
+        }
+        pg::call([rsinfo, &values, &nulls] {
+            tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+        });
+    }
+    return Datum(0);
+}
+
 // store_ack_work_item(id, lock_token, work_item jsonb, completion jsonb, lease_owner,
 //   session_owner, session_lock_timeout_ms)
 DUROXIDE_SQL_FUNCTION(duroxide_store_ack_work_item) {

@@ -21,13 +21,16 @@
 #include "runtime/plugins/unregistered.hpp"
 #include "runtime/process/gucs.hpp"
 #include "runtime/process/unit_of_work.hpp"
+#include "runtime/process/wakeup.hpp"
 #include "runtime/process/worker.hpp"
 #include "runtime/services/instance_isolation.hpp"
 #include "runtime/services/metrics.hpp"
 #include "runtime/services/trace_log.hpp"
 #include "store/pg_activity_provider.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <span>
 
@@ -109,8 +112,9 @@ struct FetchedKind {
     bool system = false;
 };
 
-// The worker's hooks around the provider's transactions.
-store::PgActivityHooks activity_hooks(Handlers& handlers, FetchedKind& kind,
+// The worker's hooks around the provider's transactions; each fetched activity's kind is
+// appended to `fetched`.
+store::PgActivityHooks activity_hooks(Handlers& handlers, std::deque<FetchedKind>& fetched_kinds,
                                       core::ResidentCache& cache, InlineTurns& inline_turns) {
     return {
         .begin = [](pg::SpiConnection& spi,
@@ -122,9 +126,9 @@ store::PgActivityHooks activity_hooks(Handlers& handlers, FetchedKind& kind,
                 }
             },
         .fetched =
-            [&handlers, &kind](pg::SpiConnection& spi, store::Store& store,
-                               const store::FetchedActivity& fetched) {
-                kind = FetchedKind{.fetched = fetched};
+            [&handlers, &fetched_kinds](pg::SpiConnection& spi, store::Store& store,
+                                        const store::FetchedActivity& fetched) {
+                FetchedKind& kind = fetched_kinds.emplace_back(FetchedKind{.fetched = fetched});
                 const std::string& name = fetched.item.name;
                 if (is_system_activity(name)) {
                     kind.system = true;
@@ -133,7 +137,7 @@ store::PgActivityHooks activity_hooks(Handlers& handlers, FetchedKind& kind,
                 if (!(kind.handler = handlers.activities().find(name))) {
                     kind.sql = handlers.sql_activity(spi, name);
                 }
-                kind.access = store.activity_access(name, fetched.item.instance);
+                kind.access = store.activity_access(name, fetched.item.instance, fetched.owner);
             },
         // The dispatchers are woken at commit for the completions no inline turn took.
         .acked =
@@ -172,20 +176,12 @@ void run_plugin(store::PgActivityProvider& provider, const ActivityFn& handler,
     }
 }
 
-// Fetches one activity through the provider and decides it with the core's rules: poison past
-// max attempts, refused by the registration's allow-list, run now (plugin code), run when
-// recorded (SQL and system activities), or given back for the unregistered backoff.
-std::optional<PendingActivity> fetch_and_run(store::PgActivityProvider& provider, FetchedKind& kind,
-                                             SessionKeeper& sessions, WorkOutcome& outcome,
-                                             const std::function<void()>& record_held,
-                                             InlineTurns& inline_turns) {
-    const core::TagFilter tags = worker_tag_filter(sessions.worker_index());
-    report_tag_filter(tags.to_string());
-    kind = FetchedKind{};
-    if (!provider.fetch_work_item(tags) || !kind.fetched) {
-        outcome.next_work_in_ms = provider.next_visible_in_ms();
-        return std::nullopt;
-    }
+// Decides a fetched activity with the core's rules: poison past max attempts, refused by the
+// registration's allow-list, run now (plugin code), run when recorded (SQL and system
+// activities), or given back for the unregistered backoff.
+PendingActivity run_fetched(store::PgActivityProvider& provider, FetchedKind& kind,
+                            SessionKeeper& sessions, const std::function<void()>& record_held,
+                            InlineTurns& inline_turns) {
     sessions.fetched(*kind.fetched);
     PendingActivity pending{.fetched = std::move(*kind.fetched),
                             .session_owner = sessions.owner(),
@@ -265,6 +261,16 @@ bool record_together(store::PgActivityProvider& provider, std::span<PendingActiv
                                ? "duroxide: activity " + batch.front().fetched.item.name
                                : std::string("duroxide: recording activities"),
                            [&] {
+                               // The acks' deletes in one statement.
+                               std::vector<core::provider::ActivityItem> acked;
+                               for (const auto& pending : batch) {
+                                   if (!pending.handler_missing) {
+                                       acked.push_back(store::activity_item(pending.fetched));
+                                   }
+                               }
+                               if (acked.size() > 1) {
+                                   provider.delete_for_ack(acked);
+                               }
                                for (auto& pending : batch) {
                                    record(provider, pending);
                                }
@@ -314,34 +320,81 @@ void record_batch(store::PgActivityProvider& provider, std::vector<PendingActivi
     batch.clear();
 }
 
+// Gives the fetched activities not started yet back to the queue (one statement), and wakes
+// idle workers for them.
+void give_back_unstarted(store::PgActivityProvider& provider, std::deque<FetchedKind>& waiting) {
+    if (waiting.empty()) {
+        return;
+    }
+    std::vector<core::provider::ActivityItem> items;
+    for (const FetchedKind& kind : waiting) {
+        items.push_back(store::activity_item(*kind.fetched));
+    }
+    waiting.clear();
+    try {
+        provider.release_unstarted(items,
+                                   [n = items.size()] { wake_activity_workers_at_commit(n); });
+    } catch (const ExtensionGateClosed&) {
+        throw;
+    } catch (const std::exception& e) {
+        // Their leases run out and another worker runs them then.
+        report_discarded(std::string("giving back fetched activities failed: ") + e.what());
+    }
+}
+
+// How long fetched activities may wait in a worker before it gives them back: a batch of
+// short activities runs well within it, and activities behind a slow one go to other workers.
+constexpr auto kUnstartedHold = std::chrono::milliseconds(20);
+
 } // namespace
 
 WorkOutcome run_activities(Handlers& handlers, SessionKeeper& sessions, core::StackPool& stacks,
                            core::ResidentCache& cache) {
     WorkOutcome outcome;
-    FetchedKind kind;
+    // Fetched and not started yet, in queue order (the provider's fetched hook appends).
+    std::deque<FetchedKind> waiting;
     InlineTurns inline_turns(handlers, stacks, cache);
     store::PgActivityProvider provider(settings.worker_lock_timeout_ms, sessions.owner(),
-                                       activity_hooks(handlers, kind, cache, inline_turns));
+                                       activity_hooks(handlers, waiting, cache, inline_turns));
     std::vector<PendingActivity> batch;
     std::size_t processed = 0;
-    // A plugin activity that runs long records the completions held so far before their
-    // leases run out.
-    const std::function<void()> record_held = [&provider, &batch] {
+    // A plugin activity that suspends may run long: the activities fetched behind it go back
+    // to the queue for other workers, and the completions held so far are recorded before
+    // their leases run out.
+    const std::function<void()> record_held = [&provider, &batch, &waiting] {
+        give_back_unstarted(provider, waiting);
         record_batch(provider, batch);
     };
-    // Fetch and run one at a time (each lease is short and the queue stays shared), but
-    // record up to duroxide.activity_batch together while more work is waiting.
+    // Fetch up to duroxide.activity_fetch_batch at once and run them one at a time (each lease
+    // is short and the queue stays shared: what waits longer than kUnstartedHold is given
+    // back), and record up to duroxide.activity_batch together while more work is waiting.
+    int fetch_batch = std::max(1, settings.activity_fetch_batch);
+    auto fetched_at = std::chrono::steady_clock::now();
     while (static_cast<int>(processed) < settings.activity_batch) {
-        auto pending = fetch_and_run(provider, kind, sessions, outcome, record_held, inline_turns);
-        if (!pending) {
-            break;
+        if (!waiting.empty() && std::chrono::steady_clock::now() - fetched_at > kUnstartedHold) {
+            give_back_unstarted(provider, waiting);
+            fetch_batch = 1; // these activities are not short: one at a time from here
         }
+        if (waiting.empty()) {
+            const core::TagFilter tags = worker_tag_filter(sessions.worker_index());
+            report_tag_filter(tags.to_string());
+            const int room = settings.activity_batch - static_cast<int>(processed);
+            provider.fetch_work_items(tags, std::min(fetch_batch, room));
+            if (waiting.empty()) {
+                outcome.next_work_in_ms = provider.next_visible_in_ms();
+                break;
+            }
+            fetched_at = std::chrono::steady_clock::now();
+        }
+        FetchedKind kind = std::move(waiting.front());
+        waiting.pop_front();
+        PendingActivity pending = run_fetched(provider, kind, sessions, record_held, inline_turns);
         ++processed;
-        if (!pending->settled) {
-            batch.push_back(std::move(*pending));
+        if (!pending.settled) {
+            batch.push_back(std::move(pending));
         }
     }
+    give_back_unstarted(provider, waiting);
     outcome.processed = processed;
     record_batch(provider, batch);
     return outcome;

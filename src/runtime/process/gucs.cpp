@@ -145,6 +145,14 @@ void define_capacity_gucs() {
         "many together (one commit for all); 1 gives one transaction per activity.",
         &settings.activity_batch, 8, 1, 256, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable(
+        "duroxide.activity_fetch_batch",
+        "Activities an activity worker leases with one fetch statement.",
+        "Up to this many (and no more than duroxide.activity_batch) visible activities are "
+        "leased at once and run one after the other; those not started within a short hold "
+        "time, or when a plugin activity suspends, are given back to the queue. 1 leases one "
+        "activity per fetch.",
+        &settings.activity_fetch_batch, 1, 1, 64, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable(
         "duroxide.resident_cache_size",
         "Waiting executions a dispatcher keeps in memory between turns.",
         "A resident execution's next turn resumes its suspended code instead of replaying its "

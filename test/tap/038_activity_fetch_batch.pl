@@ -53,7 +53,7 @@ ALTER SYSTEM SET duroxide.worker_tag_filter = 'default';
 SELECT pg_reload_conf();
 });
 my $recording = "SELECT pid FROM pg_stat_activity WHERE backend_type = 'duroxide activity worker' "
-  . "AND query = 'duroxide: recording activities'";
+  . "AND wait_event = 'PgSleep'";
 ok($node->poll_query_until('postgres', "SELECT count(*) = 1 FROM ($recording) r"),
     'the worker records the batch (its first SQL activity sleeps)');
 my $pid = $node->safe_psql('postgres', $recording);

@@ -235,7 +235,7 @@ void Store::delete_work_items(std::span<const FetchedActivity> activities) {
     }
     auto deleted = spi_.execute_typed(
         "DELETE FROM duroxide.worker_queue w "
-        "USING pg_catalog.unnest($1, $2) AS a(id, lock_token) "
+        "USING unnest($1, $2) AS a(id, lock_token) "
         "WHERE w.id = a.id AND w.lock_token = a.lock_token "
         "  AND w.locked_until > pg_catalog.clock_timestamp() RETURNING w.id",
         std::vector<SqlText>{bigint_array(activities), token_array(activities)}, kIdsAndTokens);
@@ -262,7 +262,7 @@ uint64_t Store::release_work_items(std::span<const FetchedActivity> activities) 
         .execute_typed("UPDATE duroxide.worker_queue w SET lock_token = NULL, "
                        "  locked_until = NULL, locked_by = NULL, "
                        "  attempt_count = greatest(w.attempt_count - 1, 0) "
-                       "FROM pg_catalog.unnest($1, $2) AS a(id, lock_token) "
+                       "FROM unnest($1, $2) AS a(id, lock_token) "
                        "WHERE w.id = a.id AND w.lock_token = a.lock_token",
                        std::vector<SqlText>{bigint_array(activities), token_array(activities)},
                        kIdsAndTokens)

@@ -107,6 +107,15 @@ CREATE FUNCTION duroxide_internal.store_fetch_work_items(lease_owner bigint,
 COMMENT ON FUNCTION duroxide_internal.store_fetch_work_items(bigint, integer, text, integer, integer, text, integer) IS
     'Internal: the store''s batch activity fetch (up to max_items activities in one statement).';
 
+CREATE FUNCTION duroxide_internal.store_delete_work_items(ids bigint[], tokens text[])
+    RETURNS void LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'duroxide_store_delete_work_items';
+COMMENT ON FUNCTION duroxide_internal.store_delete_work_items(bigint[], text[]) IS
+    'Internal: the deletes of several acks in one statement; fails unless every lease holds.';
+CREATE FUNCTION duroxide_internal.store_release_work_items(ids bigint[], tokens text[])
+    RETURNS bigint LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'duroxide_store_release_work_items';
+COMMENT ON FUNCTION duroxide_internal.store_release_work_items(bigint[], text[]) IS
+    'Internal: gives fetched, unstarted activities back (attempt not counted); how many were held.';
+
 CREATE FUNCTION duroxide_internal.store_ack_work_item(id bigint, lock_token text, work_item jsonb,
     completion jsonb, lease_owner bigint DEFAULT NULL, session_owner text DEFAULT NULL,
     session_lock_timeout_ms integer DEFAULT 30000)

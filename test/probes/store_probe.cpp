@@ -32,6 +32,8 @@ extern "C" {
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
+#include "catalog/pg_type.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 }
@@ -511,6 +513,55 @@ DUROXIDE_SQL_FUNCTION(duroxide_store_abandon_work_item) {
     PG_RETURN_BOOL(with_store([&](store::Store& store) {
         return store.abandon_work_item(activity, delay_ms, ignore_attempt);
     }));
+}
+
+// The leases named by (ids bigint[], tokens text[]) as the worker holds them.
+std::vector<store::FetchedActivity> leases_arg(FunctionCallInfo fcinfo) {
+    if (PG_ARGISNULL(0) || PG_ARGISNULL(1)) {
+        throw pg::SqlError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "ids and tokens must not be NULL");
+    }
+    std::vector<store::FetchedActivity> leases;
+    pg::call([&] {
+        Datum* ids = nullptr;
+        Datum* tokens = nullptr;
+        bool* id_nulls = nullptr;
+        bool* token_nulls = nullptr;
+        int n_ids = 0;
+        int n_tokens = 0;
+        deconstruct_array(PG_GETARG_ARRAYTYPE_P(0), INT8OID, 8, true, TYPALIGN_DOUBLE, &ids,
+                          &id_nulls, &n_ids);
+        deconstruct_array(PG_GETARG_ARRAYTYPE_P(1), TEXTOID, -1, false, TYPALIGN_INT, &tokens,
+                          &token_nulls, &n_tokens);
+        for (int i = 0; i < n_ids && i < n_tokens; ++i) {
+            store::FetchedActivity lease;
+            lease.id = DatumGetInt64(ids[i]);
+            char* token = TextDatumGetCString(tokens[i]);
+            lease.lock_token = token;
+            pfree(token);
+            leases.push_back(std::move(lease));
+        }
+    });
+    return leases;
+}
+
+// store_delete_work_items(ids bigint[], tokens text[]): the acks' deletes in one statement
+// (throws when any lease is gone).
+DUROXIDE_SQL_FUNCTION(duroxide_store_delete_work_items) {
+    const std::vector<store::FetchedActivity> leases = leases_arg(fcinfo);
+    try {
+        with_store([&](store::Store& store) { store.delete_work_items(leases); });
+    } catch (const store::LeaseLost& e) {
+        throw pg::SqlError(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, e.what());
+    }
+    PG_RETURN_VOID();
+}
+
+// store_release_work_items(ids bigint[], tokens text[]) -> bigint: fetched activities given
+// back unstarted; how many were still held.
+DUROXIDE_SQL_FUNCTION(duroxide_store_release_work_items) {
+    const std::vector<store::FetchedActivity> leases = leases_arg(fcinfo);
+    PG_RETURN_INT64(static_cast<int64>(
+        with_store([&](store::Store& store) { return store.release_work_items(leases); })));
 }
 
 // store_renew_sessions(lease_owner, session_owner, lock_timeout_ms, idle_timeout_ms)

@@ -85,5 +85,31 @@ UPDATE duroxide.worker_queue SET visible_at = clock_timestamp() + interval '1 ho
 SELECT item FROM pv.fetch_batch(-1, 8);
 SELECT count(*) AS none FROM pv.fetch_batch(-2, 0);
 
+-- [batch 8] The acks of a batch delete their rows with one statement, only while every lease
+-- holds: one lost lease (another owner's token) fails it and deletes nothing.
+SELECT pv.reset();
+SELECT pv.create_instance('a1', activities => 3);
+CREATE TEMP TABLE leased AS
+SELECT id, lock_token FROM duroxide_internal.store_fetch_work_items(-1, max_items => 3);
+SELECT pv.try($$SELECT duroxide_internal.store_delete_work_items(
+    (SELECT array_agg(id ORDER BY id) FROM leased),
+    (SELECT array_agg(CASE WHEN id = (SELECT max(id) FROM leased) THEN 'not-the-token'
+                           ELSE lock_token END ORDER BY id) FROM leased))$$) AS one_lost;
+SELECT count(*) AS still_queued FROM duroxide.worker_queue;
+SELECT duroxide_internal.store_delete_work_items((SELECT array_agg(id ORDER BY id) FROM leased),
+    (SELECT array_agg(lock_token ORDER BY id) FROM leased));
+SELECT count(*) AS left_after_ack FROM duroxide.worker_queue;
+-- [batch 9] Unstarted activities go back with one statement: lease cleared, attempt not
+-- counted, place kept; a lease no longer held is not touched.
+SELECT pv.reset();
+SELECT pv.create_instance('g1', activities => 3);
+TRUNCATE leased;
+INSERT INTO leased SELECT id, lock_token FROM duroxide_internal.store_fetch_work_items(-1, max_items => 3);
+UPDATE duroxide.worker_queue SET lock_token = 'taken-over' WHERE id = (SELECT max(id) FROM leased);
+SELECT duroxide_internal.store_release_work_items((SELECT array_agg(id ORDER BY id) FROM leased),
+    (SELECT array_agg(lock_token ORDER BY id) FROM leased)) AS released;
+SELECT activity_id, lock_token IS NULL AS free, attempt_count FROM duroxide.worker_queue ORDER BY visible_at, id;
+SELECT item FROM pv.fetch_batch(-2, 8);
+
 SELECT pv.reset();
 SELECT duroxide_internal.probe_detach(-1), duroxide_internal.probe_detach(-2);

@@ -1,6 +1,6 @@
-// The activity loop of a background worker: fetch and run activities one at a time (plugin
-// code on a fiber, SQL and system activities when they are recorded), record their
-// completions together, with the core's poison and unregistered-backoff rules
+// The activity loop of a background worker: fetch activities (several per statement with
+// duroxide.activity_fetch_batch) and run them one at a time (plugin code on a fiber, SQL and
+// system activities when they are recorded), record their completions together, with the core's poison and unregistered-backoff rules
 // (core/dispatch/activity_dispatcher). Fetches, acks, give-backs and the batch's one commit go
 // through the PostgreSQL provider's activity half (store/pg_activity_provider); what stays
 // here because it is PostgreSQL-specific is said where it happens: an SQL activity runs inside

@@ -11,8 +11,9 @@
 
 namespace duroxide::runtime {
 
-// Fetches and runs activities one at a time, up to duroxide.activity_batch while more are
-// waiting, and records their completions in one transaction.
+// Fetches activities (up to duroxide.activity_fetch_batch per fetch statement) and runs them
+// one at a time, up to duroxide.activity_batch while more are waiting, and records their
+// completions in one transaction; fetched activities not started soon go back to the queue.
 // Activities of sessions go to the worker that owns them (`sessions`). With
 // duroxide.inline_turns, the transaction that records completions also runs the next turns of
 // their instances (runtime/activity/inline_turns.hpp) on `stacks`, resuming the executions

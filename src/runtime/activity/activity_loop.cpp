@@ -1,12 +1,12 @@
 // The activity loop of a background worker: fetch activities (several per statement with
 // duroxide.activity_fetch_batch) and run them one at a time (plugin code on a fiber, SQL and
-// system activities when they are recorded), record their completions together, with the core's poison and unregistered-backoff rules
-// (core/dispatch/activity_dispatcher). Fetches, acks, give-backs and the batch's one commit go
-// through the PostgreSQL provider's activity half (store/pg_activity_provider); what stays
-// here because it is PostgreSQL-specific is said where it happens: an SQL activity runs inside
-// its ack (complete_and_ack_work_item), a system activity reads the ack's store, and a plugin
-// activity whose ctx.sql() statements ran records its completion in their own transaction
-// (activity_execution.cpp), outside the provider.
+// system activities when they are recorded), record their completions together, with the
+// core's poison and unregistered-backoff rules (core/dispatch/activity_dispatcher). Fetches, acks,
+// give-backs and the batch's one commit go through the PostgreSQL provider's activity half
+// (store/pg_activity_provider); what stays here because it is PostgreSQL-specific is said where it
+// happens: an SQL activity runs inside its ack (complete_and_ack_work_item), a system activity
+// reads the ack's store, and a plugin activity whose ctx.sql() statements ran records its
+// completion in their own transaction (activity_execution.cpp), outside the provider.
 #include "runtime/activity/activity_loop.hpp"
 
 #include "core/dispatch/activity_dispatcher.hpp"

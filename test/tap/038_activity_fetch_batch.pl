@@ -3,7 +3,8 @@
 # worker dies with that batch fetched and not recorded, every activity of it is redelivered and
 # runs to completion once; (b) batched fetches keep session affinity and max_sessions_per_worker
 # (three sessions on three workers at one session each, never all of them on the worker whose
-# batch met them first). The statement counts come from pg_stat_statements, never from timing.
+# batch met them first); (c) fetched activities behind a long plugin activity go back to the
+# queue at its first suspension point, for the other workers. The statement counts come from pg_stat_statements, never from timing.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -115,6 +116,35 @@ foreach my $session (sort keys %by_session) {
 }
 is(scalar(keys %{{ reverse %owner_of }}), 3,
     'three sessions on three workers: no batch claimed more than max_sessions_per_worker');
+
+# --- (c) A worker does not sit on fetched activities behind a long one: four long plugin
+# activities queued at once go to one worker's batch, and at the first one's first suspension
+# point (ctx.is_cancelled()) the three not started go back to the queue for the idle workers,
+# so three workers end up running one each (without the give-back the first worker would hold
+# all four leases until its first activity ends, ten minutes later).
+$node->safe_psql('postgres', q{
+ALTER SYSTEM SET duroxide.worker_tag_filter = 'none';
+SELECT pg_reload_conf();
+});
+ok($node->poll_query_until('postgres',
+        "SELECT count(*) = 0 FROM duroxide.runtime_status WHERE role = 'activity worker' "
+      . "AND tag_filter IS DISTINCT FROM 'none'"),
+    'the workers take no activity');
+$node->safe_psql('postgres', q{
+SELECT duroxide.start_orchestration('long-' || i, 'CallActivity', 'HeartbeatFor:600000')
+  FROM generate_series(1, 4) AS i;
+});
+ok($node->poll_query_until('postgres', 'SELECT count(*) = 4 FROM duroxide.worker_queue'),
+    'four long activities are queued');
+$node->safe_psql('postgres', q{
+ALTER SYSTEM SET duroxide.worker_tag_filter = 'default';
+SELECT pg_reload_conf();
+});
+ok($node->poll_query_until('postgres',
+        "SELECT count(DISTINCT locked_by) = 3 FROM duroxide.worker_queue WHERE lock_token IS NOT NULL"),
+    'three workers run one each: the first worker gave back what it had not started');
+is($node->safe_psql('postgres', 'SELECT max(attempt_count) FROM duroxide.worker_queue'), '1',
+    'a give-back does not count an attempt');
 
 $node->stop('fast');
 unlike(slurp_file($node->logfile), qr/PANIC|was terminated by signal 11/, 'no crash in the log');

@@ -361,14 +361,17 @@ WorkOutcome run_activities(Handlers& handlers, SessionKeeper& sessions, core::St
     // A plugin activity that suspends may run long: the activities fetched behind it go back
     // to the queue for other workers, and the completions held so far are recorded before
     // their leases run out.
-    const std::function<void()> record_held = [&provider, &batch, &waiting] {
-        give_back_unstarted(provider, waiting);
+    int fetch_batch = std::max(1, settings.activity_fetch_batch);
+    const std::function<void()> record_held = [&provider, &batch, &waiting, &fetch_batch] {
+        if (!waiting.empty()) {
+            give_back_unstarted(provider, waiting);
+            fetch_batch = 1; // activities may be long here: one at a time from here
+        }
         record_batch(provider, batch);
     };
     // Fetch up to duroxide.activity_fetch_batch at once and run them one at a time (each lease
     // is short and the queue stays shared: what waits longer than kUnstartedHold is given
     // back), and record up to duroxide.activity_batch together while more work is waiting.
-    int fetch_batch = std::max(1, settings.activity_fetch_batch);
     auto fetched_at = std::chrono::steady_clock::now();
     while (static_cast<int>(processed) < settings.activity_batch) {
         if (!waiting.empty() && std::chrono::steady_clock::now() - fetched_at > kUnstartedHold) {

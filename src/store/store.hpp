@@ -171,6 +171,13 @@ public:
                                                            uint64_t max_history,
                                                            const ResidentLookup& resident);
 
+    // The first turn of a new instance in the transaction that enqueued its start
+    // (store/first_turn_claims.cpp): locks `instance` as a fetch does and claims its messages,
+    // when no instance row and no other holder's lock exist. The caller runs it in a
+    // subtransaction and rolls that back when it returns nothing (the start stays queued).
+    std::optional<OrchestrationBatch> lock_new_instance(const std::string& instance, int64_t owner,
+                                                        int lock_timeout_ms);
+
     // Records a turn (throws LeaseLost if the instance lock expired or is another's, and
     // InstanceRowBusy rather than wait when another transaction holds the instance's row):
     // deletes the batch's messages, creates/updates instance and execution, appends history,

@@ -4,6 +4,7 @@
 #include "runtime/orchestration/orchestration_loop.hpp"
 
 #include "core/dispatch/orchestration_dispatcher.hpp"
+#include "runtime/orchestration/child_first_turns.hpp"
 #include "runtime/process/gucs.hpp"
 #include "runtime/process/unit_of_work.hpp"
 #include "runtime/orchestration/turn_reporting.hpp"
@@ -34,8 +35,10 @@ WorkOutcome run_orchestration_turns(Handlers& handlers, core::StackPool& stacks,
                  return dynamic_cast<const ExtensionGateClosed*>(&e) != nullptr;
              }});
     WorkerObserver observer;
+    // Children's first turns in their parent's ack (duroxide.child_first_turn).
+    ChildFirstTurns with_children(provider, handlers, stacks, cache, dispatch);
     const core::dispatch::DispatchOutcome outcome =
-        core::dispatch::run_orchestration_batch({.provider = provider,
+        core::dispatch::run_orchestration_batch({.provider = with_children,
                                                  .orchestrations = handlers.orchestrations(),
                                                  .stacks = stacks,
                                                  .cache = cache,

@@ -310,10 +310,20 @@ void define_turn_gucs() {
         "replaying their whole history in each activity worker.",
         &settings.inline_turn_max_history, 300, 0, 1000000, PGC_SIGHUP, 0, nullptr, nullptr,
         nullptr);
+    DefineCustomBoolVariable(
+        "duroxide.child_first_turn",
+        "Whether a dispatcher runs the first turn of the orchestrations a turn starts in the "
+        "transaction that records that turn.",
+        "When on, a sub-orchestration (or detached orchestration) started by a parent's turn "
+        "runs its first turn in the parent's ack, without a start message, fetch and commit of "
+        "its own; an id in use, a retried parent turn or any failure leaves the start message "
+        "to a dispatcher.",
+        &settings.child_first_turn, false, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
     DefineCustomStringVariable(
         "duroxide.debug_crash_point",
         "Developer option: a worker that reaches this named point kills itself (SIGKILL).",
-        "For crash tests only: inline_locked, inline_decided, inline_before_commit. Empty: none.",
+        "For crash tests only: inline_locked, inline_decided, inline_before_commit, "
+        "child_first_locked, child_first_decided. Empty: none.",
         &settings.debug_crash_point, "", PGC_SUSET, GUC_NOT_IN_SAMPLE, nullptr, nullptr, nullptr);
 }
 

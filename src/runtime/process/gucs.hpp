@@ -40,6 +40,7 @@ struct Settings {
     bool notify_custom_status = false;  // pg_notify when a custom status changes
     bool inline_turns = false;          // activity workers run the next turn with a completion
     int inline_turn_max_history = 300;  // longer histories' turns are the dispatchers'
+    bool child_first_turn = false;      // a child's first turn runs in its parent's ack
     char* debug_crash_point = nullptr;  // crash tests: a worker reaching this point dies
 };
 

@@ -56,6 +56,8 @@ const char* counter_name(Counter counter) {
         return "status_waiter_wake_ups";
     case Counter::InlineTurns:
         return "inline_turns";
+    case Counter::FirstTurns:
+        return "first_turns";
     case Counter::Count_:
         break;
     }

@@ -29,6 +29,7 @@ enum class Counter : int {
     ResidentCacheEvictions,
     StatusWaiterWakeUps, // a client's wait woken by a commit that changed its instance
     InlineTurns,         // turns run inline by activity workers (also in OrchestrationTurns)
+    FirstTurns,          // first turns run in the creating transaction (also in OrchestrationTurns)
     Count_               // number of counters
 };
 

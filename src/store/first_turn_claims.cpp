@@ -1,0 +1,53 @@
+// Store::lock_new_instance: a dispatcher that has just enqueued the start of a new instance (a
+// child's StartOrchestration, in the parent's ack) locks that instance in the same transaction to
+// run its first turn there (docs/architecture.md, "First turns in the creating transaction").
+// The lock row and the claim are a fetch's (instance_locks, the same lease; the messages claimed
+// with their attempt counted), so the turn is acked by the unchanged ack. Nobody else can hold
+// the instance: its start message is not committed yet. When the id is in use after all (an
+// instance row, a lock row another worker holds or is writing) nothing is locked and the start
+// message stays queued for a dispatcher, whose turn gives the usual answer.
+#include "pg/guard.hpp"
+#include "store/lease_sql.hpp"
+#include "store/sql_values.hpp"
+#include "store/store.hpp"
+
+namespace duroxide::store {
+
+namespace {
+
+// The advisory lock space of the inline lockers ("durx", store/inline_claims.cpp): taken without
+// waiting, so that two of them never wait for each other.
+constexpr const char* kInlineLockClass = "1685418616";
+
+} // namespace
+
+std::optional<OrchestrationBatch> Store::lock_new_instance(const std::string& instance,
+                                                           int64_t owner, int lock_timeout_ms) {
+    auto locks = spi_.execute(
+        "INSERT INTO duroxide.instance_locks AS l (instance_id, lock_token, locked_until, "
+        "  locked_by) "
+        "SELECT $1, pg_catalog.gen_random_uuid()::text, "
+        "  pg_catalog.clock_timestamp() + $2::int * interval '1 millisecond', $3::bigint "
+        "WHERE NOT EXISTS (SELECT 1 FROM duroxide.instances i WHERE i.instance_id = $1) "
+        "  AND pg_catalog.pg_try_advisory_xact_lock($4::int, pg_catalog.hashtext($1)) "
+        "ON CONFLICT (instance_id) DO UPDATE SET lock_token = excluded.lock_token, "
+        "  locked_until = excluded.locked_until, locked_by = excluded.locked_by, "
+        "  locked_at = pg_catalog.clock_timestamp() "
+        "WHERE " LEASE_IS_FREE("l") " RETURNING instance_id, lock_token",
+        std::vector<pg::SqlText>{instance, std::to_string(lock_timeout_ms), std::to_string(owner),
+                                 kInlineLockClass});
+    if (locks.rows.empty()) {
+        return std::nullopt;
+    }
+    std::vector<OrchestrationBatch> batches(1);
+    batches[0].instance = *locks.rows[0][0];
+    batches[0].lock_token = *locks.rows[0][1];
+    // A new instance has no history: nothing is resident.
+    load_batches(batches, [](const std::string&, uint64_t) { return std::nullopt; });
+    if (batches[0].instance_exists || batches[0].messages.empty()) {
+        return std::nullopt; // created meanwhile, or its start not visible: the caller rolls back
+    }
+    return std::move(batches[0]);
+}
+
+} // namespace duroxide::store

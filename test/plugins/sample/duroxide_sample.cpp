@@ -658,6 +658,16 @@ std::string chain_root(OrchestrationContext& ctx, const std::string& input) {
     return "root:" + ctx.schedule_sub_orchestration("ChainMid", input).value();
 }
 
+// Issue 21 (first turns in the creating transaction): a child whose code fails in its first
+// turn, and a parent that says how its call ended.
+std::string throws_at_once(OrchestrationContext&, const std::string& input) {
+    throw std::runtime_error("child code failed on " + input);
+}
+std::string parent_of_thrower(OrchestrationContext& ctx, const std::string& input) {
+    const Outcome outcome = ctx.schedule_sub_orchestration("ThrowsAtOnce", input).get();
+    return outcome.ok() ? "ok:" + outcome.value() : "failed:" + outcome.error();
+}
+
 void register_scenario_samples(duroxide::PluginRegistrar& r) {
     auto& o = r.orchestrations();
     o.register_orchestration("ChainRoot", chain_root);
@@ -673,6 +683,8 @@ void register_scenario_samples(duroxide::PluginRegistrar& r) {
     o.register_orchestration("StatusTooBig", status_too_big);
     o.register_orchestration("CodeSwap", code_swap);
     o.register_orchestration("NamedChild", named_child);
+    o.register_orchestration("ThrowsAtOnce", throws_at_once);
+    o.register_orchestration("ParentOfThrower", parent_of_thrower);
     auto& a = r.activities();
     a.register_activity("GetFlag", get_flag);
     a.register_activity("SayYes", say_yes);

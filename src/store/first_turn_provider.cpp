@@ -14,19 +14,21 @@ FirstTurnProvider::fetch_orchestration_items(std::size_t max_items,
         return fetch;
     }
     fetched_ = true;
-    batch_ = store_.lock_new_instance(instance_, owner_, lock_timeout_ms_);
-    if (batch_) {
-        fetch.items.push_back(orchestration_item(*batch_));
+    batches_ = store_.lock_new_instances(instances_, owner_, lock_timeout_ms_);
+    for (auto& batch : batches_) {
+        fetch.items.push_back(orchestration_item(batch));
     }
     return fetch;
 }
 
 const OrchestrationBatch& FirstTurnProvider::batch_of(const OrchestrationItem& item) const {
-    if (!batch_ || batch_->instance != item.instance || batch_->lock_token != item.lock_token) {
-        throw core::provider::LeaseLost("instance " + item.instance +
-                                        " is not locked by this first turn");
+    for (const auto& batch : batches_) {
+        if (batch.instance == item.instance && batch.lock_token == item.lock_token) {
+            return batch;
+        }
     }
-    return *batch_;
+    throw core::provider::LeaseLost("instance " + item.instance +
+                                    " is not locked by this first turn");
 }
 
 void FirstTurnProvider::ack_orchestration_item(const OrchestrationItem& item, uint64_t execution_id,

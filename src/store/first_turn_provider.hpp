@@ -1,6 +1,6 @@
 // The provider of a first turn run in the transaction that creates the instance
 // (docs/architecture.md, "First turns in the creating transaction"): the core's
-// OrchestrationProvider over one new instance, inside the caller's transaction. Its fetch locks
+// OrchestrationProvider over new instances, inside the caller's transaction. Its fetch locks
 // the instance (Store::lock_new_instance: nothing when the id is in use), its acks and
 // give-backs are the dispatcher's store operations, and its "commits" are the caller's, which
 // runs it in a subtransaction and rolls that back on any failure, so that the start message
@@ -10,18 +10,19 @@
 #include "core/provider/provider.hpp"
 #include "store/store.hpp"
 
-#include <optional>
 #include <string>
+#include <vector>
 
 namespace duroxide::store {
 
 class FirstTurnProvider final : public core::provider::OrchestrationProvider {
 public:
-    FirstTurnProvider(Store& store, std::string instance, int64_t owner, int lock_timeout_ms)
-        : store_(store), instance_(std::move(instance)), owner_(owner),
+    FirstTurnProvider(Store& store, std::vector<std::string> instances, int64_t owner,
+                      int lock_timeout_ms)
+        : store_(store), instances_(std::move(instances)), owner_(owner),
           lock_timeout_ms_(lock_timeout_ms) {}
 
-    // The new instance, locked with its start claimed, or nothing (at most once).
+    // The new instances that could be locked, with their starts claimed (at most once).
     core::provider::OrchestrationFetch
     fetch_orchestration_items(std::size_t max_items,
                               const core::provider::ResidentLookup& resident) override;
@@ -38,11 +39,11 @@ private:
     const OrchestrationBatch& batch_of(const core::provider::OrchestrationItem& item) const;
 
     Store& store_;
-    std::string instance_;
+    std::vector<std::string> instances_;
     int64_t owner_;
     int lock_timeout_ms_;
     bool fetched_ = false;
-    std::optional<OrchestrationBatch> batch_; // what the store needs to ack it
+    std::vector<OrchestrationBatch> batches_; // what the store needs to ack them
 };
 
 } // namespace duroxide::store

@@ -171,12 +171,13 @@ public:
                                                            uint64_t max_history,
                                                            const ResidentLookup& resident);
 
-    // The first turn of a new instance in the transaction that enqueued its start
-    // (store/first_turn_claims.cpp): locks `instance` as a fetch does and claims its messages,
-    // when no instance row and no other holder's lock exist. The caller runs it in a
-    // subtransaction and rolls that back when it returns nothing (the start stays queued).
-    std::optional<OrchestrationBatch> lock_new_instance(const std::string& instance, int64_t owner,
-                                                        int lock_timeout_ms);
+    // The first turns of new instances in the transaction that enqueued their starts
+    // (store/first_turn_claims.cpp): locks those of `instances` that have no instance row and
+    // no other holder as a fetch does, with one statement, and claims and reads them
+    // (load_batches). The caller runs it in a subtransaction and rolls that back when it does
+    // not get them all (their starts stay queued).
+    std::vector<OrchestrationBatch> lock_new_instances(const std::vector<std::string>& instances,
+                                                       int64_t owner, int lock_timeout_ms);
 
     // Records a turn (throws LeaseLost if the instance lock expired or is another's, and
     // InstanceRowBusy rather than wait when another transaction holds the instance's row):

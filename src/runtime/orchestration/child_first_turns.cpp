@@ -78,22 +78,21 @@ void ChildFirstTurns::run_children(const std::string& parent, const core::TurnRe
             pg::with_setting("lock_timeout", kFirstTurnLockTimeout, [&] {
                 pg::SpiConnection spi;
                 store::Store store(spi);
-                for (const std::string& child : children) {
-                    store::FirstTurnProvider provider(store, child, my_lease_owner(),
-                                                      settings.orchestration_lock_timeout_ms);
-                    core::provider::OrchestrationFetch fetch =
-                        provider.fetch_orchestration_items(1, {});
-                    if (fetch.items.empty()) {
-                        throw NotRunHere{}; // the id is in use
-                    }
-                    recorded_.push_back(
-                        Recorded{.item = std::move(fetch.items.front()), .turn = {}});
+                store::FirstTurnProvider provider(store, children, my_lease_owner(),
+                                                  settings.orchestration_lock_timeout_ms);
+                core::provider::OrchestrationFetch fetch =
+                    provider.fetch_orchestration_items(children.size(), {});
+                if (fetch.items.size() != children.size()) {
+                    throw NotRunHere{}; // an id in use
+                }
+                crash_point("child_first_locked");
+                for (auto& item : fetch.items) {
+                    recorded_.push_back(Recorded{.item = std::move(item), .turn = {}});
                     Recorded& recorded = recorded_.back();
                     if (recorded.item.attempt_count != 1 || recorded.item.history_error) {
                         throw NotRunHere{};
                     }
-                    crash_point("child_first_locked");
-                    decided.push_back(child);
+                    decided.push_back(recorded.item.instance);
                     recorded.turn =
                         core::dispatch::decide({.provider = provider,
                                                 .orchestrations = handlers_.orchestrations(),

@@ -2,19 +2,16 @@
 # come back when one dies, survive a crash restart, and go away on DROP EXTENSION.
 use strict;
 use warnings;
-use PostgreSQL::Test::Cluster;
+use FindBin;
+use lib "$FindBin::RealBin/lib";
+use DuroxideTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $node = PostgreSQL::Test::Cluster->new('workers');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'duroxide'
+my $node = duroxide_node('workers', extension => 0, conf => q{
 duroxide.activity_workers = 3
-max_worker_processes = 16
 restart_after_crash = on
 });
-$node->start;
 
 my $workers_sql = "SELECT string_agg(application_name, ',' ORDER BY application_name) "
   . "FROM pg_stat_activity WHERE backend_type IN ('duroxide dispatcher', 'duroxide activity worker') "

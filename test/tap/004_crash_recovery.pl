@@ -4,25 +4,15 @@
 # before duroxide.worker_lock_timeout), (c) DROP EXTENSION with work in flight.
 use strict;
 use warnings;
-use PostgreSQL::Test::Cluster;
+use FindBin;
+use lib "$FindBin::RealBin/lib";
+use DuroxideTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $node = PostgreSQL::Test::Cluster->new('crash');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'duroxide'
-duroxide.plugin_directories = '$ENV{DUROXIDE_PLUGIN_DIR}'
+my $node = duroxide_node('crash', plugins => ['duroxide_sample'], leases => '1h', conf => q{
 duroxide.activity_workers = 2
-duroxide.worker_lock_timeout = '1h'
-duroxide.orchestration_lock_timeout = '1h'
-max_worker_processes = 16
 restart_after_crash = on
-});
-$node->start;
-$node->safe_psql('postgres', q{
-CREATE EXTENSION duroxide;
-SELECT duroxide.register_plugin('duroxide_sample');
 });
 
 # --- (a) immediate stop in the middle of 200 instances. Each runs one SQL activity that

@@ -6,20 +6,16 @@
 use strict;
 use warnings;
 use File::Basename;
-use PostgreSQL::Test::Cluster;
+use FindBin;
+use lib "$FindBin::RealBin/lib";
+use DuroxideTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $node = PostgreSQL::Test::Cluster->new('upgrade');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'duroxide'
-duroxide.plugin_directories = '$ENV{DUROXIDE_PLUGIN_DIR}'
+my $node = duroxide_node('upgrade', plugin_dir => 1, extension => 0, conf => q{
 duroxide.activity_workers = 1
 duroxide.poll_interval = '200ms'
-max_worker_processes = 16
 });
-$node->start;
 
 # One line per fact of the extension's schema, sorted.
 my $describe = q{

@@ -2,23 +2,17 @@
 # the period are deleted by the dispatcher; running ones and recent ones stay.
 use strict;
 use warnings;
-use PostgreSQL::Test::Cluster;
+use FindBin;
+use lib "$FindBin::RealBin/lib";
+use DuroxideTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $node = PostgreSQL::Test::Cluster->new('retention');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'duroxide'
-duroxide.plugin_directories = '$ENV{DUROXIDE_PLUGIN_DIR}'
+my $node = duroxide_node('retention', plugins => ['duroxide_sample'], conf => q{
 duroxide.activity_workers = 1
 duroxide.poll_interval = '200ms'
-max_worker_processes = 16
 });
-$node->start;
 $node->safe_psql('postgres', q{
-CREATE EXTENSION duroxide;
-SELECT duroxide.register_plugin('duroxide_sample');
 SELECT duroxide.start_orchestration('old-' || i, 'HelloWorld', 'old') FROM generate_series(1, 3) i;
 SELECT duroxide.start_orchestration('old-parent', 'Parent', 'child input');
 SELECT duroxide.start_orchestration('waiting', 'WaitForGo', '');

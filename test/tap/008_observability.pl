@@ -5,29 +5,21 @@
 use strict;
 use warnings;
 use IPC::Run;
-use PostgreSQL::Test::Cluster;
+use FindBin;
+use lib "$FindBin::RealBin/lib";
+use DuroxideTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $node = PostgreSQL::Test::Cluster->new('observability');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'duroxide'
-duroxide.plugin_directories = '$ENV{DUROXIDE_PLUGIN_DIR}'
+my $node = duroxide_node('observability', plugins => ['duroxide_sample'], conf => q{
 duroxide.orchestration_dispatchers = 1
 duroxide.activity_workers = 2
 duroxide.poll_interval = '200ms'
 duroxide.max_attempts = 3
 duroxide.unregistered_backoff = '10ms'
-max_worker_processes = 16
 # Every turn on the dispatcher, so that the resident cache counts and the dispatcher's items
 # below are exact (033_inline_turns.pl covers the turns activity workers run inline).
 duroxide.inline_turns = off
-});
-$node->start;
-$node->safe_psql('postgres', q{
-CREATE EXTENSION duroxide;
-SELECT duroxide.register_plugin('duroxide_sample');
 });
 ok($node->poll_query_until('postgres',
         "SELECT count(*) = 3 FROM duroxide.runtime_status "

@@ -5,25 +5,17 @@
 # the filters survive a restart.
 use strict;
 use warnings;
-use PostgreSQL::Test::Cluster;
+use FindBin;
+use lib "$FindBin::RealBin/lib";
+use DuroxideTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $node = PostgreSQL::Test::Cluster->new('tags');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'duroxide'
-duroxide.plugin_directories = '$ENV{DUROXIDE_PLUGIN_DIR}'
+my $node = duroxide_node('tags', plugins => ['duroxide_sample'], conf => q{
 duroxide.activity_workers = 3
 duroxide.worker_tag_filter = 'default'
 duroxide.worker_tag_filters = '1=tags:gpu; 2=any'
 duroxide.poll_interval = '500ms'
-max_worker_processes = 16
-});
-$node->start;
-$node->safe_psql('postgres', q{
-CREATE EXTENSION duroxide;
-SELECT duroxide.register_plugin('duroxide_sample');
 });
 my $filters = "SELECT string_agg(coalesce(tag_filter, '?'), ' ' ORDER BY slot) "
   . "FROM duroxide.runtime_status WHERE role = 'activity worker'";

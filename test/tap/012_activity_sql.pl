@@ -10,27 +10,21 @@
 # the plugin, and a SET does not outlive its statement.
 use strict;
 use warnings;
-use PostgreSQL::Test::Cluster;
+use FindBin;
+use lib "$FindBin::RealBin/lib";
+use DuroxideTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(usleep);
 
-my $node = PostgreSQL::Test::Cluster->new('activity_sql');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'duroxide'
-duroxide.plugin_directories = '$ENV{DUROXIDE_PLUGIN_DIR}'
+my $node = duroxide_node('activity_sql', plugins => ['duroxide_sample'], conf => q{
 duroxide.activity_workers = 2
 duroxide.worker_lock_timeout = '1s'
 duroxide.activity_cancellation_grace_period = '1s'
 duroxide.session_lock_timeout = '1s'
 duroxide.poll_interval = '200ms'
-max_worker_processes = 16
 });
-$node->start;
 $node->safe_psql('postgres', q{
-CREATE EXTENSION duroxide;
-SELECT duroxide.register_plugin('duroxide_sample');
 CREATE TABLE sql_effects (input text);
 CREATE TABLE sql_go (input text);
 CREATE SEQUENCE sql_runs;

@@ -4,26 +4,18 @@
 # ack finds its lock expired or taken over by the other dispatcher.
 use strict;
 use warnings;
-use PostgreSQL::Test::Cluster;
+use FindBin;
+use lib "$FindBin::RealBin/lib";
+use DuroxideTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $node = PostgreSQL::Test::Cluster->new('dispatchers');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'duroxide'
-duroxide.plugin_directories = '$ENV{DUROXIDE_PLUGIN_DIR}'
+my $node = duroxide_node('dispatchers', plugins => ['duroxide_sample'], conf => q{
 duroxide.orchestration_dispatchers = 2
 duroxide.activity_workers = 1
 duroxide.orchestration_lock_timeout = '1s'
 duroxide.dispatch_batch = 16
 duroxide.poll_interval = '100ms'
-max_worker_processes = 16
-});
-$node->start;
-$node->safe_psql('postgres', q{
-CREATE EXTENSION duroxide;
-SELECT duroxide.register_plugin('duroxide_sample');
 });
 
 my $dispatchers = "SELECT string_agg(application_name, ',' ORDER BY application_name) "

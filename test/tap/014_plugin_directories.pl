@@ -5,19 +5,15 @@
 use strict;
 use warnings;
 use File::Copy qw(copy);
-use PostgreSQL::Test::Cluster;
+use FindBin;
+use lib "$FindBin::RealBin/lib";
+use DuroxideTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $node = PostgreSQL::Test::Cluster->new('plugin_dirs');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'duroxide'
+my $node = duroxide_node('plugin_dirs', conf => q{
 duroxide.activity_workers = 1
-max_worker_processes = 16
 });
-$node->start;
-$node->safe_psql('postgres', 'CREATE EXTENSION duroxide');
 
 # The sample plugin (built into the test's plugin directory, never into $libdir) under another
 # name, in a directory of its own.

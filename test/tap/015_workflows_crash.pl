@@ -3,34 +3,19 @@
 # step commits with its completion, in the activity worker's transaction).
 use strict;
 use warnings;
-use PostgreSQL::Test::Cluster;
+use FindBin;
+use lib "$FindBin::RealBin/lib";
+use DuroxideTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $node = PostgreSQL::Test::Cluster->new('workflows_crash');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'duroxide'
+my $node = duroxide_node('workflows_crash', leases => '1h', conf => q{
 duroxide.activity_workers = 2
-duroxide.worker_lock_timeout = '1h'
-duroxide.orchestration_lock_timeout = '1h'
-max_worker_processes = 16
 restart_after_crash = on
 });
-$node->start;
+define_three_writes($node, 0.01);
 $node->safe_psql('postgres', q{
-CREATE EXTENSION duroxide;
-CREATE ROLE wf_runner LOGIN IN ROLE duroxide_user;
-CREATE TABLE wf_effects (instance text, step int);
-GRANT INSERT ON wf_effects TO wf_runner;
 SET ROLE wf_runner;
-SELECT duroxide.define_workflow('three_writes', $wf$
-{"kind": "seq", "steps": [
-  {"kind": "sql", "query": "INSERT INTO public.wf_effects SELECT $1, 1 FROM pg_sleep(0.01)", "params": ["$input"]},
-  {"kind": "sql", "query": "INSERT INTO public.wf_effects SELECT $1, 2 FROM pg_sleep(0.01)", "params": ["$input"]},
-  {"kind": "sql", "query": "INSERT INTO public.wf_effects SELECT $1, 3 FROM pg_sleep(0.01)", "params": ["$input"]},
-  {"kind": "return", "value": "$input"}]}
-$wf$);
 SELECT duroxide.start_workflow('wf-' || i, 'three_writes', to_jsonb('wf-' || i))
   FROM generate_series(1, 100) AS i;
 });

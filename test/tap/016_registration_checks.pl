@@ -5,23 +5,17 @@
 # and never run.
 use strict;
 use warnings;
-use PostgreSQL::Test::Cluster;
+use FindBin;
+use lib "$FindBin::RealBin/lib";
+use DuroxideTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $node = PostgreSQL::Test::Cluster->new('registration_checks');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'duroxide'
-duroxide.plugin_directories = '$ENV{DUROXIDE_PLUGIN_DIR}'
+my $node = duroxide_node('registration_checks', plugins => ['duroxide_sample'], conf => q{
 duroxide.activity_workers = 1
 duroxide.max_attempts = 1
-max_worker_processes = 16
 });
-$node->start;
 $node->safe_psql('postgres', q{
-CREATE EXTENSION duroxide;
-SELECT duroxide.register_plugin('duroxide_sample');
 CREATE ROLE reg_admin IN ROLE duroxide_admin;
 CREATE ROLE reg_other;
 CREATE TABLE effects (what text);

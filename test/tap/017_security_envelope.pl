@@ -13,25 +13,19 @@
 #      the worker goes on.
 use strict;
 use warnings;
-use PostgreSQL::Test::Cluster;
+use FindBin;
+use lib "$FindBin::RealBin/lib";
+use DuroxideTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(usleep time);
 
-my $node = PostgreSQL::Test::Cluster->new('security_envelope');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'duroxide'
-duroxide.plugin_directories = '$ENV{DUROXIDE_PLUGIN_DIR}'
+my $node = duroxide_node('security_envelope', plugins => ['duroxide_sample'], conf => q{
 duroxide.activity_workers = 1
 duroxide.poll_interval = '200ms'
 duroxide.activity_statement_timeout = '2s'
-max_worker_processes = 16
 });
-$node->start;
 $node->safe_psql('postgres', q{
-CREATE EXTENSION duroxide;
-SELECT duroxide.register_plugin('duroxide_sample');
 CREATE ROLE alice LOGIN IN ROLE duroxide_admin;
 CREATE SCHEMA alice AUTHORIZATION alice;
 CREATE TABLE public.written (note text);

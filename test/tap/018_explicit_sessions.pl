@@ -9,16 +9,14 @@
 # cycles that leave nothing behind.
 use strict;
 use warnings;
-use PostgreSQL::Test::Cluster;
+use FindBin;
+use lib "$FindBin::RealBin/lib";
+use DuroxideTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $node = PostgreSQL::Test::Cluster->new('explicit_sessions');
-$node->init;
 # Leases that outlast the test: a session leaves its worker only when closed or released.
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'duroxide'
-duroxide.plugin_directories = '$ENV{DUROXIDE_PLUGIN_DIR}'
+my $node = duroxide_node('explicit_sessions', plugins => ['duroxide_sample'], conf => q{
 duroxide.activity_workers = 4
 duroxide.worker_node_id = 'node-x'
 duroxide.worker_lock_timeout = '2s'
@@ -26,14 +24,8 @@ duroxide.session_lock_timeout = '5min'
 duroxide.session_idle_timeout = '10min'
 duroxide.session_cleanup_interval = '1h'
 duroxide.poll_interval = '500ms'
-max_worker_processes = 16
 restart_after_crash = on
 duroxide.max_open_sessions = 12
-});
-$node->start;
-$node->safe_psql('postgres', q{
-CREATE EXTENSION duroxide;
-SELECT duroxide.register_plugin('duroxide_sample');
 });
 my $workers_up = "SELECT count(*) = 4 FROM duroxide.runtime_status "
   . "WHERE role = 'activity worker' AND pid IS NOT NULL AND state IN ('idle', 'running')";

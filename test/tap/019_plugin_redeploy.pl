@@ -9,7 +9,9 @@
 use strict;
 use warnings;
 use File::Copy qw(copy);
-use PostgreSQL::Test::Cluster;
+use FindBin;
+use lib "$FindBin::RealBin/lib";
+use DuroxideTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
@@ -25,17 +27,11 @@ sub deploy {
     rename("$dir/.$name.tmp", "$dir/$name.so") or die "renaming: $!";
 }
 
-my $node = PostgreSQL::Test::Cluster->new('plugin_redeploy');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'duroxide'
+my $node = duroxide_node('plugin_redeploy', conf => qq{
 duroxide.activity_workers = 2
 duroxide.plugin_directories = '$builds, $dir'
-max_worker_processes = 16
 });
-$node->start;
 $node->safe_psql('postgres', q{
-CREATE EXTENSION duroxide;
 CREATE SEQUENCE redeploy_started;
 CREATE TABLE redeploy_go (input text);
 });

@@ -4,22 +4,18 @@
 # The same for an activity nobody registered.
 use strict;
 use warnings;
-use PostgreSQL::Test::Cluster;
+use FindBin;
+use lib "$FindBin::RealBin/lib";
+use DuroxideTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $node = PostgreSQL::Test::Cluster->new('unregistered');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'duroxide'
-duroxide.plugin_directories = '$ENV{DUROXIDE_PLUGIN_DIR}'
+my $node = duroxide_node('unregistered', plugin_dir => 1, conf => q{
 duroxide.orchestration_dispatchers = 1
 duroxide.activity_workers = 1
 duroxide.max_attempts = 8
 duroxide.unregistered_backoff = '50ms'
 });
-$node->start;
-$node->safe_psql('postgres', 'CREATE EXTENSION duroxide');
 my $log_start = -s $node->logfile;
 
 # Refused by default, accepted with the opt-in; Pending meanwhile.

@@ -3,7 +3,9 @@
 # server), retries through two 503s to the JSON answer, and never follows a redirect.
 use strict;
 use warnings;
-use PostgreSQL::Test::Cluster;
+use FindBin;
+use lib "$FindBin::RealBin/lib";
+use DuroxideTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use IPC::Run;
@@ -78,16 +80,8 @@ sub requests {
     return $text =~ /"\Q$path\E": (\d+)/ ? $1 : 0;
 }
 
-my $node = PostgreSQL::Test::Cluster->new('workflow_http');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'duroxide'
-duroxide.activity_workers = 1
-max_worker_processes = 16
-});
-$node->start;
+my $node = duroxide_node('workflow_http', conf => "duroxide.activity_workers = 1\n");
 $node->safe_psql('postgres', qq{
-CREATE EXTENSION duroxide;
 SELECT duroxide.define_workflow('fetch', duroxide.wf_seq(
     duroxide.wf_http('get', '\$input.url', name => 'call',
                      retry => duroxide.wf_retry(3, 'fixed', '10 ms')),

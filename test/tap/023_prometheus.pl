@@ -8,7 +8,9 @@ use strict;
 use warnings;
 use HTTP::Tiny;
 use IPC::Run;
-use PostgreSQL::Test::Cluster;
+use FindBin;
+use lib "$FindBin::RealBin/lib";
+use DuroxideTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(time);
@@ -21,18 +23,11 @@ chomp(my $sharedir = `pg_config --sharedir`);
 my $queries = "$sharedir/extension/duroxide_exporter_queries.yaml";
 ok(-f $queries, 'make install ships the queries file in the extension directory');
 
-my $node = PostgreSQL::Test::Cluster->new('prometheus');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'duroxide'
-duroxide.plugin_directories = '$ENV{DUROXIDE_PLUGIN_DIR}'
+my $node = duroxide_node('prometheus', plugins => ['duroxide_sample'], conf => q{
 duroxide.orchestration_dispatchers = 1
 duroxide.activity_workers = 1
 });
-$node->start;
 $node->safe_psql('postgres', q{
-CREATE EXTENSION duroxide;
-SELECT duroxide.register_plugin('duroxide_sample');
 CREATE ROLE prom LOGIN IN ROLE pg_monitor;
 });
 ok($node->poll_query_until('postgres',

@@ -7,7 +7,9 @@ use strict;
 use warnings;
 use File::Temp qw(tempdir);
 use IPC::Run qw(run timeout);
-use PostgreSQL::Test::Cluster;
+use FindBin;
+use lib "$FindBin::RealBin/lib";
+use DuroxideTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
@@ -16,18 +18,11 @@ my $chromium = '/usr/bin/chromium';
   or BAIL_OUT('chromium or xmllint is missing: apt-get install chromium libxml2-utils '
       . '(scripts/install-deps.sh)');
 
-my $node = PostgreSQL::Test::Cluster->new('timeline');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'duroxide'
-duroxide.plugin_directories = '$ENV{DUROXIDE_PLUGIN_DIR}'
+my $node = duroxide_node('timeline', plugins => ['duroxide_sample'], conf => q{
 duroxide.orchestration_dispatchers = 1
 duroxide.activity_workers = 2
 });
-$node->start;
 $node->safe_psql('postgres', q{
-CREATE EXTENSION duroxide;
-SELECT duroxide.register_plugin('duroxide_sample');
 CREATE ROLE alice LOGIN IN ROLE duroxide_user;
 CREATE ROLE bob LOGIN IN ROLE duroxide_user;
 SELECT duroxide.start_orchestration('retry', 'Retrying', 'x');

@@ -3,21 +3,14 @@
 # starting them again, and runtime_status no longer shows them (nor piles them up drop after drop).
 use strict;
 use warnings;
-use PostgreSQL::Test::Cluster;
+use FindBin;
+use lib "$FindBin::RealBin/lib";
+use DuroxideTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $node = PostgreSQL::Test::Cluster->new('dropped');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'duroxide'
-duroxide.activity_workers = 1
-max_worker_processes = 16
-});
-$node->start;
-
 # runtime_status is read from the postgres database, which runs duroxide itself.
-$node->safe_psql('postgres', 'CREATE EXTENSION duroxide');
+my $node = duroxide_node('dropped', conf => "duroxide.activity_workers = 1\n");
 my $slots_sql = "SELECT count(*) FROM duroxide.runtime_status WHERE role <> 'launcher'";
 ok($node->poll_query_until('postgres',
         "SELECT count(*) = 2 FROM duroxide.runtime_status WHERE database = 'postgres' "

@@ -12,22 +12,19 @@
 use strict;
 use warnings;
 use JSON::PP;
-use PostgreSQL::Test::Cluster;
+use FindBin;
+use lib "$FindBin::RealBin/lib";
+use DuroxideTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $node = PostgreSQL::Test::Cluster->new('notifications');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'duroxide'
+my $node = duroxide_node('notifications', conf => q{
 duroxide.orchestration_dispatchers = 1
 duroxide.activity_workers = 1
 });
-$node->start;
 $node->safe_psql('postgres', q{
 CREATE DATABASE custom;
 ALTER DATABASE custom SET duroxide.notify_custom_status = on;
-CREATE EXTENSION duroxide;
 CREATE ROLE alice LOGIN IN ROLE duroxide_user;
 CREATE ROLE bob LOGIN IN ROLE duroxide_user;
 CREATE ROLE ops LOGIN IN ROLE duroxide_admin;

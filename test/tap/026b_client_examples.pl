@@ -5,7 +5,9 @@
 use strict;
 use warnings;
 use IPC::Run qw(run timeout);
-use PostgreSQL::Test::Cluster;
+use FindBin;
+use lib "$FindBin::RealBin/lib";
+use DuroxideTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
@@ -18,16 +20,11 @@ system($python, '-c', 'import psycopg') == 0
 system('env', "NODE_PATH=$node_path", 'node', '-e', "require('pg')") == 0
   or BAIL_OUT('node or node-pg is missing: apt-get install nodejs node-pg (scripts/install-deps.sh)');
 
-my $node = PostgreSQL::Test::Cluster->new('examples');
-$node->init;
-$node->append_conf('postgresql.conf', q{
-shared_preload_libraries = 'duroxide'
+my $node = duroxide_node('examples', conf => q{
 duroxide.orchestration_dispatchers = 1
 duroxide.activity_workers = 1
 });
-$node->start;
 $node->safe_psql('postgres', q{
-CREATE EXTENSION duroxide;
 CREATE ROLE app LOGIN IN ROLE duroxide_user;
 });
 # A URI: what both drivers take (node-pg does not read keyword=value strings).

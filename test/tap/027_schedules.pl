@@ -6,24 +6,19 @@
 # in the past (option start_at), so their missed fires are due at once, and every check polls.
 use strict;
 use warnings;
-use PostgreSQL::Test::Cluster;
+use FindBin;
+use lib "$FindBin::RealBin/lib";
+use DuroxideTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $node = PostgreSQL::Test::Cluster->new('schedules');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'duroxide'
-duroxide.plugin_directories = '$ENV{DUROXIDE_PLUGIN_DIR}'
+my $node = duroxide_node('schedules', plugin_dir => 1, conf => q{
 duroxide.orchestration_dispatchers = 2
 duroxide.activity_workers = 1
 duroxide.poll_interval = '100ms'
-max_worker_processes = 16
 restart_after_crash = on
 });
-$node->start;
 $node->safe_psql('postgres', q{
-CREATE EXTENSION duroxide;
 CREATE ROLE app LOGIN;
 GRANT duroxide_user TO app;
 -- The runs are app's instances: their activities run only if app may call them.

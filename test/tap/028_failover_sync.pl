@@ -13,37 +13,23 @@
 #     activity completion once, and each step's write exactly once.
 use strict;
 use warnings;
+use FindBin;
+use lib "$FindBin::RealBin/lib";
+use DuroxideTest;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
 my $n = 200;
-my $primary = PostgreSQL::Test::Cluster->new('primary');
-$primary->init(allows_streaming => 1);
 # Leases of one hour: on the promoted server the dead primary's leases must be released because
 # their owners are not live workers there, not because they expire.
-$primary->append_conf('postgresql.conf', q{
-shared_preload_libraries = 'duroxide'
+my $primary = duroxide_node('primary', init => { allows_streaming => 1 }, leases => '1h', conf => q{
 duroxide.activity_workers = 2
-duroxide.worker_lock_timeout = '1h'
-duroxide.orchestration_lock_timeout = '1h'
-max_worker_processes = 16
 lc_messages = 'C'
 });
-$primary->start;
+define_three_writes($primary, 0.02);
 $primary->safe_psql('postgres', q{
-CREATE EXTENSION duroxide;
-CREATE ROLE wf_runner LOGIN IN ROLE duroxide_user;
-CREATE TABLE wf_effects (instance text, step int);
-GRANT INSERT ON wf_effects TO wf_runner;
 SET ROLE wf_runner;
-SELECT duroxide.define_workflow('three_writes', $wf$
-{"kind": "seq", "steps": [
-  {"kind": "sql", "query": "INSERT INTO public.wf_effects SELECT $1, 1 FROM pg_sleep(0.02)", "params": ["$input"]},
-  {"kind": "sql", "query": "INSERT INTO public.wf_effects SELECT $1, 2 FROM pg_sleep(0.02)", "params": ["$input"]},
-  {"kind": "sql", "query": "INSERT INTO public.wf_effects SELECT $1, 3 FROM pg_sleep(0.02)", "params": ["$input"]},
-  {"kind": "return", "value": "$input"}]}
-$wf$);
 SELECT duroxide.start_workflow('pre-1', 'three_writes', to_jsonb('pre-1'::text));
 });
 

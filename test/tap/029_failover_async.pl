@@ -17,35 +17,17 @@
 #    history event and each completion once and each step's write exactly once.
 use strict;
 use warnings;
+use FindBin;
+use lib "$FindBin::RealBin/lib";
+use DuroxideTest;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
 my $n = 200;
-my $primary = PostgreSQL::Test::Cluster->new('async_primary');
-$primary->init(allows_streaming => 1);
-$primary->append_conf('postgresql.conf', q{
-shared_preload_libraries = 'duroxide'
-duroxide.activity_workers = 2
-duroxide.worker_lock_timeout = '1h'
-duroxide.orchestration_lock_timeout = '1h'
-max_worker_processes = 16
-});
-$primary->start;
-$primary->safe_psql('postgres', q{
-CREATE EXTENSION duroxide;
-CREATE ROLE wf_runner LOGIN IN ROLE duroxide_user;
-CREATE TABLE wf_effects (instance text, step int);
-GRANT INSERT ON wf_effects TO wf_runner;
-SET ROLE wf_runner;
-SELECT duroxide.define_workflow('three_writes', $wf$
-{"kind": "seq", "steps": [
-  {"kind": "sql", "query": "INSERT INTO public.wf_effects SELECT $1, 1 FROM pg_sleep(0.02)", "params": ["$input"]},
-  {"kind": "sql", "query": "INSERT INTO public.wf_effects SELECT $1, 2 FROM pg_sleep(0.02)", "params": ["$input"]},
-  {"kind": "sql", "query": "INSERT INTO public.wf_effects SELECT $1, 3 FROM pg_sleep(0.02)", "params": ["$input"]},
-  {"kind": "return", "value": "$input"}]}
-$wf$);
-});
+my $primary = duroxide_node('async_primary', init => { allows_streaming => 1 }, leases => '1h',
+    conf => "duroxide.activity_workers = 2\n");
+define_three_writes($primary, 0.02);
 $primary->backup('base');
 my $standby = PostgreSQL::Test::Cluster->new('async_standby');
 $standby->init_from_backup($primary, 'base', has_streaming => 1);

@@ -9,29 +9,25 @@
 # session belongs to its instance and is unpinned when the instance ends.
 use strict;
 use warnings;
-use PostgreSQL::Test::Cluster;
+use FindBin;
+use lib "$FindBin::RealBin/lib";
+use DuroxideTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $node = PostgreSQL::Test::Cluster->new('sessions');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'duroxide'
-duroxide.plugin_directories = '$ENV{DUROXIDE_PLUGIN_DIR}'
+# An idle timeout of an hour until the idle-unpinning part: with one session per worker, a
+# worker whose session went idle (no activity for the timeout) may claim a second session, so
+# the parts that count owners ("three sessions on three workers", capacity, kept state) hold
+# only while no session can go idle, however slowly a loaded machine schedules the workers.
+my $node = duroxide_node('sessions', plugins => ['duroxide_sample'], conf => q{
 duroxide.activity_workers = 3
 duroxide.worker_node_id = 'node-a'
 duroxide.max_sessions_per_worker = 1
 duroxide.worker_lock_timeout = '10s'
 duroxide.session_lock_timeout = '2s'
-duroxide.session_idle_timeout = '6s'
+duroxide.session_idle_timeout = '1h'
 duroxide.session_cleanup_interval = '1s'
 duroxide.poll_interval = '500ms'
-max_worker_processes = 16
-});
-$node->start;
-$node->safe_psql('postgres', q{
-CREATE EXTENSION duroxide;
-SELECT duroxide.register_plugin('duroxide_sample');
 });
 my $workers_up = "SELECT count(*) = 3 FROM duroxide.runtime_status "
   . "WHERE role = 'activity worker' AND pid IS NOT NULL AND state IN ('idle', 'running')";
@@ -149,6 +145,10 @@ is($retry[0][2], '2', 'the retry ran where the failed attempt left its state');
 release_all();
 
 # --- idle unpinning: no activity for session_idle_timeout, the lease runs out, the state goes.
+# The workers take the 6 s timeout at their next loop after the reload: until then they renew
+# the lease, which the poll below waits out.
+$node->safe_psql('postgres', "ALTER SYSTEM SET duroxide.session_idle_timeout = '6s'");
+$node->reload;
 start('idle', 'SessionSeries', 'I:2:wait');
 ok($node->poll_query_until('postgres',
         "SELECT session_state = 'idle' FROM duroxide.sessions WHERE session_id = 'I'"),

@@ -19,6 +19,7 @@
 #include "runtime/process/gucs.hpp"
 #include "runtime/process/shared_state.hpp"
 #include "runtime/process/wakeup.hpp"
+#include "runtime/services/metrics_at_commit.hpp"
 #include "sql_api/arguments.hpp"
 #include "store/remote_claims.hpp"
 #include "store/store.hpp"
@@ -252,9 +253,10 @@ DUROXIDE_SQL_FUNCTION(duroxide_worker_claim) {
             const store::ActivityAccess access =
                 store.activity_access(name, activity.item.instance);
             if (!access.may_call && store::activity_registered(spi, name)) {
-                store.ack_work_item(activity,
-                                    runtime::activity_call_denied(activity.item, access.owner_name),
-                                    owner);
+                const core::WorkItem denied =
+                    runtime::activity_call_denied(activity.item, access.owner_name);
+                store.ack_work_item(activity, denied, owner);
+                runtime::metrics::add_at_commit(runtime::metrics::activity_outcome(denied));
                 runtime::wake_at_commit(runtime::kWakeDispatchers);
                 continue;
             }
@@ -354,6 +356,8 @@ DUROXIDE_SQL_FUNCTION(duroxide_worker_complete) {
         throw pg::SqlError(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, e.what(), {},
                            "Roll back: another attempt records the activity.");
     }
+    // Counted as the in-server workers count theirs, once the caller's transaction commits.
+    runtime::metrics::add_at_commit(runtime::metrics::activity_outcome(completion));
     runtime::wake_at_commit(runtime::kWakeDispatchers);
     PG_RETURN_VOID();
 }

@@ -8,7 +8,9 @@
 # measured are reported, never asserted.
 use strict;
 use warnings;
-use PostgreSQL::Test::Cluster;
+use FindBin;
+use lib "$FindBin::RealBin/lib";
+use DuroxideTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(time);
@@ -16,18 +18,11 @@ use Time::HiRes qw(time);
 my $workflows = $ENV{DUROXIDE_REMOTE_WORKFLOWS} // 1000;
 my $plugin = "$ENV{DUROXIDE_PLUGIN_DIR}/duroxide_remote_test.so";
 
-my $node = PostgreSQL::Test::Cluster->new('remote');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'duroxide'
-duroxide.plugin_directories = '$ENV{DUROXIDE_PLUGIN_DIR}'
+my $node = duroxide_node('remote', plugin_dir => 1, conf => q{
 duroxide.activity_workers = 2
 duroxide.worker_tag_filter = 'default'
-max_worker_processes = 16
 });
-$node->start;
 $node->safe_psql('postgres', q{
-CREATE EXTENSION duroxide;
 SELECT duroxide.register_plugin('duroxide_remote_test');
 CREATE SEQUENCE remote_attempts;
 CREATE TABLE remote_effects (instance_id text, activity_id bigint, worker text);
@@ -145,6 +140,8 @@ is($node->safe_psql('postgres',
 
 # Session affinity across the remaining remote workers: each session's activities run on one
 # worker, which keeps its session state between them.
+my $succeeded = q{SELECT value FROM duroxide.metrics WHERE metric = 'activities_succeeded'};
+$node->safe_psql('postgres', 'SELECT duroxide.reset_metrics()');
 $node->safe_psql('postgres', join ';',
     map { "SELECT duroxide.start_orchestration('session-$_', 'RemoteFan', '5|RemoteVisit||remote|s$_')" }
         1 .. 4);
@@ -155,6 +152,48 @@ for my $i (1 .. 4) {
     like($out, qr/^Completed (remote:w\d-\d)#1;\1#2;\1#3;\1#4;\1#5$/,
         "session s$i stayed on one remote worker, with its state");
 }
+# Nothing ran in-server since the reset: every activity counted is a remote worker's. (Polled:
+# a count is added just after its commit became visible.)
+ok($node->poll_query_until('postgres', $succeeded, '20'),
+    'duroxide.metrics counts the 20 completions the remote workers recorded');
+
+# A completion counts when the worker's transaction commits: not when it rolls back, nor when
+# the savepoint it was recorded in does. A connection of the worker role, by hand, on a tag
+# no running worker names.
+$node->safe_psql('postgres',
+    "SELECT duroxide.start_orchestration('by-hand', 'RemoteFan', '1|RemoteSpin|0|manual')");
+ok($node->poll_query_until('postgres',
+    "SELECT count(*) = 1 FROM duroxide.worker_queue WHERE instance_id = 'by-hand'"),
+    'its activity is queued');
+my $by_hand = $node->background_psql('postgres', extra_params => [ '-U', 'remote_worker' ]);
+$by_hand->query_safe(q{
+SELECT owner_id FROM duroxide.worker_attach('h1');
+CREATE TEMP TABLE lease AS SELECT * FROM duroxide.worker_claim('tags:manual', 1, 600000);
+CREATE TEMP VIEW completion AS
+  SELECT id, lock_token, jsonb_build_object('ActivityCompleted', jsonb_build_object(
+           'instance', 'by-hand', 'execution_id', 1,
+           'id', (work_item::jsonb->'ActivityExecute'->>'id')::bigint, 'result', 'by hand'))::text AS json
+    FROM lease;
+});
+is($by_hand->query_safe('SELECT count(*) FROM lease'), '1', 'a connection claims the activity by hand');
+$by_hand->query_safe(q{
+BEGIN;
+SELECT duroxide.worker_complete(id, lock_token, json) FROM completion;
+ROLLBACK;
+});
+is($node->safe_psql('postgres', $succeeded), '20', 'a rolled-back completion is not counted');
+$by_hand->query_safe(q{
+BEGIN;
+SAVEPOINT first;
+SELECT duroxide.worker_complete(id, lock_token, json) FROM completion;
+ROLLBACK TO SAVEPOINT first;
+SELECT duroxide.worker_complete(id, lock_token, json) FROM completion;
+COMMIT;
+});
+is($node->safe_psql('postgres', $succeeded), '21',
+    'the committed completion is counted once, the one rolled back to its savepoint not');
+ok(wait_all('by-hand', 1), 'the workflow completed by hand ended');
+$by_hand->quit;
 
 # Wake-ups: a worker that claims again only every ten minutes without a notification runs
 # activities enqueued after it went idle (the server's NOTIFY ends its wait).

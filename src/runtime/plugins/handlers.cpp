@@ -4,6 +4,7 @@
 #include "pg/guard.hpp"
 #include "pg/transaction.hpp"
 #include "runtime/plugins/plugin_loader.hpp"
+#include "runtime/process/debug_wait.hpp"
 #include "runtime/process/shared_state.hpp"
 #include "store/plugins.hpp"
 
@@ -28,6 +29,7 @@ bool Handlers::refresh(pg::SpiConnection& spi) {
     // the statements, so they read under a snapshot taken after it: the transaction's own
     // snapshot (which read-only SPI statements would use) can be older than the read, and a
     // change committed in between would be marked seen without ever being read.
+    debug_wait_point("catalog_refresh"); // tests: a catalog change commits meanwhile
     const uint64 generation = shared_state().catalog_generation();
     if (generation_seen_ && *generation_seen_ == generation) {
         return false; // nothing committed to the catalogs since the last read

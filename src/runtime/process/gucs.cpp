@@ -325,6 +325,13 @@ void define_turn_gucs() {
         "For crash tests only: inline_locked, inline_decided, inline_before_commit, "
         "child_first_locked, child_first_decided. Empty: none.",
         &settings.debug_crash_point, "", PGC_SUSET, GUC_NOT_IN_SAMPLE, nullptr, nullptr, nullptr);
+    DefineCustomStringVariable(
+        "duroxide.debug_wait_point",
+        "Developer option: a worker that reaches this named point waits there while a session "
+        "holds the debug advisory lock.",
+        "For race tests only: catalog_refresh (after the unit of work's snapshot, before the "
+        "catalog generation is read). Empty: none.",
+        &settings.debug_wait_point, "", PGC_SUSET, GUC_NOT_IN_SAMPLE, nullptr, nullptr, nullptr);
 }
 
 } // namespace

@@ -42,6 +42,7 @@ struct Settings {
     int inline_turn_max_history = 300;  // longer histories' turns are the dispatchers'
     bool child_first_turn = false;      // a child's first turn runs in its parent's ack
     char* debug_crash_point = nullptr;  // crash tests: a worker reaching this point dies
+    char* debug_wait_point = nullptr;   // race tests: a worker reaching this point waits
 };
 
 extern Settings settings;

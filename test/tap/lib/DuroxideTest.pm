@@ -24,8 +24,7 @@ our @EXPORT = qw(duroxide_node define_three_writes);
 #               (the crash files use '1h': leases are freed because their owners died, not
 #               because they ran out);
 #   init        {options} for init (allows_streaming => 1 for a primary);
-#   extension   0: no CREATE EXTENSION duroxide (default: in database postgres);
-#   start       0: initialised and configured, not started (nor the extension created).
+#   extension   0: no CREATE EXTENSION duroxide (default: in database postgres).
 sub duroxide_node {
     my ($name, %opt) = @_;
     my $node = PostgreSQL::Test::Cluster->new($name);
@@ -37,7 +36,6 @@ sub duroxide_node {
       . "duroxide.orchestration_lock_timeout = '$opt{leases}'\n"
       if $opt{leases};
     $node->append_conf('postgresql.conf', $conf . ($opt{conf} // ''));
-    return $node if defined $opt{start} && !$opt{start};
     $node->start;
     return $node if defined $opt{extension} && !$opt{extension};
     $node->safe_psql('postgres', join '',

@@ -202,3 +202,89 @@ TEST(EventCodec, StringsWithQuotesNewlinesAndUnicodeSurvive) {
         1, std::nullopt, "i", 1, 5, "0.1.29", events::ActivityCompleted{std::string("a\0b", 3)}};
     EXPECT_EQ(codec::decode_event(codec::encode(with_nul)), with_nul);
 }
+
+// The stored form (duroxide.history.event_data): the row's columns hold the keys.
+namespace {
+
+codec::StoredEventKeys keys_of(const Event& event) {
+    return {.instance_id = event.instance_id,
+            .execution_id = event.execution_id,
+            .event_id = event.event_id,
+            .type = event.type_name()};
+}
+
+} // namespace
+
+TEST(StoredEventCodec, EveryKindRoundTripsThroughTheStoredForm) {
+    for (const auto& golden : goldens()) {
+        SCOPED_TRACE(golden.json);
+        const Event event = codec::decode_event(golden.json);
+        const std::string stored = codec::encode_stored(event);
+        for (const char* key : {"\"event_id\"", "\"instance_id\"", "\"execution_id\"", "\"type\"",
+                                "\"duroxide_version\"", "null"}) {
+            EXPECT_EQ(stored.find(key), std::string::npos) << key << " in " << stored;
+        }
+        EXPECT_LT(stored.size(), golden.json.size());
+        // Both forms decode to the same event, and the stored form rebuilds the full bytes.
+        EXPECT_EQ(codec::decode_stored_event(stored, keys_of(event)), event);
+        EXPECT_EQ(codec::decode_stored_event(golden.json, keys_of(event)), event);
+        EXPECT_EQ(codec::full_form_of_stored(stored, keys_of(event)), golden.json);
+        EXPECT_EQ(codec::encode_stored(codec::decode_stored_event(stored, keys_of(event))), stored);
+    }
+}
+
+TEST(StoredEventCodec, LeavesOutOnlyWhatTheColumnsHoldAndNulls) {
+    const Event completed = codec::decode_event(
+        R"({"event_id":3,"source_event_id":2,"instance_id":"i","execution_id":1,)"
+        R"("timestamp_ms":1700000000000,"duroxide_version":"0.1.29",)"
+        R"("type":"ActivityCompleted","result":"Hello"})");
+    EXPECT_EQ(codec::encode_stored(completed),
+              R"({"source_event_id":2,"timestamp_ms":1700000000000,"result":"Hello"})");
+    const Event started = codec::decode_event(
+        R"({"event_id":1,"source_event_id":null,"instance_id":"i","execution_id":4,)"
+        R"("timestamp_ms":5,"duroxide_version":"0.1.29","type":"OrchestrationStarted",)"
+        R"("name":"N","version":"","input":"","parent_instance":null,"parent_id":null})");
+    // Empty strings are values, not defaults: they stay.
+    EXPECT_EQ(codec::encode_stored(started),
+              R"({"timestamp_ms":5,"name":"N","version":"","input":""})");
+}
+
+TEST(StoredEventCodec, AnotherLibraryVersionIsKept) {
+    Event event = codec::decode_event(
+        R"({"event_id":2,"source_event_id":null,"instance_id":"i","execution_id":1,)"
+        R"("timestamp_ms":7,"duroxide_version":"0.2.0","type":"TimerCreated","fire_at_ms":9})");
+    const std::string stored = codec::encode_stored(event);
+    EXPECT_EQ(stored, R"({"timestamp_ms":7,"duroxide_version":"0.2.0","fire_at_ms":9})");
+    EXPECT_EQ(codec::decode_stored_event(stored, keys_of(event)).duroxide_version, "0.2.0");
+}
+
+TEST(StoredEventCodec, TheColumnsGiveTheKeys) {
+    const codec::StoredEventKeys keys{
+        .instance_id = "order-7", .execution_id = 3, .event_id = 12, .type = "ExternalEvent"};
+    const Event event =
+        codec::decode_stored_event(R"({"timestamp_ms":1,"name":"Go","data":"ok"})", keys);
+    EXPECT_EQ(event.instance_id, "order-7");
+    EXPECT_EQ(event.execution_id, 3u);
+    EXPECT_EQ(event.event_id, 12u);
+    EXPECT_FALSE(event.source_event_id);
+    EXPECT_EQ(event.duroxide_version, codec::kStoredImpliedVersion);
+    ASSERT_TRUE(std::holds_alternative<events::ExternalEvent>(event.kind));
+    EXPECT_EQ(std::get<events::ExternalEvent>(event.kind).data, "ok");
+}
+
+TEST(StoredEventCodec, RefusesWhatIsNeitherForm) {
+    const codec::StoredEventKeys keys{
+        .instance_id = "i", .execution_id = 1, .event_id = 2, .type = "ActivityCompleted"};
+    // The stored form still needs its own fields and a known type.
+    EXPECT_THROW(codec::decode_stored_event(R"({"result":"x"})", keys), codec::CodecError);
+    EXPECT_THROW(codec::decode_stored_event(R"({"timestamp_ms":1})", keys), codec::CodecError);
+    EXPECT_THROW(codec::decode_stored_event(R"({"timestamp_ms":1,"result":"x"})",
+                                            {.instance_id = "i", .type = "NoSuchKind"}),
+                 codec::CodecError);
+    EXPECT_THROW(codec::decode_stored_event("not json", keys), codec::CodecError);
+    EXPECT_THROW(codec::full_form_of_stored(R"({"result":"x"})", keys), codec::CodecError);
+    // What is not the stored form is left to the caller as it is.
+    EXPECT_EQ(codec::full_form_of_stored("not json", keys), std::nullopt);
+    EXPECT_EQ(codec::full_form_of_stored("[1]", keys), std::nullopt);
+    EXPECT_EQ(codec::full_form_of_stored(goldens()[6].json, keys), std::nullopt);
+}

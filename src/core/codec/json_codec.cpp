@@ -191,10 +191,11 @@ template <class>
 inline constexpr bool kUnsupportedField = false;
 
 // Writes one described field of `object` (wire_fields.hpp says how each member type goes).
+// `omit_nulls`: every absent optional is left out (the stored form), not only the omitted ones.
 template <class T, class M>
-void write_field(Out& out, const T& object, const wire::Field<T, M>& field) {
+void write_field(Out& out, const T& object, const wire::Field<T, M>& field, bool omit_nulls) {
     const M& v = object.*field.member;
-    const bool omit_if_none = field.absent == wire::Absent::Omit;
+    const bool omit_if_none = omit_nulls || field.absent == wire::Absent::Omit;
     if constexpr (std::is_same_v<M, std::string>) {
         out.str(field.name, v);
     } else if constexpr (std::is_same_v<M, uint64_t>) {
@@ -228,8 +229,8 @@ void write_field(Out& out, const T& object, const wire::Field<T, M>& field) {
 
 // Writes every field wire_fields.hpp lists for T, in order.
 template <class T>
-void write_fields(Out& out, const T& object) {
-    std::apply([&](const auto&... field) { (write_field(out, object, field), ...); },
+void write_fields(Out& out, const T& object, bool omit_nulls = false) {
+    std::apply([&](const auto&... field) { (write_field(out, object, field, omit_nulls), ...); },
                wire::Fields<T>::list);
 }
 
@@ -239,6 +240,21 @@ void write_event(Out& out, const Event& event) {
     out.key("type");
     out.raw().String(event.type_name());
     std::visit([&](const auto& kind) { write_fields(out, kind); }, event.kind);
+    out.end();
+}
+
+// The stored form (json_codec.hpp): the envelope without the row's keys, the implied version or
+// a null source, and the kind's fields without their nulls.
+void write_stored_event(Out& out, const Event& event) {
+    out.begin();
+    if (event.source_event_id) {
+        out.u64("source_event_id", *event.source_event_id);
+    }
+    out.u64("timestamp_ms", event.timestamp_ms);
+    if (event.duroxide_version != kStoredImpliedVersion) {
+        out.str("duroxide_version", event.duroxide_version);
+    }
+    std::visit([&](const auto& kind) { write_fields(out, kind, true); }, event.kind);
     out.end();
 }
 
@@ -569,6 +585,26 @@ Event read_event(const Value& v) {
     return event;
 }
 
+// A stored-form event (no "type"), its keys taken from the row's columns.
+Event read_stored_event(const Value& v, const StoredEventKeys& keys) {
+    In in(v, "Event");
+    Event event;
+    event.event_id = keys.event_id;
+    event.source_event_id = in.opt_u64("source_event_id");
+    event.instance_id = std::string(keys.instance_id);
+    event.execution_id = keys.execution_id;
+    event.timestamp_ms = in.u64("timestamp_ms");
+    event.duroxide_version = in.opt_str("duroxide_version").value_or(kStoredImpliedVersion);
+    event.kind = read_tagged<EventKind>(std::string(keys.type), in, event_type_name,
+                                        "Event: unknown type \"");
+    return event;
+}
+
+// Whether a parsed event is in the full form (it names its own type).
+bool is_full_form(const Value& v) {
+    return v.IsObject() && v.HasMember("type");
+}
+
 WorkItem read_work_item(const Value& v) {
     auto tagged = external_tag(v, "WorkItem");
     In in(inner_object(tagged, "WorkItem"), "WorkItem");
@@ -602,6 +638,12 @@ std::vector<T> read_array(std::string_view json, const DecodeLimits& limits, Rea
 std::string encode(const Event& event) {
     Out out;
     write_event(out, event);
+    return out.take();
+}
+
+std::string encode_stored(const Event& event) {
+    Out out;
+    write_stored_event(out, event);
     return out.take();
 }
 
@@ -645,6 +687,26 @@ std::string encode_work_items(std::span<const WorkItem> items) {
 
 Event decode_event(std::string_view json, const DecodeLimits& limits) {
     return read_event(parse(json, limits));
+}
+
+Event decode_stored_event(std::string_view json, const StoredEventKeys& keys,
+                          const DecodeLimits& limits) {
+    rapidjson::Document document = parse(json, limits);
+    return is_full_form(document) ? read_event(document) : read_stored_event(document, keys);
+}
+
+std::optional<std::string> full_form_of_stored(std::string_view json, const StoredEventKeys& keys,
+                                               const DecodeLimits& limits) {
+    rapidjson::Document document;
+    try {
+        document = parse(json, limits);
+    } catch (const CodecError&) {
+        return std::nullopt; // not JSON: not the stored form either
+    }
+    if (!document.IsObject() || is_full_form(document)) {
+        return std::nullopt;
+    }
+    return encode(read_stored_event(document, keys));
 }
 
 ErrorDetails decode_error_details(std::string_view json, const DecodeLimits& limits) {

@@ -15,7 +15,7 @@ EXPLAIN (ANALYZE, COSTS OFF, SUMMARY ON) EXECUTE claim('{perf-1}', '{tok}');
 PREPARE cur(text[]) AS SELECT i.instance_id, i.current_execution_id, e.status, i.owner_role FROM duroxide.instances i LEFT JOIN duroxide.executions e ON e.instance_id = i.instance_id AND e.execution_id = i.current_execution_id WHERE i.instance_id = ANY ($1::text[]);
 EXPLAIN (ANALYZE, COSTS OFF, SUMMARY ON) EXECUTE cur('{perf-1}');
 \echo == orchestration fetch 5: history
-PREPARE hist(text[]) AS SELECT i.instance_id, h.event_data FROM duroxide.instances i, LATERAL (SELECT h.event_id, h.event_data FROM duroxide.history h WHERE h.instance_id = i.instance_id AND h.execution_id = i.current_execution_id) h WHERE i.instance_id = ANY ($1::text[]) ORDER BY i.instance_id, h.event_id;
+PREPARE hist(text[]) AS SELECT i.instance_id, i.current_execution_id, h.event_id, h.event_type, h.event_data FROM duroxide.instances i, LATERAL (SELECT h.event_id, h.event_type, h.event_data FROM duroxide.history h WHERE h.instance_id = i.instance_id AND h.execution_id = i.current_execution_id) h WHERE i.instance_id = ANY ($1::text[]) ORDER BY i.instance_id, h.event_id;
 EXPLAIN (ANALYZE, COSTS OFF, SUMMARY ON) EXECUTE hist('{perf-1}');
 \echo == orchestration ack: release the lock, delete the claimed messages, cancel an activity
 PREPARE rel(text, text) AS DELETE FROM duroxide.instance_locks WHERE instance_id = $1 AND lock_token = $2 AND locked_until > clock_timestamp() RETURNING 1;

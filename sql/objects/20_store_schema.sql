@@ -16,6 +16,19 @@ CREATE OR REPLACE FUNCTION duroxide._lock_holder_alive(owner bigint) RETURNS boo
 COMMENT ON FUNCTION duroxide._lock_holder_alive(bigint) IS
     'Internal: whether a lease owner id belongs to a live duroxide worker process.';
 
+-- A history row's event_data holds the event without what the row's columns hold (its stored
+-- form, docs/architecture.md "History rows"); every SQL reader that needs the whole event reads
+-- it through this function. Rows of 0.1.0 (the full form) come back as they are.
+CREATE OR REPLACE FUNCTION duroxide._event_json(instance_id text, execution_id bigint,
+                                                event_id bigint, event_type text, event_data text)
+    RETURNS text LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'duroxide_event_json';
+COMMENT ON FUNCTION duroxide._event_json(text, bigint, bigint, text, text) IS
+    'Internal: the full JSON of a history event from its row (columns and stored event_data).';
+REVOKE ALL ON FUNCTION duroxide._event_json(text, bigint, bigint, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION duroxide._event_json(text, bigint, bigint, text, text)
+    TO duroxide_admin;
+
 REVOKE ALL ON duroxide.instances, duroxide.executions, duroxide.history,
               duroxide.orchestrator_queue, duroxide.worker_queue, duroxide.instance_locks
     FROM PUBLIC;

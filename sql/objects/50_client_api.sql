@@ -333,7 +333,9 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     RETURN QUERY
-    SELECT h.event_id, h.event_type, h.event_data::jsonb
+    SELECT h.event_id, h.event_type,
+           duroxide._event_json(h.instance_id, h.execution_id, h.event_id, h.event_type,
+                                h.event_data)::jsonb
       FROM duroxide.history h
      WHERE h.instance_id = read_history.instance
        AND h.execution_id = coalesce(read_history.execution_id,

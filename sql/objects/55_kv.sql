@@ -120,7 +120,9 @@ BEGIN
     IF NOT FOUND THEN
         RETURN; -- all NULL: NotFound, as get_orchestration_status reports it
     END IF;
-    SELECT count(*), coalesce(sum(octet_length(h.event_data)), 0),
+    -- The size of the events as duroxide JSON (what read_history returns), not of their rows.
+    SELECT count(*), coalesce(sum(octet_length(duroxide._event_json(
+               h.instance_id, h.execution_id, h.event_id, h.event_type, h.event_data))), 0),
            coalesce(max(jsonb_array_length(h.event_data::jsonb -> 'carry_forward_events'))
                         FILTER (WHERE h.event_id = 1), 0)
       INTO history_event_count, history_size_bytes, queue_pending_count

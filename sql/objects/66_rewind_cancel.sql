@@ -61,7 +61,9 @@ BEGIN
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   HINT = 'Only a Failed instance can be rewound.';
     END IF;
-    SELECT '[' || string_agg(h.event_data, ',' ORDER BY h.event_id) || ']' INTO history_json
+    SELECT '[' || string_agg(duroxide._event_json(h.instance_id, h.execution_id, h.event_id,
+                                                  h.event_type, h.event_data),
+                             ',' ORDER BY h.event_id) || ']' INTO history_json
       FROM duroxide.history h
      WHERE h.instance_id = inst.instance_id AND h.execution_id = inst.current_execution_id;
 

@@ -29,7 +29,9 @@ BEGIN
         RAISE EXCEPTION 'instance % does not exist', duroxide._quote(instance)
             USING ERRCODE = 'no_data_found';
     END IF;
-    SELECT '[' || string_agg(h.event_data, ',' ORDER BY h.event_id) || ']' INTO events
+    SELECT '[' || string_agg(duroxide._event_json(h.instance_id, h.execution_id, h.event_id,
+                                                  h.event_type, h.event_data),
+                             ',' ORDER BY h.event_id) || ']' INTO events
       FROM duroxide.history h
      WHERE h.instance_id = workflow_progress.instance AND h.execution_id = execution;
     IF events IS NULL THEN
@@ -38,7 +40,9 @@ BEGIN
     -- The branch children (and theirs), each the caller may read.
     SELECT jsonb_object_agg(c.instance_id, c.history)::text INTO children
       FROM (SELECT i.instance_id,
-                   (SELECT '[' || string_agg(h.event_data, ',' ORDER BY h.event_id) || ']'
+                   (SELECT '[' || string_agg(duroxide._event_json(h.instance_id, h.execution_id,
+                                               h.event_id, h.event_type, h.event_data),
+                                           ',' ORDER BY h.event_id) || ']'
                       FROM duroxide.history h
                      WHERE h.instance_id = i.instance_id
                        AND h.execution_id = i.current_execution_id) AS history

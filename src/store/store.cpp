@@ -246,8 +246,9 @@ void read_histories(Statements& spi, std::vector<OrchestrationBatch>& batches,
     }
     if (!unknown.empty()) {
         auto history = spi.execute_typed(
-            "SELECT i.instance_id, h.event_data FROM duroxide.instances i, LATERAL "
-            "  (SELECT h.event_id, h.event_data FROM duroxide.history h "
+            "SELECT i.instance_id, i.current_execution_id, h.event_id, h.event_type, h.event_data "
+            "FROM duroxide.instances i, LATERAL "
+            "  (SELECT h.event_id, h.event_type, h.event_data FROM duroxide.history h "
             "    WHERE h.instance_id = i.instance_id "
             "      AND h.execution_id = i.current_execution_id) h "
             "WHERE i.instance_id = ANY ($1::text[]) ORDER BY i.instance_id, h.event_id",
@@ -258,7 +259,12 @@ void read_histories(Statements& spi, std::vector<OrchestrationBatch>& batches,
                 continue;
             }
             try {
-                batch.history.push_back(codec::decode_event(*row[1]));
+                // event_data in its stored form (or 0.1.0's full form): the row gives the keys.
+                batch.history.push_back(
+                    codec::decode_stored_event(*row[4], {.instance_id = *row[0],
+                                                         .execution_id = std::stoull(*row[1]),
+                                                         .event_id = std::stoull(*row[2]),
+                                                         .type = *row[3]}));
             } catch (const codec::CodecError& e) {
                 batch.history.clear();
                 batch.history_error = std::string("history of execution ") +
@@ -356,7 +362,11 @@ void Store::ack_orchestration_item(const OrchestrationBatch& batch, uint64_t exe
     for (const core::Event& event : turn.history_delta) {
         ids.push_back(std::to_string(event.event_id));
         types.emplace_back(event.type_name());
-        data.push_back(codec::encode(event));
+        // Without what the row's columns hold (json_codec.hpp, the stored form); an event whose
+        // own instance or execution is not the row's keeps them (the full form).
+        const bool keys_are_the_rows =
+            event.instance_id == batch.instance && event.execution_id == execution_id;
+        data.push_back(keys_are_the_rows ? codec::encode_stored(event) : codec::encode(event));
         if (auto* status = std::get_if<core::events::CustomStatusUpdated>(&event.kind)) {
             custom_status = status->status;
         }

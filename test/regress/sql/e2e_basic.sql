@@ -12,6 +12,13 @@ SELECT status, output FROM duroxide.wait_for_orchestration('inst-sample-hello-1'
 SELECT event_id, event_type, event->>'source_event_id' AS source,
        coalesce(event->>'name', '') AS name, coalesce(event->>'input', event->>'result', event->>'output', '') AS payload
   FROM duroxide.read_history('inst-sample-hello-1');
+-- The history rows hold each event without what their columns hold (event id, instance,
+-- execution, type), a null source or the library version (the stored form); read_history
+-- returns the events whole, as duroxide writes them.
+SELECT h.event_id, h.event_data::jsonb - 'timestamp_ms' AS stored,
+       r.event - 'timestamp_ms' AS read
+  FROM duroxide.history h JOIN duroxide.read_history('inst-sample-hello-1') r USING (event_id)
+ WHERE h.instance_id = 'inst-sample-hello-1' ORDER BY 1;
 SELECT count(*) AS queue_rows_left FROM duroxide.worker_queue WHERE instance_id = 'inst-sample-hello-1';
 
 -- Scenarios 2-7, 14, 18 and error handling, started together and waited for.

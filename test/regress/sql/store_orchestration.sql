@@ -351,3 +351,46 @@ SELECT pv.abandon('ver-old');
 UPDATE duroxide.executions SET duroxide_version_num = NULL WHERE instance_id = 'ver-new';
 SELECT instance FROM pv.fetch(max_items => 2) ORDER BY 1;
 SELECT pv.reset();
+
+-- == Stored form ==
+-- [stored 1] A history row holds its event without what its columns hold (event id, instance,
+-- execution, type) and without null fields: the stored form.
+SELECT pv.enqueue(pv.start('sf'));
+SELECT instance FROM pv.fetch();
+SELECT pv.ack('sf', delta => jsonb_build_array(pv.started('sf'), pv.scheduled('sf', 2),
+                                               pv.ev('sf', 3, 'TimerCreated', '{"fire_at_ms": 9}')),
+              name => 'O');
+SELECT event_id, event_type, event_data FROM duroxide.history WHERE instance_id = 'sf' ORDER BY 1;
+-- [stored 2] The store reads the events back whole, and so does duroxide._event_json.
+SELECT pv.enqueue(pv.raised('sf', 'go'));
+CREATE TEMP TABLE sf_stored AS
+  SELECT * FROM duroxide_internal.store_fetch_orchestration_items(-1, 30000, 1);
+SELECT jsonb_array_elements(history) AS event FROM sf_stored;
+SELECT event_id, duroxide._event_json(instance_id, execution_id, event_id, event_type, event_data)
+  FROM duroxide.history WHERE instance_id = 'sf' ORDER BY 1;
+-- [stored 3] A row of 0.1.0 holds the full form: rows of both forms in one history read back
+-- as the same events, and _event_json returns a full-form row as it is.
+UPDATE duroxide.history
+   SET event_data = duroxide._event_json(instance_id, execution_id, event_id, event_type, event_data)
+ WHERE instance_id = 'sf' AND event_id IN (1, 3);
+SELECT event_id, event_data LIKE '{"event_id":%' AS full_form FROM duroxide.history
+ WHERE instance_id = 'sf' ORDER BY 1;
+SELECT duroxide_internal.store_abandon_orchestration_item('sf', lock_token) FROM sf_stored;
+CREATE TEMP TABLE sf_mixed AS
+  SELECT * FROM duroxide_internal.store_fetch_orchestration_items(-1, 30000, 1);
+SELECT m.history = s.history AS same_events, m.history_error FROM sf_mixed m, sf_stored s;
+SELECT bool_and(duroxide._event_json(instance_id, execution_id, event_id, event_type, event_data)
+                = event_data) AS full_rows_unchanged
+  FROM duroxide.history WHERE instance_id = 'sf' AND event_id IN (1, 3);
+-- [stored 4] A stored-form row that lacks a field of its own is corrupt: an error naming the
+-- event, not a partial event (the store's fetch reports it as a history error). What is not
+-- JSON is left to its reader.
+SELECT duroxide_internal.store_abandon_orchestration_item('sf', lock_token) FROM sf_mixed;
+UPDATE duroxide.history SET event_data = '{"fire_at_ms": 9}' WHERE instance_id = 'sf' AND event_id = 3;
+SELECT pv.try($$SELECT duroxide._event_json(instance_id, execution_id, event_id, event_type, event_data)
+                  FROM duroxide.history WHERE instance_id = 'sf' AND event_id = 3$$);
+SELECT instance, jsonb_array_length(history) AS events, history_error
+  FROM duroxide_internal.store_fetch_orchestration_items(-1, 30000, 1);
+SELECT duroxide._event_json('sf', 1, 3, 'TimerCreated', 'not json');
+DROP TABLE sf_stored, sf_mixed;
+SELECT pv.reset();

@@ -6,6 +6,9 @@
 #
 #   bench/wal_by_table.sh [N] [ORCHESTRATION]     (default 1000 BenchSeq3)
 #
+# With WAL_BY_TYPE=1 it also prints the records of each relation by record type (an insert, a
+# HOT update, a row lock...) with their mean length: what each statement writes.
+#
 # With PGHOST or PGPORT set, it runs against that server, which must have bench/setup.sql loaded
 # (the extension, the benchmark plugin, bench_throughput) and pg_walinspect available; otherwise
 # it starts a throwaway server the way bench/run.sh does (scripts/pg-cluster.sh run), loads
@@ -22,7 +25,7 @@ N="${1:-1000}"
 ORCH="${2:-BenchSeq3}"
 
 if [ -z "${PGHOST:-}${PGPORT:-}" ] && [ -z "${DUROXIDE_WALTABLE_INNER:-}" ]; then
-    exec env DUROXIDE_WALTABLE_INNER=1 "$TOP/scripts/pg-cluster.sh" run \
+    exec env DUROXIDE_WALTABLE_INNER=1 WAL_BY_TYPE="${WAL_BY_TYPE:-}" "$TOP/scripts/pg-cluster.sh" run \
         --conf "shared_buffers = '512MB'" \
         --conf "max_wal_size = '4GB'" \
         --conf "duroxide.activity_workers = 2" \
@@ -72,4 +75,31 @@ SELECT '| **total**', round(sum(record_length)::numeric / $N), round(count(*)::n
        round(sum(fpi_length)::numeric / $N) || ' |'
   FROM named
  ORDER BY 2 DESC;
+SQL
+
+[ -n "${WAL_BY_TYPE:-}" ] || exit 0
+echo
+echo "| relation | record type | bytes / wf | records / wf | mean record length |"
+echo "|---|---|---|---|---|"
+q -F ' | ' <<SQL
+WITH rec AS (
+    SELECT r.record_length, r.resource_manager || '/' || r.record_type AS kind,
+           pg_catalog.regexp_match(r.block_ref, 'rel (\d+)/(\d+)/(\d+)') AS rel
+      FROM pg_get_wal_records_info('$start', '$stop') r
+), named AS (
+    SELECT record_length, kind,
+           CASE WHEN rel IS NULL THEN '(no relation)'
+                ELSE coalesce(pg_catalog.pg_filenode_relation(
+                         CASE WHEN rel[1]::oid = (SELECT dattablespace FROM pg_database
+                                                   WHERE datname = current_database())
+                              THEN 0 ELSE rel[1]::oid END, rel[3]::oid)::text,
+                         '(filenode ' || rel[3] || ')')
+           END AS relation
+      FROM rec
+)
+SELECT '| ' || relation, kind, round(sum(record_length)::numeric / $N),
+       round(count(*)::numeric / $N, 2), round(avg(record_length)) || ' |'
+  FROM named GROUP BY relation, kind
+HAVING sum(record_length) >= $N * 10
+ ORDER BY 1, 3 DESC;
 SQL

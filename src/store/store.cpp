@@ -362,8 +362,7 @@ void Store::ack_orchestration_item(const OrchestrationBatch& batch, uint64_t exe
     for (const core::Event& event : turn.history_delta) {
         ids.push_back(std::to_string(event.event_id));
         types.emplace_back(event.type_name());
-        // Without what the row's columns hold (json_codec.hpp, the stored form); an event whose
-        // own instance or execution is not the row's keeps them (the full form).
+        // The stored form (json_codec.hpp); an event of another instance or execution: full.
         const bool keys_are_the_rows =
             event.instance_id == batch.instance && event.execution_id == execution_id;
         data.push_back(keys_are_the_rows ? codec::encode_stored(event) : codec::encode(event));

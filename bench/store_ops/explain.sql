@@ -8,8 +8,8 @@ BEGIN;
 \echo == orchestration fetch 2: instance locks
 PREPARE lck(text, text, text) AS INSERT INTO duroxide.instance_locks AS l (instance_id, lock_token, locked_until, locked_by) SELECT id, gen_random_uuid()::text, clock_timestamp() + $2::int * interval '1 millisecond', $3::bigint FROM unnest($1::text[]) AS id ON CONFLICT (instance_id) DO UPDATE SET lock_token = excluded.lock_token, locked_until = excluded.locked_until, locked_by = excluded.locked_by, locked_at = clock_timestamp() WHERE (l.locked_until <= clock_timestamp() OR NOT duroxide._lock_holder_alive(l.locked_by)) RETURNING instance_id, lock_token;
 EXPLAIN (ANALYZE, COSTS OFF, SUMMARY ON) EXECUTE lck('{perf-1}', '30000', '-1');
-\echo == orchestration fetch 3: claim the messages of the locked instances
-PREPARE claim(text[], text[]) AS UPDATE duroxide.orchestrator_queue q SET lock_token = ($2::text[])[array_position($1::text[], q.instance_id)], attempt_count = q.attempt_count + 1 WHERE q.instance_id = ANY ($1::text[]) AND q.visible_at <= clock_timestamp() RETURNING q.instance_id, q.id, q.work_item, q.attempt_count, q.started_by;
+\echo == orchestration fetch 3: read the messages the lock rows claim
+PREPARE claim(text[], text[]) AS SELECT q.instance_id, q.id, q.work_item, q.attempt_count + 1, q.started_by FROM duroxide.instance_locks l JOIN duroxide.orchestrator_queue q ON q.instance_id = l.instance_id AND q.id = ANY (l.claimed) WHERE l.instance_id = ANY ($1::text[]) AND l.lock_token = ANY ($2::text[]);
 EXPLAIN (ANALYZE, COSTS OFF, SUMMARY ON) EXECUTE claim('{perf-1}', '{tok}');
 \echo == orchestration fetch 4: current execution
 PREPARE cur(text[]) AS SELECT i.instance_id, i.current_execution_id, e.status, i.owner_role FROM duroxide.instances i LEFT JOIN duroxide.executions e ON e.instance_id = i.instance_id AND e.execution_id = i.current_execution_id WHERE i.instance_id = ANY ($1::text[]);
@@ -20,7 +20,7 @@ EXPLAIN (ANALYZE, COSTS OFF, SUMMARY ON) EXECUTE hist('{perf-1}');
 \echo == orchestration ack: release the lock, delete the claimed messages, cancel an activity
 PREPARE rel(text, text) AS DELETE FROM duroxide.instance_locks WHERE instance_id = $1 AND lock_token = $2 AND locked_until > clock_timestamp() RETURNING 1;
 EXPLAIN (ANALYZE, COSTS OFF, SUMMARY ON) EXECUTE rel('perf-1', 'tok');
-PREPARE delq(text, text) AS DELETE FROM duroxide.orchestrator_queue WHERE instance_id = $1 AND lock_token = $2;
+PREPARE delq(text, text) AS WITH released AS (UPDATE duroxide.instance_locks SET lock_token = NULL, locked_until = '-infinity' WHERE instance_id = $1 AND lock_token = $2 AND locked_until > clock_timestamp() RETURNING claimed), gone AS (DELETE FROM duroxide.orchestrator_queue q USING released r WHERE q.instance_id = $1 AND q.id = ANY (r.claimed)) SELECT 1 FROM released;
 EXPLAIN (ANALYZE, COSTS OFF, SUMMARY ON) EXECUTE delq('perf-1', 'tok');
 PREPARE delw(text, text, text) AS DELETE FROM duroxide.worker_queue WHERE instance_id = $1 AND execution_id = $2::bigint AND activity_id = $3::bigint;
 EXPLAIN (ANALYZE, COSTS OFF, SUMMARY ON) EXECUTE delw('act-5', '1', '2');

@@ -73,8 +73,10 @@ CREATE TABLE duroxide.orchestrator_queue (
     instance_id    text NOT NULL,
     work_item      text NOT NULL,
     visible_at     timestamptz NOT NULL DEFAULT clock_timestamp(),
+    -- the attempts that ended without an ack (abandoned, or their holder crashed); a fetch
+    -- in progress counts one more (its claim is in instance_locks.claimed, not here)
     attempt_count  integer NOT NULL DEFAULT 0 CHECK (attempt_count >= 0),
-    lock_token     text,   -- the instance lock that claimed this message
+    lock_token     text,   -- not written since 0.2.0 (the claim is instance_locks.claimed)
     started_by     oid,    -- for a start: the role that becomes the instance's owner
     created_at     timestamptz NOT NULL DEFAULT clock_timestamp(),
     -- id alone is unique (a sequence), but nothing looks a message up by id alone: the key
@@ -89,13 +91,16 @@ CREATE INDEX orchestrator_queue_visible ON duroxide.orchestrator_queue (visible_
 
 -- The dispatchers' instance locks: one row per instance a dispatcher has taken, held while
 -- lock_token is set and locked_until is ahead (and its holder lives), free once released
--- (lock_token NULL, locked_until -infinity: the next fetch updates it in place).
+-- (lock_token NULL, locked_until -infinity: the next fetch updates it in place). claimed: the
+-- ids of the messages the holder's fetch took (the messages themselves are not written; the
+-- ack deletes exactly these). Left as it was by a release; meaningful while lock_token is set.
 CREATE TABLE duroxide.instance_locks (
     instance_id   text PRIMARY KEY,
     lock_token    text,
     locked_until  timestamptz NOT NULL,
     locked_by     bigint NOT NULL,
-    locked_at     timestamptz NOT NULL DEFAULT clock_timestamp()
+    locked_at     timestamptz NOT NULL DEFAULT clock_timestamp(),
+    claimed       bigint[]
 ) WITH (fillfactor = 70,
     autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000,
     autovacuum_vacuum_insert_scale_factor = 0, autovacuum_vacuum_insert_threshold = 1000,

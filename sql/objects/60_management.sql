@@ -405,10 +405,13 @@ COMMENT ON FUNCTION duroxide.prune_executions_bulk(text[], timestamptz, integer,
 
 CREATE OR REPLACE VIEW duroxide.queue_depths AS
 SELECT 'orchestrator'::text AS queue,
-       count(*) FILTER (WHERE visible_at <= clock_timestamp() AND lock_token IS NULL) AS ready,
-       count(*) FILTER (WHERE visible_at > clock_timestamp()) AS delayed,
-       count(*) FILTER (WHERE lock_token IS NOT NULL) AS in_progress
-  FROM duroxide.orchestrator_queue
+       count(*) FILTER (WHERE q.visible_at <= clock_timestamp() AND l.instance_id IS NULL) AS ready,
+       count(*) FILTER (WHERE q.visible_at > clock_timestamp()) AS delayed,
+       count(*) FILTER (WHERE l.instance_id IS NOT NULL) AS in_progress
+  FROM duroxide.orchestrator_queue q
+  -- claimed: in the claim of a lock not released (the fetch does not write its messages)
+  LEFT JOIN duroxide.instance_locks l ON l.instance_id = q.instance_id
+        AND l.lock_token IS NOT NULL AND q.id = ANY (l.claimed)
 UNION ALL
 SELECT 'worker',
        count(*) FILTER (WHERE visible_at <= clock_timestamp()

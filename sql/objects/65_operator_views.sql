@@ -153,11 +153,15 @@ BEGIN
         -- Not started yet: a start message waiting for a dispatcher (or its handler).
         RETURN QUERY
         SELECT 'start'::text, NULL::bigint, q.work_item::jsonb->'StartOrchestration'->>'orchestration',
-               CASE WHEN q.lock_token IS NOT NULL THEN 'running'
+               CASE WHEN l.instance_id IS NOT NULL THEN 'running'
                     WHEN q.visible_at > clock_timestamp() THEN 'delayed' ELSE 'queued' END,
-               q.attempt_count, q.visible_at, NULL::text, NULL::text,
+               -- a claimed start counts its fetch in progress (not written to the message)
+               q.attempt_count + CASE WHEN l.instance_id IS NOT NULL THEN 1 ELSE 0 END,
+               q.visible_at, NULL::text, NULL::text,
                'version: ' || coalesce(q.work_item::jsonb->'StartOrchestration'->>'version', 'any')
           FROM duroxide.orchestrator_queue q
+          LEFT JOIN duroxide.instance_locks l ON l.instance_id = q.instance_id
+                AND l.lock_token IS NOT NULL AND q.id = ANY (l.claimed)
          WHERE q.instance_id = pending_work.instance
            AND q.work_item LIKE '{"StartOrchestration"%'
            AND duroxide._may_access(q.started_by)

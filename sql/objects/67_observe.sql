@@ -94,7 +94,10 @@ AS $fn$
       FROM duroxide.queue_depths d
       LEFT JOIN (SELECT 'orchestrator'::text AS queue, min(q.visible_at) AS oldest
                    FROM duroxide.orchestrator_queue q
-                  WHERE q.visible_at <= clock_timestamp() AND q.lock_token IS NULL
+                  WHERE q.visible_at <= clock_timestamp()
+                    AND NOT EXISTS (SELECT 1 FROM duroxide.instance_locks l
+                                     WHERE l.instance_id = q.instance_id
+                                       AND l.lock_token IS NOT NULL AND q.id = ANY (l.claimed))
                  UNION ALL
                  SELECT 'worker', min(w.visible_at)
                    FROM duroxide.worker_queue w

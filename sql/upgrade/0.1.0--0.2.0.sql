@@ -54,6 +54,9 @@ ALTER TABLE duroxide.orchestrator_queue ADD PRIMARY KEY (instance_id, id);
 -- A released instance lock stays as a free row (lock_token NULL), updated in place by the
 -- next fetch (sql/install/20_store_schema.sql).
 ALTER TABLE duroxide.instance_locks ALTER COLUMN lock_token DROP NOT NULL;
+-- A fetch records the ids of the messages it claims in the instance's lock row instead of
+-- writing each message (orchestrator_queue.lock_token is no longer written).
+ALTER TABLE duroxide.instance_locks ADD COLUMN claimed bigint[];
 
 -- Activity sessions (docs/user-guide.md, Sessions) -----------------------------------------
 CREATE TABLE duroxide.session_locks (

@@ -26,22 +26,38 @@ std::optional<OrchestrationBatch> Store::lock_for_inline_turn(const std::string&
                                                               const ResidentLookup& resident) {
     // The instance and its current execution exist (an activity's completion follows the turn
     // that scheduled it); the version filter and the lease are the dispatcher's fetch's.
+    // The claim is recorded in the lock row as the dispatcher's fetch records it (CLAIM_IDS),
+    // and a claim left by a holder that never released the lock is returned (prev) so that
+    // its attempt is counted.
     auto locks = spi_.execute(
+        "WITH prev AS (SELECT p.claimed FROM duroxide.instance_locks p "
+        "  WHERE p.instance_id = $1 AND p.lock_token IS NOT NULL) "
         "INSERT INTO duroxide.instance_locks AS l (instance_id, lock_token, locked_until, "
-        "  locked_by) "
+        "  locked_by, claimed) "
         "SELECT i.instance_id, pg_catalog.gen_random_uuid()::text, "
-        "  pg_catalog.clock_timestamp() + $2::int * interval '1 millisecond', $3::bigint "
-        "FROM duroxide.instances i JOIN duroxide.executions e "
-        "  ON e.instance_id = i.instance_id AND e.execution_id = i.current_execution_id "
-        "WHERE i.instance_id = $1 AND NOT coalesce(e.duroxide_version_num > $4::int, false) "
-        "  AND coalesce((SELECT pg_catalog.max(h.event_id) FROM duroxide.history h "
-        "    WHERE h.instance_id = i.instance_id AND h.execution_id = i.current_execution_id), "
-        "    0) <= $5::bigint "
-        "  AND pg_catalog.pg_try_advisory_xact_lock($6::int, pg_catalog.hashtext(i.instance_id)) "
-        "ON CONFLICT (instance_id) DO UPDATE SET lock_token = excluded.lock_token, "
-        "  locked_until = excluded.locked_until, locked_by = excluded.locked_by, "
-        "  locked_at = pg_catalog.clock_timestamp() "
-        "WHERE " LEASE_IS_FREE("l") " RETURNING instance_id, lock_token",
+        "  pg_catalog.clock_timestamp() + $2::int * interval '1 millisecond', $3::bigint, "
+        "  " CLAIM_IDS("i.instance_id") " "
+                                        "FROM duroxide.instances i JOIN duroxide.executions e "
+                                        "  ON e.instance_id = i.instance_id AND e.execution_id = "
+                                        "i.current_execution_id "
+                                        "WHERE i.instance_id = $1 AND NOT "
+                                        "coalesce(e.duroxide_version_num > $4::int, false) "
+                                        "  AND coalesce((SELECT pg_catalog.max(h.event_id) FROM "
+                                        "duroxide.history h "
+                                        "    WHERE h.instance_id = i.instance_id AND "
+                                        "h.execution_id = i.current_execution_id), "
+                                        "    0) <= $5::bigint "
+                                        "  AND pg_catalog.pg_try_advisory_xact_lock($6::int, "
+                                        "pg_catalog.hashtext(i.instance_id)) "
+                                        "ON CONFLICT (instance_id) DO UPDATE SET lock_token = "
+                                        "excluded.lock_token, "
+                                        "  locked_until = excluded.locked_until, locked_by = "
+                                        "excluded.locked_by, "
+                                        "  locked_at = pg_catalog.clock_timestamp(), claimed = "
+                                        "excluded.claimed "
+                                        "WHERE " LEASE_IS_FREE(
+                                            "l") " RETURNING instance_id, lock_token, "
+                                                 "  (SELECT p.claimed FROM prev p)",
         std::vector<pg::SqlText>{instance, std::to_string(lock_timeout_ms), std::to_string(owner),
                                  library_version_num(), std::to_string(max_history),
                                  kInlineLockClass});
@@ -51,6 +67,7 @@ std::optional<OrchestrationBatch> Store::lock_for_inline_turn(const std::string&
     std::vector<OrchestrationBatch> batches(1);
     batches[0].instance = *locks.rows[0][0];
     batches[0].lock_token = *locks.rows[0][1];
+    batches[0].unfinished_claim = locks.rows[0][2];
     load_batches(batches, resident);
     return std::move(batches[0]);
 }

@@ -81,6 +81,13 @@ std::optional<Oid> Store::instance_owner(const std::string& instance) {
 // holds and every check for a live holder, which requires locked_until > now, fails).
 #define FREE_LOCK_ROW "lock_token = NULL, locked_until = '-infinity'"
 
+// The end of an ack's release statement (after a `released` CTE returning the lock's claim):
+// the claimed messages are deleted; one row when the release matched.
+#define RELEASE_DELETES_CLAIM                                                                      \
+    "gone AS (DELETE FROM duroxide.orchestrator_queue q USING released r "                         \
+    "  WHERE q.instance_id = $1 AND q.id = ANY (r.claimed)) "                                      \
+    "SELECT 1 FROM released"
+
 namespace {
 
 // The instance's batch (`batches` holds each locked instance once).
@@ -124,26 +131,46 @@ std::vector<OrchestrationBatch> lock_instances(Statements& spi, int64_t owner, i
     }
     // Lock them; an instance another dispatcher locked in the meantime is skipped. A lock row
     // left free by an earlier turn is taken by a plain update (an ON CONFLICT update would
-    // also log a row lock); an instance without one gets it inserted.
+    // also log a row lock); an instance without one gets it inserted. The lock row records the
+    // claim: the ids of the instance's messages visible now (CLAIM_IDS). The messages are not
+    // written: under the lock no other dispatcher reads them, the ack deletes exactly those
+    // ids, and one committed after this statement's snapshot waits for the next turn. A lock
+    // taken over from a holder that never released it (prev: it crashed, or its lease ran
+    // out) returns that holder's claim, whose attempt the caller counts (read_claims).
     auto locks = spi.execute(
-        "WITH taken AS ("
+        "WITH prev AS ("
+        "  SELECT p.instance_id, p.claimed FROM duroxide.instance_locks p "
+        "  WHERE p.instance_id = ANY ($1::text[]) AND p.lock_token IS NOT NULL), "
+        "taken AS ("
         "  UPDATE duroxide.instance_locks l SET lock_token = pg_catalog.gen_random_uuid()::text, "
         "    locked_until = pg_catalog.clock_timestamp() + $2::int * interval '1 millisecond', "
-        "    locked_by = $3::bigint, locked_at = pg_catalog.clock_timestamp() "
-        "  WHERE l.instance_id = ANY ($1::text[]) AND " LEASE_IS_FREE(
-            "l") " RETURNING l.instance_id, l.lock_token), "
-                 "created AS ("
-                 "  INSERT INTO duroxide.instance_locks AS l (instance_id, lock_token, "
-                 "    locked_until, locked_by) "
-                 "  SELECT id, pg_catalog.gen_random_uuid()::text, "
-                 "    pg_catalog.clock_timestamp() + $2::int * interval '1 millisecond', "
-                 "    $3::bigint "
-                 "  FROM pg_catalog.unnest($1::text[]) AS id "
-                 "  WHERE NOT EXISTS (SELECT 1 FROM duroxide.instance_locks x "
-                 "    WHERE x.instance_id = id) "
-                 "  ON CONFLICT (instance_id) DO NOTHING RETURNING l.instance_id, l.lock_token) "
-                 "SELECT instance_id, lock_token FROM taken UNION ALL "
-                 "SELECT instance_id, lock_token FROM created",
+        "    locked_by = $3::bigint, locked_at = pg_catalog.clock_timestamp(), "
+        "    claimed = " CLAIM_IDS(
+            "l.instance_id") " "
+                             "  WHERE l.instance_id = ANY ($1::text[]) AND " LEASE_IS_FREE(
+                                 "l") " RETURNING l.instance_id, l.lock_token), "
+                                      "created AS ("
+                                      "  INSERT INTO duroxide.instance_locks AS l (instance_id, "
+                                      "lock_token, "
+                                      "    locked_until, locked_by, claimed) "
+                                      "  SELECT w.instance, pg_catalog.gen_random_uuid()::text, "
+                                      "    pg_catalog.clock_timestamp() + $2::int * interval '1 "
+                                      "millisecond', "
+                                      "    $3::bigint, " CLAIM_IDS(
+                                          "w.instance") " "
+                                                        "  FROM pg_catalog.unnest($1::text[]) AS "
+                                                        "w(instance) "
+                                                        "  WHERE NOT EXISTS (SELECT 1 FROM "
+                                                        "duroxide.instance_locks x "
+                                                        "    WHERE x.instance_id = w.instance) "
+                                                        "  ON CONFLICT (instance_id) DO NOTHING "
+                                                        "RETURNING l.instance_id, l.lock_token) "
+                                                        "SELECT t.instance_id, t.lock_token, "
+                                                        "  (SELECT p.claimed FROM prev p WHERE "
+                                                        "p.instance_id = t.instance_id) "
+                                                        "FROM taken t UNION ALL "
+                                                        "SELECT instance_id, lock_token, NULL FROM "
+                                                        "created",
         std::vector<SqlText>{text_array(wanted), std::to_string(lock_timeout_ms),
                              std::to_string(owner)});
     std::vector<OrchestrationBatch> batches;
@@ -151,97 +178,104 @@ std::vector<OrchestrationBatch> lock_instances(Statements& spi, int64_t owner, i
         OrchestrationBatch batch;
         batch.instance = *row[0];
         batch.lock_token = *row[1];
+        batch.unfinished_claim = row[2];
         batches.push_back(std::move(batch));
     }
     return batches;
 }
 
-// Claims every visible message of the locked instances (attempt_count + 1) into their batches,
-// in queue order, with the highest attempt count and the starter of a first start.
-void claim_messages(Statements& spi, std::vector<OrchestrationBatch>& batches,
-                    const SqlText& instance_array) {
+// Reads, in one statement, the messages the locked instances' lock rows claim into their
+// batches (in queue order, with the highest attempt count, this fetch counted: + 1, and the
+// starter of a first start) and the instances' current executions (an existing instance keeps
+// its owner) with the last event id of their histories (for read_histories: none is read for
+// an execution the dispatcher holds resident at that id). First, the attempt of a claim left
+// unfinished by a crashed or expired holder is counted on its messages (the only write to
+// messages at a fetch; none on the ordinary path). Returns each batch's last event id.
+std::vector<uint64_t> read_claims(Statements& spi, std::vector<OrchestrationBatch>& batches,
+                                  const SqlText& instance_array) {
     std::vector<std::string> tokens;
     for (const auto& batch : batches) {
         tokens.push_back(batch.lock_token);
-    }
-    auto messages = spi.execute_typed(
-        "UPDATE duroxide.orchestrator_queue q "
-        "SET lock_token = ($2::text[])[pg_catalog.array_position($1::text[], q.instance_id)], "
-        "  attempt_count = q.attempt_count + 1 "
-        "WHERE q.instance_id = ANY ($1::text[]) AND q.visible_at <= pg_catalog.clock_timestamp() "
-        "RETURNING q.instance_id, q.id, q.work_item, q.attempt_count, q.started_by",
-        std::vector<SqlText>{instance_array, text_array(tokens)}, kTwoTextArrays);
-    std::vector<std::tuple<size_t, int64_t, const std::string*>> ordered;
-    for (const auto& row : messages.rows) {
-        const size_t at = static_cast<size_t>(&batch_of(batches, *row[0]) - batches.data());
-        ordered.emplace_back(at, std::stoll(*row[1]), &*row[2]);
-        batches[at].attempt_count =
-            std::max(batches[at].attempt_count, static_cast<uint32_t>(std::stoul(*row[3])));
-        if (row[4] && !batches[at].owner_role) {
-            batches[at].owner_role = oid_of(row[4]);
+        if (batch.unfinished_claim) {
+            spi.execute("UPDATE duroxide.orchestrator_queue "
+                        "SET attempt_count = attempt_count + 1 "
+                        "WHERE instance_id = $1 AND id = ANY ($2::bigint[])",
+                        std::vector<SqlText>{batch.instance, *batch.unfinished_claim});
         }
+    }
+    // x: one row per locked instance (OFFSET 0 keeps it from being flattened into the join,
+    // so that the last event id is read once per instance, not once per message).
+    auto rows = spi.execute_typed(
+        "SELECT x.instance_id, q.id, q.work_item, q.attempt_count + 1, q.started_by, "
+        "  x.current_execution_id, x.status, x.owner_role, x.last_event_id "
+        "FROM (SELECT l.instance_id, l.claimed, i.current_execution_id, e.status, i.owner_role, "
+        "    (SELECT pg_catalog.max(h.event_id) FROM duroxide.history h "
+        "      WHERE h.instance_id = i.instance_id "
+        "        AND h.execution_id = i.current_execution_id) AS last_event_id "
+        "  FROM duroxide.instance_locks l "
+        "  LEFT JOIN duroxide.instances i ON i.instance_id = l.instance_id "
+        "  LEFT JOIN duroxide.executions e ON e.instance_id = i.instance_id "
+        "    AND e.execution_id = i.current_execution_id "
+        "  WHERE l.instance_id = ANY ($1::text[]) AND l.lock_token = ANY ($2::text[]) "
+        "  OFFSET 0) x "
+        "LEFT JOIN duroxide.orchestrator_queue q "
+        "  ON q.instance_id = x.instance_id AND q.id = ANY (x.claimed)",
+        std::vector<SqlText>{instance_array, text_array(tokens)}, kTwoTextArrays);
+    std::vector<uint64_t> last_event_ids(batches.size(), 0);
+    std::vector<bool> seen(batches.size(), false);
+    // (batch, message id, work item, its starter), put in queue order below.
+    std::vector<std::tuple<size_t, int64_t, const std::string*, std::optional<Oid>>> ordered;
+    for (const auto& row : rows.rows) {
+        const size_t at = static_cast<size_t>(&batch_of(batches, *row[0]) - batches.data());
+        OrchestrationBatch& batch = batches[at];
+        if (!seen[at]) {
+            seen[at] = true;
+            if (row[5]) {
+                batch.instance_exists = true;
+                batch.execution_id = std::stoull(*row[5]);
+                batch.execution_status = status_of(row[6]);
+                batch.owner_role = oid_of(row[7]); // an existing instance keeps its owner
+                last_event_ids[at] = row[8] ? std::stoull(*row[8]) : 0;
+            }
+        }
+        if (!row[1]) {
+            continue; // no claimed message left (deleted since the claim)
+        }
+        ordered.emplace_back(at, std::stoll(*row[1]), &*row[2], oid_of(row[4]));
+        batch.attempt_count =
+            std::max(batch.attempt_count, static_cast<uint32_t>(std::stoul(*row[3])));
     }
     std::sort(ordered.begin(), ordered.end(), [](const auto& x, const auto& y) {
         return std::tie(std::get<0>(x), std::get<1>(x)) < std::tie(std::get<0>(y), std::get<1>(y));
     });
-    for (const auto& [at, id, work_item] : ordered) {
-        batches[at].messages.push_back(codec::decode_work_item(*work_item));
+    for (const auto& [at, id, work_item, started_by] : ordered) {
+        OrchestrationBatch& batch = batches[at];
+        if (started_by && !batch.instance_exists && !batch.owner_role) {
+            batch.owner_role = started_by; // a first start's starter becomes the owner
+        }
+        batch.messages.push_back(codec::decode_work_item(*work_item));
     }
-}
-
-// The locked instances' current executions (an existing instance keeps its owner).
-void read_current_executions(Statements& spi, std::vector<OrchestrationBatch>& batches,
-                             const SqlText& instance_array) {
-    auto current = spi.execute_typed(
-        "SELECT i.instance_id, i.current_execution_id, e.status, i.owner_role "
-        "FROM duroxide.instances i "
-        "LEFT JOIN duroxide.executions e ON e.instance_id = i.instance_id "
-        "  AND e.execution_id = i.current_execution_id WHERE i.instance_id = ANY ($1::text[])",
-        std::vector<SqlText>{instance_array}, kOneTextArray);
-    for (const auto& row : current.rows) {
-        OrchestrationBatch& batch = batch_of(batches, *row[0]);
-        batch.instance_exists = true;
-        batch.execution_id = std::stoull(*row[1]);
-        batch.execution_status = status_of(row[2]);
-        batch.owner_role = oid_of(row[3]); // an existing instance keeps its owner
-    }
+    return last_event_ids;
 }
 
 // The histories of the current executions, except those the dispatcher holds resident at the
-// store's last event id (history_omitted); a history that does not decode sets history_error.
+// store's last event id (`last_event_ids`, read_claims: history_omitted); a history that does
+// not decode sets history_error.
 void read_histories(Statements& spi, std::vector<OrchestrationBatch>& batches,
-                    const ResidentLookup& resident) {
+                    const std::vector<uint64_t>& last_event_ids, const ResidentLookup& resident) {
     // Resident executions whose history has not moved on need none of it.
-    std::vector<std::string> known_instances, known_last_ids, unknown;
-    for (const auto& batch : batches) {
+    std::vector<std::string> unknown;
+    for (size_t at = 0; at < batches.size(); ++at) {
+        OrchestrationBatch& batch = batches[at];
         if (!batch.instance_exists) {
             continue;
         }
-        if (auto last = resident(batch.instance, batch.execution_id)) {
-            known_instances.push_back(batch.instance);
-            known_last_ids.push_back(std::to_string(*last));
+        const auto last = resident(batch.instance, batch.execution_id);
+        if (last && *last == last_event_ids[at]) {
+            batch.history_omitted = true;
+            batch.history_last_event_id = last_event_ids[at];
         } else {
             unknown.push_back(batch.instance);
-        }
-    }
-    if (!known_instances.empty()) {
-        auto last_ids = spi.execute_typed(
-            "SELECT i.instance_id, (SELECT pg_catalog.max(h.event_id) FROM duroxide.history h "
-            "  WHERE h.instance_id = i.instance_id AND h.execution_id = i.current_execution_id) "
-            "FROM duroxide.instances i WHERE i.instance_id = ANY ($1::text[])",
-            std::vector<SqlText>{text_array(known_instances)}, kOneTextArray);
-        for (const auto& row : last_ids.rows) {
-            const size_t known = static_cast<size_t>(
-                std::find(known_instances.begin(), known_instances.end(), *row[0]) -
-                known_instances.begin());
-            const uint64_t last = row[1] ? std::stoull(*row[1]) : 0;
-            if (std::to_string(last) == known_last_ids[known]) {
-                OrchestrationBatch& batch = batch_of(batches, *row[0]);
-                batch.history_omitted = true;
-                batch.history_last_event_id = last;
-            } else {
-                unknown.push_back(*row[0]);
-            }
         }
     }
     if (!unknown.empty()) {
@@ -295,9 +329,8 @@ void Store::load_batches(std::vector<OrchestrationBatch>& batches, const Residen
         instances.push_back(batch.instance);
     }
     const SqlText instance_array = text_array(instances);
-    claim_messages(spi_, batches, instance_array);
-    read_current_executions(spi_, batches, instance_array);
-    read_histories(spi_, batches, resident);
+    const std::vector<uint64_t> last_event_ids = read_claims(spi_, batches, instance_array);
+    read_histories(spi_, batches, last_event_ids, resident);
     load_kv_snapshots(batches);
 }
 
@@ -310,12 +343,17 @@ void Store::ack_orchestration_item(const OrchestrationBatch& batch, uint64_t exe
     // entry per turn. An instance that completed or failed is not expected back: its row goes.
     const bool finished = turn.status == core::ExecutionStatus::Completed ||
                           turn.status == core::ExecutionStatus::Failed;
+    // The release deletes the messages the lock's claim lists (and only those: a message
+    // queued since the fetch stays for the next turn).
     auto released = spi_.execute(
-        finished ? "DELETE FROM duroxide.instance_locks WHERE instance_id = $1 AND lock_token = $2 "
-                   "  AND locked_until > pg_catalog.clock_timestamp() RETURNING 1"
-                 : "UPDATE duroxide.instance_locks SET " FREE_LOCK_ROW " "
-                   "WHERE instance_id = $1 AND lock_token = $2 "
-                   "  AND locked_until > pg_catalog.clock_timestamp() RETURNING 1",
+        finished ? "WITH released AS (DELETE FROM duroxide.instance_locks "
+                   "  WHERE instance_id = $1 AND lock_token = $2 "
+                   "    AND locked_until > pg_catalog.clock_timestamp() RETURNING "
+                   "claimed), " RELEASE_DELETES_CLAIM
+                 : "WITH released AS (UPDATE duroxide.instance_locks SET " FREE_LOCK_ROW " "
+                   "  WHERE instance_id = $1 AND lock_token = $2 "
+                   "    AND locked_until > pg_catalog.clock_timestamp() RETURNING "
+                   "claimed), " RELEASE_DELETES_CLAIM,
         std::vector<SqlText>{batch.instance, batch.lock_token});
     if (released.rows.empty()) {
         throw LeaseLost("the instance lock of \"" + batch.instance +
@@ -335,27 +373,26 @@ void Store::ack_orchestration_item(const OrchestrationBatch& batch, uint64_t exe
         throw InstanceRowBusy("the row of instance \"" + batch.instance +
                               "\" is locked by another transaction: its turn waits for it");
     }
-    spi_.execute(
-        "DELETE FROM duroxide.orchestrator_queue WHERE instance_id = $1 AND lock_token = $2",
-        std::vector<SqlText>{batch.instance, batch.lock_token});
     if (turn.orchestration_name) {
-        spi_.execute("INSERT INTO duroxide.instances AS i (instance_id, orchestration_name, "
-                     "  orchestration_version, current_execution_id, parent_instance_id, "
-                     "  owner_role) "
+        // One statement: the execution's foreign key is checked at its end, after the
+        // instance row is in.
+        spi_.execute("WITH inst AS (INSERT INTO duroxide.instances AS i (instance_id, "
+                     "  orchestration_name, orchestration_version, current_execution_id, "
+                     "  parent_instance_id, owner_role) "
                      "VALUES ($1, $2, $3, $4::bigint, $5, $6::oid) "
                      "ON CONFLICT (instance_id) DO UPDATE SET orchestration_name = "
                      "excluded.orchestration_name, "
                      "  orchestration_version = excluded.orchestration_version, "
                      "  current_execution_id = greatest(i.current_execution_id, "
                      "excluded.current_execution_id), "
-                     "  updated_at = pg_catalog.clock_timestamp()",
+                     "  updated_at = pg_catalog.clock_timestamp()) "
+                     "INSERT INTO duroxide.executions (instance_id, execution_id, "
+                     "  duroxide_version_num) "
+                     "VALUES ($1, $4::bigint, $7::int) ON CONFLICT DO NOTHING",
                      std::vector<SqlText>{batch.instance, *turn.orchestration_name,
                                           turn.orchestration_version, execution,
-                                          turn.parent_instance, oid_text(batch.owner_role)});
-        spi_.execute("INSERT INTO duroxide.executions (instance_id, execution_id, "
-                     "  duroxide_version_num) "
-                     "VALUES ($1, $2::bigint, $3::int) ON CONFLICT DO NOTHING",
-                     std::vector<SqlText>{batch.instance, execution, library_version_num()});
+                                          turn.parent_instance, oid_text(batch.owner_role),
+                                          library_version_num()});
     }
     std::optional<std::optional<std::string>> custom_status;
     std::vector<std::string> ids, types, data;
@@ -387,15 +424,14 @@ void Store::ack_orchestration_item(const OrchestrationBatch& batch, uint64_t exe
     }
     if (turn.status != core::ExecutionStatus::Running) {
         spi_.execute(
-            "UPDATE duroxide.executions SET status = $3, output = $4, error = $5, "
-            "completed_at = pg_catalog.clock_timestamp() "
-            "WHERE instance_id = $1 AND execution_id = $2::bigint",
+            "WITH ended AS (UPDATE duroxide.executions SET status = $3, output = $4, error = $5, "
+            "  completed_at = pg_catalog.clock_timestamp() "
+            "  WHERE instance_id = $1 AND execution_id = $2::bigint) "
+            "UPDATE duroxide.instances SET updated_at = pg_catalog.clock_timestamp() "
+            "WHERE instance_id = $1",
             std::vector<SqlText>{batch.instance, execution, std::string(status_text(turn.status)),
                                  turn.output,
                                  turn.error ? SqlText(codec::encode(*turn.error)) : SqlText()});
-        spi_.execute("UPDATE duroxide.instances SET updated_at = pg_catalog.clock_timestamp() "
-                     "WHERE instance_id = $1",
-                     std::vector<SqlText>{batch.instance});
     }
     if (!turn.worker_items.empty()) {
         std::vector<std::string> items, activity_ids, sessions, tags;
@@ -463,20 +499,21 @@ void Store::enqueue_orchestrator_items(std::span<const core::WorkItem> items,
 
 void Store::abandon_orchestration_item(const OrchestrationBatch& batch, int64_t delay_ms,
                                        bool ignore_attempt) {
-    auto released = spi_.execute("UPDATE duroxide.instance_locks SET " FREE_LOCK_ROW " "
-                                 "WHERE instance_id = $1 AND lock_token = $2 RETURNING 1",
-                                 std::vector<SqlText>{batch.instance, batch.lock_token});
+    // The claimed messages come back after the delay with this fetch's attempt counted (the
+    // fetch did not write it), unless ignore_attempt.
+    auto released = spi_.execute(
+        "WITH released AS (UPDATE duroxide.instance_locks SET " FREE_LOCK_ROW " "
+        "  WHERE instance_id = $1 AND lock_token = $2 RETURNING claimed), "
+        "moved AS (UPDATE duroxide.orchestrator_queue q "
+        "  SET visible_at = pg_catalog.clock_timestamp() + $3::bigint * interval '1 millisecond', "
+        "    attempt_count = q.attempt_count + CASE WHEN $4::boolean THEN 0 ELSE 1 END "
+        "  FROM released r WHERE q.instance_id = $1 AND q.id = ANY (r.claimed)) "
+        "SELECT 1 FROM released",
+        std::vector<SqlText>{batch.instance, batch.lock_token, std::to_string(delay_ms),
+                             ignore_attempt ? "true" : "false"});
     if (released.rows.empty()) {
         throw LeaseLost("the instance lock of \"" + batch.instance + "\" was taken over");
     }
-    spi_.execute(
-        "UPDATE duroxide.orchestrator_queue SET lock_token = NULL, "
-        "  visible_at = pg_catalog.clock_timestamp() + $2::bigint * interval '1 millisecond', "
-        "  attempt_count = CASE WHEN $3::boolean THEN greatest(attempt_count - 1, 0) "
-        "    ELSE attempt_count END "
-        "WHERE instance_id = $4 AND lock_token = $1",
-        std::vector<SqlText>{batch.lock_token, std::to_string(delay_ms),
-                             ignore_attempt ? "true" : "false", batch.instance});
 }
 
 bool Store::renew_orchestration_item_lock(const OrchestrationBatch& batch, int lock_timeout_ms) {

@@ -26,8 +26,12 @@ namespace duroxide::store {
 struct OrchestrationBatch {
     std::string instance;
     std::string lock_token;
-    uint32_t attempt_count = 0; // the highest over the batch's messages
+    uint32_t attempt_count = 0; // the highest over the batch's messages, this fetch included
     std::vector<core::WorkItem> messages;
+    // The ids (a bigint[] literal) of the messages an earlier holder of the instance lock
+    // claimed and never released (it crashed or its lease ran out): their attempt is counted
+    // when this fetch takes the lock over. nullopt when the lock was free (released) or new.
+    std::optional<std::string> unfinished_claim;
     bool instance_exists = false;
     std::optional<Oid> owner_role; // the instance's owner role, or its starter's
     uint64_t execution_id = 1;     // current execution
@@ -150,8 +154,9 @@ public:
     std::optional<Oid> instance_owner(const std::string& instance);
 
     // Locks up to `max_items` instances, those of the oldest visible messages whose instance
-    // is not locked, marks all their visible messages with the lock token (attempt_count + 1)
-    // and reads their current executions' histories. Empty when there is nothing to do.
+    // is not locked, claims their visible messages (their ids, in the lock row: the messages
+    // themselves are not written; attempt_count + 1 is this fetch's attempt) and reads their
+    // current executions' histories. Empty when there is nothing to do.
     // The history of an execution in `resident` is not read when its last event id is the one
     // the dispatcher knows (history_omitted).
     std::vector<OrchestrationBatch> fetch_orchestration_items(int64_t owner, int lock_timeout_ms,
@@ -187,8 +192,8 @@ public:
     void ack_orchestration_item(const OrchestrationBatch& batch, uint64_t execution_id,
                                 const core::TurnResult& turn);
 
-    // Releases the lock; the batch's messages become visible after `delay_ms`.
-    // `ignore_attempt` takes this fetch back from the attempt counts.
+    // Releases the lock; the batch's messages become visible after `delay_ms` with this
+    // fetch's attempt counted, unless `ignore_attempt`.
     void abandon_orchestration_item(const OrchestrationBatch& batch, int64_t delay_ms,
                                     bool ignore_attempt);
 

@@ -233,9 +233,16 @@ CREATE FUNCTION pv.abandon_work(item text, delay_ms bigint DEFAULT 0,
 -- What the queues hold, compactly.
 CREATE VIEW pv.orchestrator_queue AS
 SELECT q.instance_id, (SELECT k FROM jsonb_object_keys(q.work_item::jsonb) k) AS kind,
-       q.attempt_count, q.lock_token IS NOT NULL AS claimed,
+       q.attempt_count + c.claimed::int AS attempt_count, c.claimed,
        q.visible_at > clock_timestamp() AS delayed
-  FROM duroxide.orchestrator_queue q ORDER BY q.id;
+  FROM duroxide.orchestrator_queue q
+  -- Claimed: in the claim of an instance lock not released. The fetch does not write the
+  -- message; its attempt in progress is counted here as the fetch reports it.
+  CROSS JOIN LATERAL (SELECT EXISTS (SELECT 1 FROM duroxide.instance_locks l
+                                      WHERE l.instance_id = q.instance_id
+                                        AND l.lock_token IS NOT NULL
+                                        AND q.id = ANY (l.claimed)) AS claimed) c
+ ORDER BY q.id;
 CREATE VIEW pv.worker_queue AS
 SELECT w.instance_id, w.execution_id, w.activity_id, w.session_id, w.attempt_count,
        w.lock_token IS NOT NULL AND w.locked_until > clock_timestamp() AS leased

@@ -6,7 +6,9 @@
 # SIGKILL under load, repeatedly, and (c) at each developer crash point of the inline path
 # (after the lock, after the turn is decided, just before the commit) lose and duplicate
 # nothing: every workflow completes, each SQL step's write exists once, each history holds its
-# events once, queues and locks end empty.
+# events once, queues and locks end empty. (d) duroxide.inline_turns = auto: one workflow at a
+# time, the turns run inline; a worker with more work waiting, or a dispatcher running, leaves
+# them to the dispatchers; a crash in an auto inline turn loses nothing.
 # DUROXIDE_TEST_INLINE_TURNS=off runs the same file with inline turns off: (a)'s "inline"
 # checks then fail, as they did before inline turns existed.
 use strict;
@@ -197,6 +199,125 @@ for my $point ('inline_locked', 'inline_decided', 'inline_before_commit') {
     ok(until_done('ALTER SYSTEM RESET duroxide.debug_crash_point; SELECT pg_reload_conf()'),
         "$point: the server is back, the crash point reset");
     check_batch("c-$point", 5, "crash at $point");
+}
+
+# --- (d) duroxide.inline_turns = auto: a commit's turns run inline only when they would
+# otherwise wake an idle dispatcher for them alone (docs/architecture.md, "Inline turns").
+# Settings change by restart, so that every worker surely runs with them.
+sub configure {
+    my (%set) = @_;
+    $node->safe_psql('postgres',
+        join('', map { "ALTER SYSTEM SET duroxide.$_ = '$set{$_}';" } sort keys %set));
+    $node->restart;
+}
+# Starts Loop orchestrations one at a time, each after the previous one completed.
+sub one_at_a_time {
+    my ($prefix, $count) = @_;
+    for my $i (1 .. $count) {
+        $node->safe_psql('postgres',
+            "SELECT duroxide.start_orchestration('$prefix-$i', 'Loop', 'x')");
+        $node->poll_query_until('postgres',
+            "SELECT output = 'xxxx' FROM duroxide.get_orchestration_status('$prefix-$i')")
+          or return 0;
+    }
+    return 1;
+}
+# Each of the prefix's histories holds its 8 events once (three completions, of different
+# activities), and nothing is left queued or locked.
+sub exact_histories {
+    my ($prefix, $count, $label) = @_;
+    is($node->safe_psql('postgres', qq{
+SELECT count(DISTINCT instance_id) || ' ' || count(*) FROM duroxide.history
+ WHERE instance_id LIKE '$prefix-%'}), "$count " . (8 * $count), "$label: 8 events each");
+    is($node->safe_psql('postgres', qq{
+SELECT count(*) FROM (
+    SELECT instance_id FROM duroxide.history WHERE instance_id LIKE '$prefix-%'
+     GROUP BY instance_id, execution_id
+    HAVING count(DISTINCT event_id) <> 8 OR min(event_id) <> 1 OR max(event_id) <> 8
+        OR count(DISTINCT event_data::jsonb ->> 'source_event_id')
+             FILTER (WHERE event_type = 'ActivityCompleted') <> 3) bad
+}), '0', "$label: each history holds its events once, each completion once");
+    ok($node->poll_query_until('postgres',
+            'SELECT (SELECT count(*) FROM duroxide.orchestrator_queue) + '
+          . '(SELECT count(*) FROM duroxide.worker_queue) + '
+          . '(SELECT count(*) FROM duroxide.instance_locks) = 0'),
+        "$label: queues and instance locks are empty");
+}
+
+# (d1) One at a time, nothing else running: the dispatchers are idle when each completion is
+# recorded and the worker's queue is empty, so the turns run inline.
+configure(inline_turns => 'auto');
+my $before_auto = metric('inline_turns');
+ok(one_at_a_time('d1', 8), 'auto, one at a time: the workflows complete');
+exact_histories('d1', 8, 'auto, one at a time');
+my $auto_inline = metric('inline_turns') - $before_auto;
+# 24 completions; a dispatcher still finishing its previous unit (its last, empty fetch) when
+# one is recorded gets that turn: most of them, not necessarily all, run inline.
+cmp_ok($auto_inline, '>=', 12, "auto, one at a time: the turns ran inline ($auto_inline of 24)");
+
+# (d2) A worker whose every unit ends with a full batch (duroxide.activity_batch = 1: it cannot
+# tell that its queue is empty) has more work waiting as far as it knows: none inline.
+configure(activity_batch => '1');
+$before_auto = metric('inline_turns');
+ok(one_at_a_time('d2', 4), 'auto, worker backlogged: the workflows complete');
+exact_histories('d2', 4, 'auto, worker backlogged');
+is(metric('inline_turns') - $before_auto, 0, 'auto, worker backlogged: no turn ran inline');
+$node->safe_psql('postgres', 'ALTER SYSTEM RESET duroxide.activity_batch');
+$node->restart;
+
+# (d3) A dispatcher busy (blocked in its schedules look behind a table lock) when the
+# completion is recorded: its turn is left to the dispatcher, which runs it once free. The
+# workflow's first SQL step waits behind a lock on wf_effects until the dispatcher is stuck.
+$before_auto = metric('inline_turns');
+my $effects = $node->background_psql('postgres');
+$effects->query_safe('BEGIN; LOCK TABLE wf_effects IN ACCESS EXCLUSIVE MODE');
+$node->safe_psql('postgres',
+    "SET ROLE wf_runner; SELECT duroxide.start_workflow('d3-w', 'three_writes', '\"d3-w\"')");
+ok($node->poll_query_until('postgres', q{
+SELECT count(*) = 1 FROM pg_stat_activity
+ WHERE backend_type = 'duroxide activity worker' AND wait_event_type = 'Lock'}),
+    'auto, dispatcher busy: the first step waits for wf_effects');
+my $schedules = $node->background_psql('postgres');
+$schedules->query_safe('BEGIN; LOCK TABLE duroxide.schedules IN ACCESS EXCLUSIVE MODE');
+ok($node->poll_query_until('postgres', q{
+SELECT count(*) FILTER (WHERE wait_event_type = 'Lock') = count(*) AND count(*) > 0
+  FROM pg_stat_activity WHERE backend_type = 'duroxide dispatcher'}),
+    'auto, dispatcher busy: every dispatcher waits in its schedules look');
+$effects->query_safe('COMMIT');
+ok($node->poll_query_until('postgres', q{
+SELECT (SELECT count(*) FROM duroxide.worker_queue) = 0
+   AND (SELECT count(*) FROM duroxide.orchestrator_queue WHERE instance_id = 'd3-w') = 1}),
+    'auto, dispatcher busy: the completion is recorded and left queued for the dispatcher');
+is(metric('inline_turns') - $before_auto, 0, 'auto, dispatcher busy: its turn did not run inline');
+$schedules->query_safe('COMMIT');
+$effects->quit;
+$schedules->quit;
+ok($node->poll_query_until('postgres',
+        "SELECT output = '\"d3-w\"' FROM duroxide.get_orchestration_status('d3-w')"),
+    'auto, dispatcher busy: the workflow completes once the dispatcher is free');
+is($node->safe_psql('postgres', q{
+SELECT count(*) || ' ' || count(DISTINCT step) FROM wf_effects WHERE instance = 'd3-w'}),
+    '3 3', "auto, dispatcher busy: each SQL step's write committed once");
+is($node->safe_psql('postgres', q{
+SELECT count(*) || ' ' || count(DISTINCT event_id) || ' ' || max(event_id)
+  FROM duroxide.history WHERE instance_id = 'd3-w'}), '8 8 8',
+    'auto, dispatcher busy: the history holds its 8 events once');
+
+# (d4) auto at each crash point: a worker that dies inside an auto inline turn loses and
+# duplicates nothing either (one workflow at a time, so the turns do run inline).
+for my $point ('inline_locked', 'inline_before_commit') {
+    my $from = length(slurp_file($node->logfile));
+    $node->safe_psql('postgres',
+        "ALTER SYSTEM SET duroxide.debug_crash_point = '$point'; SELECT pg_reload_conf()");
+    $node->psql('postgres',
+        "SELECT duroxide.start_orchestration('d4-$point', 'Loop', 'x')");
+    ok(wait_for_log(qr/crash point $point reached/, $from), "auto, $point: a worker died there");
+    ok(until_done('ALTER SYSTEM RESET duroxide.debug_crash_point; SELECT pg_reload_conf()'),
+        "auto, $point: the server is back, the crash point reset");
+    ok($node->poll_query_until('postgres',
+            "SELECT output = 'xxxx' FROM duroxide.get_orchestration_status('d4-$point')"),
+        "auto, $point: the workflow completes");
+    exact_histories("d4-$point", 1, "auto, crash at $point");
 }
 
 $node->stop('fast');

@@ -399,6 +399,7 @@ WorkOutcome run_activities(Handlers& handlers, SessionKeeper& sessions, core::St
     }
     give_back_unstarted(provider, waiting);
     outcome.processed = processed;
+    inline_turns.backlogged(static_cast<int>(processed) >= settings.activity_batch);
     record_batch(provider, batch);
     return outcome;
 }

@@ -55,6 +55,14 @@ void log_left(const std::string& instance, const char* why) {
     pg::call([&message] { ereport(DEBUG1, (errmsg_internal("%s", message.c_str()))); });
 }
 
+// auto: the turns of one commit go to the dispatchers, and why (DEBUG1).
+void log_declined(const char* why) {
+    const std::string message =
+        std::string("duroxide: inline_turns = auto leaves this commit's turns to a dispatcher: ") +
+        why;
+    pg::call([&message] { ereport(DEBUG1, (errmsg_internal("%s", message.c_str()))); });
+}
+
 } // namespace
 
 void crash_point(const char* point) {
@@ -70,7 +78,7 @@ void crash_point(const char* point) {
 }
 
 void InlineTurns::completed(const core::WorkItem& completion, uint32_t attempt) {
-    if (!settings.inline_turns) {
+    if (settings.inline_turns == kInlineTurnsOff) {
         wake_at_commit(kWakeDispatchers);
         return;
     }
@@ -170,8 +178,28 @@ bool InlineTurns::run_one(store::Store& store, const std::string& instance,
     return true;
 }
 
+bool InlineTurns::worth_it() const {
+    if (settings.inline_turns != kInlineTurnsAuto) {
+        return true;
+    }
+    if (backlogged_) {
+        log_declined("its activity worker has more work waiting");
+        return false;
+    }
+    if (a_dispatcher_is_busy()) {
+        log_declined("a dispatcher is running");
+        return false;
+    }
+    return true;
+}
+
 void InlineTurns::run(pg::SpiConnection& spi, store::Store& store) {
     if (pending_.empty()) {
+        return;
+    }
+    if (!worth_it()) {
+        pending_.clear();
+        wake_at_commit(kWakeDispatchers);
         return;
     }
     // The transaction may be old (an activity's ctx.sql() one, a batch that ran SQL activities):

@@ -6,7 +6,9 @@
 // worker's fiber stacks and resident executions, and recorded by the dispatcher's store
 // operations; anything unusual (the instance locked, a long history, a retried activity or
 // message, a turn that is not an ordinary ack, any error) rolls the subtransaction back and
-// leaves the completion queued for a dispatcher, exactly as without inline turns.
+// leaves the completion queued for a dispatcher, exactly as without inline turns. In auto mode
+// (duroxide.inline_turns = auto) a commit's turns are tried only when a dispatcher would
+// otherwise be woken for them alone (InlineTurns::worth_it).
 #pragma once
 
 #include "core/dispatch/orchestration_dispatcher.hpp"
@@ -28,6 +30,11 @@ public:
     InlineTurns(Handlers& handlers, core::StackPool& stacks, core::ResidentCache& cache)
         : handlers_(handlers), stacks_(stacks), cache_(cache) {}
 
+    // duroxide.inline_turns = auto: the unit of work recording the next completions stopped
+    // fetching because its batch was full, not because the queue was empty (more work waits
+    // for this worker). Completions recorded while a unit still fetches (a long activity's
+    // held ones, a ctx.sql() activity's) go by the previous unit's answer.
+    void backlogged(bool more_work) { backlogged_ = more_work; }
     // In the transaction under way, the completion of an activity fetched for the
     // `attempt`-th time was written.
     void completed(const core::WorkItem& completion, uint32_t attempt);
@@ -50,6 +57,12 @@ private:
         core::dispatch::DecidedTurn turn;
         int64_t duration_us = 0;
     };
+    // on: always. auto: only when the turns would otherwise wake a dispatcher for them alone
+    // and their worker has nothing else to do: no dispatcher is running a unit of work (a
+    // running one takes the completions into the batch it fetches next, 16 turns to a commit,
+    // resuming its resident executions) and this worker's last fetch found its queue empty
+    // (an idle dispatcher runs the turn on the other core while the worker goes on).
+    bool worth_it() const;
     // One instance's turn in a subtransaction; false when it was left to a dispatcher.
     bool run_one(store::Store& store, const std::string& instance,
                  const core::dispatch::DispatchSettings& dispatch);
@@ -59,6 +72,7 @@ private:
     core::ResidentCache& cache_;
     WorkerObserver observer_;
     std::vector<Pending> pending_;
+    bool backlogged_ = false;
     std::deque<Recorded> recorded_; // decided turns point at their items: never moved
 };
 

@@ -292,17 +292,28 @@ void define_serving_gucs() {
         &settings.notify_custom_status, false, PGC_SUSET, 0, nullptr, nullptr, nullptr);
 }
 
+// duroxide.inline_turns: the boolean spellings of its earlier form stay accepted.
+const config_enum_entry kInlineTurnsOptions[] = {
+    {"off", kInlineTurnsOff, false},   {"on", kInlineTurnsOn, false},
+    {"auto", kInlineTurnsAuto, false}, {"true", kInlineTurnsOn, true},
+    {"false", kInlineTurnsOff, true},  {"yes", kInlineTurnsOn, true},
+    {"no", kInlineTurnsOff, true},     {"1", kInlineTurnsOn, true},
+    {"0", kInlineTurnsOff, true},      {nullptr, 0, false}};
+
 // Where turns run: inline in activity workers (docs/architecture.md, "Inline turns"), and the
 // developer's crash points of the crash tests.
 void define_turn_gucs() {
-    DefineCustomBoolVariable(
+    DefineCustomEnumVariable(
         "duroxide.inline_turns",
         "Whether an activity worker runs the next turn of an instance in the transaction that "
-        "records its activity's completion.",
-        "When on and the instance is not locked by another worker, the completion and the turn "
-        "it wakes commit together, without a dispatcher's fetch and commit; otherwise (off, "
-        "locked, a long history, a retried activity) a dispatcher runs the turn.",
-        &settings.inline_turns, false, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+        "records its activity's completion (off, on, auto).",
+        "on: whenever the instance is not locked by another worker, the completion and the turn "
+        "it wakes commit together, without a dispatcher's fetch and commit. auto: only when the "
+        "worker's queue was empty at its last fetch and no dispatcher of the database is busy "
+        "(the turn would otherwise wake an idle dispatcher for it alone). off, or a locked "
+        "instance, a long history, a retried activity: a dispatcher runs the turn.",
+        &settings.inline_turns, kInlineTurnsOff, kInlineTurnsOptions, PGC_SIGHUP, 0, nullptr,
+        nullptr, nullptr);
     DefineCustomIntVariable(
         "duroxide.inline_turn_max_history",
         "Longest history (events) whose next turn an activity worker runs inline.",

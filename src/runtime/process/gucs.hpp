@@ -38,12 +38,16 @@ struct Settings {
     char* http_allowed_hosts = nullptr; // hosts workflow http steps may call; empty: none
     bool notify_completions = true;     // pg_notify when an execution completes or fails
     bool notify_custom_status = false;  // pg_notify when a custom status changes
-    bool inline_turns = false;          // activity workers run the next turn with a completion
-    int inline_turn_max_history = 300;  // longer histories' turns are the dispatchers'
-    bool child_first_turn = false;      // a child's first turn runs in its parent's ack
-    char* debug_crash_point = nullptr;  // crash tests: a worker reaching this point dies
-    char* debug_wait_point = nullptr;   // race tests: a worker reaching this point waits
+    int inline_turns = 0; // InlineTurnsMode: activity workers run the next turn with a completion
+    int inline_turn_max_history = 300; // longer histories' turns are the dispatchers'
+    bool child_first_turn = false;     // a child's first turn runs in its parent's ack
+    char* debug_crash_point = nullptr; // crash tests: a worker reaching this point dies
+    char* debug_wait_point = nullptr;  // race tests: a worker reaching this point waits
 };
+
+// duroxide.inline_turns (docs/architecture.md, "Inline turns"): never, whenever the instance is
+// free, or only when the turn would otherwise wake an idle dispatcher for it alone.
+enum InlineTurnsMode : int { kInlineTurnsOff = 0, kInlineTurnsOn = 1, kInlineTurnsAuto = 2 };
 
 extern Settings settings;
 

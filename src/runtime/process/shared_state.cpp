@@ -323,6 +323,16 @@ bool SharedState::database_stopping(int database_index) const {
     return databases_[database_index].state == DatabaseState::Stopping;
 }
 
+bool SharedState::dispatcher_busy(int database_index) const {
+    Guard guard(lock_, LW_SHARED);
+    for (const auto& slot : databases_[database_index].slots) {
+        if (slot.in_use && slot.role == WorkerRole::Dispatcher && slot.pid != 0 && !slot.idle) {
+            return true;
+        }
+    }
+    return false;
+}
+
 uint64 SharedState::session_releases(int database_index) const {
     Guard guard(lock_, LW_SHARED);
     return databases_[database_index].session_releases;

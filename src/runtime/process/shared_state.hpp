@@ -192,6 +192,8 @@ public:
     void report_tag_filter(SlotId slot, std::string_view filter);
     // Whether DROP EXTENSION committed in the entry's database.
     bool database_stopping(int database_index) const;
+    // Whether a dispatcher of the entry is running (not sleeping in its wait for work).
+    bool dispatcher_busy(int database_index) const;
     // The count of SQL session releases committed in the entry's database.
     uint64 session_releases(int database_index) const;
     // The worker found the extension at start-up: a Probing entry becomes Active. Wakes the

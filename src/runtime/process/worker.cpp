@@ -379,6 +379,10 @@ void report_tag_filter(std::string_view filter) {
     reported = filter;
 }
 
+bool a_dispatcher_is_busy() {
+    return shared_state().dispatcher_busy(me.database_index);
+}
+
 uint64 session_releases_seen_by_database() {
     return shared_state().session_releases(me.database_index);
 }

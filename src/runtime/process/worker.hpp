@@ -27,6 +27,9 @@ void report_sessions_owned(int sessions);
 void report_session_owner(std::string_view owner_id);
 // Publishes the tag filter this activity worker fetches with (written only when it changes).
 void report_tag_filter(std::string_view filter);
+// Whether a dispatcher of this worker's database is running a unit of work (not waiting for
+// work): auto inline turns leave their turns to it then.
+bool a_dispatcher_is_busy();
 // The count of SQL session releases committed in this worker's database.
 uint64 session_releases_seen_by_database();
 

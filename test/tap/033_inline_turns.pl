@@ -310,12 +310,12 @@ for my $point ('inline_locked', 'inline_before_commit') {
     $node->safe_psql('postgres',
         "ALTER SYSTEM SET duroxide.debug_crash_point = '$point'; SELECT pg_reload_conf()");
     $node->psql('postgres',
-        "SELECT duroxide.start_orchestration('d4-$point', 'Loop', 'x')");
+        "SELECT duroxide.start_orchestration('d4-$point-1', 'Loop', 'x')");
     ok(wait_for_log(qr/crash point $point reached/, $from), "auto, $point: a worker died there");
     ok(until_done('ALTER SYSTEM RESET duroxide.debug_crash_point; SELECT pg_reload_conf()'),
         "auto, $point: the server is back, the crash point reset");
     ok($node->poll_query_until('postgres',
-            "SELECT output = 'xxxx' FROM duroxide.get_orchestration_status('d4-$point')"),
+            "SELECT output = 'xxxx' FROM duroxide.get_orchestration_status('d4-$point-1')"),
         "auto, $point: the workflow completes");
     exact_histories("d4-$point", 1, "auto, crash at $point");
 }

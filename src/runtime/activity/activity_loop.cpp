@@ -399,7 +399,8 @@ WorkOutcome run_activities(Handlers& handlers, SessionKeeper& sessions, core::St
     }
     give_back_unstarted(provider, waiting);
     outcome.processed = processed;
-    inline_turns.backlogged(static_cast<int>(processed) >= settings.activity_batch);
+    inline_turns.backlogged(static_cast<int>(processed) >= settings.activity_batch,
+                            worker_tag_filter(sessions.worker_index()));
     record_batch(provider, batch);
     return outcome;
 }

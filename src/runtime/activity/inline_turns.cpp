@@ -167,6 +167,7 @@ bool InlineTurns::run_one(store::Store& store, const std::string& instance,
     }
     const core::TurnResult& result = recorded->turn.result;
     wake_for_turn(instance, result);
+    keep_one_activity(result);
     if (!result.orchestrator_items.empty()) {
         wake_at_commit(kWakeDispatchers); // timers, children, a parent: the dispatchers' work
     }
@@ -191,6 +192,25 @@ bool InlineTurns::worth_it() const {
         return false;
     }
     return true;
+}
+
+// auto: this worker fetches again as soon as it commits (it recorded work), and it holds the
+// instance's execution resident: one activity the turn scheduled that this worker may run
+// (untagged for its filter, outside any session) wakes no idle worker, so that this worker
+// most likely runs it and resumes the execution for its turn instead of another replaying it.
+// Once per commit: the others' activities still wake idle workers, for parallelism.
+void InlineTurns::keep_one_activity(const core::TurnResult& result) {
+    if (settings.inline_turns != kInlineTurnsAuto || kept_ || !tags_) {
+        return;
+    }
+    for (const core::WorkItem& item : result.worker_items) {
+        const auto* execute = std::get_if<core::work::ActivityExecute>(&item.kind);
+        if (execute != nullptr && !execute->session_id && tags_->admits(execute->tag)) {
+            keep_activity_for_this_worker_at_commit();
+            kept_ = true;
+            return;
+        }
+    }
 }
 
 void InlineTurns::run(pg::SpiConnection& spi, store::Store& store) {
@@ -236,6 +256,7 @@ void InlineTurns::run(pg::SpiConnection& spi, store::Store& store) {
 
 void InlineTurns::finished(bool committed) {
     pending_.clear();
+    kept_ = false;
     for (const Recorded& recorded : recorded_) {
         if (committed) {
             observer_.turn_recorded(recorded.turn);

@@ -14,12 +14,14 @@
 #include "core/dispatch/orchestration_dispatcher.hpp"
 #include "core/engine/resident_cache.hpp"
 #include "core/fiber/stack_pool.hpp"
+#include "core/routing/tag_filter.hpp"
 #include "runtime/orchestration/turn_reporting.hpp"
 #include "runtime/plugins/handlers.hpp"
 #include "store/store.hpp"
 
 #include <chrono>
 #include <deque>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,7 +36,12 @@ public:
     // fetching because its batch was full, not because the queue was empty (more work waits
     // for this worker). Completions recorded while a unit still fetches (a long activity's
     // held ones, a ctx.sql() activity's) go by the previous unit's answer.
-    void backlogged(bool more_work) { backlogged_ = more_work; }
+    // `tags`: the worker's tag filter (auto keeps for it one activity its turns schedule that
+    // it may run: runtime/activity/inline_turns.cpp, keep_one_activity).
+    void backlogged(bool more_work, core::TagFilter tags) {
+        backlogged_ = more_work;
+        tags_ = std::move(tags);
+    }
     // In the transaction under way, the completion of an activity fetched for the
     // `attempt`-th time was written.
     void completed(const core::WorkItem& completion, uint32_t attempt);
@@ -63,6 +70,8 @@ private:
     // resuming its resident executions) and this worker's last fetch found its queue empty
     // (an idle dispatcher runs the turn on the other core while the worker goes on).
     bool worth_it() const;
+    // auto: one activity `result` scheduled is left to this worker (no idle one woken).
+    void keep_one_activity(const core::TurnResult& result);
     // One instance's turn in a subtransaction; false when it was left to a dispatcher.
     bool run_one(store::Store& store, const std::string& instance,
                  const core::dispatch::DispatchSettings& dispatch);
@@ -73,6 +82,8 @@ private:
     WorkerObserver observer_;
     std::vector<Pending> pending_;
     bool backlogged_ = false;
+    std::optional<core::TagFilter> tags_;
+    bool kept_ = false; // an activity is kept for this worker in the transaction under way
     std::deque<Recorded> recorded_; // decided turns point at their items: never moved
 };
 

@@ -27,6 +27,7 @@ namespace {
 struct PendingAtCommit {
     unsigned wake = 0;
     std::size_t activities = 0; // activities enqueued (0: unknown, wake every worker)
+    std::size_t kept = 0;       // of them, left to the current worker (no idle one woken)
     bool activate = false;
     bool deactivate = false;
     bool notified = false; // remote workers notified (LISTEN duroxide_activities)
@@ -48,7 +49,9 @@ void apply_at_commit() {
          .wake_activity_workers = (pending.wake & kWakeActivityWorkers) != 0,
          // As many idle workers as new activities; every one when their number is unknown.
          .idle_activity_workers =
-             pending.activities > 0 ? pending.activities : static_cast<std::size_t>(kMaxSlots),
+             pending.activities > 0
+                 ? pending.activities - std::min(pending.kept, pending.activities)
+                 : static_cast<std::size_t>(kMaxSlots),
          .sessions_released = (pending.wake & kSessionsReleased) != 0,
          .status_all = (pending.wake & kWakeStatusWaiters) != 0,
          .status_keys =
@@ -155,6 +158,9 @@ void wake_activity_workers_at_commit(std::size_t activities) {
     pending.wake |= kWakeActivityWorkers;
     pending.activities += activities;
     notify_remote_workers();
+}
+void keep_activity_for_this_worker_at_commit() {
+    ++pending.kept;
 }
 void activate_database_at_commit() {
     pending.activate = true;

@@ -28,6 +28,9 @@ void wake_at_commit(unsigned targets);
 void wake_status_waiters_at_commit(std::string_view instance);
 // Wakes as many idle activity workers as `activities` new activities need, at commit.
 void wake_activity_workers_at_commit(std::size_t activities);
+// One of the activities this transaction enqueued is left to the current activity worker, which
+// fetches again right after its commit: one idle worker fewer is woken for them.
+void keep_activity_for_this_worker_at_commit();
 // NOTIFY duroxide_activities in the current transaction (delivered at commit) when a remote
 // activity worker (duroxide-worker) is attached: its LISTEN ends its idle wait. Both wake-ups
 // above that name the activity workers call it.

@@ -151,7 +151,7 @@ void define_capacity_gucs() {
         "leased at once and run one after the other; those not started within a short hold "
         "time, or when a plugin activity suspends, are given back to the queue. 1 leases one "
         "activity per fetch.",
-        &settings.activity_fetch_batch, 1, 1, 64, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+        &settings.activity_fetch_batch, 8, 1, 64, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable(
         "duroxide.resident_cache_size",
         "Waiting executions a dispatcher keeps in memory between turns.",

@@ -16,7 +16,7 @@ struct Settings {
     int unregistered_backoff_ms = 1000;        // first retry delay of an unknown handler
     int dispatch_batch = 16;                   // instances a dispatcher takes per fetch
     int activity_batch = 8;                    // completions an activity worker records at once
-    int activity_fetch_batch = 1;              // activities an activity worker leases per fetch
+    int activity_fetch_batch = 8;              // activities an activity worker leases per fetch
     int resident_cache_size = 1000;            // executions a dispatcher keeps between turns
     int resident_cache_memory_kb = 512 * 1024; // their estimated memory at most; 0: no bound
     int fiber_stack_kb = 256;                  // orchestration / activity fiber stack size
